@@ -1,0 +1,3 @@
+from openmosprom_cli.cli.main import run
+
+run()

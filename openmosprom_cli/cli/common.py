@@ -1,0 +1,58 @@
+"""What every command shares: the consoles, the workspace option, error rendering."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from openmosprom_cli.errors import BadDataError, OpenMospromError
+from openmosprom_cli.season import Season, find_season
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+MAX_PROBLEMS_SHOWN = 50
+
+WorkspaceOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--workspace", "-w",
+        help="Season folder. Default: $OPENMOSPROM_WORKSPACE, else the current folder.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+def load_season(workspace: Path | None) -> Season:
+    return find_season(workspace)
+
+
+def print_json(data: Any) -> None:
+    # Plain print: Rich would wrap long lines and break the JSON.
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def render_error(error: OpenMospromError) -> None:
+    """One clear line on stderr (more for several data problems); never a traceback."""
+    message = error.message
+    if isinstance(error, BadDataError) and len(error.problems) > 1:
+        err_console.print(f"[bold red]error:[/] {escape(message)}")
+        for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
+            err_console.print(f"  {escape(str(problem))}", soft_wrap=True)
+        if len(error.problems) > MAX_PROBLEMS_SHOWN:
+            err_console.print(f"  … and {len(error.problems) - MAX_PROBLEMS_SHOWN} more")
+    else:
+        err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    if error.hint:
+        err_console.print(f"[dim]hint:[/] {escape(error.hint)}", soft_wrap=True)
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("OPENMOSPROM_DEBUG", "") not in ("", "0")

@@ -1,0 +1,21 @@
+"""The command groups, defined once so that each stage's module can add its commands."""
+
+from __future__ import annotations
+
+import typer
+
+schedules_app = typer.Typer(help="Factories' availability: templates, import, listing.", no_args_is_help=True)
+slots_app = typer.Typer(help="The season's tours: generate, list, export, import.", no_args_is_help=True)
+registrants_app = typer.Typer(help="People registered in the VK mini-app.", no_args_is_help=True)
+rosters_app = typer.Typer(help="Visitor lists for the factories: export and email.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Roster emails and their delivery state.", no_args_is_help=True)
+privacy_app = typer.Typer(help="Personal data housekeeping (152-FZ).", no_args_is_help=True)
+
+GROUPS = {
+    "schedules": schedules_app,
+    "slots": slots_app,
+    "registrants": registrants_app,
+    "rosters": rosters_app,
+    "outbox": outbox_app,
+    "privacy": privacy_app,
+}

@@ -1,0 +1,133 @@
+"""Writing files so that nothing is half-written and nothing escapes its folder.
+
+Every output is written to a temporary file beside its target and renamed into
+place; a crash leaves at most a stray ``*.omp-tmp`` file, which the next run
+removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Callable, Iterator
+
+from openmosprom_cli.errors import CannotCreateError
+
+TEMP_SUFFIX = ".omp-tmp"
+PRIVATE_MODE = 0o600
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_UNSAFE_FILE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\[\]]')
+_UNSAFE_SHEET_CHARS = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]")
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it into place on success."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise CannotCreateError(f"cannot create {target}: {exc.strerror or exc}") from None
+    tmp = Path(tmp_name)
+    try:
+        # mkstemp already creates files 0600; widen only what holds no personal data.
+        if not private:
+            os.chmod(tmp, 0o644 & ~_umask())
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CannotCreateError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(target: Path, data: bytes, *, private: bool = False) -> None:
+    with atomic_path(target, private=private) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(target: Path, text: str, *, private: bool = False, encoding: str = "utf-8") -> None:
+    atomic_write_bytes(target, text.encode(encoding), private=private)
+
+
+def atomic_write_with(target: Path, writer: Callable[[Path], None], *, private: bool = False) -> None:
+    """Let ``writer`` fill a temporary path (e.g. ``workbook.save``), then rename it into place."""
+    with atomic_path(target, private=private) as tmp:
+        writer(tmp)
+
+
+def remove_stray_temp_files(folder: Path) -> list[Path]:
+    """Remove temporary files a killed run left behind in ``folder`` and below."""
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for path in folder.rglob(f"*{TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _safe_stem(name: str, fallback: str, max_len: int) -> str:
+    name = unicodedata.normalize("NFC", str(name))
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cf", "Cc", "Cs", "Co"})
+    name = _UNSAFE_FILE_CHARS.sub("_", name)
+    name = name.replace("..", "_").strip(" ._")
+    if not name:
+        name = fallback
+    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
+        name = f"_{name}"
+    return name[:max_len].rstrip(" .") or fallback
+
+
+def safe_file_name(name: str, *, suffix: str = "", fallback: str = "file", max_len: int = 80) -> str:
+    """A file name that cannot climb out of its folder nor trip Windows."""
+    return _safe_stem(name, fallback, max_len) + suffix
+
+
+def unique_name(name: str, taken: set[str], *, max_len: int | None = None) -> str:
+    """``name``, or ``name (2)``, ``name (3)``…, case-insensitively unused; records the choice in ``taken``."""
+    lowered = {t.lower() for t in taken}
+    candidate, n = name, 1
+    while candidate.lower() in lowered:
+        n += 1
+        tail = f" ({n})"
+        base = name[: max_len - len(tail)] if max_len else name
+        candidate = f"{base}{tail}"
+    taken.add(candidate)
+    return candidate
+
+
+def safe_sheet_title(title: str, *, fallback: str = "Лист") -> str:
+    """Excel sheet titles: at most 31 characters, none of ``[]:*?/\\``, no leading/trailing apostrophe."""
+    title = _UNSAFE_SHEET_CHARS.sub("_", unicodedata.normalize("NFC", str(title)))
+    title = "".join(ch for ch in title if unicodedata.category(ch) not in {"Cf", "Cc"})
+    title = title.strip(" '")[:31].strip(" '")
+    return title or fallback
+
+
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name``, refusing anything that would resolve outside ``folder``."""
+    folder = Path(folder).resolve()
+    target = (folder / name).resolve()
+    if folder != target.parent and folder not in target.parents:
+        raise CannotCreateError(f"refusing to write {name!r}: it is outside {folder}")
+    return target

@@ -1,0 +1,120 @@
+"""Domain records shared by every pipeline stage. All are frozen dataclasses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+def make_tour_id(site_id: str, date: dt.date, start: dt.time) -> str:
+    """Stable, readable tour ID: ``<site_id>-<MMDD>-<HHMM>``."""
+    return f"{site_id}-{date:%m%d}-{start:%H%M}"
+
+
+@dataclass(frozen=True)
+class Site:
+    site_id: str
+    name: str
+    industry: str = ""
+    address: str = ""
+    contact: str = ""
+    roster_emails: tuple[str, ...] = ()
+    phone: str = ""
+    min_age: int = 0
+    passport_required: bool = False
+    citizens_only: bool = False
+    max_tours_per_day: int = 1
+    duration_min: int = 90
+    roster_lead_days: int = 3
+    notes: str = ""
+    weight: float | None = None
+
+    @property
+    def age_limited(self) -> bool:
+        return self.min_age > 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One tour a factory offers; generation picks the season's tours from these."""
+
+    site_id: str
+    date: dt.date
+    start: dt.time
+    duration_min: int
+    capacity: int
+    note: str = ""
+    pin: bool = False
+    exclude: bool = False
+
+    @property
+    def tour_id(self) -> str:
+        return make_tour_id(self.site_id, self.date, self.start)
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.start)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.starts_at + dt.timedelta(minutes=self.duration_min)
+
+    def overlaps(self, other: "Candidate | Tour") -> bool:
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+
+@dataclass(frozen=True)
+class Tour:
+    """A tour of the season: published, registered for, allocated."""
+
+    tour_id: str
+    site_id: str
+    date: dt.date
+    start: dt.time
+    duration_min: int
+    capacity: int
+    note: str = ""
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.start)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.starts_at + dt.timedelta(minutes=self.duration_min)
+
+    @classmethod
+    def from_candidate(cls, c: Candidate) -> "Tour":
+        return cls(c.tour_id, c.site_id, c.date, c.start, c.duration_min, c.capacity, c.note)
+
+
+@dataclass(frozen=True)
+class Registrant:
+    """A person registered in the VK mini-app. ``id`` is the VK ID, kept as text."""
+
+    id: str
+    full_name: str = ""
+    phone: str = ""
+    email: str = ""
+    birth_date: dt.date | None = None
+    score: float = 0.0
+    registered_at: dt.datetime | None = None
+    choices: tuple[str, ...] = ()
+    companions: int = 0
+    passport: str = ""
+    citizenship: str = ""
+
+    @property
+    def party_size(self) -> int:
+        return 1 + self.companions
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """What an import changed, for the organizer's report."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    unchanged: int = 0
+    details: tuple[str, ...] = field(default=())

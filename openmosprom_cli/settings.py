@@ -1,0 +1,229 @@
+"""The season's settings: ``season.toml``, commented and meant to be edited by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openmosprom_cli.errors import BadDataError, Location, MissingInputError
+
+SETTINGS_FILE = "season.toml"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    security: str = "none"  # none | starttls | ssl
+    sender: str = ""
+    user: str = ""
+    timeout_s: float = 30.0
+    ca_file: str = ""  # extra CA to trust, e.g. a self-signed test server
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that protect against hostile spreadsheets and stuck runs."""
+
+    lock_timeout_s: float = 10.0
+    max_uncompressed_mb: int = 256
+    max_compression_ratio: int = 200
+    max_rows: int = 1_100_000
+    max_columns: int = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    year: int
+    window_start: dt.date
+    window_end: dt.date
+    tours: int = 36
+    min_per_site: int = 2
+    max_tours_per_day: int | None = None  # programme-wide; None = no limit
+    blackout_dates: tuple[dt.date, ...] = ()
+    slots_seed: int = 0
+    allocation_seed: int = 0
+    max_tours_per_person: int = 1
+    max_companions: int = 2
+    organizer_name: str = ""
+    organizer_email: str = ""
+    organizer_phone: str = ""
+    scoring: tuple[tuple[str, float], ...] = ()
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def defaults(cls, year: int) -> "Settings":
+        return cls(year=year, window_start=dt.date(year, 12, 11), window_end=dt.date(year, 12, 22),
+                   slots_seed=year, allocation_seed=year)
+
+
+def default_year(today: dt.date | None = None) -> int:
+    """The coming season: December of this year, or next year's once this December's window has passed."""
+    today = today or dt.date.today()
+    return today.year if today <= dt.date(today.year, 12, 22) else today.year + 1
+
+
+def render_settings(year: int) -> str:
+    s = Settings.defaults(year)
+    return f'''# Settings of one «Открой#Моспром» season. Edit freely; every command rereads this file.
+# Dates are written as YYYY-MM-DD.
+
+[season]
+year = {year}
+
+[window]
+# Tours are generated only between these dates (inclusive).
+start = {s.window_start.isoformat()}
+end = {s.window_end.isoformat()}
+# Days with no tours at all, e.g. ["{year}-12-13"].
+blackout_dates = []
+
+[slots]
+# How many tours the season has, and at least how many each site gets.
+tours = {s.tours}
+min_per_site = {s.min_per_site}
+# Most tours on one day across the whole programme; 0 means no limit.
+max_tours_per_day = 0
+# Seed for tie-breaking when tours are generated.
+seed = {s.slots_seed}
+
+[allocation]
+# Seed of the lottery that breaks ties between equal scores and registration times.
+# It is printed and stored with every allocation so anyone can rerun the draw.
+seed = {s.allocation_seed}
+max_tours_per_person = 1
+max_companions = 2
+
+[organizer]
+# Shown to factories in rosters and emails, and used as Reply-To.
+name = "Оргкомитет «Открой#Моспром»"
+email = "excursions@example.org"
+phone = "+7 495 000-00-00"
+
+[scoring]
+# Where the registrant export has no score column, the score is computed from
+# task columns: "Column header" = points for a completed task.
+# "Квиз «Космос»" = 10
+
+[smtp]
+host = "127.0.0.1"
+port = 8025
+# none | starttls | ssl
+security = "none"
+sender = "excursions@example.org"
+user = ""
+timeout_s = 30
+# The password is read only from the environment variable OPENMOSPROM_SMTP_PASSWORD.
+
+[limits]
+# How long a command waits for another run of the same season to finish.
+lock_timeout_s = 10
+# Spreadsheets that inflate beyond these are refused before they are parsed.
+max_uncompressed_mb = 256
+max_compression_ratio = 200
+max_rows = 1100000
+max_columns = 200
+'''
+
+
+def _date(value, where: Location) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise BadDataError.at(where, f"{value!r} is not a date (write YYYY-MM-DD)")
+
+
+def load_settings(path: Path) -> Settings:
+    if not path.exists():
+        raise MissingInputError(f"{path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BadDataError.at(Location(str(path)), f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MissingInputError(f"cannot read {path}: {exc}") from None
+
+    def section(name: str) -> dict:
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            raise BadDataError.at(Location(str(path), column=f"[{name}]"), "must be a table")
+        return value
+
+    def loc(sec: str, key: str) -> Location:
+        return Location(path.name, column=f"[{sec}] {key}")
+
+    def number(sec: str, key: str, default, kind=int, minimum=None):
+        value = section(sec).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+            raise BadDataError.at(loc(sec, key), f"{value!r} is not a {'whole ' if kind is int else ''}number")
+        if minimum is not None and value < minimum:
+            raise BadDataError.at(loc(sec, key), f"must be at least {minimum}")
+        return kind(value)
+
+    def text(sec: str, key: str, default: str = "") -> str:
+        value = section(sec).get(key, default)
+        if not isinstance(value, str):
+            raise BadDataError.at(loc(sec, key), f"{value!r} is not text")
+        return value
+
+    year = number("season", "year", default_year(), minimum=2000)
+    base = Settings.defaults(year)
+    window = section("window")
+    start = _date(window.get("start", base.window_start), loc("window", "start"))
+    end = _date(window.get("end", base.window_end), loc("window", "end"))
+    if end < start:
+        raise BadDataError.at(loc("window", "end"), f"{end} is before the start {start}")
+    blackouts = window.get("blackout_dates", [])
+    if not isinstance(blackouts, list):
+        raise BadDataError.at(loc("window", "blackout_dates"), "must be a list of dates")
+    daily = number("slots", "max_tours_per_day", 0, minimum=0)
+    scoring = section("scoring")
+    for key, value in scoring.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BadDataError.at(loc("scoring", key), f"{value!r} is not a number of points")
+    smtp = section("smtp")
+    security = text("smtp", "security", "none").lower()
+    if security not in {"none", "starttls", "ssl"}:
+        raise BadDataError.at(loc("smtp", "security"), f"{security!r} must be none, starttls or ssl")
+    return Settings(
+        year=year,
+        window_start=start,
+        window_end=end,
+        tours=number("slots", "tours", base.tours, minimum=1),
+        min_per_site=number("slots", "min_per_site", base.min_per_site, minimum=0),
+        max_tours_per_day=daily or None,
+        blackout_dates=tuple(sorted(_date(d, loc("window", "blackout_dates")) for d in blackouts)),
+        slots_seed=number("slots", "seed", base.slots_seed),
+        allocation_seed=number("allocation", "seed", base.allocation_seed),
+        max_tours_per_person=number("allocation", "max_tours_per_person", 1, minimum=1),
+        max_companions=number("allocation", "max_companions", 2, minimum=0),
+        organizer_name=text("organizer", "name"),
+        organizer_email=text("organizer", "email"),
+        organizer_phone=text("organizer", "phone"),
+        scoring=tuple((str(k), float(v)) for k, v in scoring.items()),
+        smtp=SmtpSettings(
+            host=text("smtp", "host", "127.0.0.1"),
+            port=number("smtp", "port", 8025, minimum=1),
+            security=security,
+            sender=text("smtp", "sender"),
+            user=text("smtp", "user"),
+            timeout_s=number("smtp", "timeout_s", 30.0, kind=float, minimum=0.1),
+            ca_file=text("smtp", "ca_file"),
+        ),
+        limits=Limits(
+            lock_timeout_s=number("limits", "lock_timeout_s", 10.0, kind=float, minimum=0),
+            max_uncompressed_mb=number("limits", "max_uncompressed_mb", 256, minimum=1),
+            max_compression_ratio=number("limits", "max_compression_ratio", 200, minimum=1),
+            max_rows=number("limits", "max_rows", 1_100_000, minimum=1),
+            max_columns=number("limits", "max_columns", 200, minimum=1),
+        ),
+    )

@@ -1,0 +1,259 @@
+"""Parsing of cell values as people type them into spreadsheets.
+
+Each parser takes a raw cell value (text, number, date, time, bool or None)
+and returns a clean value or raises :class:`ValueProblem` with a message meant
+for the person who filled in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+
+_DATE_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})\s*$")
+_DATE_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*$")
+_YES = {"да", "yes", "y", "true", "1", "+", "д", "истина"}
+_NO = {"нет", "no", "n", "false", "0", "-", "н", "ложь", ""}
+# Direction overrides and invisible controls make names lie about themselves.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+class ValueProblem(ValueError):
+    """A cell value that cannot be read; the message is shown to the user."""
+
+
+def normalize_header(text: object) -> str:
+    """Case-insensitive, trimmed, ё = е, inner whitespace collapsed."""
+    s = unicodedata.normalize("NFC", str(text or "")).strip().lower().replace("ё", "е")
+    return re.sub(r"\s+", " ", s)
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def describe(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def check_text(value: object) -> str:
+    """Text as stored; rejects control and direction-override characters, naming them."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFC", str(value))
+    for ch in text:
+        if ch in "\t\n\r":
+            continue
+        if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
+            name = unicodedata.name(ch, "control character")
+            raise ValueProblem(f"contains the forbidden character U+{ord(ch):04X} ({name})")
+    return " ".join(text.split())
+
+
+def parse_text(value: object) -> str:
+    return check_text(value)
+
+
+def parse_date(value: object) -> dt.date:
+    """Excel dates, or text day-first (``11.12.2026``) or ISO (``2026-12-11``); strict."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0, 0):
+            raise ValueProblem(f"{describe(value)} has a time of day; expected a date")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        m = _DATE_DAY_FIRST.match(text)
+        if m:
+            day, month, year = (int(g) for g in m.groups())
+            if len(m.group(3)) == 2:
+                raise ValueProblem(f"{describe(value)} has a two-digit year; write it as DD.MM.YYYY")
+        else:
+            m = _DATE_ISO.match(text)
+            if not m:
+                raise ValueProblem(f"{describe(value)} is not a date (write DD.MM.YYYY)")
+            year, month, day = (int(g) for g in m.groups())
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            raise ValueProblem(f"{describe(value)} is not a real date") from None
+    raise ValueProblem(f"{describe(value)} is not a date (write DD.MM.YYYY)")
+
+
+def parse_datetime(value: object) -> dt.datetime:
+    """A date with an optional time: ``11.12.2026 10:30``, ISO, or an Excel date-time."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(0, 0))
+    if isinstance(value, str):
+        text = value.strip().replace("T", " ")
+        date_part, _, time_part = text.partition(" ")
+        day = parse_date(date_part)
+        if not time_part.strip():
+            return dt.datetime.combine(day, dt.time(0, 0))
+        return dt.datetime.combine(day, parse_time(time_part))
+    raise ValueProblem(f"{describe(value)} is not a date and time (write DD.MM.YYYY HH:MM)")
+
+
+def parse_time(value: object) -> dt.time:
+    """Excel times or text ``10:00``, ``10.00``, ``9:30``."""
+    if isinstance(value, dt.datetime):
+        value = value.time()
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+        minutes = round(value * 24 * 60)
+        return dt.time(minutes // 60, minutes % 60)
+    if isinstance(value, str):
+        m = _TIME.match(value)
+        if m:
+            hour, minute = int(m.group(1)), int(m.group(2))
+            if hour < 24 and minute < 60:
+                return dt.time(hour, minute)
+    raise ValueProblem(f"{describe(value)} is not a time (write HH:MM)")
+
+
+def parse_bool(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = normalize_header(value)
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueProblem(f"{describe(value)} is not yes or no (write да or нет)")
+
+
+def parse_int(value: object, *, minimum: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise ValueProblem(f"{describe(value)} is not a whole number")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueProblem(f"{describe(value)} is not a whole number")
+        number = int(value)
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+[.,]0+\s*", value):
+        number = int(re.split(r"[.,]", value)[0])
+    else:
+        raise ValueProblem(f"{describe(value)} is not a whole number")
+    if minimum is not None and number < minimum:
+        if minimum == 1:
+            raise ValueProblem(f"{describe(value)} is not a positive whole number")
+        raise ValueProblem(f"{describe(value)} is less than {minimum}")
+    return number
+
+
+def parse_number(value: object, *, minimum: float | None = None) -> float:
+    if isinstance(value, bool):
+        raise ValueProblem(f"{describe(value)} is not a number")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)\s*", value):
+        number = float(value.strip().replace(",", "."))
+    else:
+        raise ValueProblem(f"{describe(value)} is not a number")
+    if not math.isfinite(number) or abs(number) > 1e12:
+        raise ValueProblem(f"{describe(value)} is not a sensible number")
+    if minimum is not None and number < minimum:
+        raise ValueProblem(f"{describe(value)} is less than {minimum:g}")
+    return number
+
+
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+
+
+def parse_emails(value: object) -> tuple[str, ...]:
+    """One or more addresses separated by ``;`` or ``,``."""
+    text = check_text(value)
+    emails = tuple(part.strip() for part in re.split(r"[;,]", text) if part.strip())
+    for email in emails:
+        if not _EMAIL.match(email):
+            raise ValueProblem(f"{email!r} is not an email address")
+    return emails
+
+
+def parse_email(value: object) -> str:
+    text = check_text(value)
+    if text and not _EMAIL.match(text):
+        raise ValueProblem(f"{text!r} is not an email address")
+    return text
+
+
+def normalize_phone(value: object) -> str:
+    """A Russian mobile or landline number as ``+7XXXXXXXXXX``.
+
+    Text keeps its ``+``. A number Excel stored as a number has lost its form;
+    it is repaired only when unambiguous: 11 digits starting 7 or 8, or 10
+    digits starting with 3, 4, 8 or 9 (Russian area and mobile codes).
+    """
+    if isinstance(value, bool):
+        raise ValueProblem(f"{describe(value)} is not a phone number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueProblem(f"{describe(value)} is not a phone number")
+        value = str(int(value))
+    elif isinstance(value, int):
+        value = str(value)
+    text = check_text(value)
+    digits = re.sub(r"[\s()\-.]", "", text)
+    if digits.startswith("+"):
+        if not digits.startswith("+7") or not digits[1:].isdigit():
+            raise ValueProblem(f"{text!r} is not a Russian phone number (+7…)")
+        digits = digits[1:]
+    if not digits.isdigit():
+        raise ValueProblem(f"{text!r} is not a phone number")
+    if len(digits) == 11 and digits[0] in "78":
+        national = digits[1:]
+    elif len(digits) == 10:
+        national = digits
+    else:
+        raise ValueProblem(f"{text!r} is not a Russian phone number: expected 10 digits after +7")
+    if national[0] not in "3489":
+        raise ValueProblem(f"{text!r} is not a Russian mobile or landline number")
+    return "+7" + national
+
+
+def normalize_passport(value: object) -> str:
+    """Series and number of a Russian passport as ``SSSS NNNNNN``; a foreign passport is kept as typed.
+
+    A number that Excel stored as a number has lost its leading zeros; it is
+    refused, since the missing digits cannot be known for sure.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueProblem(
+            f"{describe(value)} was stored as a number, so leading zeros may be lost; "
+            "format the column as text and type it again"
+        )
+    text = check_text(value)
+    digits = re.sub(r"[\s№-]", "", text)
+    if digits.isdigit():
+        if len(digits) != 10:
+            raise ValueProblem(f"{text!r} is not a passport: expected 4 digits of series and 6 of number")
+        return f"{digits[:4]} {digits[4:]}"
+    if len(text) > 40:
+        raise ValueProblem(f"{text[:40]!r}… is too long for a passport number")
+    return text
+
+
+RUSSIAN_CITIZENSHIP = {"ru", "rus", "россия", "рф", "российская федерация", "russia", "russian federation"}
+
+
+def is_russian_citizen(citizenship: str) -> bool:
+    return normalize_header(citizenship).replace(".", "") in RUSSIAN_CITIZENSHIP

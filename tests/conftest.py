@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+from typer.testing import CliRunner
+
+from openmosprom_cli.cli.main import app
+from openmosprom_cli.season import init_season
+
+# Bounded in CI; OPENMOSPROM_FUZZ_EXAMPLES=5000 for a deeper run.
+hypothesis_settings.register_profile("ci", max_examples=int(os.environ.get("OPENMOSPROM_FUZZ_EXAMPLES", "60")),
+                                     deadline=None)
+hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def _isolate_env(monkeypatch):
+    monkeypatch.delenv("OPENMOSPROM_WORKSPACE", raising=False)
+    monkeypatch.delenv("OPENMOSPROM_DEBUG", raising=False)
+    monkeypatch.delenv("OPENMOSPROM_SMTP_PASSWORD", raising=False)
+
+
+@pytest.fixture
+def season(tmp_path: Path):
+    """A fresh 2026 season in a temporary folder."""
+    return init_season(tmp_path / "season", year=2026)
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None, env: dict | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+
+    return invoke

@@ -1,0 +1,91 @@
+import sqlite3
+import threading
+
+import pytest
+
+from openmosprom_cli.errors import CannotCreateError, SeasonBusyError, SeasonNotFoundError
+from openmosprom_cli.season import find_season, init_season, open_season
+from openmosprom_cli.settings import default_year, load_settings
+import datetime as dt
+
+
+def test_init_writes_commented_defaults(tmp_path):
+    season = init_season(tmp_path / "s", year=2026)
+    text = season.settings_path.read_text(encoding="utf-8")
+    assert "#" in text
+    s = load_settings(season.settings_path)
+    assert (s.window_start, s.window_end) == (dt.date(2026, 12, 11), dt.date(2026, 12, 22))
+    assert s.tours == 36 and s.min_per_site == 2 and s.max_tours_per_day is None and s.blackout_dates == ()
+    conn = sqlite3.connect(season.db_path)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_init_refuses_existing_season_without_force(tmp_path):
+    init_season(tmp_path / "s", year=2026)
+    with pytest.raises(CannotCreateError):
+        init_season(tmp_path / "s", year=2027)
+    assert load_settings(tmp_path / "s" / "season.toml").year == 2026
+    assert init_season(tmp_path / "s", year=2027, force=True).settings.year == 2027
+
+
+def test_default_year_is_the_coming_december():
+    assert default_year(dt.date(2026, 11, 27)) == 2026
+    assert default_year(dt.date(2026, 12, 23)) == 2027
+
+
+def test_workspace_lookup_order(tmp_path, monkeypatch):
+    a = init_season(tmp_path / "a", year=2026)
+    b = init_season(tmp_path / "b", year=2027)
+    monkeypatch.chdir(tmp_path / "a")
+    assert find_season().settings.year == 2026
+    monkeypatch.setenv("OPENMOSPROM_WORKSPACE", str(b.path))
+    assert find_season().settings.year == 2027
+    assert find_season(a.path).settings.year == 2026
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENMOSPROM_WORKSPACE")
+    with pytest.raises(SeasonNotFoundError) as info:
+        find_season()
+    assert "openmosprom init" in info.value.hint
+
+
+def test_failed_transaction_changes_nothing(season):
+    with pytest.raises(RuntimeError):
+        with season.transaction() as conn:
+            conn.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+            raise RuntimeError("boom")
+    with season.reader() as conn:
+        assert conn.execute("SELECT count(*) FROM meta WHERE key='x'").fetchone()[0] == 0
+
+
+def test_second_writer_gets_busy_error_naming_pid(tmp_path):
+    season = init_season(tmp_path / "s", year=2026)
+    text = season.settings_path.read_text().replace("lock_timeout_s = 10", "lock_timeout_s = 0.2")
+    season.settings_path.write_text(text)
+    season = open_season(season.path)
+    with season.transaction():
+        errors = []
+
+        def second():
+            try:
+                with season.transaction():
+                    pass
+            except SeasonBusyError as exc:
+                errors.append(exc)
+
+        t = threading.Thread(target=second)
+        t.start()
+        t.join()
+        # readers are never blocked by the writer
+        with season.reader() as conn:
+            conn.execute("SELECT count(*) FROM sites").fetchone()
+    assert errors and "in use by another run (pid" in errors[0].message
+    assert errors[0].exit_code == 75
+
+
+def test_cli_init_and_refusal(cli, tmp_path):
+    result = cli("init", tmp_path / "s", "--year", "2026")
+    assert result.exit_code == 0, result.output
+    result = cli("init", tmp_path / "s")
+    assert result.exit_code == 73
+    assert "already holds a season" in result.output
