@@ -118,3 +118,21 @@ class ChangeSummary:
     changed: tuple[str, ...] = ()
     unchanged: int = 0
     details: tuple[str, ...] = field(default=())
+
+
+# Why a choice did not give a person a seat. Codes are stored in season.db;
+# the English text is for organizers in the terminal, the Russian for
+# spreadsheets and notifications that visitors and factories see.
+OUTCOME_TEXT: dict[str, tuple[str, str]] = {
+    "placed": ("placed", "место выделено"),
+    "full": ("no room left for the party", "мест не осталось"),
+    "below_min_age": ("below the site's minimum age on the tour date", "возраст ниже допустимого"),
+    "no_birth_date": ("no birth date, and the site has an age limit", "не указана дата рождения"),
+    "no_passport": ("no passport number, and the site requires one", "не указан паспорт"),
+    "companions_not_allowed": ("the site requires passports and admits no companions", "на эту площадку нельзя с гостями"),
+    "not_citizen": ("the site admits citizens of Russia only", "только для граждан РФ"),
+    "unknown_choice": ("not a tour or site of this season", "такой экскурсии нет"),
+    "limit_reached": ("already has the most tours a person may get", "уже получено максимальное число экскурсий"),
+    "overlaps": ("overlaps a tour the person already has", "пересекается с другой экскурсией"),
+    "not_reached": ("not needed: an earlier choice was granted", "не рассматривался: выделено место по более раннему выбору"),
+}
