@@ -1,17 +1,21 @@
 """The season folder: ``season.toml`` for settings, ``season.db`` for state.
 
-Every state change runs inside :meth:`Season.transaction`, one SQLite
-transaction taken with ``BEGIN IMMEDIATE``: it is the season's lock, so two
-runs never interleave, and a failed or killed command leaves the season
-exactly as it was.
+Every state change runs inside :meth:`Season.transaction`: the season's run
+lock (a ``flock`` on ``.season.lock`` that records the holder's pid) plus one
+SQLite transaction taken with ``BEGIN IMMEDIATE``. Two runs never interleave,
+and a failed or killed command leaves the season exactly as it was. The
+database is in WAL mode, so read-only commands never wait.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -26,7 +30,7 @@ from openmosprom_cli.files import atomic_write_text, remove_stray_temp_files
 from openmosprom_cli.settings import SETTINGS_FILE, Settings, default_year, load_settings, render_settings
 
 DB_FILE = "season.db"
-LOCK_OWNER_FILE = ".season.lock-owner"
+LOCK_FILE = ".season.lock"
 WORKSPACE_ENV = "OPENMOSPROM_WORKSPACE"
 SCHEMA_VERSION = 1
 
@@ -184,41 +188,92 @@ class Season:
             conn.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """The season's write lock and one atomic transaction.
+    def lock(self) -> Iterator[None]:
+        """Hold the season's run lock, e.g. across an email batch that commits message by message.
 
         Waits up to ``limits.lock_timeout_s`` for another run, then raises
-        :class:`SeasonBusyError` naming that run's pid.
+        :class:`SeasonBusyError` naming that run's pid. Re-entrant within one
+        process, so a locked batch can still open transactions.
         """
+        key = (str(self.db_path.resolve()), threading.get_ident())
+        with _held_guard:
+            depth = _held.get(key, 0)
+            if depth:
+                _held[key] = depth + 1
+        if depth:
+            try:
+                yield
+            finally:
+                with _held_guard:
+                    _held[key] -= 1
+            return
         timeout = self.settings.limits.lock_timeout_s
-        conn = self._connect(timeout_s=timeout)
-        owner = self.path / LOCK_OWNER_FILE
+        path = self.path / LOCK_FILE
         try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CannotCreateError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise SeasonBusyError(
+                            f"the season is in use by another run (pid {_lock_owner(path)}); waited {timeout:g} s",
+                            hint="Wait for it to finish, or raise [limits] lock_timeout_s in season.toml.",
+                        ) from None
+                    time.sleep(0.05)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+            with _held_guard:
+                _held[key] = 1
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
-                    raise SeasonBusyError(
-                        f"the season is in use by another run (pid {_lock_owner(owner)}); "
-                        f"waited {timeout:g} s",
-                        hint="Wait for it to finish, or raise [limits] lock_timeout_s in season.toml.",
-                    ) from None
-                raise
-            with contextlib.suppress(OSError):
-                owner.write_text(str(os.getpid()), encoding="ascii")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                yield
+            finally:
+                with _held_guard:
+                    _held.pop(key, None)
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            conn.close()
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The season's lock and one atomic SQLite transaction (``BEGIN IMMEDIATE``).
+
+        A failed or killed command leaves the season exactly as it was.
+        """
+        with self.lock():
+            conn = self._connect(timeout_s=max(self.settings.limits.lock_timeout_s, 1.0))
+            try:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if "locked" in str(exc) or "busy" in str(exc):
+                        raise SeasonBusyError(
+                            "the season's database is in use by another program",
+                            hint="Close any tool that has season.db open and try again.",
+                        ) from None
+                    raise
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
 
 
-def _lock_owner(owner: Path) -> str:
+_held: dict[tuple[str, int], int] = {}
+_held_guard = threading.Lock()
+
+
+def _lock_owner(lock_file: Path) -> str:
     try:
-        return owner.read_text(encoding="ascii").strip() or "unknown"
+        return lock_file.read_text(encoding="ascii").strip() or "unknown"
     except OSError:
         return "unknown"
 
