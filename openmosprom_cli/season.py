@@ -26,7 +26,7 @@ from openmosprom_cli.errors import (
     SeasonBusyError,
     SeasonNotFoundError,
 )
-from openmosprom_cli.files import atomic_write_text, remove_stray_temp_files
+from openmosprom_cli.files import PRIVATE_MODE, atomic_write_text, remove_stray_temp_files
 from openmosprom_cli.settings import SETTINGS_FILE, Settings, default_year, load_settings, render_settings
 
 DB_FILE = "season.db"
@@ -279,6 +279,10 @@ def _lock_owner(lock_file: Path) -> str:
 
 
 def _prepare_db(db_path: Path) -> None:
+    # season.db holds passports and birth dates: owner-only, and SQLite gives
+    # its -wal and -shm files the same mode.
+    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, PRIVATE_MODE))
+    os.chmod(db_path, PRIVATE_MODE)
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = WAL")

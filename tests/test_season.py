@@ -89,3 +89,15 @@ def test_cli_init_and_refusal(cli, tmp_path):
     result = cli("init", tmp_path / "s")
     assert result.exit_code == 73
     assert "already holds a season" in result.output
+
+
+def test_season_db_is_readable_by_owner_only(season):
+    import os
+    import stat
+
+    with season.transaction() as conn:
+        conn.execute("INSERT INTO meta(key, value) VALUES ('k', 'v')")
+    for name in ("season.db", "season.db-wal"):
+        path = season.path / name
+        if path.exists():
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, name
