@@ -14,8 +14,8 @@ from rich.markup import escape
 from openmosprom_cli.errors import BadDataError, OpenMospromError
 from openmosprom_cli.season import Season, find_season
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_PROBLEMS_SHOWN = 50
 

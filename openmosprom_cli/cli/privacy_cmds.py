@@ -1,9 +1,59 @@
-"""Commands of the privacy stage."""
+"""Commands for personal data housekeeping."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated, Optional
+
 import typer
+from rich.markup import escape
+
+from openmosprom_cli.cli.common import WorkspaceOption, console, load_season
+from openmosprom_cli.cli.groups import privacy_app
+from openmosprom_cli.values import ValueProblem, parse_date
+
+
+def _date_option(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueProblem as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@privacy_app.command("purge")
+def purge(
+    before: Annotated[Optional[str], typer.Option("--before", help="Erase data of people whose tours all ended before this date (DD.MM.YYYY). Default: today.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Erase passport numbers, citizenship and birth dates of people whose tours are over.
+
+    Names, scores and results are kept. Roster files and emails that carried the
+    erased data are removed. Russian law 152-FZ asks that personal data be kept
+    no longer than its purpose needs.
+
+    Example: [bold]openmosprom privacy purge --before 23.12.2026 --yes[/]
+    """
+    from openmosprom_cli.privacy import purge_personal_data
+
+    cutoff = _date_option(before) or dt.date.today()
+    season = load_season(workspace)
+    if not yes:
+        typer.confirm(f"Erase passports, citizenship and birth dates of people whose tours ended before "
+                      f"{cutoff:%d.%m.%Y}? This cannot be undone", abort=True)
+    report = purge_personal_data(season, cutoff)
+    console.print(f"Erased personal data of [bold]{report.people}[/] people whose tours ended before "
+                  f"{report.before:%d.%m.%Y}: {report.passports} passports, {report.citizenships} citizenships, "
+                  f"{report.birth_dates} birth dates.")
+    if report.runs_scrubbed:
+        console.print(f"Scrubbed the same fields from {report.runs_scrubbed} stored allocation snapshot(s).")
+    for path in report.files_removed:
+        console.print(f"Removed {escape(str(path))}")
+    if report.waiting:
+        console.print(f"[dim]{report.waiting} people still have tours ahead; their data was kept.[/]")
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    """Commands attach to ``privacy_app`` at import."""

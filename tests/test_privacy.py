@@ -1,0 +1,75 @@
+import datetime as dt
+import json
+import os
+import stat
+
+from openmosprom_cli import store
+from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.privacy import purge_personal_data
+
+
+def _setup(season):
+    early = Tour("early-1211-1000", "early", dt.date(2026, 12, 11), dt.time(10), 90, 20)
+    late = Tour("late-1222-1000", "late", dt.date(2026, 12, 22), dt.time(10), 90, 20)
+    people = [
+        Registrant("1", "Иванов Иван", birth_date=dt.date(1990, 1, 1), passport="4510 123456", citizenship="РФ"),
+        Registrant("2", "Петрова Анна", birth_date=dt.date(2001, 5, 5), passport="4511 654321", citizenship="РФ"),
+        Registrant("3", "Сидоров Олег", birth_date=dt.date(1985, 3, 3)),
+    ]
+    with season.transaction() as conn:
+        for site_id in ("early", "late"):
+            store.save_site(conn, Site(site_id, site_id))
+        store.replace_tours(conn, [early, late])
+        store.upsert_registrants(conn, people, now="2026-12-01T00:00:00")
+        snapshot = {"registrants": [{"id": p.id, "birth_date": p.birth_date.isoformat(), "passport": p.passport,
+                                     "citizenship": p.citizenship, "full_name": p.full_name} for p in people]}
+        conn.execute("INSERT INTO allocation_runs (run_id, created_at, seed, inputs_fingerprint, result_fingerprint, "
+                     "is_current, inputs) VALUES (1, '2026-12-01', '1', 'a', 'b', 1, ?)", (json.dumps(snapshot),))
+        conn.execute("INSERT INTO placements VALUES (1, '1', 'early-1211-1000', 1, 1)")
+        conn.execute("INSERT INTO placements VALUES (1, '2', 'late-1222-1000', 1, 1)")
+        # person 3 is unplaced
+        roster = season.path / "rosters" / "early.xlsx"
+        roster.parent.mkdir()
+        roster.write_bytes(b"roster")
+        os.chmod(roster, 0o600)
+        conn.execute("INSERT INTO roster_exports VALUES ('early', 'f', '[]', 'rosters/early.xlsx', '2026-12-01')")
+    return roster
+
+
+def test_purge_erases_only_people_whose_tours_are_over(season):
+    roster = _setup(season)
+    report = purge_personal_data(season, dt.date(2026, 12, 15))
+    assert (report.people, report.passports, report.birth_dates, report.waiting) == (1, 1, 1, 2)
+    with season.reader() as conn:
+        people = {r.id: r for r in store.load_registrants(conn)}
+        snapshot = json.loads(conn.execute("SELECT inputs FROM allocation_runs").fetchone()[0])
+    assert people["1"].passport == "" and people["1"].birth_date is None and people["1"].citizenship == ""
+    assert people["1"].full_name == "Иванов Иван"  # names stay
+    assert people["2"].passport == "4511 654321"  # tour still ahead
+    assert people["3"].birth_date == dt.date(1985, 3, 3)  # unplaced: season not over yet
+    by_id = {p["id"]: p for p in snapshot["registrants"]}
+    assert by_id["1"]["passport"] == "" and by_id["1"]["birth_date"] is None
+    assert by_id["2"]["passport"] == "4511 654321"
+    assert not roster.exists() and report.files_removed == (roster,)
+
+
+def test_purge_after_the_season_erases_everyone(season):
+    _setup(season)
+    report = purge_personal_data(season, dt.date(2027, 1, 1))
+    assert report.people == 3 and report.waiting == 0
+    with season.reader() as conn:
+        assert all(not r.passport and r.birth_date is None for r in store.load_registrants(conn))
+    assert purge_personal_data(season, dt.date(2027, 1, 1)).people == 0
+
+
+def test_purge_command_asks_first(season, cli):
+    _setup(season)
+    result = cli("privacy", "purge", "--before", "15.12.2026", "-w", season.path, input="n\n")
+    assert result.exit_code == 1
+    with season.reader() as conn:
+        assert store.load_registrant(conn, "1").passport == "4510 123456"
+    result = cli("privacy", "purge", "--before", "15.12.2026", "--yes", "-w", season.path)
+    assert result.exit_code == 0, result.output
+    assert "1 passports" in result.output or "1 passport" in result.output
+    with season.reader() as conn:
+        assert store.load_registrant(conn, "1").passport == ""
