@@ -368,30 +368,29 @@ def _read_site_sheet(book, file: str, sheet: str, problems: ProblemCollector) ->
 def _build_site(values: dict[str, object], locate: Callable[[str], Location], problems: ProblemCollector,
                 file: str) -> _RawSite:
     parsed: dict[str, object] = {}
-    valid = True
+    failed: set[str] = set()
     for fieldname, (parser, default) in _SITE_PARSERS.items():
         raw = values.get(fieldname)
+        parsed[fieldname] = default
         if is_blank(raw):
-            parsed[fieldname] = default
             continue
         try:
             parsed[fieldname] = parser(raw)
         except ValueProblem as exc:
             problems.add(locate(fieldname), str(exc))
-            parsed[fieldname] = default
-            valid = False
+            failed.add(fieldname)
     for fieldname, why in (("site_id", ""), ("name", ""),
                            ("roster_emails", "; the factory's visitor lists are sent there")):
         if is_blank(values.get(fieldname)):
             where = locate(fieldname)
             problems.add(where, ("is empty" if where.row is not None else "is missing") + why)
-            valid = False
-        elif fieldname == "roster_emails" and not parsed["roster_emails"]:
-            problems.add(locate(fieldname), "holds no email address" + why)
-            valid = False
+            failed.add(fieldname)
+        elif not parsed[fieldname] and fieldname not in failed:  # e.g. only separators: ";"
+            problems.add(locate(fieldname), "holds nothing" + why)
+            failed.add(fieldname)
     declared = _declared_id(values.get("site_id"))
     draft = Site(**{**parsed, "site_id": parsed["site_id"] or declared or "?"})
-    return _RawSite(draft, valid, declared, file, locate("site_id"))
+    return _RawSite(draft, not failed, declared, file, locate("site_id"))
 
 
 def _is_skippable_date_row(record: Record) -> bool:
