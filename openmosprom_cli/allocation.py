@@ -1,0 +1,779 @@
+"""Seats by priority: serial dictatorship over the season's tours.
+
+The rule (issue 3):
+
+1. Priority: score, highest first; then registration time, earliest first
+   (missing last); then a lottery number derived from the seed and the
+   person's ID alone; then the ID.
+2. In priority order each person takes their first choice that they are
+   eligible for and that has room for their whole party (1 + companions). A
+   site choice means any tour of that site, earliest first. A party that does
+   not fit moves on, and the seats stay open for later people. Nobody gets
+   more than ``max_tours_per_person`` tours, and never two that overlap.
+3. Waitlists: a person who did not get a choice they were eligible for goes
+   on that tour's waitlist, in priority order. For a site choice that is the
+   waitlist of every tour of that site they were eligible for and that was
+   full, since any of them would have done.
+
+The constraints (eligibility, capacity, overlap) are written once, below, as
+expressions that work on Python scalars and on numpy arrays alike; the
+reference solver, the fast solver and the audit all use them.
+
+Two solvers implement the rule. :func:`allocate_reference` is the readable
+specification; :func:`allocate` is the fast one used in production (numpy
+filters out people who can no longer get any seat, a tight loop handles the
+rest exactly). A property test asserts that they agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
+from openmosprom_cli.values import is_russian_citizen
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CODES: tuple[str, ...] = tuple(OUTCOME_TEXT)
+CODE_INDEX: dict[str, int] = {code: i for i, code in enumerate(CODES)}
+PLACED = CODE_INDEX["placed"]
+FULL = CODE_INDEX["full"]
+OVERLAPS = CODE_INDEX["overlaps"]
+UNKNOWN_CHOICE = CODE_INDEX["unknown_choice"]
+NOT_REACHED = CODE_INDEX["not_reached"]
+LIMIT_REACHED = CODE_INDEX["limit_reached"]
+NO_CHOICE = -1      # padding in the per-choice arrays of people with fewer choices
+ELIGIBLE = -1       # "no reason against" in eligibility code arrays
+
+
+# -- inputs ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Applicant:
+    """What the allocation needs of one registrant, and nothing more.
+
+    This is also what a run stores in its inputs snapshot: passport and
+    citizenship are reduced to the yes/no the rule needs.
+    """
+
+    id: str
+    score: float = 0.0
+    registered_at: dt.datetime | None = None
+    birth_date: dt.date | None = None
+    companions: int = 0
+    has_passport: bool = False
+    is_citizen: bool = False
+    choices: tuple[str, ...] = ()
+
+    @property
+    def party_size(self) -> int:
+        return 1 + self.companions
+
+    @classmethod
+    def of(cls, r: Registrant, *, citizen_cache: dict[str, bool] | None = None) -> "Applicant":
+        cache = citizen_cache if citizen_cache is not None else {}
+        citizen = cache.get(r.citizenship)
+        if citizen is None:
+            citizen = cache[r.citizenship] = is_russian_citizen(r.citizenship)
+        return cls(id=r.id, score=float(r.score), registered_at=_naive(r.registered_at), birth_date=r.birth_date,
+                   companions=r.companions, has_passport=bool(r.passport.strip()), is_citizen=citizen,
+                   choices=tuple(r.choices))
+
+
+def _naive(moment: dt.datetime | None) -> dt.datetime | None:
+    """Registration times compare as naive local times; an aware one is converted to Moscow time."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=3))).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class AllocationInput:
+    """Exactly what one allocation sees; stored with each run so the audit can re-derive it."""
+
+    tours: tuple[Tour, ...]
+    sites: tuple[Site, ...]
+    applicants: tuple[Applicant, ...]
+    max_tours_per_person: int = 1
+
+    @classmethod
+    def build(cls, tours: Iterable[Tour], sites: Iterable[Site], people: Iterable[Registrant | Applicant],
+              max_tours_per_person: int = 1) -> "AllocationInput":
+        cache: dict[str, bool] = {}
+        applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache) for p in people)
+        return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person)
+
+    def to_json(self) -> dict[str, Any]:
+        """A canonical form: sorted, so the same inputs always give the same fingerprint."""
+        return {
+            "max_tours_per_person": self.max_tours_per_person,
+            "sites": [
+                {"site_id": s.site_id, "name": s.name, "min_age": s.min_age,
+                 "passport_required": s.passport_required, "citizens_only": s.citizens_only}
+                for s in sorted(self.sites, key=lambda s: s.site_id)
+            ],
+            "tours": [
+                {"tour_id": t.tour_id, "site_id": t.site_id, "date": t.date.isoformat(),
+                 "start": t.start.strftime("%H:%M"), "duration_min": t.duration_min, "capacity": t.capacity}
+                for t in sorted(self.tours, key=lambda t: t.tour_id)
+            ],
+            "applicants": [
+                {"id": a.id, "score": a.score,
+                 "registered_at": a.registered_at.isoformat() if a.registered_at else None,
+                 "birth_date": a.birth_date.isoformat() if a.birth_date else None,
+                 "companions": a.companions, "has_passport": a.has_passport, "is_citizen": a.is_citizen,
+                 "choices": list(a.choices)}
+                for a in sorted(self.applicants, key=lambda a: a.id)
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "AllocationInput":
+        sites = tuple(Site(site_id=s["site_id"], name=s["name"], min_age=s["min_age"],
+                           passport_required=s["passport_required"], citizens_only=s["citizens_only"])
+                      for s in data["sites"])
+        tours = tuple(Tour(tour_id=t["tour_id"], site_id=t["site_id"], date=dt.date.fromisoformat(t["date"]),
+                           start=dt.time.fromisoformat(t["start"]), duration_min=t["duration_min"],
+                           capacity=t["capacity"])
+                      for t in data["tours"])
+        applicants = tuple(
+            Applicant(id=a["id"], score=float(a["score"]),
+                      registered_at=dt.datetime.fromisoformat(a["registered_at"]) if a["registered_at"] else None,
+                      birth_date=dt.date.fromisoformat(a["birth_date"]) if a["birth_date"] else None,
+                      companions=a["companions"], has_passport=a["has_passport"], is_citizen=a["is_citizen"],
+                      choices=tuple(a["choices"]))
+            for a in data["applicants"])
+        return cls(tours, sites, applicants, data["max_tours_per_person"])
+
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.to_json())
+
+
+def fingerprint_of(data: Any) -> str:
+    """SHA-256 of canonical JSON: anyone can recompute it from the stored data."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- the constraints, written once ------------------------------------------------
+#
+# Each field may hold a Python scalar or a numpy array; the rules below use only
+# operators that mean the same for both (&, |, comparisons, arithmetic).
+
+@dataclass(frozen=True)
+class PersonTraits:
+    birth_ymd: Any          # birth date as YYYYMMDD, 0 when unknown
+    companions: Any
+    passport_missing: Any
+    non_citizen: Any
+
+
+@dataclass(frozen=True)
+class TourTraits:
+    date_ymd: Any           # tour date as YYYYMMDD
+    min_age: Any
+    passport_required: Any
+    citizens_only: Any
+
+
+def ymd(day: dt.date | None) -> int:
+    return day.year * 10000 + day.month * 100 + day.day if day else 0
+
+
+# Full years between two YYYYMMDD numbers: the difference's ten-thousands digit
+# counts a year only once the birthday has come (born 29 Feb: on 1 Mar in common years).
+ELIGIBILITY_RULES: tuple[tuple[str, Callable[[PersonTraits, TourTraits], Any]], ...] = (
+    ("no_birth_date", lambda p, t: (t.min_age > 0) & (p.birth_ymd == 0)),
+    ("below_min_age", lambda p, t: (t.min_age > 0) & (p.birth_ymd > 0)
+        & ((t.date_ymd - p.birth_ymd) // 10000 < t.min_age)),
+    ("no_passport", lambda p, t: t.passport_required & p.passport_missing),
+    ("companions_not_allowed", lambda p, t: t.passport_required & (p.companions > 0)),
+    ("not_citizen", lambda p, t: t.citizens_only & p.non_citizen),
+)
+"""In order: the first rule that holds is the reason given."""
+
+
+def person_traits(a: Applicant) -> PersonTraits:
+    return PersonTraits(ymd(a.birth_date), a.companions, not a.has_passport, not a.is_citizen)
+
+
+def tour_traits(tour: Tour, site: Site) -> TourTraits:
+    return TourTraits(ymd(tour.date), site.min_age, site.passport_required, site.citizens_only)
+
+
+def ineligibility(person: PersonTraits, tour: TourTraits) -> str | None:
+    """Why the person may not take the tour, or None if they may."""
+    for code, rule in ELIGIBILITY_RULES:
+        if rule(person, tour):
+            return code
+    return None
+
+
+def ineligibility_codes(person: PersonTraits, tour: TourTraits) -> "np.ndarray":
+    """:func:`ineligibility` over aligned arrays: an index into CODES per pair, or ELIGIBLE."""
+    import numpy as np
+
+    result = np.full(np.broadcast_shapes(*(np.shape(v) for v in (*vars(person).values(), *vars(tour).values()))),
+                     ELIGIBLE, dtype=np.int8)
+    for code, rule in reversed(ELIGIBILITY_RULES):
+        result[np.asarray(rule(person, tour), dtype=bool)] = CODE_INDEX[code]
+    return result
+
+
+def fits(seats_left: int, party_size: int) -> bool:
+    return party_size <= seats_left
+
+
+def tour_minutes(tour: Tour) -> tuple[int, int]:
+    start = tour.date.toordinal() * 1440 + tour.start.hour * 60 + tour.start.minute
+    return start, start + tour.duration_min
+
+
+def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def ordered_tours(tours: Iterable[Tour]) -> list[Tour]:
+    """Earliest first; this is also the order a site choice tries its tours in."""
+    return sorted(tours, key=lambda t: (t.date, t.start, t.tour_id))
+
+
+# -- priority -----------------------------------------------------------------------
+
+def lottery_number(seed: str, registrant_id: str) -> int:
+    """The person's draw: depends on the seed and their ID only, never on file order."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{registrant_id}".encode("utf-8")).digest()[:8], "big")
+
+
+def priority_key(seed: str) -> Callable[[Applicant], tuple]:
+    def key(a: Applicant) -> tuple:
+        return (-a.score, a.registered_at is None, a.registered_at or dt.datetime.min,
+                lottery_number(seed, a.id), a.id)
+    return key
+
+
+def priority_order(people: Sequence[Applicant | Registrant], seed: str) -> tuple[str, ...]:
+    """IDs in the order people choose: the first chooses first."""
+    applicants = AllocationInput.build((), (), people).applicants
+    return tuple(applicants[i].id for i in _priority_indices(applicants, str(seed)))
+
+
+def _priority_indices(applicants: Sequence[Applicant], seed: str) -> "np.ndarray":
+    """The priority sort with numpy; the lottery is drawn only where score and time tie."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(applicants)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    score = np.fromiter((a.score for a in applicants), dtype=np.float64, count=n)
+    moments = pd.to_datetime(pd.Series([a.registered_at for a in applicants], dtype=object)).to_numpy()
+    missing = np.isnat(moments)
+    registered = np.where(missing, np.iinfo(np.int64).max, moments.astype("datetime64[us]").astype(np.int64))
+    order = np.lexsort((registered, -score))
+    s, r = score[order], registered[order]
+    same_as_next = (s[1:] == s[:-1]) & (r[1:] == r[:-1])
+    if not same_as_next.any():
+        return order
+    tied = np.zeros(n, dtype=bool)
+    tied[1:] |= same_as_next
+    tied[:-1] |= same_as_next
+    group = np.concatenate(([0], np.cumsum(~same_as_next)))
+    tied_at = np.flatnonzero(tied)
+    members = order[tied_at]
+    draws = np.fromiter((lottery_number(seed, applicants[i].id) for i in members), dtype=np.uint64,
+                        count=len(members))
+    within = np.lexsort((draws, group[tied_at]))
+    order[tied_at] = members[within]
+    # Equal draws (a 64-bit collision) fall back to the ID; practically never happens.
+    d = draws[within]
+    g = group[tied_at][within]
+    collide = (d[1:] == d[:-1]) & (g[1:] == g[:-1])
+    if collide.any():
+        key = priority_key(seed)
+        starts = np.flatnonzero(np.concatenate(([True], ~collide)))
+        ends = np.append(starts[1:], len(within))
+        for a, b in zip(starts, ends):
+            if b - a > 1:
+                block = tied_at[a:b]
+                order[block] = sorted(order[block], key=lambda i: key(applicants[i]))
+    return order
+
+
+# -- the result -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placement:
+    registrant_id: str
+    tour_id: str
+    choice_rank: int
+    seats: int
+
+
+@dataclass(frozen=True)
+class ChoiceOutcome:
+    rank: int
+    choice: str
+    tour_id: str | None
+    code: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rank": self.rank, "choice": self.choice, "tour_id": self.tour_id, "code": self.code}
+
+
+@dataclass(frozen=True, eq=False)
+class AllocationResult:
+    """Column arrays, indexed by priority position (0 = first to choose), so 1M people stay cheap.
+
+    ``choice_code[p, j]`` is an index into CODES (NO_CHOICE past the person's
+    list); ``choice_tour[p, j]`` a tour index or -1. Waitlist entries are
+    sorted by tour, then priority position. Use the methods for records.
+    """
+
+    inputs: AllocationInput
+    seed: str
+    order: "np.ndarray"          # priority position → index into inputs.applicants
+    tours: tuple[Tour, ...]      # tour index → tour, earliest first
+    choice_code: "np.ndarray"
+    choice_tour: "np.ndarray"
+    waitlist_tour: "np.ndarray"
+    waitlist_position: "np.ndarray"
+
+    def applicant_at(self, position: int) -> Applicant:
+        return self.inputs.applicants[int(self.order[position])]
+
+    def priority_ids(self) -> list[str]:
+        applicants = self.inputs.applicants
+        return [applicants[i].id for i in self.order.tolist()]
+
+    def placements(self) -> list[Placement]:
+        """Every seat given, in priority order."""
+        import numpy as np
+
+        positions, slots = np.nonzero(self.choice_code == PLACED)
+        placements = []
+        for p, j, t in zip(positions.tolist(), slots.tolist(), self.choice_tour[positions, slots].tolist()):
+            applicant = self.applicant_at(p)
+            placements.append(Placement(applicant.id, self.tours[t].tour_id, j + 1, applicant.party_size))
+        return placements
+
+    def waitlists(self) -> dict[str, list[str]]:
+        """Tour ID → registrant IDs in priority order; only tours with a waitlist."""
+        result: dict[str, list[str]] = {}
+        for t, p in zip(self.waitlist_tour.tolist(), self.waitlist_position.tolist()):
+            result.setdefault(self.tours[t].tour_id, []).append(self.applicant_at(p).id)
+        return result
+
+    def outcomes_at(self, position: int) -> list[ChoiceOutcome]:
+        applicant = self.applicant_at(position)
+        codes = self.choice_code[position].tolist()
+        tours = self.choice_tour[position].tolist()
+        return [ChoiceOutcome(j + 1, choice, self.tours[tours[j]].tour_id if tours[j] >= 0 else None, CODES[codes[j]])
+                for j, choice in enumerate(applicant.choices)]
+
+    def iter_outcomes(self) -> Iterator[tuple[int, Applicant, list[ChoiceOutcome]]]:
+        """(priority position, applicant, per-choice outcomes) for everyone, first to choose first."""
+        for position in range(len(self.order)):
+            yield position, self.applicant_at(position), self.outcomes_at(position)
+
+    def same_as(self, other: "AllocationResult") -> bool:
+        import numpy as np
+
+        return (self.priority_ids() == other.priority_ids()
+                and [t.tour_id for t in self.tours] == [t.tour_id for t in other.tours]
+                and np.array_equal(self.choice_code, other.choice_code)
+                and np.array_equal(self.choice_tour, other.choice_tour)
+                and np.array_equal(self.waitlist_tour, other.waitlist_tour)
+                and np.array_equal(self.waitlist_position, other.waitlist_position))
+
+    def fingerprint(self) -> str:
+        return result_fingerprint(
+            self.placements(), self.waitlists(),
+            {a.id: (p + 1, [o.to_json() for o in outcomes]) for p, a, outcomes in self.iter_outcomes()},
+        )
+
+
+def result_fingerprint(placements: Iterable[Placement], waitlists: Mapping[str, Sequence[str]],
+                       outcomes: Mapping[str, tuple[int, list[dict[str, Any]]]]) -> str:
+    """Fingerprint of a result as it is stored, so the audit can recompute it from the tables."""
+    return fingerprint_of({
+        "placements": sorted([p.registrant_id, p.tour_id, p.choice_rank, p.seats] for p in placements),
+        "waitlists": {tour: list(ids) for tour, ids in waitlists.items() if ids},
+        "outcomes": {rid: [priority, list(rows)] for rid, (priority, rows) in outcomes.items()},
+    })
+
+
+# -- shared preparation ----------------------------------------------------------------
+
+def _check_inputs(inputs: AllocationInput) -> None:
+    ids = [a.id for a in inputs.applicants]
+    if len(set(ids)) != len(ids):
+        raise ValueError("registrant IDs must be unique")
+    site_ids = {s.site_id for s in inputs.sites}
+    stray = sorted({t.site_id for t in inputs.tours} - site_ids)
+    if stray:
+        raise ValueError(f"tours of unknown sites: {', '.join(stray)}")
+    if len({t.tour_id for t in inputs.tours}) != len(inputs.tours):
+        raise ValueError("tour IDs must be unique")
+    if inputs.max_tours_per_person < 1:
+        raise ValueError("max_tours_per_person must be at least 1")
+
+
+def _site_tours(tours: Sequence[Tour]) -> dict[str, list[int]]:
+    by_site: dict[str, list[int]] = {}
+    for i, tour in enumerate(tours):
+        by_site.setdefault(tour.site_id, []).append(i)
+    return by_site
+
+
+def _pack(inputs: AllocationInput, seed: str, order: Sequence[int], tours: tuple[Tour, ...],
+          rows: Sequence[tuple[list[int], list[int]]], waitlist: Iterable[tuple[int, int]]) -> AllocationResult:
+    import numpy as np
+
+    n = len(order)
+    k = max((len(a.choices) for a in inputs.applicants), default=0)
+    code = np.full((n, k), NO_CHOICE, dtype=np.int8)
+    tour = np.full((n, k), -1, dtype=np.int32)
+    for p, (codes, tour_ids) in enumerate(rows):
+        code[p, :len(codes)] = codes
+        tour[p, :len(tour_ids)] = tour_ids
+    entries = sorted(set(waitlist))
+    return AllocationResult(inputs, seed, np.asarray(order, dtype=np.int64), tours, code, tour,
+                            np.array([t for t, _ in entries], dtype=np.int32),
+                            np.array([p for _, p in entries], dtype=np.int32))
+
+
+# -- the reference solver: the rule, plainly ------------------------------------------
+
+def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResult:
+    """Serial dictatorship written for reading; the specification the fast solver must match."""
+    seed = str(seed)
+    _check_inputs(inputs)
+    tours = tuple(ordered_tours(inputs.tours))
+    sites = {s.site_id: s for s in inputs.sites}
+    index_of = {t.tour_id: i for i, t in enumerate(tours)}
+    site_tours = _site_tours(tours)
+    traits = [tour_traits(t, sites[t.site_id]) for t in tours]
+    times = [tour_minutes(t) for t in tours]
+    seats_left = [t.capacity for t in tours]
+    limit = inputs.max_tours_per_person
+    after_limit = NOT_REACHED if limit == 1 else LIMIT_REACHED
+
+    key = priority_key(seed)
+    order = sorted(range(len(inputs.applicants)), key=lambda i: key(inputs.applicants[i]))
+    rows: list[tuple[list[int], list[int]]] = []
+    waitlist: list[tuple[int, int]] = []
+    for position, i in enumerate(order):
+        person = inputs.applicants[i]
+        me = person_traits(person)
+        held: list[int] = []
+        codes: list[int] = []
+        granted_tours: list[int] = []
+        for choice in person.choices:
+            named_tour = index_of.get(choice, -1)
+            options = [named_tour] if named_tour >= 0 else site_tours.get(choice, [])
+            if len(held) >= limit:
+                codes.append(after_limit)
+                granted_tours.append(named_tour)
+                continue
+            if not options:
+                codes.append(UNKNOWN_CHOICE)
+                granted_tours.append(-1)
+                continue
+            first_reason: str | None = None
+            overlapped = False
+            full: list[int] = []
+            granted = -1
+            for t in options:
+                reason = ineligibility(me, traits[t])
+                if reason is not None:
+                    first_reason = first_reason or reason
+                elif any(overlaps(times[t], times[h]) for h in held):
+                    overlapped = True
+                elif not fits(seats_left[t], person.party_size):
+                    full.append(t)
+                else:
+                    granted = t
+                    break
+            if granted >= 0:
+                seats_left[granted] -= person.party_size
+                held.append(granted)
+                codes.append(PLACED)
+                granted_tours.append(granted)
+                continue
+            waitlist.extend((t, position) for t in full)
+            codes.append(FULL if full else OVERLAPS if overlapped else CODE_INDEX[str(first_reason)])
+            granted_tours.append(named_tour)
+        rows.append((codes, granted_tours))
+    return _pack(inputs, seed, order, tours, rows, waitlist)
+
+
+# -- the fast solver --------------------------------------------------------------------
+
+_NONE, _TOUR, _SITE, _UNKNOWN = 0, 1, 2, 3
+_FIRST_CHUNK = 2048
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The inputs as numpy columns, people in priority order."""
+
+    size: "np.ndarray"
+    person: PersonTraits
+    kind: "np.ndarray"           # (n, k) _NONE / _TOUR / _SITE / _UNKNOWN
+    ref: "np.ndarray"            # (n, k) tour index or site index
+    tour: TourTraits
+    capacity: "np.ndarray"
+    start: "np.ndarray"
+    end: "np.ndarray"
+    site_tours: "np.ndarray"     # (sites, longest) tour indices, earliest first, -1 padded
+    site_len: "np.ndarray"
+
+
+def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray") -> _Columns:
+    import numpy as np
+
+    applicants = inputs.applicants
+    n = len(applicants)
+    sites = {s.site_id: s for s in inputs.sites}
+    site_ids = sorted({t.site_id for t in tours})
+    site_number = {s: i for i, s in enumerate(site_ids)}
+    by_site = _site_tours(tours)
+    longest = max((len(v) for v in by_site.values()), default=0)
+    site_tours = np.full((len(site_ids), max(longest, 1)), -1, dtype=np.int32)
+    for s, members in by_site.items():
+        site_tours[site_number[s], :len(members)] = members
+    site_len = np.array([len(by_site[s]) for s in site_ids], dtype=np.int32)
+
+    # Choice tokens → codes: ≥ 0 a tour, ≤ -2 a site (−2 − site number), −1 unknown.
+    lookup = {s: -2 - i for s, i in site_number.items()}
+    lookup.update({t.tour_id: i for i, t in enumerate(tours)})
+    lengths = np.fromiter((len(a.choices) for a in applicants), dtype=np.int64, count=n)
+    k = int(lengths.max()) if n else 0
+    flat = np.array([lookup.get(c, -1) for a in applicants for c in a.choices], dtype=np.int64)
+    rows = np.repeat(np.arange(n), lengths)
+    cols = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    token = np.full((n, k), -1, dtype=np.int64)
+    token[rows, cols] = flat
+    present = np.zeros((n, k), dtype=bool)
+    present[rows, cols] = True
+    token, present = token[order], present[order]
+    kind = np.where(~present, _NONE, np.where(token >= 0, _TOUR, np.where(token == -1, _UNKNOWN, _SITE)))
+    ref = np.where(token >= 0, token, np.where(token <= -2, -2 - token, 0)).astype(np.int32)
+
+    def column(values: Iterable, dtype) -> "np.ndarray":
+        return np.fromiter(values, dtype=dtype, count=n)[order]
+
+    person = PersonTraits(
+        birth_ymd=column((ymd(a.birth_date) for a in applicants), np.int32),
+        companions=column((a.companions for a in applicants), np.int16),
+        passport_missing=column((not a.has_passport for a in applicants), bool),
+        non_citizen=column((not a.is_citizen for a in applicants), bool),
+    )
+    tour_sites = [sites[t.site_id] for t in tours]
+    tour = TourTraits(
+        date_ymd=np.array([ymd(t.date) for t in tours], dtype=np.int32),
+        min_age=np.array([s.min_age for s in tour_sites], dtype=np.int16),
+        passport_required=np.array([s.passport_required for s in tour_sites], dtype=bool),
+        citizens_only=np.array([s.citizens_only for s in tour_sites], dtype=bool),
+    )
+    times = np.array([tour_minutes(t) for t in tours], dtype=np.int64).reshape(len(tours), 2)
+    return _Columns(
+        size=person.companions.astype(np.int64) + 1, person=person, kind=kind.astype(np.int8), ref=ref, tour=tour,
+        capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=times[:, 0], end=times[:, 1],
+        site_tours=site_tours, site_len=site_len,
+    )
+
+
+def _pick(traits: Any, index: "np.ndarray") -> Any:
+    return type(traits)(**{name: value[index] for name, value in vars(traits).items()})
+
+
+def _reasons(c: _Columns, people: "np.ndarray", tours: "np.ndarray") -> "np.ndarray":
+    return ineligibility_codes(_pick(c.person, people), _pick(c.tour, tours))
+
+
+def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
+    """Serial dictatorship, fast: same result as :func:`allocate_reference`.
+
+    Seats only ever decrease, so a person with no eligible option that fits
+    their party *now* will never get one. Chunk by chunk, numpy finds the few
+    people who still might be placed; a tight loop decides those exactly, in
+    priority order, and everyone else's outcome follows in bulk at the end.
+    """
+    import numpy as np
+
+    seed = str(seed)
+    _check_inputs(inputs)
+    tours = tuple(ordered_tours(inputs.tours))
+    order = _priority_indices(inputs.applicants, seed)
+    c = _columns(inputs, tours, order)
+    n, k = c.kind.shape
+    code = np.full((n, k), NO_CHOICE, dtype=np.int8)
+    chosen = np.full((n, k), -1, dtype=np.int32)
+    decided = np.zeros(n, dtype=bool)
+    seats_left = c.capacity.copy()
+    wait_tours: list["np.ndarray"] = []
+    wait_people: list["np.ndarray"] = []
+
+    is_tour = c.kind == _TOUR
+    tour_reason = np.full((n, k), ELIGIBLE, dtype=np.int8)
+    rows, cols = np.nonzero(is_tour)
+    tour_reason[rows, cols] = _reasons(c, rows, c.ref[rows, cols])
+
+    start, chunk = 0, _FIRST_CHUNK
+    while start < n:
+        stop = min(n, start + chunk)
+        maybe = _might_be_placed(c, start, stop, is_tour, tour_reason, seats_left)
+        if maybe.size:
+            _decide_exactly(c, maybe, seats_left, code, chosen, wait_tours, wait_people, inputs.max_tours_per_person)
+            decided[maybe] = True
+        start, chunk = stop, chunk * 2
+
+    _settle_the_rest(c, ~decided, tour_reason, code, chosen, wait_tours, wait_people)
+    wait_tour = np.concatenate(wait_tours) if wait_tours else np.zeros(0, dtype=np.int32)
+    wait_position = np.concatenate(wait_people) if wait_people else np.zeros(0, dtype=np.int32)
+    # Unique (tour, position) pairs sorted by tour, then priority: one person once per waitlist.
+    key = np.unique(wait_tour.astype(np.int64) * max(n, 1) + wait_position)
+    return AllocationResult(inputs, seed, order, tours, code, chosen,
+                            (key // max(n, 1)).astype(np.int32), (key % max(n, 1)).astype(np.int32))
+
+
+def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", tour_reason: "np.ndarray",
+                     seats_left: "np.ndarray") -> "np.ndarray":
+    """Positions in [start, stop) with an eligible option that still fits their party."""
+    import numpy as np
+
+    size = c.size[start:stop, None]
+    ref = c.ref[start:stop]
+    fit = is_tour[start:stop] & (tour_reason[start:stop] == ELIGIBLE) & (seats_left[ref] >= size)
+    maybe = fit.any(axis=1)
+    rows, cols = np.nonzero((c.kind[start:stop] == _SITE) & ~maybe[:, None])
+    if rows.size:
+        candidates = c.site_tours[ref[rows, cols]]                       # (slots, longest)
+        open_ = (candidates >= 0) & (seats_left[np.maximum(candidates, 0)] >= c.size[start + rows, None])
+        slot, position = np.nonzero(open_)
+        people = start + rows[slot]
+        ok = _reasons(c, people, candidates[slot, position]) == ELIGIBLE
+        maybe[people[ok] - start] = True
+    return start + np.flatnonzero(maybe)
+
+
+def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code: "np.ndarray",
+                    chosen: "np.ndarray", wait_tours: list, wait_people: list, limit: int) -> None:
+    """Serial dictatorship for these people, in priority order, with every option's reason precomputed."""
+    import numpy as np
+
+    k = c.kind.shape[1]
+    kind = c.kind[people]
+    ref = c.ref[people]
+    is_site = kind == _SITE
+    count = np.where(kind == _TOUR, 1, np.where(is_site, c.site_len[np.where(is_site, ref, 0)], 0)).ravel()
+    offsets = np.concatenate(([0], np.cumsum(count)))
+    slot = np.repeat(np.arange(count.size), count)
+    within = np.arange(slot.size) - offsets[slot]
+    slot_ref = ref.ravel()[slot]
+    slot_is_site = is_site.ravel()[slot]
+    option_tour = np.where(slot_is_site, c.site_tours[np.where(slot_is_site, slot_ref, 0), within], slot_ref)
+    option_reason = _reasons(c, people[slot // max(k, 1)], option_tour)
+
+    kinds, refs, offs = kind.ravel().tolist(), ref.ravel().tolist(), offsets.tolist()
+    opt_tour, opt_reason = option_tour.tolist(), option_reason.tolist()
+    sizes = c.size[people].tolist()
+    starts, ends = c.start.tolist(), c.end.tolist()
+    left = seats.tolist()
+    after_limit = NOT_REACHED if limit == 1 else LIMIT_REACHED
+    out_code: list[int] = []
+    out_tour: list[int] = []
+    wl_tour: list[int] = []
+    wl_person: list[int] = []
+    for i, position in enumerate(people.tolist()):
+        party = sizes[i]
+        held: list[int] = []
+        base = i * k
+        for j in range(base, base + k):
+            what = kinds[j]
+            if what == _NONE:
+                out_code.append(NO_CHOICE)
+                out_tour.append(-1)
+                continue
+            named_tour = refs[j] if what == _TOUR else -1
+            if len(held) >= limit:
+                out_code.append(after_limit)
+                out_tour.append(named_tour)
+                continue
+            if what == _UNKNOWN:
+                out_code.append(UNKNOWN_CHOICE)
+                out_tour.append(-1)
+                continue
+            first_reason = -1
+            overlapped = False
+            full_from = len(wl_tour)
+            granted = -1
+            for o in range(offs[j], offs[j + 1]):
+                t = opt_tour[o]
+                if opt_reason[o] != ELIGIBLE:
+                    if first_reason < 0:
+                        first_reason = opt_reason[o]
+                elif held and any(starts[t] < ends[h] and starts[h] < ends[t] for h in held):
+                    overlapped = True
+                elif left[t] < party:
+                    wl_tour.append(t)
+                    wl_person.append(position)
+                else:
+                    granted = t
+                    break
+            if granted >= 0:
+                left[granted] -= party
+                held.append(granted)
+                del wl_tour[full_from:], wl_person[full_from:]
+                out_code.append(PLACED)
+                out_tour.append(granted)
+            else:
+                out_code.append(FULL if len(wl_tour) > full_from else OVERLAPS if overlapped else first_reason)
+                out_tour.append(named_tour)
+    seats[:] = left
+    if k:
+        code[people] = np.array(out_code, dtype=np.int8).reshape(len(people), k)
+        chosen[people] = np.array(out_tour, dtype=np.int32).reshape(len(people), k)
+    wait_tours.append(np.array(wl_tour, dtype=np.int32))
+    wait_people.append(np.array(wl_person, dtype=np.int32))
+
+
+def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray", code: "np.ndarray",
+                     chosen: "np.ndarray", wait_tours: list, wait_people: list) -> None:
+    """People who never had an option that fits: every eligible choice was full at their turn."""
+    import numpy as np
+
+    kind = c.kind
+    rows, cols = np.nonzero(rest[:, None] & (kind == _TOUR))
+    reason = tour_reason[rows, cols]
+    tour = c.ref[rows, cols]
+    code[rows, cols] = np.where(reason == ELIGIBLE, FULL, reason)
+    chosen[rows, cols] = tour
+    eligible = reason == ELIGIBLE
+    wait_tours.append(tour[eligible].astype(np.int32))
+    wait_people.append(rows[eligible].astype(np.int32))
+
+    rows, cols = np.nonzero(rest[:, None] & (kind == _UNKNOWN))
+    code[rows, cols] = UNKNOWN_CHOICE
+
+    rows, cols = np.nonzero(rest[:, None] & (kind == _SITE))
+    if rows.size:
+        candidates = c.site_tours[c.ref[rows, cols]]
+        slot, position = np.nonzero(candidates >= 0)
+        reasons = _reasons(c, rows[slot], candidates[slot, position])
+        ok = reasons == ELIGIBLE
+        any_eligible = np.zeros(rows.size, dtype=bool)
+        any_eligible[slot[ok]] = True
+        first = position == 0
+        first_reason = np.full(rows.size, ELIGIBLE, dtype=np.int8)
+        first_reason[slot[first]] = reasons[first]
+        code[rows, cols] = np.where(any_eligible, FULL, first_reason)
+        wait_tours.append(candidates[slot[ok], position[ok]].astype(np.int32))
+        wait_people.append(rows[slot[ok]].astype(np.int32))
