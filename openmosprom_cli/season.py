@@ -137,8 +137,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     message_id TEXT PRIMARY KEY,
     site_id TEXT NOT NULL,
     state TEXT NOT NULL,           -- draft | sending | sent | failed
-    kind TEXT NOT NULL DEFAULT 'new',   -- new | update
+    kind TEXT NOT NULL DEFAULT 'new',   -- new | update | test (a trial send to one address, not the factory)
     fingerprint TEXT NOT NULL,
+    visitors TEXT NOT NULL DEFAULT '[]',   -- JSON snapshot of the roster's visitors, to tell the next update's changes
     recipients TEXT NOT NULL,      -- JSON list
     subject TEXT NOT NULL,
     eml_path TEXT NOT NULL DEFAULT '',
