@@ -22,9 +22,7 @@ def export(
 ) -> None:
     """Write each factory's roster, the organizers' participants list and the notifications CSV.
 
-    One workbook per site (one sheet per tour, plus its waitlists) holding only that
-    site's visitors and only the fields it needs; participants.xlsx with everyone's
-    result; notifications.csv with what to tell each person.
+    One workbook per site (a sheet per tour, plus its waitlists) with only that site's visitors and only the fields it needs; participants.xlsx with everyone's result; notifications.csv with what to tell each person. Files with passports or birth dates are readable by their owner only.
 
     Example: [bold]openmosprom rosters export -w season-2026[/]
     """
@@ -47,18 +45,18 @@ def export(
         return
 
     table = Table(title=f"Rosters of allocation run {report.run_id}")
-    table.add_column("File")
+    table.add_column("File", no_wrap=True)
     table.add_column("Site")
     table.add_column("Tours", justify="right")
     table.add_column("Visitors", justify="right")
-    table.add_column("Seats taken", justify="right")
-    table.add_column("Waitlisted", justify="right")
-    table.add_column("Since last export")
-    table.add_column("Readable by")
+    table.add_column("Seats", justify="right")
+    table.add_column("Waitlist", justify="right")
+    table.add_column("vs last")
+    table.add_column("Access")
     for s in report.sites:
         table.add_row(escape(s.path.name), escape(s.site_name), str(s.tours),
                       str(s.visitors), str(s.seats_taken), str(s.waitlisted), s.status,
-                      "owner only" if s.private else "everyone")
+                      "owner" if s.private else "all")
     console.print(table)
     console.print(f"Participants: [bold]{escape(str(report.participants_path))}[/] ({report.people} people, owner only)")
     console.print(f"Notifications: [bold]{escape(str(report.notifications_path))}[/]")
