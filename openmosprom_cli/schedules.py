@@ -82,7 +82,6 @@ _SITE_ID_COLUMN = Column("site_id", ("Код площадки", "site_id", "site
 COMBINED_CANDIDATE_COLUMNS: tuple[Column, ...] = (_SITE_ID_COLUMN, *CANDIDATE_COLUMNS)
 
 SITE_LABELS = {c.field: c.label for c in SITE_COLUMNS}
-CANDIDATE_LABELS = {c.field: c.label for c in CANDIDATE_COLUMNS}
 
 
 # -- records -------------------------------------------------------------------
@@ -140,8 +139,6 @@ class ScheduleImportReport:
 def check_site_id(value: object) -> str:
     """A site code: a latin slug such as ``estet`` (lower-cased, trimmed)."""
     text = check_text(value).lower()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = describe(value)
     if not _SLUG.match(text):
         raise ValueProblem(f"{describe(value)} is not a latin slug: use lowercase latin letters, digits and "
                            "hyphens, e.g. estet or rot-front")
