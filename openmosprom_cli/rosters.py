@@ -299,8 +299,9 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
     only after every file has been written.
     """
     out_dir = Path(out_dir) if out_dir is not None else season.path / ROSTER_FOLDER
-    remove_stray_temp_files(out_dir)
     with season.transaction() as conn:
+        # Only under the season's lock: another run's temporary files are not stray.
+        remove_stray_temp_files(out_dir)
         allocation = load_current_allocation(conn)
         sites = store.load_sites(conn)
         tours = store.load_tours(conn)

@@ -626,3 +626,41 @@ def test_cli_without_allocation_exits_66(season, cli):
 def test_cli_help_has_an_example(cli):
     result = cli("rosters", "export", "--help")
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+# -- properties -------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+from openmosprom_cli.season import init_season  # noqa: E402
+
+
+@given(st.text())
+def test_csv_safe_never_starts_a_formula_and_loses_nothing(value):
+    safe = rosters.csv_safe(value)
+    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert safe in (value, "'" + value)
+
+
+# Names reach cells; imports reject control characters (values.check_text), so none are generated here.
+CELL_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=50)
+
+
+@hypothesis_settings(max_examples=15)
+@given(site_ids=st.lists(st.text(min_size=1, max_size=60), min_size=1, max_size=3, unique=True), name=CELL_TEXT)
+def test_any_site_id_or_name_stays_inside_the_folder(tmp_path_factory, site_ids, name):
+    root = tmp_path_factory.mktemp("prop")
+    season = init_season(root / "season", year=2026)
+    sites = [Site(sid, name) for sid in site_ids]
+    seed(season, sites=sites, tours=[tour(f"t{i}", s.site_id, 14, 11) for i, s in enumerate(sites)],
+         people=[person("1", name)], placements=[("1", "t0", 1, 1)], outcomes={"1": (1, [])})
+    out = root / "a" / "out"
+    report = export_rosters(season, out)
+    assert len(report.sites) == len(site_ids)
+    assert len({s.path.name.lower() for s in report.sites}) == len(site_ids)
+    outside = [p for p in root.rglob("*") if p.is_file() and not p.is_relative_to(season.path)
+               and p.parent != out]
+    assert outside == []
+    for site in report.sites:
+        wb = openpyxl.load_workbook(site.path)
+        assert all(len(t) <= 31 and not set(t) & set("[]:*?/\\") for t in wb.sheetnames)
