@@ -569,7 +569,7 @@ class SmtpBatch:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
-                smtp.login(s.user, self._password)
+                self._login(smtp)
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
             raise SmtpConfigError(
@@ -593,6 +593,18 @@ class SmtpBatch:
                                    f"{self.scrub(_reason(exc))}; nothing was sent",
                                    hint="Run the command again later.") from None
         return self
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        if self._password.isascii():
+            smtp.login(self.settings.user, self._password)
+            return
+        # smtplib encodes credentials as ASCII; AUTH PLAIN carries UTF-8 (RFC 4616), so send it by hand.
+        if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
+            raise smtplib.SMTPNotSupportedError("AUTH PLAIN, needed for a password with non-ASCII characters")
+        token = base64.b64encode(f"\0{self.settings.user}\0{self._password}".encode("utf-8")).decode("ascii")
+        code, text = smtp.docmd("AUTH", f"PLAIN {token}")
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, text)
 
     def _refuse_or_retry(self, code: int, answer: str):
         if 400 <= code < 500:

@@ -1,0 +1,177 @@
+"""Composing roster emails: template, Russian text, deadline, changes, attachment with a Cyrillic name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.mail import (
+    RosterLetter,
+    Visitor,
+    attachment_name,
+    compose_message,
+    diff_visitors,
+    load_template,
+    new_message_id,
+    parse_template,
+    render_letter,
+    visitors_from_json,
+    visitors_to_json,
+)
+from openmosprom_cli.models import Site, Tour
+from openmosprom_cli.settings import Settings
+
+SITE = Site(site_id="kristall", name="Завод «Кристалл»", roster_emails=("a@kristall.test", "b@kristall.test"),
+            roster_lead_days=3)
+TOURS = (Tour("kristall-1214-1000", "kristall", dt.date(2026, 12, 14), dt.time(10, 0), 90, 20),
+         Tour("kristall-1216-1500", "kristall", dt.date(2026, 12, 16), dt.time(15, 0), 90, 20))
+VISITORS = (Visitor("1", "Иванов Иван", "kristall-1214-1000", 2), Visitor("2", "Петрова Мария", "kristall-1214-1000"),
+            Visitor("3", "Сидоров Пётр", "kristall-1216-1500"))
+SETTINGS = Settings.defaults(2026)
+SETTINGS = Settings(**{**SETTINGS.__dict__, "organizer_name": "Оргкомитет «Открой#Моспром»",
+                       "organizer_email": "excursions@example.org", "organizer_phone": "+7 495 000-00-00"})
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+
+
+def _settings(sender="Открой#Моспром <excursions@example.org>"):
+    from dataclasses import replace
+
+    return replace(SETTINGS, smtp=replace(SETTINGS.smtp, sender=sender))
+
+
+def _letter(tmp_path: Path, changes=None) -> RosterLetter:
+    roster = tmp_path / "kristall.xlsx"
+    roster.write_bytes(b"PK\x03\x04 not really a workbook, but bytes to compare \xff\x00")
+    return RosterLetter(site=SITE, tours=TOURS, visitors=VISITORS, roster_path=roster, fingerprint="f" * 64,
+                        changes=changes)
+
+
+def _default_template(tmp_path):
+    return load_template(tmp_path / "no-season-template-here")
+
+
+def test_message_headers_body_and_attachment_survive_a_round_trip(tmp_path):
+    letter = _letter(tmp_path)
+    message_id = new_message_id(_settings())
+    message = compose_message(letter, _settings(), _default_template(tmp_path), message_id=message_id, now=NOW)
+    raw = message.as_bytes(policy=email.policy.SMTP)
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+
+    assert parsed["To"].addresses[0].addr_spec == "a@kristall.test"
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["a@kristall.test", "b@kristall.test"]
+    assert parsed["From"].addresses[0].addr_spec == "excursions@example.org"
+    # Decoded as mail clients do (RFC 2047: whitespace between encoded words is not text).
+    wire_reply_to = email.message_from_bytes(raw, policy=email.policy.compat32)["Reply-To"]
+    assert str(make_header(decode_header(wire_reply_to))) == "Оргкомитет «Открой#Моспром» <excursions@example.org>"
+    assert parsed["Message-ID"] == message_id and message_id.endswith("@example.org>")
+    assert parsed["Date"].datetime == NOW
+    assert parsed["Subject"] == "«Открой#Моспром»: список посетителей — Завод «Кристалл»"
+    assert parsed["X-Openmosprom-Roster-Fingerprint"].strip() == "f" * 64
+
+    body = parsed.get_body(("plain",)).get_content()
+    assert "14.12.2026 (пн), 10:00 — 4 чел." in body       # Иванов with 2 companions + Петрова
+    assert "16.12.2026 (ср), 15:00 — 1 чел." in body
+    assert "Всего посетителей: 5 чел." in body
+    assert "до 11.12.2026 (пятница)" in body                # earliest tour minus 3 lead days
+    assert "+7 495 000-00-00" in body and "Обновлённый" not in body
+
+    attachments = list(parsed.iter_attachments())
+    assert len(attachments) == 1
+    assert attachments[0].get_content() == letter.roster_path.read_bytes()
+    assert attachments[0].get_filename() == "Список_Завод_«Кристалл».xlsx"
+    assert attachments[0].get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert b"filename*" in raw and b"utf-8''" in raw      # RFC 2231, not a mangled ASCII name
+
+
+def test_a_past_deadline_asks_for_confirmation_as_soon_as_possible(tmp_path):
+    late = dt.date(2026, 12, 12)   # after 14.12 minus 3 days
+    subject, body = render_letter(_letter(tmp_path), _settings(), _default_template(tmp_path), late)
+    assert "как можно скорее" in body and "до 11.12.2026" not in body
+    on_time = dt.date(2026, 12, 11)
+    _, body = render_letter(_letter(tmp_path), _settings(), _default_template(tmp_path), on_time)
+    assert "до 11.12.2026" in body
+
+
+def test_an_update_is_marked_and_names_who_was_added_removed_and_moved(tmp_path):
+    before = VISITORS
+    after = (Visitor("1", "Иванов Иван", "kristall-1216-1500", 2), Visitor("3", "Сидоров Пётр", "kristall-1216-1500"),
+             Visitor("4", "Кузнецова Анна", "kristall-1214-1000"))
+    letter = _letter(tmp_path, changes=diff_visitors(before, after))
+    letter = RosterLetter(**{**letter.__dict__, "visitors": after})
+    subject, body = render_letter(letter, _settings(), _default_template(tmp_path), NOW.date())
+    assert subject.startswith("Обновлённый список — ")
+    added = body[body.index("Добавлены:"):]
+    assert "Кузнецова Анна — 14.12.2026 (пн), 10:00" in added
+    assert "Петрова Мария" in body[body.index("Исключены:"):]
+    assert "Иванов Иван: 16.12.2026 (ср), 15:00 (было 14.12.2026 (пн), 10:00)" in body
+    assert "Сидоров Пётр" not in body
+
+
+def test_the_seasons_template_overrides_the_default_and_keeps_changes_when_it_drops_them(tmp_path):
+    (tmp_path / "roster_email.txt").write_text("Тема: Список для $site_id\n\nДобрый день, $site_name!\n",
+                                               encoding="utf-8")
+    template = load_template(tmp_path)
+    letter = _letter(tmp_path, changes=diff_visitors(VISITORS, VISITORS[:2]))
+    subject, body = render_letter(letter, _settings(), template, NOW.date())
+    assert subject == "Обновлённый список — Список для kristall"
+    assert "Добрый день, Завод «Кристалл»!" in body
+    assert "Исключены:" in body and "Сидоров Пётр" in body
+
+
+def test_a_broken_template_reports_every_problem_with_its_line(tmp_path):
+    (tmp_path / "roster_email.txt").write_text("Тема: $sitename\n\nСумма: 5 $ \nДо $dedline\n", encoding="utf-8")
+    with pytest.raises(BadDataError) as caught:
+        load_template(tmp_path)
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 3
+    assert "row 1" in problems[0] and "$sitename" in problems[0]
+    assert "row 3" in problems[1] and "lone '$'" in problems[1]
+    assert "row 4" in problems[2] and "$dedline" in problems[2]
+
+
+def test_a_template_without_a_subject_line_is_refused():
+    with pytest.raises(BadDataError, match="Тема"):
+        parse_template("Здравствуйте!\n", "roster_email.txt")
+
+
+def test_a_trial_message_goes_only_to_the_test_address_and_says_so(tmp_path):
+    message = compose_message(_letter(tmp_path), _settings(), _default_template(tmp_path),
+                              message_id=new_message_id(_settings()), now=NOW, test_to="me@example.org")
+    assert message["To"] == "me@example.org"
+    assert message["Subject"].startswith("[ТЕСТ] ")
+    assert "a@kristall.test" in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("../../etc/passwd", "Список_____etc_passwd.xlsx"),
+    ("Цех: №5 / «Сборка»", "Список_Цех__№5___«Сборка».xlsx"),
+    ("a" * 200, "Список_" + "a" * 73 + ".xlsx"),
+])
+def test_attachment_names_are_safe_file_names_that_keep_cyrillic(name, expected):
+    assert attachment_name(Site(site_id="x", name=name)) == expected
+
+
+names = st.text(alphabet="АБВГДабвгд ", min_size=1, max_size=8)
+visitor_lists = st.dictionaries(st.text("0123456789", min_size=1, max_size=3),
+                                st.tuples(names, st.sampled_from(["t1", "t2", "t3"]), st.integers(0, 2)),
+                                max_size=12)
+
+
+@given(visitor_lists, visitor_lists)
+def test_the_diff_accounts_for_every_visitor_exactly(before_map, after_map):
+    before = tuple(Visitor(i, n, t, c) for i, (n, t, c) in before_map.items())
+    after = tuple(Visitor(i, n, t, c) for i, (n, t, c) in after_map.items())
+    changes = diff_visitors(before, after)
+    assert {v.id for v in changes.added} == after_map.keys() - before_map.keys()
+    assert {v.id for v in changes.removed} == before_map.keys() - after_map.keys()
+    assert {b.id for b, _ in changes.moved} == {i for i in before_map.keys() & after_map.keys()
+                                                 if before_map[i][1] != after_map[i][1]}
+    assert visitors_from_json(visitors_to_json(after)) == after

@@ -1,0 +1,342 @@
+"""Emailing rosters against a real SMTP server (aiosmtpd on 127.0.0.1): delivery, exactly once, faults."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import json
+import ssl
+import threading
+import time
+
+import pytest
+
+from mail_fixtures import (
+    SITES,
+    Recorder,
+    SmtpServer,
+    configure_smtp,
+    export_roster,
+    free_port,
+    make_tls_files,
+    outbox_rows,
+    populate,
+    rejecting_authenticator,
+    set_lock_timeout,
+    visitors_for,
+)
+from openmosprom_cli.outbox import email_rosters, list_outbox, write_outbox_drafts
+
+
+@pytest.fixture
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def rosters(season):
+    return populate(season, 3)
+
+
+@pytest.fixture
+def ready(season, smtp, rosters):
+    return configure_smtp(season, smtp.port)
+
+
+def _send(cli, season, *args, **kwargs):
+    return cli("rosters", "email", "--send", "-w", season.path, *args, **kwargs)
+
+
+def _by_site(messages):
+    return {m.message["X-Openmosprom-Site"]: m for m in messages}
+
+
+def test_the_dry_run_writes_eml_files_and_sends_nothing(cli, ready, smtp, rosters):
+    result = cli("rosters", "email", "-w", ready.path)
+    assert result.exit_code == 0, result.output
+    assert "Dry run" in result.output and "Nothing was sent" in result.output
+    assert smtp.messages == []
+    files = sorted((ready.path / "outbox").glob("*.eml"))
+    assert len(files) == 3
+    rows = outbox_rows(ready)
+    assert {r["state"] for r in rows} == {"draft"}
+    for path in files:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        row = next(r for r in rows if r["message_id"] == message["Message-ID"])
+        assert row["eml_path"] == path.name
+        assert path.stat().st_mode & 0o777 == 0o600   # the attachment holds personal data
+        attachment = next(message.iter_attachments())
+        assert attachment.get_content() == rosters[row["site_id"]].read_bytes()
+    # A second dry run keeps each draft's Message-ID: the preview is the message that will be sent.
+    cli("rosters", "email", "-w", ready.path)
+    assert [r["message_id"] for r in outbox_rows(ready)] == [r["message_id"] for r in rows]
+
+
+def test_send_delivers_one_message_per_factory_and_a_rerun_sends_nothing(cli, ready, smtp, rosters):
+    result = _send(cli, ready)
+    assert result.exit_code == 0, result.output
+    assert len(smtp.messages) == 3
+    rows = {r["site_id"]: r for r in outbox_rows(ready)}
+    received = _by_site(smtp.messages)
+    for site_id, name, emails in SITES[:3]:
+        got = received[site_id]
+        message = got.message
+        assert got.rcpt_tos == list(emails)
+        assert got.mail_from == "excursions@example.org"
+        assert message["Subject"] == f"«Открой#Моспром»: список посетителей — {name}"
+        body = message.get_body(("plain",)).get_content()
+        assert "Здравствуйте!" in body and name in body and "14.12.2026 (пн), 10:00" in body
+        attachment = next(message.iter_attachments())
+        assert attachment.get_content() == rosters[site_id].read_bytes()
+        assert attachment.get_filename() == f"Список_{name.replace(' ', '_')}.xlsx"
+        assert message["Message-ID"] == rows[site_id]["message_id"]
+        assert rows[site_id]["state"] == "sent" and rows[site_id]["sent_at"]
+        assert message["X-Openmosprom-Roster-Fingerprint"].strip() == rows[site_id]["fingerprint"]
+
+    again = _send(cli, ready)
+    assert again.exit_code == 0, again.output
+    assert len(smtp.messages) == 3
+    assert "3 up to date" in again.output
+
+
+def test_a_changed_roster_sends_exactly_one_update_naming_who_changed(cli, ready, smtp):
+    _send(cli, ready)
+    visitors = visitors_for(1)
+    removed = visitors.pop(0)
+    visitors.append({"id": "1999", "name": "Новикова Вера", "tour_id": visitors[0]["tour_id"], "companions": 0})
+    export_roster(ready, "kristall", visitors)
+
+    result = _send(cli, ready)
+    assert result.exit_code == 0, result.output
+    assert len(smtp.messages) == 4
+    update = smtp.messages[-1].message
+    assert update["X-Openmosprom-Site"] == "kristall"
+    assert update["Subject"].startswith("Обновлённый список — ")
+    body = update.get_body(("plain",)).get_content()
+    assert "Новикова Вера" in body[body.index("Добавлены:"):]
+    assert removed["name"] in body[body.index("Исключены:"):]
+    kinds = [(r["site_id"], r["kind"], r["state"]) for r in outbox_rows(ready)]
+    assert kinds.count(("kristall", "update", "sent")) == 1
+    assert _send(cli, ready).exit_code == 0 and len(smtp.messages) == 4
+
+
+def test_a_connection_dropped_after_three_messages_stops_and_the_rerun_sends_exactly_the_rest(cli, season):
+    populate(season, 5)
+    with SmtpServer(Recorder(drop_after=3)) as flaky:
+        ready = configure_smtp(season, flaky.port)
+        result = _send(cli, ready)
+        assert result.exit_code == 75, result.output
+        assert "3 message(s) sent in this run are recorded" in result.output
+        first = list(flaky.messages)
+    assert len(first) == 3
+    states = {r["site_id"]: r["state"] for r in outbox_rows(ready)}
+    assert sorted(states.values()) == ["draft", "draft", "sent", "sent", "sent"]
+
+    with SmtpServer() as healthy:
+        ready = configure_smtp(ready, healthy.port)
+        result = _send(cli, ready)
+        assert result.exit_code == 0, result.output
+        second = list(healthy.messages)
+    assert len(second) == 2
+    ids = [m.message["Message-ID"] for m in first + second]
+    assert len(set(ids)) == 5
+    assert {m.message["X-Openmosprom-Site"] for m in first + second} == {s[0] for s in SITES}
+    assert {r["state"] for r in outbox_rows(ready)} == {"sent"}
+
+
+def test_a_refused_recipient_fails_that_message_only(cli, season):
+    populate(season, 3)
+    with SmtpServer(Recorder(refuse={"depo@factory.test"})) as server:
+        ready = configure_smtp(season, server.port)
+        result = _send(cli, ready)
+        assert result.exit_code == 1, result.output
+        assert {m.message["X-Openmosprom-Site"] for m in server.messages} == {"estet", "kristall"}
+    rows = {r["site_id"]: r for r in outbox_rows(ready)}
+    assert rows["mosmetro"]["state"] == "failed"
+    assert "550" in rows["mosmetro"]["error"] and "no such mailbox" in rows["mosmetro"]["error"]
+    assert rows["estet"]["state"] == rows["kristall"]["state"] == "sent"
+
+    listed = cli("outbox", "list", "--json", "-w", ready.path)
+    states = {e["site_id"]: (e["state"], e["error"]) for e in json.loads(listed.output)}
+    assert states["mosmetro"][0] == "failed" and "no such mailbox" in states["mosmetro"][1]
+
+
+def test_one_refused_address_of_two_still_delivers_to_the_other(cli, season):
+    populate(season, 2)
+    with SmtpServer(Recorder(refuse={"guard@kristall.test"})) as server:
+        ready = configure_smtp(season, server.port)
+        assert _send(cli, ready).exit_code == 0
+        kristall = _by_site(server.messages)["kristall"]
+    assert kristall.rcpt_tos == ["kristall@factory.test"]
+    row = next(r for r in outbox_rows(ready) if r["site_id"] == "kristall")
+    assert row["state"] == "sent" and "guard@kristall.test: 550" in row["error"]
+
+
+def test_a_server_that_is_down_exits_75_and_marks_nothing_sent(cli, season, rosters):
+    ready = configure_smtp(season, free_port())
+    result = _send(cli, ready)
+    assert result.exit_code == 75, result.output
+    assert "cannot reach the SMTP server" in result.output and "nothing was sent" in result.output
+    assert {r["state"] for r in outbox_rows(ready)} == {"draft"}
+
+
+def test_starttls_with_a_certificate_the_season_trusts(cli, season, rosters, tmp_path):
+    ca, cert, key = make_tls_files(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with SmtpServer(tls_context=context, require_starttls=True) as server:
+        untrusted = configure_smtp(season, server.port, security="starttls")
+        refused = _send(cli, untrusted)
+        assert refused.exit_code == 78, refused.output
+        assert "certificate" in refused.output and "ca_file" in refused.output
+        assert server.messages == []
+
+        trusted = configure_smtp(season, server.port, security="starttls", ca_file=str(ca))
+        result = _send(cli, trusted)
+        assert result.exit_code == 0, result.output
+        assert len(server.messages) == 3
+    assert {r["state"] for r in outbox_rows(trusted)} == {"sent"}
+
+
+@pytest.mark.parametrize("password,debug", [("s3cret-pass", False), ("s3cret-Пароль-42", False),
+                                             ("s3cret-pass", True)])
+def test_the_password_never_appears_in_output(cli, season, rosters, password, debug):
+    secrets = [password, base64.b64encode(password.encode()).decode(),
+               base64.b64encode(f"\0robot\0{password}".encode()).decode()]
+    with SmtpServer(authenticator=rejecting_authenticator, auth_require_tls=False) as server:
+        ready = configure_smtp(season, server.port, user="robot")
+        args = ["--debug"] if debug else []
+        if debug:
+            from openmosprom_cli.errors import OpenMospromError
+            # --debug lets the error out as a traceback; what it says must be scrubbed as well.
+            with pytest.raises(OpenMospromError) as caught:
+                cli(*args, "rosters", "email", "--send", "-w", ready.path,
+                    env={"OPENMOSPROM_SMTP_PASSWORD": password})
+            import traceback
+            output = "".join(traceback.format_exception(caught.value))
+            assert caught.value.__cause__ is None and caught.value.__suppress_context__
+        else:
+            result = cli("rosters", "email", "--send", "-w", ready.path, env={"OPENMOSPROM_SMTP_PASSWORD": password})
+            assert result.exit_code == 78, result.output
+            output = result.output
+        assert server.messages == []
+    assert "rejected the login" in output and "535" in output
+    for secret in secrets:
+        assert secret not in output
+    listed = cli("outbox", "list", "--json", "-w", ready.path).output
+    assert password not in listed
+
+
+def test_a_trial_send_goes_to_one_address_and_leaves_the_factories_messages_unsent(cli, ready, smtp):
+    result = _send(cli, ready, "--test-to", "me@example.org")
+    assert result.exit_code == 0, result.output
+    assert len(smtp.messages) == 3
+    assert all(m.rcpt_tos == ["me@example.org"] for m in smtp.messages)
+    assert all(m.message["Subject"].startswith("[ТЕСТ]") for m in smtp.messages)
+    rows = outbox_rows(ready)
+    assert {(r["kind"], r["state"]) for r in rows} == {("test", "sent"), ("new", "draft")}
+
+    real = _send(cli, ready)
+    assert real.exit_code == 0, real.output
+    factories = smtp.messages[3:]
+    assert len(factories) == 3 and all(m.rcpt_tos != ["me@example.org"] for m in factories)
+    assert "[ТЕСТ]" not in factories[0].message["Subject"]
+
+
+def test_resend_asks_first_and_sends_again_only_when_confirmed(cli, ready, smtp):
+    _send(cli, ready)
+    declined = _send(cli, ready, "--resend", "--site", "estet", input="n\n")
+    assert "Send again 1 message(s)" in declined.output
+    assert len(smtp.messages) == 3
+
+    confirmed = _send(cli, ready, "--resend", "--site", "estet", "--yes")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert len(smtp.messages) == 4
+    assert smtp.messages[-1].message["X-Openmosprom-Site"] == "estet"
+    # The same message again: same Message-ID, so a mailbox that got it twice can tell.
+    assert smtp.messages[-1].message["Message-ID"] == smtp.messages[0].message["Message-ID"]
+
+
+def test_site_selection_and_unknown_sites(cli, ready, smtp):
+    result = _send(cli, ready, "--site", "kristall")
+    assert result.exit_code == 0
+    assert [m.message["X-Openmosprom-Site"] for m in smtp.messages] == ["kristall"]
+    bad = _send(cli, ready, "--site", "nowhere", "--site", "elsewhere")
+    assert bad.exit_code == 65
+    assert "nowhere" in bad.output and "elsewhere" in bad.output
+
+
+def test_a_message_left_sending_is_unknown_and_not_sent_again_without_resend(cli, ready, smtp):
+    write_outbox_drafts(ready)
+    with ready.transaction() as conn:
+        conn.execute("UPDATE outbox SET state = 'sending' WHERE site_id = 'estet'")
+    listed = {e.site_id: e.state for e in list_outbox(ready)}
+    assert listed["estet"] == "unknown"
+
+    result = _send(cli, ready)
+    assert result.exit_code == 0, result.output
+    assert "unknown, not sent" in result.output and "--resend" in result.output
+    assert sorted(m.message["X-Openmosprom-Site"] for m in smtp.messages) == ["kristall", "mosmetro"]
+    estet = _send(cli, ready, "--resend", "--yes", "--site", "estet")
+    assert estet.exit_code == 0
+    assert smtp.messages[-1].message["X-Openmosprom-Site"] == "estet"
+    assert len(smtp.messages) == 3
+
+
+def test_a_row_held_by_a_live_run_shows_as_sending(ready):
+    write_outbox_drafts(ready)
+    with ready.transaction() as conn:
+        conn.execute("UPDATE outbox SET state = 'sending' WHERE site_id = 'estet'")
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with ready.lock():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(5)
+        assert {e.site_id: e.state for e in list_outbox(ready)}["estet"] == "sending"
+    finally:
+        release.set()
+        holder.join()
+    assert {e.site_id: e.state for e in list_outbox(ready)}["estet"] == "unknown"
+
+
+def test_a_second_run_during_a_batch_exits_75_and_nothing_is_sent_twice(cli, season, rosters):
+    with SmtpServer(Recorder(data_delay_s=0.6)) as slow:
+        ready = set_lock_timeout(configure_smtp(season, slow.port), 0.2)
+        outcome = {}
+        batch = threading.Thread(target=lambda: outcome.setdefault("result", email_rosters(ready, send=True)))
+        batch.start()
+        assert slow.recorder.data_started.wait(5)
+        second = _send(cli, ready)
+        batch.join()
+    assert second.exit_code == 75, second.output
+    assert "in use by another run" in second.output
+    assert [i.outcome for i in outcome["result"].items] == ["sent", "sent", "sent"]
+    ids = [m.message["Message-ID"] for m in slow.messages]
+    assert len(ids) == 3 == len(set(ids))
+
+
+def test_write_outbox_drafts_returns_the_files_for_the_demo(ready, smtp):
+    paths = write_outbox_drafts(ready)
+    assert sorted(p.name for p in paths) == sorted(p.name for p in (ready.path / "outbox").glob("*.eml"))
+    assert len(paths) == 3 and smtp.messages == []
+
+
+def test_outbox_list_shows_every_state(cli, ready, smtp):
+    empty = cli("outbox", "list", "-w", ready.path)
+    assert "outbox is empty" in empty.output
+    _send(cli, ready, "--site", "estet")
+    cli("rosters", "email", "-w", ready.path)
+    listed = cli("outbox", "list", "-w", ready.path)
+    assert listed.exit_code == 0
+    assert "sent" in listed.output and "draft" in listed.output
+    entries = json.loads(cli("outbox", "list", "--json", "-w", ready.path).output)
+    assert sorted((e["site_id"], e["state"]) for e in entries) == [
+        ("estet", "sent"), ("kristall", "draft"), ("mosmetro", "draft")]
