@@ -51,6 +51,8 @@ class Recorder:
     drop_after: int | None = None                       # close the connection at the next MAIL after this many
     data_delay_s: float = 0.0                           # stall before answering DATA
     data_started: threading.Event = field(default_factory=threading.Event)
+    stall_at: int | None = None                         # hang at DATA of the message after this many
+    stalled: threading.Event = field(default_factory=threading.Event)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.drop_after is not None and len(self.messages) >= self.drop_after:
@@ -70,6 +72,9 @@ class Recorder:
         self.data_started.set()
         if self.data_delay_s:
             await asyncio.sleep(self.data_delay_s)
+        if self.stall_at is not None and len(self.messages) == self.stall_at:
+            self.stalled.set()
+            await asyncio.sleep(60)
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         return "250 2.0.0 accepted"
 
