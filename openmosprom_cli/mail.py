@@ -310,6 +310,6 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
     message[FINGERPRINT_HEADER] = letter.fingerprint
     if test_to:
         message[TEST_HEADER] = "yes"
-    message.set_content(body, cte="quoted-printable")
+    message.set_content(body, cte="base64")
     message.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=attachment_name(letter.site))
     return message

@@ -8,7 +8,7 @@ import email.policy
 import json
 import ssl
 import threading
-import time
+import traceback
 
 import pytest
 
@@ -26,6 +26,7 @@ from mail_fixtures import (
     set_lock_timeout,
     visitors_for,
 )
+from openmosprom_cli.errors import OpenMospromError
 from openmosprom_cli.outbox import email_rosters, list_outbox, write_outbox_drafts
 
 
@@ -207,14 +208,11 @@ def test_the_password_never_appears_in_output(cli, season, rosters, password, de
                base64.b64encode(f"\0robot\0{password}".encode()).decode()]
     with SmtpServer(authenticator=rejecting_authenticator, auth_require_tls=False) as server:
         ready = configure_smtp(season, server.port, user="robot")
-        args = ["--debug"] if debug else []
         if debug:
-            from openmosprom_cli.errors import OpenMospromError
             # --debug lets the error out as a traceback; what it says must be scrubbed as well.
             with pytest.raises(OpenMospromError) as caught:
-                cli(*args, "rosters", "email", "--send", "-w", ready.path,
+                cli("--debug", "rosters", "email", "--send", "-w", ready.path,
                     env={"OPENMOSPROM_SMTP_PASSWORD": password})
-            import traceback
             output = "".join(traceback.format_exception(caught.value))
             assert caught.value.__cause__ is None and caught.value.__suppress_context__
         else:
