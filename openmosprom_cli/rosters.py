@@ -307,7 +307,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         tours = store.load_tours(conn)
         people = {p.id: p for p in store.load_registrants(conn)}
         rosters = build_site_rosters(sites, tours, people, allocation)
-        previous = {r["site_id"]: r["fingerprint"] for r in conn.execute("SELECT site_id, fingerprint FROM roster_exports")}
+        previous = {r["site_id"]: r["fingerprint"]
+                    for r in conn.execute("SELECT site_id, fingerprint FROM roster_exports")}
         stamp = _file_time(allocation.created_at)
         exported_at = now_iso()
 
@@ -490,7 +491,6 @@ def _write_waitlist_sheet(ws, roster: SiteRoster, tour_titles: dict[str, str]) -
             text_cell(ws, row, 3, entry.person.full_name)
             text_cell(ws, row, 4, entry.person.phone)
             value_cell(ws, row, 5, entry.companions)
-    _draw_grid(ws, header_row, row, len(headers))
     fit_columns(ws)
     text_cell(ws, 1, 1, f"Лист ожидания: {roster.site.name}").font = Font(bold=True, size=13)
     print_ready(ws, header_row=header_row)

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import stat
 import zipfile
 import xml.etree.ElementTree as ET

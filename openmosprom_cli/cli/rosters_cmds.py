@@ -22,7 +22,13 @@ def export(
 ) -> None:
     """Write each factory's roster, the organizers' participants list and the notifications CSV.
 
-    One workbook per site (a sheet per tour, plus its waitlists) with only that site's visitors and only the fields it needs; participants.xlsx with everyone's result; notifications.csv with what to tell each person. Files with passports or birth dates are readable by their owner only.
+    One workbook per site: a sheet per tour plus its waitlists, with that site's visitors only.
+
+    Each site gets only the fields it needs: birth dates at age-limited sites, passports where required.
+
+    participants.xlsx lists everyone's result; notifications.csv says what to tell each person.
+
+    Files with passports, birth dates or everyone's contacts are readable by their owner only.
 
     Example: [bold]openmosprom rosters export -w season-2026[/]
     """
@@ -58,7 +64,8 @@ def export(
                       str(s.visitors), str(s.seats_taken), str(s.waitlisted), s.status,
                       "owner" if s.private else "all")
     console.print(table)
-    console.print(f"Participants: [bold]{escape(str(report.participants_path))}[/] ({report.people} people, owner only)")
+    console.print(f"Participants: [bold]{escape(str(report.participants_path))}[/] "
+                  f"({report.people} people, owner only)")
     console.print(f"Notifications: [bold]{escape(str(report.notifications_path))}[/]")
     if report.removed_sites:
         console.print(f"No tours any more, roster records dropped: {escape(', '.join(report.removed_sites))}")
