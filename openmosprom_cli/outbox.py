@@ -504,7 +504,8 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "timed out"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return "the server closed the connection"
+        # smtplib reports a read timeout as a disconnection.
+        return "timed out" if "timed out" in str(exc) else "the server closed the connection"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or exc.__class__.__name__
@@ -661,7 +662,9 @@ class SmtpBatch:
             raise _Interrupted(self.scrub(_reason(exc)), maybe_delivered=False) from None
         on_data()
         try:
-            smtp.data(message.as_bytes(policy=email.policy.SMTP))
+            code, text = smtp.data(message.as_bytes(policy=email.policy.SMTP))
+            if code != 250:  # smtplib raises only for the answer to DATA itself, not for the final one
+                raise smtplib.SMTPDataError(code, text)
         except smtplib.SMTPDataError as exc:
             answer = self.scrub(_answer(exc.smtp_code, exc.smtp_error))
             if 400 <= exc.smtp_code < 500:

@@ -52,6 +52,7 @@ class Recorder:
     data_delay_s: float = 0.0                           # stall before answering DATA
     data_started: threading.Event = field(default_factory=threading.Event)
     stall_at: int | None = None                         # hang at DATA of the message after this many
+    data_answers: dict[int, str] = field(default_factory=dict)  # n -> a one-time answer at DATA after n messages
     stalled: threading.Event = field(default_factory=threading.Event)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -72,6 +73,8 @@ class Recorder:
         self.data_started.set()
         if self.data_delay_s:
             await asyncio.sleep(self.data_delay_s)
+        if len(self.messages) in self.data_answers:
+            return self.data_answers.pop(len(self.messages))
         if self.stall_at is not None and len(self.messages) == self.stall_at:
             self.stalled.set()
             await asyncio.sleep(60)

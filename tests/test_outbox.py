@@ -183,18 +183,52 @@ def test_a_server_that_is_down_exits_75_and_marks_nothing_sent(cli, season, rost
     assert {r["state"] for r in outbox_rows(ready)} == {"draft"}
 
 
-def test_starttls_with_a_certificate_the_season_trusts(cli, season, rosters, tmp_path):
+def test_a_server_busy_at_data_stops_the_batch_and_the_message_stays_a_draft(cli, season, rosters):
+    with SmtpServer(Recorder(data_answers={1: "451 4.3.0 mailbox busy, try again later"})) as server:
+        ready = configure_smtp(season, server.port)
+        result = _send(cli, ready)
+        assert result.exit_code == 75, result.output
+        assert "451" in result.output and "it was not delivered" in result.output
+        assert len(server.messages) == 1
+    states = [(r["site_id"], r["state"]) for r in outbox_rows(ready)]
+    assert states == [("estet", "sent"), ("kristall", "draft"), ("mosmetro", "draft")]
+
+
+def test_a_message_refused_at_data_fails_and_the_batch_goes_on(cli, season, rosters):
+    with SmtpServer(Recorder(data_answers={0: "554 5.6.0 attachment type not allowed"})) as server:
+        ready = configure_smtp(season, server.port)
+        result = _send(cli, ready)
+        assert result.exit_code == 1, result.output
+        assert [m.message["X-Openmosprom-Site"] for m in server.messages] == ["kristall", "mosmetro"]
+    rows = {r["site_id"]: r for r in outbox_rows(ready)}
+    assert rows["estet"]["state"] == "failed" and rows["estet"]["error"] == "554 5.6.0 attachment type not allowed"
+    assert rows["kristall"]["state"] == rows["mosmetro"]["state"] == "sent"
+
+
+def test_a_timeout_during_data_leaves_the_message_unknown(cli, season, rosters):
+    with SmtpServer(Recorder(stall_at=0)) as server:
+        ready = configure_smtp(season, server.port, timeout_s=0.5)
+        result = _send(cli, ready)
+        assert result.exit_code == 75, result.output
+        assert "timed out" in result.output and "may or may not have arrived" in result.output
+    assert {e.site_id: e.state for e in list_outbox(ready)} == {
+        "estet": "unknown", "kristall": "draft", "mosmetro": "draft"}
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_a_certificate_the_season_trusts(cli, season, rosters, tmp_path, security):
     ca, cert, key = make_tls_files(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    with SmtpServer(tls_context=context, require_starttls=True) as server:
-        untrusted = configure_smtp(season, server.port, security="starttls")
+    tls = {"tls_context": context, "require_starttls": True} if security == "starttls" else {"ssl_context": context}
+    with SmtpServer(**tls) as server:
+        untrusted = configure_smtp(season, server.port, security=security)
         refused = _send(cli, untrusted)
         assert refused.exit_code == 78, refused.output
         assert "certificate" in refused.output and "ca_file" in refused.output
         assert server.messages == []
 
-        trusted = configure_smtp(season, server.port, security="starttls", ca_file=str(ca))
+        trusted = configure_smtp(season, server.port, security=security, ca_file=str(ca))
         result = _send(cli, trusted)
         assert result.exit_code == 0, result.output
         assert len(server.messages) == 3
