@@ -224,7 +224,7 @@ class _Plan:
     kind: str
     row_state: str | None         # the existing row's state; None for a new message
     eml_name: str
-    stale: tuple[sqlite3.Row, ...] = ()   # unsent drafts of older rosters, superseded by this one
+    stale: tuple[sqlite3.Row, ...] = ()   # unsent drafts superseded by this plan: deleted, never sent
     message: object = field(default=None, compare=False)  # the composed EmailMessage
 
 
@@ -237,7 +237,7 @@ def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[
     """Decide one site's message from its outbox history (``rows``: oldest first, trial sends excluded)."""
     sent = [r for r in rows if r["state"] == SENT]
     last_sent = max(sent, key=lambda r: (r["sent_at"] or "", r["seq"])) if sent else None
-    stale = tuple(r for r in rows if r["state"] in (DRAFT, FAILED) and r["fingerprint"] != export.fingerprint)
+    unsent = [r for r in rows if r["state"] in (DRAFT, FAILED)]
 
     def letter(previous: sqlite3.Row | None) -> RosterLetter:
         changes = diff_visitors(visitors_from_json(previous["visitors"]), export.visitors) if previous else None
@@ -248,7 +248,8 @@ def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[
         earlier = [r for r in sent if r["seq"] < last_sent["seq"] and r["fingerprint"] != export.fingerprint]
         previous = max(earlier, key=lambda r: (r["sent_at"] or "", r["seq"])) if earlier else None
         return _Plan(site, letter(previous), UP_TO_DATE, last_sent["message_id"], last_sent["kind"], SENT,
-                     last_sent["eml_path"] or _eml_name(site.site_id, last_sent["kind"], export.fingerprint), stale)
+                     last_sent["eml_path"] or _eml_name(site.site_id, last_sent["kind"], export.fingerprint),
+                     stale=tuple(unsent))
 
     pending = [r for r in rows if r["fingerprint"] == export.fingerprint and r["state"] != SENT
                and (last_sent is None or r["seq"] > last_sent["seq"])]
@@ -262,7 +263,8 @@ def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[
     if not site.roster_emails:
         action = NO_ADDRESS
     return _Plan(site, letter(last_sent), action, message_id, kind, row_state,
-                 _eml_name(site.site_id, kind, export.fingerprint), stale)
+                 _eml_name(site.site_id, kind, export.fingerprint),
+                 stale=tuple(r for r in unsent if r["message_id"] != message_id))
 
 
 def _tour_labels(tours: Iterable[Tour]) -> tuple[str, ...]:

@@ -123,6 +123,37 @@ def test_a_changed_roster_sends_exactly_one_update_naming_who_changed(cli, ready
     assert _send(cli, ready).exit_code == 0 and len(smtp.messages) == 4
 
 
+def test_a_draft_superseded_by_a_newer_roster_is_never_sent(cli, ready, smtp):
+    cli("rosters", "email", "-w", ready.path)
+    old_draft = next(r for r in outbox_rows(ready) if r["site_id"] == "kristall")
+    newer = visitors_for(1, count=4)
+    export_roster(ready, "kristall", newer)
+
+    assert _send(cli, ready).exit_code == 0
+    assert len(smtp.messages) == 3
+    kristall = _by_site(smtp.messages)["kristall"].message
+    assert kristall["Message-ID"] != old_draft["message_id"]
+    assert not kristall["Subject"].startswith("Обновлённый")   # nothing was sent before: still the first roster
+    assert old_draft["message_id"] not in {r["message_id"] for r in outbox_rows(ready)}
+    assert not (ready.path / "outbox" / old_draft["eml_path"]).exists()
+    assert len(list((ready.path / "outbox").glob("*.eml"))) == 3
+
+
+def test_a_roster_changed_back_is_sent_again_as_an_update(cli, ready, smtp):
+    original = visitors_for(0)
+    _send(cli, ready, "--site", "estet")
+    export_roster(ready, "estet", original[:2])
+    _send(cli, ready, "--site", "estet")
+    export_roster(ready, "estet", original)
+    result = _send(cli, ready, "--site", "estet")
+    assert result.exit_code == 0, result.output
+    assert len(smtp.messages) == 3
+    last = smtp.messages[-1].message
+    body = last.get_body(("plain",)).get_content()
+    assert last["Subject"].startswith("Обновлённый список") and original[2]["name"] in body[body.index("Добавлены:"):]
+    assert len({m.message["Message-ID"] for m in smtp.messages}) == 3
+
+
 def test_a_connection_dropped_after_three_messages_stops_and_the_rerun_sends_exactly_the_rest(cli, season):
     populate(season, 5)
     with SmtpServer(Recorder(drop_after=3)) as flaky:
