@@ -67,8 +67,7 @@ _CSV_UNSAFE_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class Placement:
     registrant_id: str
     tour_id: str
-    choice_rank: int
-    seats: int
+    seats: int  # 1 + companions, as allocated
 
     @property
     def companions(self) -> int:
@@ -111,9 +110,9 @@ def load_current_allocation(conn: sqlite3.Connection) -> Allocation:
         )
     run_id = run["run_id"]
     placements = tuple(
-        Placement(r["registrant_id"], r["tour_id"], r["choice_rank"], r["seats"])
+        Placement(r["registrant_id"], r["tour_id"], r["seats"])
         for r in conn.execute(
-            "SELECT registrant_id, tour_id, choice_rank, seats FROM placements WHERE run_id = ? "
+            "SELECT registrant_id, tour_id, seats FROM placements WHERE run_id = ? "
             "ORDER BY tour_id, registrant_id", (run_id,))
     )
     waitlists: dict[str, list[str]] = defaultdict(list)
@@ -283,6 +282,7 @@ class SiteExport:
 class RosterExportReport:
     out_dir: Path
     run_id: int
+    seed: str
     sites: tuple[SiteExport, ...]
     participants_path: Path
     notifications_path: Path
@@ -348,7 +348,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         notifications_path = inside(out_dir, NOTIFICATIONS_FILE)
         atomic_write_text(notifications_path, notifications_csv(outcomes), encoding="utf-8-sig")
 
-    return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, sites=tuple(site_exports),
+    return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
+                              sites=tuple(site_exports),
                               participants_path=participants_path, notifications_path=notifications_path,
                               people=len(people), removed_sites=removed)
 

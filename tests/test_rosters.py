@@ -613,6 +613,7 @@ def test_cli_export_prints_the_files(allocated, cli, tmp_path):
     data = json.loads(result.output)
     assert {s["site_id"]: s["seats_taken"] for s in data["sites"]}["estet"] == 4
     assert data["notifications"].endswith("rosters/notifications.csv")
+    assert (data["run_id"], data["seed"]) == (1, "2026")
 
 
 def test_cli_without_allocation_exits_66(season, cli):

@@ -39,6 +39,7 @@ def export(
         print_json({
             "out_dir": str(report.out_dir),
             "run_id": report.run_id,
+            "seed": report.seed,
             "people": report.people,
             "sites": [{"site_id": s.site_id, "site_name": s.site_name, "path": str(s.path), "tours": s.tours,
                        "visitors": s.visitors, "seats_taken": s.seats_taken, "waitlisted": s.waitlisted,
@@ -50,7 +51,7 @@ def export(
         })
         return
 
-    table = Table(title=f"Rosters of allocation run {report.run_id}")
+    table = Table(title=f"Rosters of allocation run {report.run_id} (seed {escape(report.seed)})")
     table.add_column("File", no_wrap=True)
     table.add_column("Site")
     table.add_column("Tours", justify="right")
