@@ -360,8 +360,11 @@ def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *
             composed.append(plan)
             continue
         message = compose_message(plan.letter, season.settings, template, message_id=plan.message_id, now=now)
-        atomic_write_bytes(_eml_path(season, plan), message.as_bytes(policy=email.policy.SMTP), private=True)
         composed.append(replace(plan, message=message))
+    # Written only once every message could be composed: a missing roster leaves no partial outbox.
+    for plan in composed:
+        if plan.message is not None:
+            atomic_write_bytes(_eml_path(season, plan), plan.message.as_bytes(policy=email.policy.SMTP), private=True)
     stamp = now_iso()
     with season.transaction() as conn:
         for plan in composed:

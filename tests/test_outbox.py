@@ -403,3 +403,21 @@ def test_outbox_list_shows_every_state(cli, ready, smtp):
     entries = json.loads(cli("outbox", "list", "--json", "-w", ready.path).output)
     assert sorted((e["site_id"], e["state"]) for e in entries) == [
         ("estet", "sent"), ("kristall", "draft"), ("mosmetro", "draft")]
+
+
+def test_what_cannot_be_sent_is_refused_before_anything_is_recorded(cli, ready, smtp, rosters):
+    rosters["kristall"].unlink()
+    missing = _send(cli, ready)
+    assert missing.exit_code == 66 and "kristall.xlsx" in missing.output and "rosters export" in missing.output
+    assert not (ready.path / "outbox").exists()
+
+    export_roster(ready, "kristall", visitors_for(1))
+    no_send = cli("rosters", "email", "--test-to", "me@example.org", "-w", ready.path)
+    assert no_send.exit_code == 65 and "--send" in no_send.output
+    bad_address = _send(cli, ready, "--test-to", "not an address")
+    assert bad_address.exit_code == 65 and "not an email address" in bad_address.output
+
+    no_sender = configure_smtp(ready, smtp.port, sender="")
+    refused = _send(cli, no_sender)
+    assert refused.exit_code == 65 and "[smtp] sender" in refused.output
+    assert outbox_rows(ready) == [] and smtp.messages == []
