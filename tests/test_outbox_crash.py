@@ -43,7 +43,7 @@ def test_a_batch_killed_mid_delivery_leaves_one_unknown_message_that_the_rerun_d
     assert {e.site_id: e.state for e in list_outbox(season)} == {
         "estet": "sent", "kristall": "unknown", "mosmetro": "draft"}
     listed = cli("outbox", "list", "-w", season.path)
-    assert "unknown" in listed.output
+    assert "unknown" in listed.output and "--resend --site kristall" in listed.output
 
     with SmtpServer() as healthy:
         season = configure_smtp(season, healthy.port)

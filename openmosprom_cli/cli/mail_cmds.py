@@ -137,6 +137,11 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
                       escape("\n".join(entry.recipients)), escape(when.replace("T", " ")[:16]),
                       escape(entry.error))
     console.print(table)
+    unknown = sorted({entry.site_id for entry in entries if entry.state == "unknown"})
+    if unknown:
+        console.print(f"[yellow]unknown[/]: a run was interrupted while delivering; the factory may or may not have "
+                      f"it. To send again: [bold]openmosprom rosters email --send --resend "
+                      f"{escape(' '.join(f'--site {s}' for s in unknown))}[/]")
 
 
 def register(app: typer.Typer) -> None:
