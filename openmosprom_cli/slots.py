@@ -14,8 +14,8 @@ The choice runs in three steps.
    that moves other sites' tours to days with room (a unit step of max-flow).
    Because the feasible count vectors form a polymatroid, this greedy never
    gets stuck while a solution exists, so a failure is a real impossibility.
-   Finally single tours move from busier to quieter days where the site has
-   room and its days stay as distinct as before.
+   Finally tours move, along chains, from the busiest days to quieter ones
+   wherever each moved site has room and its days stay as distinct as before.
 3. *Candidates.* Within a site and day, pinned candidates are kept and the
    others are taken in seeded order, skipping any that would leave too few
    non-overlapping candidates to reach the day's count.
@@ -272,10 +272,16 @@ def _shortfall_reason(params: GenerationParams, funnel: _Funnel, achieved: int) 
     if params.daily_limit is not None:
         steps.append((achieved, f"fit the programme's daily limit of {params.daily_limit} tours"))
         rules.append("the programme's daily limit")
-    binding = next((rule for (n, _), rule in zip(steps, rules) if n < params.tours), rules[-1])
+    # A rule binds when fewer than N tours are left after it and it took some away.
+    binding, before = [], math.inf
+    for (n, _), rule in zip(steps, rules):
+        if n < params.tours and n < before:
+            binding.append(rule)
+        before = n
     funnel_text = "; ".join(f"{n} {text}" for n, text in steps)
-    return (f"cannot choose {params.tours} tours, at most {achieved} are possible: {funnel_text}. "
-            f"The rule that binds: {binding}.")
+    which = (f"The rule that binds: {binding[0]}" if len(binding) == 1
+             else f"The rules that bind: {', then '.join(binding)}")
+    return f"cannot choose {params.tours} tours, at most {achieved} are possible: {funnel_text}. {which}."
 
 
 # -- shares ------------------------------------------------------------------------------
@@ -398,27 +404,45 @@ class _DayCounts:
         return False
 
     def even_out(self) -> None:
-        """Move single tours from busier to quieter days while that never makes a site's days less distinct.
+        """Move tours from the busiest days to days at least two tours quieter, along chains of single moves.
 
-        Each move lowers the sum of squared daily loads, so this ends.
+        A move takes one tour of a site from one day to another where the site
+        has room and fewer tours, so its days never get less distinct. Only the
+        chain's two ends change load, so each chain lowers the sum of squared
+        daily loads and this ends.
         """
-        moved = True
-        while moved:
-            moved = False
-            for (site_id, busy), n in sorted(self.x.items(), key=lambda kv: (-self.load[kv[0][1]], kv[0])):
-                if n <= self.floor.get((site_id, busy), 0):
+        while any(self._shorten_busiest(day) for day in sorted(self.load, key=lambda d: (-self.load[d], d))):
+            pass
+
+    def _moves_from(self, day: dt.date):
+        for site_id in self.sites_on[day]:
+            n = self.x[(site_id, day)]
+            if n <= self.floor.get((site_id, day), 0):
+                continue
+            for other in self._preferred_days(site_id):
+                if other != day and self.x[(site_id, other)] + 1 <= n and self._has_room(site_id, other):
+                    yield site_id, other
+
+    def _shorten_busiest(self, busy: dt.date) -> bool:
+        came_from: dict[dt.date, tuple[str, dt.date]] = {}
+        queue = [busy]
+        while queue:
+            day = queue.pop(0)
+            for site_id, other in self._moves_from(day):
+                if other == busy or other in came_from:
                     continue
-                quiet = [d for d in self._preferred_days(site_id)
-                         if self.load[d] + 2 <= self.load[busy] and self.x[(site_id, d)] + 1 <= n
-                         and self._has_room(site_id, d)]
-                if quiet:
-                    day = quiet[0]
-                    self.x[(site_id, busy)] -= 1
-                    self.x[(site_id, day)] += 1
+                came_from[other] = (site_id, day)
+                if self.load[other] + 2 <= self.load[busy]:
                     self.load[busy] -= 1
-                    self.load[day] += 1
-                    moved = True
-                    break
+                    self.load[other] += 1
+                    while other != busy:
+                        site_id, source = came_from[other]
+                        self.x[(site_id, source)] -= 1
+                        self.x[(site_id, other)] += 1
+                        other = source
+                    return True
+                queue.append(other)
+        return False
 
     def _apply(self, site_id: str, end_day: dt.date, reached_day: dict, reached_site: dict) -> None:
         day = end_day

@@ -345,3 +345,17 @@ def test_a_programme_sized_season_has_an_even_daily_load():
                                                                     seed=seed))
         assert set(result.per_day.values()) == {3}
         assert min(result.per_site.values()) >= 2
+
+
+def test_every_rule_that_takes_tours_away_below_the_target_is_named():
+    sites = {"A": Site("A", "A", max_tours_per_day=1)}
+    candidates = [Candidate("A", START, dt.time(10, 0), 90, 20), Candidate("A", START, dt.time(10, 30), 90, 20),
+                  Candidate("A", START, dt.time(14, 0), 90, 20)]
+    with pytest.raises(BadDataError) as info:
+        generate_tours(sites, candidates, GenerationParams(3, START, END, min_per_site=0))
+    assert info.value.message.endswith("at most 1 are possible: 3 candidates of known sites exist; "
+                                       "3 lie inside the window 11.12.2026–18.12.2026; 3 are not on blackout dates; "
+                                       "3 are not excluded; 2 remain once tours of the same site may not overlap; "
+                                       "1 remain within each site's own limit of tours per day. The rules that bind: "
+                                       "overlaps between tours of the same site, then the sites' limits of tours "
+                                       "per day.")

@@ -41,9 +41,7 @@ def generate(
 ) -> None:
     """Choose the season's tours from the factories' candidates and store them, replacing earlier ones.
 
-    Every site gets its minimum, the rest are shared in proportion to seats offered
-    (or weights), each site's tours go on different days first, and the daily load is
-    kept even. Pinned candidates are always chosen, excluded ones never.
+    Every site gets its minimum, the rest are shared in proportion to seats offered (or weights), each site's tours go on different days first, and the daily load is kept even. Pinned candidates are always chosen, excluded ones never. The same inputs and seed always give the same tours.
 
     Example: [bold]openmosprom slots generate --tours 36 --from 11.12.2026 --to 22.12.2026[/]
     """
@@ -125,9 +123,7 @@ def import_command(
 ) -> None:
     """Take an edited tour export back: deleted rows remove tours, and capacity, duration, date and start may change.
 
-    A tour given another date or start gets a new ID. Address, age, passport and notes
-    come from the factories' workbooks and are not read back. Nothing changes unless
-    the whole file is valid.
+    A tour given another date or start gets a new ID. Address, age, passport and notes come from the factories' workbooks and are not read back. Nothing changes unless the whole file is valid.
 
     Example: [bold]openmosprom slots import tours.xlsx[/]
     """
