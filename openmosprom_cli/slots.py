@@ -30,7 +30,7 @@ import datetime as dt
 import math
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
@@ -281,7 +281,7 @@ def _shortfall_reason(params: GenerationParams, funnel: _Funnel, achieved: int) 
     funnel_text = "; ".join(f"{n} {text}" for n, text in steps)
     which = (f"The rule that binds: {binding[0]}" if len(binding) == 1
              else f"The rules that bind: {', then '.join(binding)}")
-    return f"cannot choose {params.tours} tours, at most {achieved} are possible: {funnel_text}. {which}."
+    return f"cannot choose {params.tours} tours, only {achieved} can be found: {funnel_text}. {which}."
 
 
 # -- shares ------------------------------------------------------------------------------

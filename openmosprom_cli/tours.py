@@ -179,7 +179,7 @@ def _counts(tours, sites, settings: Settings) -> tuple[dict[str, int], dict[dt.d
     days |= {t.date for t in tours}
     per_day = {d: 0 for d in sorted(days)}
     for t in tours:
-        per_site[t.site_id] = per_site.get(t.site_id, 0) + 1
+        per_site[t.site_id] += 1
         per_day[t.date] += 1
     return per_site, per_day
 
@@ -197,7 +197,7 @@ def export_tours(season: Season, out: Path) -> Path:
         sites = store.load_sites(conn)
     if not tours:
         raise MissingInputError("the season has no tours yet", hint="Generate them first: openmosprom slots generate")
-    rows = [_export_row(t, sites.get(t.site_id)) for t in tours]
+    rows = [_export_row(t, sites[t.site_id]) for t in tours]
     if suffix == ".xlsx":
         _write_xlsx(out, rows)
     else:
@@ -205,8 +205,7 @@ def export_tours(season: Season, out: Path) -> Path:
     return out
 
 
-def _export_row(tour: Tour, site: Site | None) -> tuple:
-    site = site or Site(tour.site_id, tour.site_id)
+def _export_row(tour: Tour, site: Site) -> tuple:
     note = "; ".join(part for part in (tour.note, site.notes) if part)
     return (tour.tour_id, site.name or site.site_id, tour.date, tour.start, tour.duration_min, tour.capacity,
             site.address, site.min_age, "да" if site.passport_required else "нет", note)

@@ -257,7 +257,7 @@ def test_failure_names_the_rule_that_binds(change, binding):
     with pytest.raises(BadDataError) as info:
         generate_tours(sites, candidates, params)
     assert binding in info.value.message
-    assert "at most" in info.value.message and "16 candidates of known sites exist" in info.value.message
+    assert "can be found" in info.value.message and "16 candidates of known sites exist" in info.value.message
     fewer = generate_tours(sites, candidates, GenerationParams(**{**params.__dict__, "allow_fewer": True}))
     assert 0 < len(fewer.tours) < params.tours
     assert any(binding in w for w in fewer.warnings)
@@ -353,7 +353,7 @@ def test_every_rule_that_takes_tours_away_below_the_target_is_named():
                   Candidate("A", START, dt.time(14, 0), 90, 20)]
     with pytest.raises(BadDataError) as info:
         generate_tours(sites, candidates, GenerationParams(3, START, END, min_per_site=0))
-    assert info.value.message.endswith("at most 1 are possible: 3 candidates of known sites exist; "
+    assert info.value.message.endswith("only 1 can be found: 3 candidates of known sites exist; "
                                        "3 lie inside the window 11.12.2026–18.12.2026; 3 are not on blackout dates; "
                                        "3 are not excluded; 2 remain once tours of the same site may not overlap; "
                                        "1 remain within each site's own limit of tours per day. The rules that bind: "
