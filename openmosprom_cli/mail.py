@@ -90,18 +90,29 @@ class RosterChanges:
 
 
 def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> RosterChanges:
-    old = {v.id: v for v in before}
-    new = {v.id: v for v in after}
+    """Who was added, removed, or moved to another tour; a person may be on several tours of one site."""
+    old = {(v.id, v.tour_id): v for v in before}
+    new = {(v.id, v.tour_id): v for v in after}
+    gone = [old[k] for k in old.keys() - new.keys()]
+    came = [new[k] for k in new.keys() - old.keys()]
+    gone_by_id: dict[str, list[Visitor]] = {}
+    came_by_id: dict[str, list[Visitor]] = {}
+    for v in gone:
+        gone_by_id.setdefault(v.id, []).append(v)
+    for v in came:
+        came_by_id.setdefault(v.id, []).append(v)
+    # One tour lost and one gained by the same person reads better as a move.
+    moved_ids = {i for i in gone_by_id.keys() & came_by_id.keys()
+                 if len(gone_by_id[i]) == 1 and len(came_by_id[i]) == 1}
 
     def by_name(visitors):
-        return tuple(sorted(visitors, key=lambda v: (v.name.casefold(), v.id)))
+        return tuple(sorted(visitors, key=lambda v: (v.name.casefold(), v.id, v.tour_id)))
 
-    moved = sorted(((old[i], new[i]) for i in old.keys() & new.keys() if old[i].tour_id != new[i].tour_id),
-                   key=lambda pair: (pair[1].name.casefold(), pair[1].id))
     return RosterChanges(
-        added=by_name(new[i] for i in new.keys() - old.keys()),
-        removed=by_name(old[i] for i in old.keys() - new.keys()),
-        moved=tuple(moved),
+        added=by_name(v for v in came if v.id not in moved_ids),
+        removed=by_name(v for v in gone if v.id not in moved_ids),
+        moved=tuple(sorted(((gone_by_id[i][0], came_by_id[i][0]) for i in moved_ids),
+                           key=lambda pair: (pair[1].name.casefold(), pair[1].id))),
     )
 
 
@@ -218,7 +229,7 @@ def _changes_text(letter: RosterLetter) -> str:
         lines += [f"  + {v.name} — {_tour_label(tours.get(v.tour_id), v.tour_id)}" for v in changes.added]
     if changes.removed:
         lines.append("Исключены:")
-        lines += [f"  − {v.name}" for v in changes.removed]
+        lines += [f"  − {v.name} — {_tour_label(tours.get(v.tour_id), v.tour_id)}" for v in changes.removed]
     if changes.moved:
         lines.append("Переведены на другую экскурсию:")
         lines += [f"  → {after.name}: {_tour_label(tours.get(after.tour_id), after.tour_id)} "

@@ -223,7 +223,7 @@ class _Plan:
     message_id: str
     kind: str
     row_state: str | None         # the existing row's state; None for a new message
-    eml_name: str
+    eml_name: str                 # file name in <season>/outbox/; the row stores it as "outbox/<name>"
     stale: tuple[sqlite3.Row, ...] = ()   # unsent drafts superseded by this plan: deleted, never sent
     message: object = field(default=None, compare=False)  # the composed EmailMessage
 
@@ -248,7 +248,7 @@ def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[
         earlier = [r for r in sent if r["seq"] < last_sent["seq"] and r["fingerprint"] != export.fingerprint]
         previous = max(earlier, key=lambda r: (r["sent_at"] or "", r["seq"])) if earlier else None
         return _Plan(site, letter(previous), UP_TO_DATE, last_sent["message_id"], last_sent["kind"], SENT,
-                     last_sent["eml_path"] or _eml_name(site.site_id, last_sent["kind"], export.fingerprint),
+                     Path(last_sent["eml_path"]).name or _eml_name(site.site_id, last_sent["kind"], export.fingerprint),
                      stale=tuple(unsent))
 
     pending = [r for r in rows if r["fingerprint"] == export.fingerprint and r["state"] != SENT
@@ -374,7 +374,7 @@ def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *
             if plan.message is None or plan.row_state not in (None, DRAFT, FAILED):
                 continue
             values = (json.dumps(list(plan.site.roster_emails), ensure_ascii=False), str(plan.message["Subject"]),
-                      plan.kind, visitors_to_json(plan.letter.visitors), plan.eml_name, stamp)
+                      plan.kind, visitors_to_json(plan.letter.visitors), f"{OUTBOX_DIR}/{plan.eml_name}", stamp)
             if plan.row_state is None:
                 conn.execute(
                     "INSERT INTO outbox (recipients, subject, kind, visitors, eml_path, updated_at, message_id, "
@@ -385,7 +385,7 @@ def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *
                              "updated_at = ? WHERE message_id = ?", (*values, plan.message_id))
     for plan in composed:
         for row in plan.stale:
-            if row["eml_path"] and row["eml_path"] != plan.eml_name:
+            if row["eml_path"] and Path(row["eml_path"]).name != plan.eml_name:
                 with contextlib.suppress(OSError):
                     inside(season.path / OUTBOX_DIR, Path(row["eml_path"]).name).unlink(missing_ok=True)
     return composed

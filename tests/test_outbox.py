@@ -66,7 +66,7 @@ def test_the_dry_run_writes_eml_files_and_sends_nothing(cli, ready, smtp, roster
     for path in files:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         row = next(r for r in rows if r["message_id"] == message["Message-ID"])
-        assert row["eml_path"] == path.name
+        assert row["eml_path"] == f"outbox/{path.name}"   # relative to the season folder
         assert path.stat().st_mode & 0o777 == 0o600   # the attachment holds personal data
         attachment = next(message.iter_attachments())
         assert attachment.get_content() == rosters[row["site_id"]].read_bytes()
@@ -135,7 +135,7 @@ def test_a_draft_superseded_by_a_newer_roster_is_never_sent(cli, ready, smtp):
     assert kristall["Message-ID"] != old_draft["message_id"]
     assert not kristall["Subject"].startswith("Обновлённый")   # nothing was sent before: still the first roster
     assert old_draft["message_id"] not in {r["message_id"] for r in outbox_rows(ready)}
-    assert not (ready.path / "outbox" / old_draft["eml_path"]).exists()
+    assert not (ready.path / old_draft["eml_path"]).exists()
     assert len(list((ready.path / "outbox").glob("*.eml"))) == 3
 
 
