@@ -28,9 +28,12 @@ rest exactly). A property test asserts that they agree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
@@ -53,7 +56,7 @@ ELIGIBLE = -1       # "no reason against" in eligibility code arrays
 
 # -- inputs ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Applicant:
     """What the allocation needs of one registrant, and nothing more.
 
@@ -271,8 +274,8 @@ def _priority_indices(applicants: Sequence[Applicant], seed: str) -> "np.ndarray
     n = len(applicants)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    score = np.fromiter((a.score for a in applicants), dtype=np.float64, count=n)
-    moments = pd.to_datetime(pd.Series([a.registered_at for a in applicants], dtype=object)).to_numpy()
+    score = np.fromiter(map(attrgetter("score"), applicants), dtype=np.float64, count=n)
+    moments = pd.to_datetime(pd.Series(list(map(attrgetter("registered_at"), applicants)), dtype=object)).to_numpy()
     missing = np.isnat(moments)
     registered = np.where(missing, np.iinfo(np.int64).max, moments.astype("datetime64[us]").astype(np.int64))
     order = np.lexsort((registered, -score))
@@ -331,8 +334,10 @@ class AllocationResult:
     """Column arrays, indexed by priority position (0 = first to choose), so 1M people stay cheap.
 
     ``choice_code[p, j]`` is an index into CODES (NO_CHOICE past the person's
-    list); ``choice_tour[p, j]`` a tour index or -1. Waitlist entries are
-    sorted by tour, then priority position. Use the methods for records.
+    list); ``choice_tour[p, j]`` a tour index or -1. The waitlists follow from
+    these outcomes (see :func:`derive_waitlist`); the reference solver lists
+    them explicitly instead, which the property tests compare. Use the methods
+    for records.
     """
 
     inputs: AllocationInput
@@ -341,8 +346,12 @@ class AllocationResult:
     tours: tuple[Tour, ...]      # tour index → tour, earliest first
     choice_code: "np.ndarray"
     choice_tour: "np.ndarray"
-    waitlist_tour: "np.ndarray"
-    waitlist_position: "np.ndarray"
+    explicit_waitlist: "tuple[np.ndarray, np.ndarray] | None" = None
+
+    @functools.cached_property
+    def waitlist_arrays(self) -> "tuple[np.ndarray, np.ndarray]":
+        """(tour index, priority position) pairs, sorted by tour, then priority."""
+        return self.explicit_waitlist if self.explicit_waitlist is not None else derive_waitlist(self)
 
     def applicant_at(self, position: int) -> Applicant:
         return self.inputs.applicants[int(self.order[position])]
@@ -365,7 +374,8 @@ class AllocationResult:
     def waitlists(self) -> dict[str, list[str]]:
         """Tour ID → registrant IDs in priority order; only tours with a waitlist."""
         result: dict[str, list[str]] = {}
-        for t, p in zip(self.waitlist_tour.tolist(), self.waitlist_position.tolist()):
+        tours, positions = self.waitlist_arrays
+        for t, p in zip(tours.tolist(), positions.tolist()):
             result.setdefault(self.tours[t].tour_id, []).append(self.applicant_at(p).id)
         return result
 
@@ -388,8 +398,7 @@ class AllocationResult:
                 and [t.tour_id for t in self.tours] == [t.tour_id for t in other.tours]
                 and np.array_equal(self.choice_code, other.choice_code)
                 and np.array_equal(self.choice_tour, other.choice_tour)
-                and np.array_equal(self.waitlist_tour, other.waitlist_tour)
-                and np.array_equal(self.waitlist_position, other.waitlist_position))
+                and all(np.array_equal(a, b) for a, b in zip(self.waitlist_arrays, other.waitlist_arrays)))
 
     def fingerprint(self) -> str:
         return result_fingerprint(
@@ -411,8 +420,7 @@ def result_fingerprint(placements: Iterable[Placement], waitlists: Mapping[str, 
 # -- shared preparation ----------------------------------------------------------------
 
 def _check_inputs(inputs: AllocationInput) -> None:
-    ids = [a.id for a in inputs.applicants]
-    if len(set(ids)) != len(ids):
+    if len(set(map(attrgetter("id"), inputs.applicants))) != len(inputs.applicants):
         raise ValueError("registrant IDs must be unique")
     site_ids = {s.site_id for s in inputs.sites}
     stray = sorted({t.site_id for t in inputs.tours} - site_ids)
@@ -443,9 +451,8 @@ def _pack(inputs: AllocationInput, seed: str, order: Sequence[int], tours: tuple
         code[p, :len(codes)] = codes
         tour[p, :len(tour_ids)] = tour_ids
     entries = sorted(set(waitlist))
-    return AllocationResult(inputs, seed, np.asarray(order, dtype=np.int64), tours, code, tour,
-                            np.array([t for t, _ in entries], dtype=np.int32),
-                            np.array([p for _, p in entries], dtype=np.int32))
+    explicit = (np.array([t for t, _ in entries], dtype=np.int32), np.array([p for _, p in entries], dtype=np.int32))
+    return AllocationResult(inputs, seed, np.asarray(order, dtype=np.int64), tours, code, tour, explicit)
 
 
 # -- the reference solver: the rule, plainly ------------------------------------------
@@ -551,11 +558,13 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
     site_len = np.array([len(by_site[s]) for s in site_ids], dtype=np.int32)
 
     # Choice tokens → codes: ≥ 0 a tour, ≤ -2 a site (−2 − site number), −1 unknown.
-    lookup = {s: -2 - i for s, i in site_number.items()}
+    lookup = _TokenCodes({s: -2 - i for s, i in site_number.items()})
     lookup.update({t.tour_id: i for i, t in enumerate(tours)})
-    lengths = np.fromiter((len(a.choices) for a in applicants), dtype=np.int64, count=n)
+    # map() with attrgetter keeps these per-person passes in C; they dominate at a million people.
+    choices = list(map(attrgetter("choices"), applicants))
+    lengths = np.fromiter(map(len, choices), dtype=np.int64, count=n)
     k = int(lengths.max()) if n else 0
-    flat = np.array([lookup.get(c, -1) for a in applicants for c in a.choices], dtype=np.int64)
+    flat = np.fromiter(map(lookup.__getitem__, chain.from_iterable(choices)), dtype=np.int64, count=int(lengths.sum()))
     rows = np.repeat(np.arange(n), lengths)
     cols = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     token = np.full((n, k), -1, dtype=np.int64)
@@ -566,14 +575,15 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
     kind = np.where(~present, _NONE, np.where(token >= 0, _TOUR, np.where(token == -1, _UNKNOWN, _SITE)))
     ref = np.where(token >= 0, token, np.where(token <= -2, -2 - token, 0)).astype(np.int32)
 
-    def column(values: Iterable, dtype) -> "np.ndarray":
-        return np.fromiter(values, dtype=dtype, count=n)[order]
-
+    births = list(map(attrgetter("birth_date"), applicants))
+    birth_ymd = {day: ymd(day) for day in set(births)}
+    flags = np.fromiter(map(attrgetter("companions", "has_passport", "is_citizen"), applicants),
+                        dtype=[("companions", np.int16), ("passport", bool), ("citizen", bool)], count=n)[order]
     person = PersonTraits(
-        birth_ymd=column((ymd(a.birth_date) for a in applicants), np.int32),
-        companions=column((a.companions for a in applicants), np.int16),
-        passport_missing=column((not a.has_passport for a in applicants), bool),
-        non_citizen=column((not a.is_citizen for a in applicants), bool),
+        birth_ymd=np.fromiter(map(birth_ymd.__getitem__, births), dtype=np.int32, count=n)[order],
+        companions=flags["companions"],
+        passport_missing=~flags["passport"],
+        non_citizen=~flags["citizen"],
     )
     tour_sites = [sites[t.site_id] for t in tours]
     tour = TourTraits(
@@ -588,6 +598,11 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
         capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=times[:, 0], end=times[:, 1],
         site_tours=site_tours, site_len=site_len,
     )
+
+
+class _TokenCodes(dict):
+    def __missing__(self, token: str) -> int:
+        return -1
 
 
 def _pick(traits: Any, index: "np.ndarray") -> Any:
@@ -618,8 +633,6 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
     chosen = np.full((n, k), -1, dtype=np.int32)
     decided = np.zeros(n, dtype=bool)
     seats_left = c.capacity.copy()
-    wait_tours: list["np.ndarray"] = []
-    wait_people: list["np.ndarray"] = []
 
     is_tour = c.kind == _TOUR
     tour_reason = np.full((n, k), ELIGIBLE, dtype=np.int8)
@@ -631,17 +644,12 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
         stop = min(n, start + chunk)
         maybe = _might_be_placed(c, start, stop, is_tour, tour_reason, seats_left)
         if maybe.size:
-            _decide_exactly(c, maybe, seats_left, code, chosen, wait_tours, wait_people, inputs.max_tours_per_person)
+            _decide_exactly(c, maybe, seats_left, code, chosen, inputs.max_tours_per_person)
             decided[maybe] = True
         start, chunk = stop, chunk * 2
 
-    _settle_the_rest(c, ~decided, tour_reason, code, chosen, wait_tours, wait_people)
-    wait_tour = np.concatenate(wait_tours) if wait_tours else np.zeros(0, dtype=np.int32)
-    wait_position = np.concatenate(wait_people) if wait_people else np.zeros(0, dtype=np.int32)
-    # Unique (tour, position) pairs sorted by tour, then priority: one person once per waitlist.
-    key = np.unique(wait_tour.astype(np.int64) * max(n, 1) + wait_position)
-    return AllocationResult(inputs, seed, order, tours, code, chosen,
-                            (key // max(n, 1)).astype(np.int32), (key % max(n, 1)).astype(np.int32))
+    _settle_the_rest(c, ~decided, tour_reason, code, chosen)
+    return AllocationResult(inputs, seed, order, tours, code, chosen)
 
 
 def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", tour_reason: "np.ndarray",
@@ -665,7 +673,7 @@ def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", 
 
 
 def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code: "np.ndarray",
-                    chosen: "np.ndarray", wait_tours: list, wait_people: list, limit: int) -> None:
+                    chosen: "np.ndarray", limit: int) -> None:
     """Serial dictatorship for these people, in priority order, with every option's reason precomputed."""
     import numpy as np
 
@@ -690,9 +698,7 @@ def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code
     after_limit = NOT_REACHED if limit == 1 else LIMIT_REACHED
     out_code: list[int] = []
     out_tour: list[int] = []
-    wl_tour: list[int] = []
-    wl_person: list[int] = []
-    for i, position in enumerate(people.tolist()):
+    for i in range(len(people)):
         party = sizes[i]
         held: list[int] = []
         base = i * k
@@ -713,7 +719,7 @@ def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code
                 continue
             first_reason = -1
             overlapped = False
-            full_from = len(wl_tour)
+            full = False
             granted = -1
             for o in range(offs[j], offs[j + 1]):
                 t = opt_tour[o]
@@ -723,30 +729,26 @@ def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code
                 elif held and any(starts[t] < ends[h] and starts[h] < ends[t] for h in held):
                     overlapped = True
                 elif left[t] < party:
-                    wl_tour.append(t)
-                    wl_person.append(position)
+                    full = True
                 else:
                     granted = t
                     break
             if granted >= 0:
                 left[granted] -= party
                 held.append(granted)
-                del wl_tour[full_from:], wl_person[full_from:]
                 out_code.append(PLACED)
                 out_tour.append(granted)
             else:
-                out_code.append(FULL if len(wl_tour) > full_from else OVERLAPS if overlapped else first_reason)
+                out_code.append(FULL if full else OVERLAPS if overlapped else first_reason)
                 out_tour.append(named_tour)
     seats[:] = left
     if k:
         code[people] = np.array(out_code, dtype=np.int8).reshape(len(people), k)
         chosen[people] = np.array(out_tour, dtype=np.int32).reshape(len(people), k)
-    wait_tours.append(np.array(wl_tour, dtype=np.int32))
-    wait_people.append(np.array(wl_person, dtype=np.int32))
 
 
 def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray", code: "np.ndarray",
-                     chosen: "np.ndarray", wait_tours: list, wait_people: list) -> None:
+                     chosen: "np.ndarray") -> None:
     """People who never had an option that fits: every eligible choice was full at their turn."""
     import numpy as np
 
@@ -756,9 +758,6 @@ def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray",
     tour = c.ref[rows, cols]
     code[rows, cols] = np.where(reason == ELIGIBLE, FULL, reason)
     chosen[rows, cols] = tour
-    eligible = reason == ELIGIBLE
-    wait_tours.append(tour[eligible].astype(np.int32))
-    wait_people.append(rows[eligible].astype(np.int32))
 
     rows, cols = np.nonzero(rest[:, None] & (kind == _UNKNOWN))
     code[rows, cols] = UNKNOWN_CHOICE
@@ -775,5 +774,38 @@ def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray",
         first_reason = np.full(rows.size, ELIGIBLE, dtype=np.int8)
         first_reason[slot[first]] = reasons[first]
         code[rows, cols] = np.where(any_eligible, FULL, first_reason)
-        wait_tours.append(candidates[slot[ok], position[ok]].astype(np.int32))
-        wait_people.append(rows[slot[ok]].astype(np.int32))
+
+
+def derive_waitlist(result: AllocationResult) -> "tuple[np.ndarray, np.ndarray]":
+    """Waitlist entries implied by the outcomes: (tour index, priority position), by tour, then priority.
+
+    A "full" tour choice puts the person on that tour's waitlist; a "full"
+    site choice on the list of every tour of the site that they were eligible
+    for and that did not overlap a tour they already held: at their turn each
+    of those lacked room for their party, or they would have got it.
+    """
+    import numpy as np
+
+    c = _columns(result.inputs, result.tours, result.order)
+    code, chosen = result.choice_code, result.choice_tour
+    full = code == FULL
+    rows, cols = np.nonzero(full & (c.kind == _TOUR))
+    tours = [c.ref[rows, cols]]
+    people = [rows]
+    rows, cols = np.nonzero(full & (c.kind == _SITE))
+    if rows.size:
+        candidates = c.site_tours[c.ref[rows, cols]]
+        slot, position = np.nonzero(candidates >= 0)
+        person, choice, tour = rows[slot], cols[slot], candidates[slot, position]
+        ok = _reasons(c, person, tour) == ELIGIBLE
+        for earlier in range(code.shape[1]):
+            held = chosen[person, earlier]
+            clash = ((code[person, earlier] == PLACED) & (earlier < choice)
+                     & (c.start[tour] < c.end[held]) & (c.start[held] < c.end[tour]))
+            ok &= ~clash
+        tours.append(tour[ok])
+        people.append(person[ok])
+    n = max(len(result.order), 1)
+    key = np.sort(np.concatenate(tours).astype(np.int64) * n + np.concatenate(people))
+    key = key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
+    return (key // n).astype(np.int32), (key % n).astype(np.int32)
