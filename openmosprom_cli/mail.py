@@ -82,11 +82,12 @@ class RosterChanges:
 
     added: tuple[Visitor, ...] = ()
     removed: tuple[Visitor, ...] = ()
-    moved: tuple[tuple[Visitor, Visitor], ...] = ()  # (before, after): same person, another tour
+    moved: tuple[tuple[Visitor, Visitor], ...] = ()    # (before, after): same person, another tour
+    renamed: tuple[tuple[Visitor, Visitor], ...] = ()  # (before, after): same person and tour, name corrected
 
     @property
     def anyone(self) -> bool:
-        return bool(self.added or self.removed or self.moved)
+        return bool(self.added or self.removed or self.moved or self.renamed)
 
 
 def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> RosterChanges:
@@ -113,6 +114,8 @@ def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> Ro
         removed=by_name(v for v in gone if v.id not in moved_ids),
         moved=tuple(sorted(((gone_by_id[i][0], came_by_id[i][0]) for i in moved_ids),
                            key=lambda pair: (pair[1].name.casefold(), pair[1].id))),
+        renamed=tuple(sorted(((old[k], new[k]) for k in old.keys() & new.keys() if old[k].name != new[k].name),
+                             key=lambda pair: (pair[1].name.casefold(), pair[1].id, pair[1].tour_id))),
     )
 
 
@@ -235,6 +238,9 @@ def _changes_text(letter: RosterLetter) -> str:
         lines += [f"  → {after.name}: {_tour_label(tours.get(after.tour_id), after.tour_id)} "
                   f"(было {_tour_label(tours.get(before.tour_id), before.tour_id)})"
                   for before, after in changes.moved]
+    if changes.renamed:
+        lines.append("Исправлены имена:")
+        lines += [f"  ✎ {after.name} (было: {before.name})" for before, after in changes.renamed]
     if not changes.anyone:
         lines.append("Состав посетителей прежний, изменились их данные (например, число гостей).")
     lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")

@@ -179,6 +179,17 @@ def test_the_diff_accounts_for_every_place_exactly_once(before_rows, after_rows)
     assert visitors_from_json(visitors_to_json(after)) == after
 
 
+def test_a_corrected_name_is_reported_as_such():
+    before = (Visitor("7", "Иванов Иван", "t1"),)
+    changes = diff_visitors(before, (Visitor("7", "Иванов Иоанн", "t1"),))
+    assert changes.renamed == ((before[0], Visitor("7", "Иванов Иоанн", "t1")),)
+    assert not changes.added and not changes.removed and not changes.moved
+    letter = RosterLetter(site=SITE, tours=TOURS, visitors=(), roster_path=Path("unused.xlsx"), fingerprint="f",
+                          changes=changes)
+    _, body = render_letter(letter, _settings(), parse_template("Тема: x\n\n$changes", "t"), NOW.date())
+    assert "Иванов Иоанн (было: Иванов Иван)" in body
+
+
 def test_a_person_on_two_tours_who_leaves_one_is_removed_from_that_one_only():
     before = (Visitor("7", "Иванов Иван", "t1"), Visitor("7", "Иванов Иван", "t2"))
     changes = diff_visitors(before, before[:1])
