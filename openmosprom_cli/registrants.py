@@ -1,0 +1,882 @@
+"""Importing the people who registered in the VK mini-app «Открытая промышленность».
+
+The export is a ``.csv`` (UTF-8 with or without BOM, or cp1251 with
+``encoding="cp1251"``; separator ``,`` or ``;`` detected from the header line)
+or an ``.xlsx`` workbook. Headers match like every other table of the tool
+(case-insensitive, trimmed, ё = е; Russian names first, English aliases too),
+and ``mapping`` renames any other header to a field.
+
+Rules of reading, beyond the plain parsers of :mod:`values`:
+
+* **Text stays text.** Phones become ``+7XXXXXXXXXX``; a phone Excel stored as
+  a number is repaired only when unambiguous (see :func:`values.normalize_phone`).
+  A passport Excel stored as a number is reported, never guessed.
+* **Dates** are strict and day-first; a birth date in the future or before
+  1900 is impossible. The registration time keeps its seconds, since it breaks
+  ties between equal scores; one written with a UTC offset is converted to
+  Moscow time (UTC+3) and stored without the offset.
+* **Choices** come from ``Выбор 1`` … ``Выбор 5`` or from one ``Выбор``
+  column separated by ``;`` (or ``,``). Each is a tour ID of the published
+  list or the ID of a site with published tours, matched case-insensitively.
+  A choice repeated by the same person counts once.
+* **Score from tasks.** With no score column, the ``[scoring]`` table of
+  season.toml gives points per task column. A task counts as done when its
+  cell is non-empty and not a "no" (``нет``, ``no``, ``0``, ``false``, ``-``…);
+  any other value, whatever the number, earns the task's points once. A task
+  column named in ``[scoring]`` but missing from the file is an error, so a
+  typo cannot silently zero everyone's score. With neither a score column nor
+  ``[scoring]`` everyone scores 0 and the lottery decides.
+* **Duplicates.** The same ID on several rows with identical data is merged
+  silently; with different data every one of those rows is rejected, naming
+  the others.
+
+Every invalid row is reported with file, row and column. An import is
+all-or-nothing unless ``skip_invalid``: then the valid rows are imported and
+the rejected ones, with their reasons, are written to
+``<season>/rejected-<file>.xlsx`` (owner-only, since it holds personal data).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.season import Season, now_iso
+from openmosprom_cli.settings import Settings
+from openmosprom_cli.tables import HEADER_SEARCH_ROWS, Column, header_lookup, read_table
+from openmosprom_cli.values import (
+    ValueProblem,
+    check_text,
+    describe,
+    is_blank,
+    normalize_header,
+    normalize_passport,
+    normalize_phone,
+    parse_date,
+    parse_email,
+    parse_int,
+    parse_number,
+)
+
+MAX_CHOICES = 5
+MAX_ID_LENGTH = 64
+MAX_TEXT_LENGTH = 200
+EARLIEST_BIRTH_YEAR = 1900
+MOSCOW = dt.timezone(dt.timedelta(hours=3))
+REJECTED_PREFIX = "rejected-"
+
+CHOICE_FIELDS = tuple(f"choice_{n}" for n in range(1, MAX_CHOICES + 1))
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", ("ID VK", "id", "ID ВК", "VK ID", "vk_id", "ID пользователя", "user_id"), required=True),
+    Column("full_name", ("ФИО", "full_name", "name", "full name", "Ф.И.О.")),
+    Column("last_name", ("Фамилия", "last_name", "last name", "surname")),
+    Column("first_name", ("Имя", "first_name", "first name")),
+    Column("middle_name", ("Отчество", "middle_name", "middle name", "patronymic")),
+    Column("phone", ("Телефон", "phone", "Номер телефона", "Мобильный телефон", "tel")),
+    Column("email", ("Email", "e-mail", "Почта", "Электронная почта", "mail")),
+    Column("birth_date", ("Дата рождения", "birth_date", "birth date", "birthday", "birthdate")),
+    Column("score", ("Баллы", "score", "points", "Очки")),
+    Column("registered_at", ("Дата регистрации", "registered_at", "registered at", "registered",
+                             "Время регистрации")),
+    *(Column(f"choice_{n}", (f"Выбор {n}", f"choice_{n}", f"choice {n}", f"Выбор{n}", f"choice{n}"))
+      for n in range(1, MAX_CHOICES + 1)),
+    Column("choices", ("Выбор", "choices", "choice", "Экскурсии")),
+    Column("companions", ("Гостей", "companions", "Гости", "guests")),
+    Column("passport", ("Паспорт", "passport", "Паспортные данные")),
+    Column("citizenship", ("Гражданство", "citizenship")),
+)
+FIELDS = tuple(c.field for c in COLUMNS)
+_TASK_PREFIX = "task:"
+
+
+# -- results -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that was not imported: its cells as written, and every reason."""
+
+    row: int
+    registrant_id: str  # as read, "" when missing or unreadable
+    cells: tuple[tuple[str, object], ...]  # (header as in the file, raw value)
+    problems: tuple[Problem, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(f"{p.location.column}: {p.message}" if p.location.column else p.message
+                     for p in self.problems)
+
+
+@dataclass(frozen=True)
+class ParsedRegistrants:
+    file: str
+    sheet: str | None
+    header_row: int
+    headers: tuple[str, ...]  # every header of the file, in file order
+    rows_read: int
+    registrants: tuple[Registrant, ...]  # valid, duplicates merged, in file order
+    rejected: tuple[RejectedRow, ...]  # in file order
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(p for r in self.rejected for p in r.problems)
+
+
+@dataclass(frozen=True)
+class RegistrantImportReport:
+    file: str
+    rows_read: int
+    added: int
+    updated: int
+    unchanged: int
+    not_in_file: int  # people already in the season whom this file does not mention (kept)
+    rejected: tuple[RejectedRow, ...] = ()
+    rejected_path: Path | None = None
+
+    @property
+    def imported(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+# -- reading files -------------------------------------------------------------------
+
+def read_registrant_file(path: Path, *, settings: Settings, tours: Iterable[Tour],
+                         sites: Mapping[str, Site] | Iterable[Site], mapping: Mapping[str, str] | None = None,
+                         encoding: str | None = None) -> ParsedRegistrants:
+    """Parse and validate a mini-app export; touches nothing but the file.
+
+    Raises :class:`BadDataError` for problems with the file as a whole (not
+    readable, no header row, a required or ``[scoring]`` column missing);
+    invalid rows come back in ``.rejected``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise MissingInputError(f"{path} does not exist")
+    if not path.is_file():
+        raise MissingInputError(f"{path} is not a file")
+    columns = _columns(settings)
+    lookup = _resolve_mapping(mapping, columns)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        sheet = _load_sheet(_csv_rows(path, encoding, settings), columns, lookup, file=path.name)
+    elif suffix in (".xlsx", ".xlsm"):
+        sheet = _read_xlsx(path, columns, lookup, settings)
+    elif suffix == ".xls":
+        raise BadDataError.at(Location(path.name), "is an old Excel 97–2003 workbook; save it as .xlsx or .csv")
+    else:
+        raise BadDataError.at(Location(path.name), "is neither .csv nor .xlsx")
+    return _parse_sheet(sheet, settings, tours, sites)
+
+
+def _columns(settings: Settings) -> tuple[Column, ...]:
+    tasks = tuple(Column(f"{_TASK_PREFIX}{header}", (header,)) for header, _ in settings.scoring)
+    return COLUMNS + tasks
+
+
+def _resolve_mapping(mapping: Mapping[str, str] | None, columns: tuple[Column, ...]) -> dict[str, str]:
+    """``--map`` targets may be field names or any header the field accepts."""
+    known = header_lookup(columns)
+    resolved: dict[str, str] = {}
+    for source, target in (mapping or {}).items():
+        fieldname = known.get(normalize_header(target))
+        if fieldname is None:
+            raise BadDataError(
+                f"--map {source}={target}: {target!r} is not a registrant field",
+                hint="Fields: " + ", ".join(FIELDS) + " (or their column names, e.g. Баллы).",
+            )
+        resolved[source] = fieldname
+    return resolved
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """The data rows below a located header, with the column index of each field."""
+
+    file: str
+    sheet: str | None
+    header_row: int
+    headers: dict[str, str]  # field -> header text as in the file
+    index: dict[str, int]  # field -> 0-based column
+    extras: dict[str, int]  # any other header -> 0-based column
+    numbers: list[int]  # row number of each data row, blank rows included
+    rows: list[Sequence[object]]
+    hidden: frozenset[int] = frozenset()
+
+    def columns(self) -> dict[str, list[object]]:
+        """Each field's cells, one per data row (``None`` where a row is short)."""
+        width = max(self.index.values(), default=-1) + 1
+        rows = self.rows
+        if rows and min(map(len, rows)) < width:
+            rows = [r if len(r) >= width else (*r, *(None,) * (width - len(r))) for r in rows]
+        return {f: list(map(itemgetter(i), rows)) for f, i in self.index.items()}
+
+    def is_blank_row(self, position: int) -> bool:
+        return all(is_blank(v) for i, v in enumerate(self.rows[position]) if i not in self.hidden)
+
+    def named_columns(self) -> list[tuple[int, str]]:
+        """(column, header) of every header of the file, in file order."""
+        return sorted([(i, self.headers[f]) for f, i in self.index.items()] + [(i, h) for h, i in self.extras.items()])
+
+    def cells(self, position: int) -> tuple[tuple[str, object], ...]:
+        """One data row as (header, value) pairs in file order."""
+        values = self.rows[position]
+        return tuple((header, values[i] if i < len(values) else None) for i, header in self.named_columns())
+
+    def location(self, position: int, fieldname: str) -> Location:
+        return Location(self.file, self.sheet, self.numbers[position], self.headers.get(fieldname, fieldname))
+
+
+def _load_sheet(rows: Iterable[tuple[int, Sequence[object]]], columns: tuple[Column, ...], lookup: dict[str, str],
+                *, file: str, sheet: str | None = None, hidden: set[int] | frozenset[int] = frozenset()) -> _Sheet:
+    """Find and check the header with :func:`tables.read_table`, then take the data rows as they are.
+
+    Only the rows where the header may be are handed to ``read_table``: its
+    per-row records would cost more than parsing 100,000 registrants.
+    """
+    iterator = iter(rows)
+    head = list(itertools.islice(iterator, HEADER_SEARCH_ROWS + 1))
+    table = read_table(head, columns, file=file, sheet=sheet, hidden_columns=hidden, mapping=lookup,
+                       keep_extra=True)
+    position = next(i for i, (number, _) in enumerate(head) if number == table.header_row)
+    fields = header_lookup(columns, lookup)
+    index: dict[str, int] = {}
+    extras: dict[str, int] = {}
+    for i, raw in enumerate(head[position][1]):
+        if i in hidden or is_blank(raw):
+            continue
+        fieldname = fields.get(normalize_header(raw))
+        if fieldname is None:
+            extras.setdefault(str(raw).strip(), i)
+        else:
+            index.setdefault(fieldname, i)
+    # Blank rows are not skipped here: a blank row has no ID, so it always
+    # fails parsing, and only failed rows need the (slower) blank check.
+    rest = head[position + 1:]
+    rest.extend(iterator)
+    return _Sheet(file, sheet, table.header_row, dict(table.headers), index, extras,
+                  list(map(itemgetter(0), rest)), list(map(itemgetter(1), rest)), frozenset(hidden))
+
+
+def _decode(data: bytes, encoding: str | None, file: str) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and encoding is None:
+        encoding = "utf-16"
+    if encoding is None:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            row = data.count(b"\n", 0, exc.start) + 1
+            raise BadDataError.at(
+                Location(file, row=row), f"is not UTF-8 text (byte 0x{data[exc.start]:02X})",
+                hint="A CSV saved by Excel is usually in cp1251: add --encoding cp1251.",
+            ) from None
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise BadDataError(f"{encoding!r} is not a known encoding", hint="Try --encoding cp1251 or utf-8.") from None
+    try:
+        text = data.decode(codec.name)
+    except UnicodeDecodeError as exc:
+        row = data.count(b"\n", 0, exc.start) + 1
+        raise BadDataError.at(Location(file, row=row),
+                              f"is not {encoding} text (byte 0x{data[exc.start]:02X})") from None
+    return text.removeprefix("\ufeff")
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def detect_separator(text: str) -> str:
+    """``;`` or ``,``, whichever the first non-blank line (outside quotes) has more of."""
+    for line in text.splitlines():
+        if line.strip():
+            bare = _QUOTED.sub("", line)
+            return ";" if bare.count(";") > bare.count(",") else ","
+    return ","
+
+
+def _csv_rows(path: Path, encoding: str | None, settings: Settings) -> list[tuple[int, list[str]]]:
+    limits = settings.limits
+    file = path.name
+    size = path.stat().st_size
+    if size == 0:
+        raise BadDataError.at(Location(file), "is empty")
+    if size > limits.max_uncompressed_mb * 1024 * 1024:
+        raise BadDataError.at(Location(file), f"is larger than {limits.max_uncompressed_mb} MB",
+                              hint="Raise [limits] max_uncompressed_mb in season.toml if the file is genuine.")
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        raise BadDataError.at(Location(file), "is an .xlsx workbook (a zip file), not CSV text; rename it to .xlsx")
+    text = _decode(data, encoding, file)
+    del data
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_separator(text))
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise BadDataError.at(Location(file, row=reader.line_num), f"is not valid CSV: {exc}") from None
+    if len(records) > limits.max_rows:
+        raise BadDataError.at(Location(file), f"has more than {limits.max_rows} rows")
+    if records and max(map(len, records)) > limits.max_columns:
+        records = [cells[:limits.max_columns] for cells in records]
+    # A record is one spreadsheet row even when a quoted cell spans lines, so rows count records.
+    return list(zip(itertools.count(1), records))
+
+
+def _read_xlsx(path: Path, columns: tuple[Column, ...], lookup: dict[str, str], settings: Settings) -> _Sheet:
+    """The first visible sheet with the registrant columns; hidden sheets are never read."""
+    from openmosprom_cli.workbook import open_workbook
+
+    file = path.name
+    with open_workbook(path, settings.limits) as book:
+        visible = [s.name for s in book.sheets if not s.hidden]
+        hidden = [s.name for s in book.sheets if s.hidden]
+        first_error: BadDataError | None = None
+        for name in visible:
+            try:
+                sheet = _load_sheet(book.rows(name), columns, lookup, file=file, sheet=name,
+                                    hidden=book.hidden_columns(name))
+            except BadDataError as exc:
+                if "no header row" not in exc.message:
+                    raise
+                first_error = first_error or exc
+                continue
+            merged = _merged_in_data(book.merged_ranges(name), sheet)
+            if merged:
+                raise BadDataError(f"{file} › {name}: merged cells inside the data", merged,
+                                   hint="Unmerge them so that every row stands on its own.")
+            return sheet
+    if hidden:
+        raise BadDataError.at(
+            Location(file), "no visible sheet has the registrant columns",
+            hint=f"Hidden sheets are never read ({', '.join(hidden)}); unhide the one with the registrants.",
+        )
+    if first_error is not None:
+        raise first_error
+    raise BadDataError.at(Location(file), "has no visible sheet")
+
+
+def _merged_in_data(ranges: Iterable[str], sheet: _Sheet) -> list[Problem]:
+    from openpyxl.utils.cell import range_boundaries
+
+    problems = []
+    for text in ranges:
+        try:
+            _, min_row, _, _ = range_boundaries(text)
+        except ValueError:
+            continue
+        if min_row is not None and min_row >= sheet.header_row:
+            problems.append(Problem(Location(sheet.file, sheet.sheet, min_row), f"merged cells {text}"))
+    return problems
+
+
+# -- fast, strict cell parsers -----------------------------------------------------------
+
+def _text(value: object, limit: int = MAX_TEXT_LENGTH) -> str:
+    text = check_text(value)
+    if len(text) > limit:
+        raise ValueProblem(f"{text[:40]!r}… is longer than {limit} characters")
+    return text
+
+
+def _registrant_id(value: object) -> str:
+    # VK IDs are digits: already clean text, nothing to normalise.
+    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) <= MAX_ID_LENGTH:
+        return value
+    return _text(value, MAX_ID_LENGTH)
+
+
+_PHONE_SEPARATORS = str.maketrans("", "", " ()-.")
+
+
+def _phone(value: object) -> str:
+    """:func:`values.normalize_phone`, with a fast path for the common well-formed spellings."""
+    if value.__class__ is str:
+        if len(value) == 12 and value[:2] == "+7" and value[2] in "3489" and value[2:].isdigit() and value.isascii():
+            return value
+        digits = value.translate(_PHONE_SEPARATORS)
+        if digits.isascii():
+            if digits[:2] == "+7":
+                digits = digits[2:]
+            elif len(digits) == 11 and digits[0] in "78":
+                digits = digits[1:]
+            if len(digits) == 10 and digits.isdigit() and digits[0] in "3489":
+                return "+7" + digits
+    return normalize_phone(value)
+
+
+_DAY_FIRST = re.compile(r"(\d\d)\.(\d\d)\.(\d{4})", re.ASCII)
+
+
+def _date(value: object) -> dt.date:
+    if value.__class__ is str:
+        m = _DAY_FIRST.fullmatch(value)
+        if m:
+            try:
+                return dt.date(int(m[3]), int(m[2]), int(m[1]))
+            except ValueError:
+                pass  # parse_date words the message
+    return parse_date(value)
+
+
+def _birth_date(value: object, today: dt.date) -> dt.date:
+    day = _date(value)
+    if day > today:
+        raise ValueProblem(f"{describe(value)} is in the future")
+    if day.year < EARLIEST_BIRTH_YEAR:
+        raise ValueProblem(f"{describe(value)} is before {EARLIEST_BIRTH_YEAR}")
+    return day
+
+
+_DATETIME_DAY_FIRST = re.compile(
+    r"\s*(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T,]+(\d{1,2})[:.](\d{2})(?::(\d{2}))?)?\s*", re.ASCII)
+_DATETIME_ISO = re.compile(
+    r"\s*(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*", re.ASCII)
+
+
+_DATETIME_EXPORTED = re.compile(r"(\d\d)\.(\d\d)\.(\d{4}) (\d\d):(\d\d):(\d\d)", re.ASCII)
+
+
+def _registered_at(value: object) -> dt.datetime:
+    """A registration time with its seconds kept; an offset is converted to Moscow time."""
+    if value.__class__ is str and (m := _DATETIME_EXPORTED.fullmatch(value)):
+        day, month, year, hour, minute, second = map(int, m.groups())
+        try:
+            return dt.datetime(year, month, day, hour, minute, second)
+        except ValueError:
+            raise ValueProblem(f"{describe(value)} is not a real date and time") from None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(MOSCOW).replace(tzinfo=None)
+        return value.replace(microsecond=0)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(0, 0))
+    if value.__class__ is str:
+        zone = None
+        m = _DATETIME_DAY_FIRST.fullmatch(value)
+        if m:
+            day, month, year, hour, minute, second = m.groups()
+        else:
+            m = _DATETIME_ISO.fullmatch(value)
+            if m:
+                year, month, day, hour, minute, second, zone = m.groups()
+        if m:
+            try:
+                moment = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                                     int(second or 0))
+            except ValueError:
+                raise ValueProblem(f"{describe(value)} is not a real date and time") from None
+            if zone:
+                offset = dt.datetime.strptime(zone.replace("Z", "+0000").replace(":", ""), "%z").tzinfo
+                moment = moment.replace(tzinfo=offset).astimezone(MOSCOW).replace(tzinfo=None)
+            return moment
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueProblem(f"{describe(value)} is not a date and time (write DD.MM.YYYY HH:MM:SS)")
+    raise ValueProblem(f"{describe(value)} is not a date and time (write DD.MM.YYYY HH:MM:SS)")
+
+
+def _score(value: object) -> float:
+    if value.__class__ is str and value.isdigit() and value.isascii():
+        return float(value)
+    return parse_number(value, minimum=0)
+
+
+_NOT_DONE = {"нет", "no", "n", "н", "0", "false", "ложь", "-", "—", "не выполнено", "не выполнен"}
+
+
+def task_done(value: object) -> bool:
+    """Whether a task cell says the task was done: non-empty and not a "no"."""
+    if value is None or isinstance(value, bool) and not value:
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0
+    text = normalize_header(value)
+    if text.replace(",", ".") in ("0.0", "0.00"):
+        return False
+    return bool(text) and text not in _NOT_DONE
+
+
+# -- rows -> registrants ---------------------------------------------------------------
+
+class _ChoiceIndex:
+    """Tour IDs of the published list and site IDs with tours, matched case-insensitively."""
+
+    def __init__(self, tours: Iterable[Tour], sites: Mapping[str, Site] | Iterable[Site]):
+        site_ids = set(sites.keys() if isinstance(sites, Mapping) else (s.site_id for s in sites))
+        self.known: dict[str, str] = {}
+        self.sites_without_tours: dict[str, str] = {s.lower(): s for s in site_ids}
+        for tour in tours:
+            self.known[tour.tour_id.lower()] = tour.tour_id
+            self.known[tour.site_id.lower()] = tour.site_id
+            self.sites_without_tours.pop(tour.site_id.lower(), None)
+
+    def resolve(self, raw: str) -> str:
+        key = raw.strip().lower()
+        found = self.known.get(key)
+        if found is not None:
+            return found
+        if key in self.sites_without_tours:
+            raise ValueProblem(f"{raw!r} is a site with no tours this season")
+        raise ValueProblem(f"{raw!r} is not a tour or site of this season")
+
+
+class _Invalid:
+    """A cell that could not be read, with the reason; memoized like a good value."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _parse_column(raws: Sequence[object], parser: Callable[[object], object],
+                  default: object = None) -> tuple[list, list[tuple[int, str]]]:
+    """Parse each distinct value of a column once: exports repeat scores, choices, dates and names a lot.
+
+    Returns the parsed values (``default`` for blank cells) and ``(index, message)`` for unreadable ones.
+    """
+    # True == 1 == 1.0 as keys, yet they parse differently: with a bool about, key by type too.
+    typed = bool in set(map(type, raws))
+    keys = list(zip(map(type, raws), raws)) if typed else raws
+    results: dict = {}
+    for key in set(keys):
+        raw = key[1] if typed else key
+        if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
+            results[key] = default
+            continue
+        try:
+            results[key] = parser(raw)
+        except ValueProblem as exc:
+            results[key] = _Invalid(str(exc))
+    out = list(map(results.__getitem__, keys))
+    errors: list[tuple[int, str]] = []
+    if any(v.__class__ is _Invalid for v in results.values()):
+        for i, value in enumerate(out):
+            if value.__class__ is _Invalid:
+                errors.append((i, value.message))
+                out[i] = default
+    return out, errors
+
+
+_CHOICE_SPLIT = re.compile(r"[;,\n]")
+
+
+def _parse_sheet(sheet: _Sheet, settings: Settings, tours: Iterable[Tour],
+                 sites: Mapping[str, Site] | Iterable[Site]) -> ParsedRegistrants:
+    headers = sheet.headers
+    count = len(sheet.rows)
+    _check_columns(sheet, settings)
+    cells_by_field = sheet.columns()
+    resolve_choice = _ChoiceIndex(tours, sites).resolve
+    today = dt.date.today()
+    max_companions = settings.max_companions
+    # problems[i] collects (field, message) of record i, in column order
+    problems: dict[int, list[tuple[str, str]]] = {}
+
+    def column(fieldname: str, parser: Callable[[object], object], default: object = None) -> list:
+        if fieldname not in headers:
+            return [default] * count
+        parsed, errors = _parse_column(cells_by_field[fieldname], parser, default)
+        for i, message in errors:
+            problems.setdefault(i, []).append((fieldname, message))
+        return parsed
+
+    ids = column("id", _registrant_id, "")
+    for i, registrant_id in enumerate(ids):
+        if not registrant_id and i not in problems:
+            problems[i] = [("id", "the ID is missing")]
+
+    names, name_field = _names(column, headers)
+    for i, name in enumerate(names):
+        if not name and not any(f == name_field for f, _ in problems.get(i, ())):
+            problems.setdefault(i, []).append((name_field, "the name is empty"))
+
+    phones = column("phone", _phone, "")
+    emails = column("email", parse_email, "")
+    birth_dates = column("birth_date", lambda raw: _birth_date(raw, today))
+    registered = column("registered_at", _registered_at)
+    if "score" in headers:
+        scores = column("score", _score, 0.0)
+    else:
+        scores = _task_scores(cells_by_field, settings, count) if settings.scoring else [0.0] * count
+
+    def companions_parser(raw: object) -> int:
+        number = parse_int(raw, minimum=0)
+        if number > max_companions:
+            raise ValueProblem(f"{number} guests is more than the {max_companions} allowed")
+        return number
+
+    companions = column("companions", companions_parser, 0)
+    passports = column("passport", normalize_passport, "")
+    citizenships = column("citizenship", _text, "")
+
+    def one_choice(raw: object) -> str:
+        return resolve_choice(_text(raw, MAX_ID_LENGTH))
+
+    def many_choices(raw: object) -> tuple[str, ...]:
+        found, unknown = [], []
+        for part in _CHOICE_SPLIT.split(str(raw)):
+            if part.strip():
+                try:
+                    found.append(one_choice(part))
+                except ValueProblem as exc:
+                    unknown.append(str(exc))
+        if unknown:
+            raise ValueProblem("; ".join(unknown))
+        return tuple(found)
+
+    choice_columns = [column(f, one_choice, "") for f in CHOICE_FIELDS if f in headers]
+    if "choices" in headers:
+        choice_columns.append(column("choices", many_choices, ()))
+    choices = _combine_choices(choice_columns, count, "choices" in headers)
+    choice_field = "choices" if "choices" in headers else "choice_1"
+    for i, person_choices in enumerate(choices):
+        if len(person_choices) > MAX_CHOICES:
+            problems.setdefault(i, []).append(
+                (choice_field, f"{len(person_choices)} choices; at most {MAX_CHOICES} are allowed"))
+
+    blank_rows = {i for i in problems if sheet.is_blank_row(i)}
+    for i in blank_rows:
+        del problems[i]
+    registrants: list[Registrant | None] = [None] * count
+    for i, values in enumerate(zip(ids, names, phones, emails, birth_dates, scores, registered, choices,
+                                   companions, passports, citizenships)):
+        if i not in problems and i not in blank_rows:
+            registrants[i] = Registrant(*values)
+    _mark_conflicting_duplicates(ids, registrants, problems, sheet.numbers)
+
+    valid: list[Registrant] = []
+    seen: set[str] = set()
+    for registrant in registrants:
+        if registrant is not None and registrant.id not in seen:
+            seen.add(registrant.id)
+            valid.append(registrant)
+    rejected = tuple(
+        RejectedRow(sheet.numbers[i], ids[i], sheet.cells(i),
+                    tuple(Problem(sheet.location(i, f), message) for f, message in problems[i]))
+        for i in sorted(problems)
+    )
+    headers_in_order = tuple(header for _, header in sheet.named_columns())
+    return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header_row, headers_in_order, count - len(blank_rows),
+                             tuple(valid), rejected)
+
+
+def _names(column: Callable[..., list], headers: Mapping[str, str]) -> tuple[list[str], str]:
+    """Full names from ФИО, else joined from Фамилия/Имя/Отчество (also where ФИО is blank)."""
+    parts = [f for f in ("last_name", "first_name", "middle_name") if f in headers]
+    joined: list[str] | None = None
+    if parts:
+        columns = [column(f, _text, "") for f in parts]
+        joined = [" ".join(filter(None, names)) for names in zip(*columns)]
+    if "full_name" not in headers:
+        return joined or [], parts[0]
+    full = column("full_name", _text, "")
+    if joined is not None:
+        full = [name or fallback for name, fallback in zip(full, joined)]
+    return full, "full_name"
+
+
+def _task_scores(cells_by_field: Mapping[str, Sequence[object]], settings: Settings, count: int) -> list[float]:
+    scores = [0.0] * count
+    for header, points in settings.scoring:
+        for i, value in enumerate(cells_by_field[f"{_TASK_PREFIX}{header}"]):
+            if task_done(value):
+                scores[i] += points
+    return scores
+
+
+def _combine_choices(columns: list[list], count: int, last_is_split: bool) -> list[tuple[str, ...]]:
+    """Each person's choices in order; a choice repeated by the same person counts once, in its first place."""
+    singles = columns[:-1] if last_is_split else columns
+    combined = [tuple(dict.fromkeys(filter(None, row))) for row in zip(*singles)] if singles else [()] * count
+    if last_is_split:
+        combined = [tuple(dict.fromkeys(own + split)) if split else own
+                    for own, split in zip(combined, columns[-1])]
+    return combined
+
+
+def _check_columns(table: _Sheet, settings: Settings) -> None:
+    headers = table.headers
+    problems: list[Problem] = []
+    where = Location(table.file, table.sheet, table.header_row)
+    if "full_name" not in headers and not ({"last_name", "first_name"} & headers.keys()):
+        problems.append(Problem(where, "no name column: expected ФИО, or Фамилия and Имя"))
+    if "choices" in headers and any(f in headers for f in CHOICE_FIELDS):
+        problems.append(Problem(where, "both a Выбор column and Выбор 1…5 columns; keep one form"))
+    if "score" not in headers:
+        missing = [h for h, _ in settings.scoring if f"{_TASK_PREFIX}{h}" not in headers]
+        if missing:
+            problems.append(Problem(where, "no Баллы column, and the [scoring] task column"
+                                           f"{'s' if len(missing) > 1 else ''} "
+                                           f"{', '.join(repr(m) for m in missing)} of season.toml "
+                                           f"{'are' if len(missing) > 1 else 'is'} missing"))
+    if problems:
+        raise BadDataError(problems[0].message if len(problems) == 1 else f"{len(problems)} problems in the header",
+                           problems)
+
+
+def _mark_conflicting_duplicates(ids: list[str], registrants: list, problems: dict, numbers: list[int]) -> None:
+    """The same ID with different data: every such row is rejected, naming the others."""
+    first_seen: dict[str, int] = {}
+    repeated: set[str] = set()
+    for i, registrant_id in enumerate(ids):
+        if registrant_id:
+            if registrant_id in first_seen:
+                repeated.add(registrant_id)
+            else:
+                first_seen[registrant_id] = i
+    if not repeated:
+        return
+    groups: dict[str, list[int]] = {}
+    for i, registrant_id in enumerate(ids):
+        if registrant_id in repeated:
+            groups.setdefault(registrant_id, []).append(i)
+    for registrant_id, indexes in groups.items():
+        # An invalid row is never "identical": its data could not be read.
+        versions = {registrants[i] if registrants[i] is not None else i for i in indexes}
+        if len(versions) < 2:
+            continue
+        rows = [numbers[i] for i in indexes]
+        for i in indexes:
+            others = ", ".join(str(r) for r in rows if r != numbers[i])
+            plural = "s" if len(rows) > 2 else ""
+            problems.setdefault(i, []).append(
+                ("id", f"ID {registrant_id!r} also appears on row{plural} {others} with different data"))
+            registrants[i] = None
+
+
+# -- the season -----------------------------------------------------------------------
+
+_STORED_COLUMNS = ("id, full_name, phone, email, birth_date, score, registered_at, choices, companions, "
+                   "passport, citizenship")
+
+
+def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str] | None = None,
+                       skip_invalid: bool = False, encoding: str | None = None) -> RegistrantImportReport:
+    """Import (or re-import) a mini-app export into the season, in one transaction.
+
+    People are updated by ID and added; nobody is ever deleted. Without
+    ``skip_invalid`` any invalid row raises :class:`BadDataError` and the
+    season stays unchanged. With it, the valid rows are imported and the
+    rejected ones are written to ``rejected-<file>.xlsx`` in the season folder.
+    """
+    from openmosprom_cli import store
+
+    path = Path(path)
+    with season.transaction() as conn:
+        tours = store.load_tours(conn)
+        sites = store.load_sites(conn)
+        parsed = read_registrant_file(path, settings=season.settings, tours=tours, sites=sites, mapping=mapping,
+                                      encoding=encoding)
+        if parsed.rejected and not skip_invalid:
+            problems = parsed.problems
+            count = len(parsed.rejected)
+            raise BadDataError(
+                f"{parsed.file}: {count} invalid row{'s' if count != 1 else ''} "
+                f"({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was imported",
+                problems,
+                hint="Fix them and import again, or import the valid rows with --skip-invalid.",
+            )
+        stored = {row[0]: tuple(row) for row in conn.execute(f"SELECT {_STORED_COLUMNS} FROM registrants")}
+        added = updated = unchanged = 0
+        changed: list[Registrant] = []
+        for registrant in parsed.registrants:
+            before = stored.get(registrant.id)
+            if before is None:
+                added += 1
+                changed.append(registrant)
+            elif before != store.registrant_values(registrant):
+                updated += 1
+                changed.append(registrant)
+            else:
+                unchanged += 1
+        store.upsert_registrants(conn, changed, now=now_iso())
+        in_file = {r.id for r in parsed.registrants} | {r.registrant_id for r in parsed.rejected}
+        not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
+        rejected_path = rejected_file_path(season, path)
+        if parsed.rejected:
+            write_rejected(rejected_path, parsed)
+        else:
+            # A file listing rows that are now fine would mislead.
+            rejected_path.unlink(missing_ok=True)
+            rejected_path = None
+    return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
+                                  parsed.rejected, rejected_path)
+
+
+def rejected_file_path(season: Season, source: Path) -> Path:
+    from openmosprom_cli.files import inside, safe_file_name
+
+    return inside(season.path, safe_file_name(f"{REJECTED_PREFIX}{Path(source).stem}", suffix=".xlsx",
+                                              fallback=f"{REJECTED_PREFIX}registrants"))
+
+
+def write_rejected(target: Path, parsed: ParsedRegistrants) -> None:
+    """The rejected rows as written in the file, each with its row number and reasons; owner-only."""
+    from openmosprom_cli.excel_out import (fit_columns, new_workbook, print_ready, save_workbook, text_cell,
+                                           value_cell, write_header)
+
+    wb = new_workbook()
+    ws = wb.create_sheet("Отклонённые")
+    write_header(ws, 1, ("Строка", "Причины", *parsed.headers))
+    for i, rejected in enumerate(parsed.rejected, start=2):
+        value_cell(ws, i, 1, rejected.row)
+        text_cell(ws, i, 2, "\n".join(rejected.reasons))
+        by_header = dict(rejected.cells)
+        for j, header in enumerate(parsed.headers, start=3):
+            raw = by_header.get(header)
+            if isinstance(raw, (dt.date, dt.time)):
+                value_cell(ws, i, j, raw)
+            else:
+                text_cell(ws, i, j, "" if raw is None else describe_cell(raw))
+    fit_columns(ws)
+    print_ready(ws, header_row=1)
+    save_workbook(wb, target, private=True)
+
+
+def describe_cell(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def list_registrants(season: Season) -> list[Registrant]:
+    from openmosprom_cli import store
+
+    with season.reader() as conn:
+        return store.load_registrants(conn)
+
+
+def show_registrant(season: Season, registrant_id: str) -> Registrant:
+    """One person by VK ID; an unknown ID raises :class:`MissingInputError` (exit 66)."""
+    from openmosprom_cli import store
+
+    with season.reader() as conn:
+        found = store.load_registrant(conn, registrant_id.strip())
+        if found is None:
+            count = conn.execute("SELECT count(*) FROM registrants").fetchone()[0]
+    if found is None:
+        raise MissingInputError(f"no registrant with ID {registrant_id!r} in this season ({count} registered)",
+                                hint="See the IDs with `openmosprom registrants list`.")
+    return found
+
+
+def registrant_as_dict(r: Registrant) -> dict[str, object]:
+    """Every field, JSON-ready: dates in ISO form."""
+    return {
+        "id": r.id, "full_name": r.full_name, "phone": r.phone, "email": r.email,
+        "birth_date": r.birth_date.isoformat() if r.birth_date else None, "score": r.score,
+        "registered_at": r.registered_at.isoformat() if r.registered_at else None,
+        "choices": list(r.choices), "companions": r.companions, "passport": r.passport,
+        "citizenship": r.citizenship,
+    }
