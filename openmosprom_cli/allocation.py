@@ -640,7 +640,7 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
     tour_reason[rows, cols] = _reasons(c, rows, c.ref[rows, cols])
 
     start, chunk = 0, _FIRST_CHUNK
-    while start < n:
+    while start < n and tours:
         stop = min(n, start + chunk)
         maybe = _might_be_placed(c, start, stop, is_tour, tour_reason, seats_left)
         if maybe.size:
