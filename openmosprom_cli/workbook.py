@@ -677,6 +677,7 @@ class _PatternSet:
         self.general = re.compile(
             b"<" + p + b"row(?=[\\s/>])" + _ATTRS + b"/?>|<" + p + b"c(?=[\\s/>])" + _ATTRS + b"(?:/>|>(.*?)</" + p + b"c\\s*>)",
             re.S)
+        self.cell_open = b"<" + prefix + b"c"
         self.cell_starts = tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
         self.formula = re.compile(b"<" + p + b"f(?=[\\s/>])" + _ATTRS + b"(?:/>|>([^<]*)</" + p + b"f\\s*>)")
         self.value = re.compile(b"<" + p + b"v(?=[\\s/>])" + _ATTRS + b"(?:/>|>([^<]*)</" + p + b"v\\s*>)")
@@ -762,29 +763,30 @@ def _format_kind(code: str) -> str | None:
 
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
+# Excel counts a phantom 29.02.1900, so serials before it are one day off from those after it.
+_EPOCH_1900_EARLY = dt.datetime(1899, 12, 31)
 _MAX_SERIAL = 2_958_465  # 9999-12-31
 
 
 def _serial_to_value(serial: float, kind: str, date1904: bool) -> object:
-    if not math.isfinite(serial) or serial < 0 or serial > _MAX_SERIAL + 1:
+    if not 0 <= serial <= _MAX_SERIAL:
         raise _CellProblem(f"holds {serial!r}, which is not a date Excel can show")
     if kind == "time" and serial < 1:
-        micro = round(serial * 86_400_000) * 1000
-        if micro >= 86_400_000_000:
+        millis = round(serial * 86_400_000)
+        if millis >= 86_400_000:
             return dt.time(0)
-        return (dt.datetime.min + dt.timedelta(microseconds=micro)).time()
+        seconds, millis = divmod(millis, 1000)
+        return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60, millis * 1000)
     if date1904:
         epoch = _EPOCH_1904
-    elif serial < 61:
-        if 60 <= serial < 61:
-            raise _CellProblem("holds 29.02.1900, a date that does not exist (Excel's 1900 leap-year bug)")
-        epoch = _EPOCH_1900 + dt.timedelta(days=1)  # before Excel's phantom 29.02.1900 the count is one day off
-    else:
+    elif serial >= 61:
         epoch = _EPOCH_1900
-    days = math.floor(serial)
-    millis = round((serial - days) * 86_400_000)
-    value = epoch + dt.timedelta(days=days, milliseconds=millis)
-    if kind == "date" and value.time() == dt.time(0):
+    elif serial >= 60:
+        raise _CellProblem("holds 29.02.1900, a date that does not exist (Excel's 1900 leap-year bug)")
+    else:
+        epoch = _EPOCH_1900_EARLY
+    value = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))
+    if kind == "date" and not (value.hour or value.minute or value.second or value.microsecond):
         return value.date()
     return value
 
@@ -808,6 +810,7 @@ class _SheetRows:
         self.date1904 = reader._date1904
         self.column_cache: dict[str, int] = {}
         self.attr_cache: dict[bytes, tuple[int, str | None]] = {}
+        self.date_cache: dict[tuple[float, str], object] = {}
         self.row_number = 0
         self.values: list[object] = []
         self.patterns: _PatternSet | None = None
@@ -841,14 +844,17 @@ class _SheetRows:
     def _chunk(self, text: bytes) -> Iterator[tuple[int, tuple[object, ...]]]:
         patterns = self.patterns
         found = patterns.fast_cell.findall(text)
-        expected = sum(text.count(start) for start in patterns.cell_starts)
-        if len(found) != expected:
+        # "<c" also starts <col…> and <cfRule…>, so the exact count is needed only when the quick one disagrees.
+        if len(found) != text.count(patterns.cell_open) and len(found) != sum(text.count(s) for s in patterns.cell_starts):
             yield from self._general_chunk(text)
             return
         column_cache = self.column_cache
         attr_cache = self.attr_cache
+        strings = None
+        max_columns, max_rows = self.max_columns, self.max_rows
         current = b""
         row_number = self.row_number
+        values = self.values
         for letters, digits, attrs, raw_value, inline, body in found:
             if not (raw_value or inline or body):
                 continue  # an empty styled cell: formatting only
@@ -856,8 +862,9 @@ class _SheetRows:
                 current = digits
                 number = int(digits)
                 if number != row_number:
-                    if self.values:
+                    if values:
                         yield from self._flush()
+                    values = self.values = []
                     row_number = self.row_number = number
             column = column_cache.get(letters)
             if column is None:
@@ -867,20 +874,60 @@ class _SheetRows:
                 style = self._cell_kind(_attributes(attrs))
                 if len(attr_cache) < 10_000:
                     attr_cache[attrs] = style
+            cell_type = style[0]
             if inline:
-                value = inline.decode() if inline.isascii() and b"&" not in inline and b"_x" not in inline else self._text(inline, column)
-            elif style[0] == _T_NUMBER and raw_value and style[1] is None:
+                if b"&" in inline or b"_x" in inline:
+                    value = self._text(inline, column)
+                else:
+                    try:
+                        value = inline.decode()
+                    except UnicodeDecodeError:
+                        value = self._text(inline, column)
+            elif cell_type == _T_SHARED and raw_value.isdigit():
+                if strings is None:
+                    strings = self.reader._strings()
+                index = int(raw_value)
+                value = strings[index] if index < len(strings) else self._convert(style, raw_value, None, column)
+            elif cell_type == _T_NUMBER and raw_value:
                 try:
                     number_value = float(raw_value)
                 except ValueError:
-                    number_value = None
-                if number_value is not None and math.isfinite(number_value):
-                    value = int(number_value) if number_value.is_integer() and abs(number_value) < 1e15 else number_value
-                else:
+                    number_value = math.nan
+                if not math.isfinite(number_value):
                     value = self._convert(style, raw_value, None, column)
+                elif style[1] is not None:
+                    value = self._date(number_value, style[1], column)
+                elif number_value.is_integer() and abs(number_value) < 1e15:
+                    value = int(number_value)
+                else:
+                    value = number_value
             else:
                 value = self._convert(style, raw_value, body, column)
-            self._place(column, value)
+            if value is None:
+                continue
+            if column >= max_columns or row_number > max_rows:
+                self._place(column, value)  # raises: far-away cell
+            count = len(values)
+            if column == count:
+                values.append(value)
+            elif column > count:
+                values.extend([None] * (column - count))
+                values.append(value)
+            else:
+                values[column] = value
+
+    def _date(self, serial: float, kind: str, column: int) -> object:
+        key = (serial, kind)
+        value = self.date_cache.get(key)
+        if value is None:
+            try:
+                value = _serial_to_value(serial, kind, self.date1904)
+            except _CellProblem as problem:
+                self._problem(column, str(problem))
+                return None
+            if len(self.date_cache) < 100_000:
+                self.date_cache[key] = value
+        return value
 
     def _general_chunk(self, text: bytes) -> Iterator[tuple[int, tuple[object, ...]]]:
         """Any attribute order, quoting or missing references; slower, so used only when the fast pattern missed a cell."""
@@ -991,7 +1038,7 @@ class _SheetRows:
                 if not math.isfinite(number):
                     raise _CellProblem("holds a number that is not finite")
                 if date_kind is not None:
-                    return _serial_to_value(number, date_kind, self.date1904)
+                    return self._date(number, date_kind, column)
                 return int(number) if number.is_integer() and abs(number) < 1e15 else number
             if cell_type == _T_SHARED:
                 strings = self.reader._strings()
