@@ -238,8 +238,9 @@ def _envy(inputs: AllocationInput, order: tuple[str, ...], people: dict[str, App
                         and fits(tours[tour_id].capacity - taken[tour_id], person.party_size)):
                     lower = [h for h in holders[tour_id] if position[h] > position[rid]]
                     left = tours[tour_id].capacity - taken[tour_id]
-                    tail = (f"lower-priority {lower[0]} holds a seat there" if lower
-                            else "yet they did not get it")
+                    named = ", ".join(lower[:5]) + (f" and {len(lower) - 5} more" if len(lower) > 5 else "")
+                    tail = (f"lower-priority {named} {'holds a seat' if len(lower) == 1 else 'hold seats'} there"
+                            if lower else "yet they did not get it")
                     violations.append(Violation(
                         "no justified envy",
                         f"{rid} (priority {position[rid] + 1}) ranked {tour_id} as choice {rank}, above their "

@@ -1,0 +1,185 @@
+"""``openmosprom audit``: a sound run passes; every kind of tampering is caught and named."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from openmosprom_cli import store
+from openmosprom_cli.allocation import AllocationInput, allocate
+from openmosprom_cli.allocation_runs import StoredResult, current_run, run_assignment
+from openmosprom_cli.audit import audit_current, check_result
+from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.models import Registrant, Site, Tour
+
+from test_allocation import instances
+
+A = Tour("zil-1211-1000", "zil", dt.date(2026, 12, 11), dt.time(10), 90, 2)
+B = Tour("zil-1212-1000", "zil", dt.date(2026, 12, 12), dt.time(10), 90, 2)
+C = Tour("kb-1211-1100", "kb", dt.date(2026, 12, 11), dt.time(11), 90, 1)
+
+
+def fill(season):
+    people = [Registrant(str(i), f"Участник {i}", score=10 - i, birth_date=dt.date(1990, 1, 1),
+                         choices=(A.tour_id, B.tour_id, "kb"), passport="4510 12345" + str(i), citizenship="RU")
+              for i in range(1, 8)]
+    people.append(Registrant("8", "Юный Зритель", score=0, birth_date=dt.date(2015, 1, 1), choices=(A.tour_id,)))
+    with season.transaction() as conn:
+        store.save_site(conn, Site("zil", "ЗИЛ", min_age=14))
+        store.save_site(conn, Site("kb", "КБ", passport_required=True))
+        store.replace_tours(conn, [A, B, C])
+        store.upsert_registrants(conn, people, now="2026-11-20T00:00:00")
+    return run_assignment(season, seed="s")
+
+
+def db(season) -> sqlite3.Connection:
+    return sqlite3.connect(season.db_path, isolation_level=None)
+
+
+def messages(certificate) -> list[str]:
+    return [v.message for v in certificate.violations]
+
+
+def test_a_fresh_run_passes_every_check(season):
+    report = fill(season)
+    certificate = audit_current(season)
+    assert certificate.ok, messages(certificate)
+    assert (certificate.seed, certificate.inputs_fingerprint, certificate.result_fingerprint) == (
+        "s", report.inputs_fingerprint, report.result_fingerprint)
+    assert certificate.people == 8 and certificate.placements == 5
+
+
+def test_moving_one_person_to_another_tour_fails_and_names_them(season):
+    fill(season)
+    with db(season) as conn:  # person 1 holds A; move them to B
+        conn.execute("UPDATE placements SET tour_id = ?, choice_rank = 2 WHERE registrant_id = '1'", (B.tour_id,))
+    certificate = audit_current(season)
+    assert not certificate.ok
+    checks = {v.check for v in certificate.violations}
+    assert {"result fingerprint", "capacity", "no justified envy", "result equals the re-derived one"} <= checks
+    named = [v for v in certificate.violations if v.check == "result equals the re-derived one"]
+    assert named[0].registrant_id == "1"
+    assert f"1 holds {B.tour_id} (choice 2); re-derived: {A.tour_id} (choice 1)" in named[0].message
+    assert any(v.registrant_id == "1" and v.tour_id == A.tour_id for v in certificate.violations
+               if v.check == "no justified envy")
+
+
+def test_an_unfair_swap_that_keeps_capacity_is_still_caught(season):
+    fill(season)
+    with db(season) as conn:  # 1 (first in priority) and 5 (waitlisted) swap: capacity still fine
+        conn.execute("UPDATE placements SET registrant_id = '5' WHERE registrant_id = '1'")
+    certificate = audit_current(season)
+    envy = [v for v in certificate.violations if v.check == "no justified envy"]
+    assert envy and envy[0].registrant_id == "1" and envy[0].tour_id == A.tour_id
+    assert "lower-priority 2, 5 hold seats there" in envy[0].message
+
+
+def test_an_ineligible_placement_is_caught(season):
+    fill(season)
+    with db(season) as conn:  # 8 is eleven; the site admits 14 and older
+        conn.execute("INSERT INTO placements VALUES ((SELECT max(run_id) FROM allocation_runs), '8', ?, 1, 1)",
+                     (A.tour_id,))
+    certificate = audit_current(season)
+    eligibility = [v for v in certificate.violations if v.check == "eligibility"]
+    assert [(v.registrant_id, v.tour_id) for v in eligibility] == [("8", A.tour_id)]
+    assert "below_min_age" in eligibility[0].message
+
+
+def test_a_wrong_party_size_and_an_overfull_tour_are_caught(season):
+    fill(season)
+    with db(season) as conn:
+        conn.execute("INSERT INTO placements VALUES ((SELECT max(run_id) FROM allocation_runs), '7', ?, 3, 2)",
+                     (C.tour_id,))
+    certificate = audit_current(season)
+    assert any("7 holds 2 seats" in m for m in messages(certificate))
+    assert any(v.check == "capacity" and v.tour_id == C.tour_id and "3 seats taken of 1" in v.message
+               for v in certificate.violations)
+    assert "7" in {v.registrant_id for v in certificate.violations if v.check == "result equals the re-derived one"}
+
+
+def test_a_person_placed_twice_is_caught(season):
+    fill(season)
+    with db(season) as conn:
+        conn.execute("INSERT INTO placements VALUES ((SELECT max(run_id) FROM allocation_runs), '1', ?, 2, 1)",
+                     (B.tour_id,))
+    certificate = audit_current(season)
+    twice = [v for v in certificate.violations if v.check == "placed at most once"]
+    assert [v.registrant_id for v in twice] == ["1"] and "holds 2 tours" in twice[0].message
+
+
+def test_a_reordered_waitlist_is_caught(season):
+    fill(season)
+    with db(season) as conn:
+        (tour_id,) = conn.execute("SELECT tour_id FROM waitlist GROUP BY tour_id HAVING count(*) > 1").fetchone()
+        conn.execute("UPDATE waitlist SET position = -position WHERE tour_id = ?", (tour_id,))
+        conn.execute("UPDATE waitlist SET position = (SELECT count(*) FROM waitlist w WHERE w.tour_id = waitlist.tour_id"
+                     " AND w.run_id = waitlist.run_id) + 1 + position WHERE tour_id = ?", (tour_id,))
+    certificate = audit_current(season)
+    assert any(v.check == "waitlists in priority order" and v.tour_id == tour_id for v in certificate.violations)
+
+
+def test_edited_inputs_break_the_inputs_fingerprint(season):
+    fill(season)
+    with db(season) as conn:
+        inputs = json.loads(conn.execute("SELECT inputs FROM allocation_runs").fetchone()[0])
+        inputs["applicants"][0]["score"] = 1000
+        conn.execute("UPDATE allocation_runs SET inputs = ?", (json.dumps(inputs),))
+    certificate = audit_current(season)
+    assert any(v.check == "inputs fingerprint" for v in certificate.violations)
+
+
+def test_registrants_changing_after_the_run_do_not_disturb_the_audit(season):
+    fill(season)
+    with season.transaction() as conn:
+        store.upsert_registrants(conn, [Registrant("1", "Другой", score=0, choices=())], now="2026-11-22T00:00:00")
+    assert audit_current(season).ok
+
+
+def test_audit_without_a_run_says_so(season):
+    with pytest.raises(MissingInputError, match="no allocation"):
+        audit_current(season)
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_the_checks_accept_every_result_the_solver_gives(inputs):
+    result = allocate(inputs, seed="x")
+    stored = StoredResult(
+        tuple(result.placements()), result.waitlists(),
+        {tour: list(range(1, len(ids) + 1)) for tour, ids in result.waitlists().items()},
+        {a.id: (p + 1, [o.to_json() for o in rows]) for p, a, rows in result.iter_outcomes()},
+    )
+    assert check_result(inputs, "x", stored) == []
+
+
+# -- the command ---------------------------------------------------------------------------
+
+def test_audit_command_prints_a_certificate_and_exits_0(season, cli):
+    report = fill(season)
+    result = cli("audit", "-w", season.path)
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output and report.result_fingerprint in result.output and "seed:" in result.output
+
+
+def test_audit_command_exits_1_and_lists_violations_after_tampering(season, cli):
+    fill(season)
+    with db(season) as conn:
+        conn.execute("UPDATE placements SET tour_id = ? WHERE registrant_id = '1'", (B.tour_id,))
+    result = cli("audit", "-w", season.path)
+    assert result.exit_code == 1
+    assert "violation" in result.output and "1 holds" in result.output
+    data = json.loads(cli("audit", "--json", "-w", season.path).output)
+    assert data["ok"] is False and any(v["registrant_id"] == "1" for v in data["violations"])
+
+
+def test_audit_of_a_season_that_changed_tours_still_checks_the_run_as_it_was(season, cli):
+    fill(season)
+    with season.transaction() as conn:
+        store.replace_tours(conn, [A])
+    assert cli("audit", "-w", season.path).exit_code == 0
+    with season.reader() as conn:
+        assert len(AllocationInput.from_json(current_run(conn).inputs).tours) == 3
