@@ -781,9 +781,10 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
         if parsed.rejected and not skip_invalid:
             problems = parsed.problems
             count = len(parsed.rejected)
+            summary = str(problems[0]) if len(problems) == 1 else (
+                f"{parsed.file}: {count} invalid row{'s' if count != 1 else ''} ({len(problems)} problems)")
             raise BadDataError(
-                f"{parsed.file}: {count} invalid row{'s' if count != 1 else ''} "
-                f"({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was imported",
+                f"{summary}; nothing was imported",
                 problems,
                 hint="Fix them and import again, or import the valid rows with --skip-invalid.",
             )
