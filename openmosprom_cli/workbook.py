@@ -162,7 +162,8 @@ class WorkbookReader:
         yield from _SheetRows(self, sheet, part, collected).rows()
         if problems is None and collected:
             count = len(collected)
-            raise BadDataError(f"{self._file} › {sheet}: {count} unreadable cell{'s' if count != 1 else ''}", collected)
+            summary = str(collected[0]) if count == 1 else f"{self._file} › {sheet}: {count} unreadable cells"
+            raise BadDataError(summary, collected)
 
     # -- container --------------------------------------------------------
 
