@@ -77,7 +77,6 @@ class WorkbookReader:
         self.limits = limits
         self._file = self.path.name
         self._max_bytes = limits.max_uncompressed_mb * 1024 * 1024
-        self._bytes_read = 0
         self._zip: zipfile.ZipFile | None = None
         self._shared_strings: list[str] | None = None
         self._hidden_columns: dict[str, set[int]] = {}
@@ -200,14 +199,15 @@ class WorkbookReader:
 
     def _chunks(self, name: str) -> Iterator[bytes]:
         """A member's decompressed bytes, counted against the cap: declared sizes can lie."""
+        inflated = 0
         try:
             with self._zip.open(name) as stream:
                 while True:
                     chunk = stream.read(_CHUNK)
                     if not chunk:
                         return
-                    self._bytes_read += len(chunk)
-                    if self._bytes_read > self._max_bytes:
+                    inflated += len(chunk)
+                    if inflated > self._max_bytes:
                         raise self._error(f"inflates beyond {self.limits.max_uncompressed_mb} MB while reading {name}; "
                                           "rejected as a possible zip bomb")
                     yield chunk
