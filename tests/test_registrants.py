@@ -466,3 +466,16 @@ def test_any_csv_imports_or_fails_with_a_data_error(tmp_path_factory, headers, r
 @given(st.lists(st.text(), max_size=6))
 def test_choices_json_matches_json_dumps(items):
     assert store.json_string_list(items) == json.dumps(items, ensure_ascii=False)
+
+
+@given(st.lists(st.lists(st.text(alphabet="ab ;,\x0b\x00\u2028ё", max_size=4), max_size=4), max_size=5),
+       st.sampled_from([";", ","]), st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_fast_csv_split_equals_the_csv_module(rows, separator, newline, final_newline):
+    import csv
+    import io
+
+    from openmosprom_cli.registrants import split_csv
+
+    text = newline.join(separator.join(cells) for cells in rows) + (newline if final_newline and rows else "")
+    expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    assert split_csv(text, separator, "x.csv") == expected
