@@ -313,11 +313,15 @@ _QUOTED = re.compile(r'"[^"]*"')
 
 
 def detect_separator(text: str) -> str:
-    """``;`` or ``,``, whichever the first non-blank line (outside quotes) has more of."""
-    for line in text.splitlines():
-        if line.strip():
-            bare = _QUOTED.sub("", line)
-            return ";" if bare.count(";") > bare.count(",") else ","
+    """``;`` or ``,``: whichever the first line having either (outside quotes) has more of.
+
+    Title lines above the header usually have neither, so they are passed over.
+    """
+    for line in itertools.islice(io.StringIO(text), HEADER_SEARCH_ROWS + 1):
+        bare = _QUOTED.sub("", line)
+        semicolons, commas = bare.count(";"), bare.count(",")
+        if semicolons or commas:
+            return ";" if semicolons > commas else ","
     return ","
 
 
@@ -827,7 +831,8 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             raise BadDataError(
                 f"{summary}; nothing was imported",
                 problems,
-                hint="Fix them and import again, or import the valid rows with --skip-invalid.",
+                hint=("The season has no published tours yet: generate them (openmosprom slots generate) first."
+                      if not tours else "Fix them and import again, or import the valid rows with --skip-invalid."),
             )
         stored = {row[0]: tuple(row) for row in conn.execute(f"SELECT {_STORED_COLUMNS} FROM registrants")}
         added = updated = unchanged = 0

@@ -100,6 +100,7 @@ def test_csv_with_either_separator_and_optional_bom(tmp_path, published, separat
 def test_separator_is_read_from_the_header_line_outside_quotes():
     assert detect_separator('ID VK;"ФИО, полностью";Баллы\n1,2,3,4,5') == ";"
     assert detect_separator('\n\nID VK,"a;b;c",Баллы') == ","
+    assert detect_separator("Выгрузка участников\nID VK;ФИО, полностью;Баллы") == ";", "title lines are passed over"
 
 
 def test_cp1251_needs_the_flag_and_then_reads(tmp_path, published):
@@ -479,3 +480,9 @@ def test_fast_csv_split_equals_the_csv_module(rows, separator, newline, final_ne
     text = newline.join(separator.join(cells) for cells in rows) + (newline if final_newline and rows else "")
     expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
     assert split_csv(text, separator, "x.csv") == expected
+
+
+def test_importing_before_tours_are_published_says_so(tmp_path, season):
+    with pytest.raises(BadDataError) as info:
+        import_registrants(season, write_csv(tmp_path / "e.csv", [HEADER, *GOOD_ROWS]))
+    assert "no published tours" in info.value.hint
