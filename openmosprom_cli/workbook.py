@@ -86,6 +86,8 @@ class WorkbookReader:
             self._zip = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error):
             raise self._error("is a damaged or truncated .xlsx workbook (its zip archive is incomplete)") from None
+        except NotImplementedError:
+            raise self._error("uses zip features that spreadsheet programs do not write; save it again as .xlsx") from None
         try:
             self._check_zip_sizes()
             self._load_structure()
@@ -480,7 +482,7 @@ def _parse_xml(data: bytes, name: str, start: Callable[[str, dict], None],
         raise error(f"{name} inside it {refused.message}") from None
     except expat.ExpatError as exc:
         raise error(f"is damaged: {name} inside it is not well-formed XML ({expat.ErrorString(exc.code)}, line {exc.lineno})") from None
-    except (ValueError, RecursionError):
+    except (ValueError, LookupError, UnicodeError, RecursionError):  # e.g. an unknown declared encoding
         raise error(f"is damaged: {name} inside it cannot be parsed") from None
 
 
@@ -581,7 +583,7 @@ class _CellProblem(Exception):
 
 def _attributes(raw: bytes) -> dict[str, str]:
     return {name.decode("utf-8", "replace").rpartition(":")[2] if b":" in name and not name.startswith(b"xml") else name.decode("utf-8", "replace"):
-            _unescape((double if double or not single else single).decode("utf-8", "replace"))
+            _unescape_leniently((double if double or not single else single).decode("utf-8", "replace"))
             for name, double, single in _ATTR.findall(raw)}
 
 
@@ -601,6 +603,14 @@ def _replace_entity(match: re.Match) -> str:
 
 def _unescape(text: str) -> str:
     return _ENTITY.sub(_replace_entity, text) if "&" in text else text
+
+
+def _unescape_leniently(text: str) -> str:
+    """Attribute values only steer parsing (r, t, s, ref …): a broken entity there is left as it is, to fail later."""
+    try:
+        return _unescape(text)
+    except _CellProblem:
+        return text
 
 
 def _text(raw: bytes) -> str:
