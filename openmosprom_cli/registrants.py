@@ -424,9 +424,11 @@ def _text(value: object, limit: int = MAX_TEXT_LENGTH) -> str:
 
 
 def _registrant_id(value: object) -> str:
-    # VK IDs are digits: already clean text, nothing to normalise.
+    # VK IDs are digits: already clean text, or a whole number in a spreadsheet.
     if value.__class__ is str and value.isdigit() and value.isascii() and len(value) <= MAX_ID_LENGTH:
         return value
+    if value.__class__ is int and value >= 0:
+        return str(value)
     return _text(value, MAX_ID_LENGTH)
 
 
