@@ -119,14 +119,14 @@ def measure(fn: Callable[[], Any], *, trace: bool = True) -> tuple[Any, float, f
     started = time.perf_counter()
     value = fn()
     seconds = time.perf_counter() - started
-    peak = None
-    if trace:
-        del value
-        gc.collect()
-        tracemalloc.start()
-        value = fn()
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
+    if not trace:
+        return value, seconds, None
+    del value
+    gc.collect()
+    tracemalloc.start()
+    value = fn()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
     return value, seconds, peak
 
 
@@ -140,7 +140,8 @@ def matching_solve(inputs: AllocationInput, seed: str) -> dict[str, str]:
     for rid in order:
         for tour_id in resident_prefs.get(rid, ()):
             hospital_prefs[tour_id].append(rid)
-    capacities = {t.tour_id: t.capacity for t in inputs.tours}
+    hospital_prefs = {tour_id: ranked for tour_id, ranked in hospital_prefs.items() if ranked}
+    capacities = {t.tour_id: t.capacity for t in inputs.tours if t.tour_id in hospital_prefs}
     game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs, capacities)
     solution = game.solve(optimal="resident")
     return {resident.name: hospital.name for hospital, residents in solution.items() for resident in residents}
@@ -184,14 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(Row("priority order", size, seconds, peak))
 
     tours = tuple(core.ordered_tours(inputs.tours))
-    _, seconds, peak = measure(lambda: core._columns(inputs, tours, order), trace=trace)
+    columns, seconds, peak = measure(lambda: core._columns(inputs, tours, order), trace=trace)
     rows.append(Row("columns (records → arrays)", size, seconds, peak))
 
-    result, seconds, peak = measure(lambda: allocate(inputs, seed=seed), trace=trace)
-    rows.append(Row("allocate() end to end", size, seconds, peak,
+    result, seconds, peak = measure(lambda: core._solve(inputs, seed, tours, order, columns), trace=trace)
+    rows.append(Row("solving (serial dictatorship)", size, seconds, peak,
                     f"{len(result.placements()):,} people placed"))
-    rows.append(Row("  of which solving", size,
-                    seconds - rows[-3].seconds - rows[-2].seconds, None, "end to end − priority − columns"))
+    del result, columns
+    result, seconds, peak = measure(lambda: allocate(inputs, seed=seed), trace=trace)
+    rows.append(Row("allocate() end to end", size, seconds, peak, "priority + columns + solving"))
     waitlist, seconds, peak = measure(lambda: core.derive_waitlist(result), trace=trace)
     rows.append(Row("waitlists (derived after)", size, seconds, peak, f"{len(waitlist[0]):,} entries"))
     del result, waitlist, inputs, applicants, order

@@ -627,7 +627,13 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
     _check_inputs(inputs)
     tours = tuple(ordered_tours(inputs.tours))
     order = _priority_indices(inputs.applicants, seed)
-    c = _columns(inputs, tours, order)
+    return _solve(inputs, seed, tours, order, _columns(inputs, tours, order))
+
+
+def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: "np.ndarray",
+           c: _Columns) -> AllocationResult:
+    import numpy as np
+
     n, k = c.kind.shape
     code = np.full((n, k), NO_CHOICE, dtype=np.int8)
     chosen = np.full((n, k), -1, dtype=np.int32)
@@ -635,9 +641,11 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
     seats_left = c.capacity.copy()
 
     is_tour = c.kind == _TOUR
-    tour_reason = np.full((n, k), ELIGIBLE, dtype=np.int8)
-    rows, cols = np.nonzero(is_tour)
-    tour_reason[rows, cols] = _reasons(c, rows, c.ref[rows, cols])
+    # Over the whole (people × choices) grid: cheaper than gathering the tour slots first.
+    # Entries of slots that are not tours are computed against tour 0 and never read.
+    every_person = PersonTraits(**{name: value[:, None] for name, value in vars(c.person).items()})
+    tour_reason = (ineligibility_codes(every_person, _pick(c.tour, np.where(is_tour, c.ref, 0))) if len(tours)
+                   else np.full((n, k), ELIGIBLE, dtype=np.int8))
 
     start, chunk = 0, _FIRST_CHUNK
     while start < n and tours:
@@ -753,27 +761,20 @@ def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray",
     import numpy as np
 
     kind = c.kind
-    rows, cols = np.nonzero(rest[:, None] & (kind == _TOUR))
-    reason = tour_reason[rows, cols]
-    tour = c.ref[rows, cols]
-    code[rows, cols] = np.where(reason == ELIGIBLE, FULL, reason)
-    chosen[rows, cols] = tour
+    rest = rest[:, None]
+    tour_slot = rest & (kind == _TOUR)
+    np.copyto(code, np.where(tour_reason == ELIGIBLE, FULL, tour_reason), where=tour_slot)
+    np.copyto(chosen, c.ref, where=tour_slot, casting="unsafe")
+    code[rest & (kind == _UNKNOWN)] = UNKNOWN_CHOICE
 
-    rows, cols = np.nonzero(rest[:, None] & (kind == _UNKNOWN))
-    code[rows, cols] = UNKNOWN_CHOICE
-
-    rows, cols = np.nonzero(rest[:, None] & (kind == _SITE))
+    rows, cols = np.nonzero(rest & (kind == _SITE))
     if rows.size:
-        candidates = c.site_tours[c.ref[rows, cols]]
-        slot, position = np.nonzero(candidates >= 0)
-        reasons = _reasons(c, rows[slot], candidates[slot, position])
-        ok = reasons == ELIGIBLE
-        any_eligible = np.zeros(rows.size, dtype=bool)
-        any_eligible[slot[ok]] = True
-        first = position == 0
-        first_reason = np.full(rows.size, ELIGIBLE, dtype=np.int8)
-        first_reason[slot[first]] = reasons[first]
-        code[rows, cols] = np.where(any_eligible, FULL, first_reason)
+        # People only grow older, and the other rules do not depend on the date: someone is
+        # eligible for some tour of a site exactly when they are eligible for its last one.
+        site = c.ref[rows, cols]
+        first_reason = _reasons(c, rows, c.site_tours[site, 0])
+        last_reason = _reasons(c, rows, c.site_tours[site, c.site_len[site] - 1])
+        code[rows, cols] = np.where(last_reason == ELIGIBLE, FULL, first_reason)
 
 
 def derive_waitlist(result: AllocationResult) -> "tuple[np.ndarray, np.ndarray]":

@@ -357,11 +357,13 @@ def test_equals_the_matching_librarys_hospital_resident_solution(inputs, seed):
     resident_prefs = {a.id: list(a.choices) for a in inputs.applicants if a.choices}
     hospital_prefs = {t.tour_id: [rid for rid in order if t.tour_id in resident_prefs.get(rid, ())]
                       for t in inputs.tours}
+    hospital_prefs = {tour_id: ranked for tour_id, ranked in hospital_prefs.items() if ranked}
     if not resident_prefs:
         assert allocate(inputs, seed=seed).placements() == []
         return
     game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs,
-                                                     {t.tour_id: t.capacity for t in inputs.tours})
+                                                     {t.tour_id: t.capacity for t in inputs.tours
+                                                      if t.tour_id in hospital_prefs})
     theirs = {r.name: h.name for h, residents in game.solve(optimal="resident").items() for r in residents}
     ours = {p.registrant_id: p.tour_id for p in allocate(inputs, seed=seed).placements()}
     assert ours == theirs
