@@ -1,0 +1,45 @@
+"""The demo runs the whole pipeline, from a fresh folder, as a new user would."""
+
+import csv
+import os
+import stat
+from email import policy
+from email.parser import BytesParser
+
+import openpyxl
+
+
+def test_demo_runs_every_stage(cli, tmp_path):
+    where = tmp_path / "demo"
+    result = cli("demo", where, "--people", "1200")
+    assert result.exit_code == 0, result.output
+    assert "36 tours across 14 sites" in result.output
+    assert "rejected" in result.output and "Inputs fingerprint" in result.output
+    assert len(list((where / "schedules").glob("*.xlsx"))) == 14
+    rosters = where / "rosters"
+    assert len([p for p in rosters.glob("*.xlsx") if p.name != "participants.xlsx"]) == 14
+    workbook = openpyxl.load_workbook(rosters / "estet.xlsx")
+    assert "Лист ожидания" in workbook.sheetnames
+    with open(rosters / "notifications.csv", encoding="utf-8-sig") as fh:
+        assert len(list(csv.reader(fh, delimiter=";"))) > 1200
+    emails = sorted((where / "outbox").glob("*.eml"))
+    assert len(emails) == 14
+    message = BytesParser(policy=policy.default).parsebytes(emails[0].read_bytes())
+    assert message["Message-ID"] and any(part.get_filename() for part in message.iter_attachments())
+    assert (where / "rejected-registrants-export.xlsx").exists()
+    assert stat.S_IMODE(os.stat(where / "season.db").st_mode) == 0o600
+
+    # the audit certifies the demo's allocation
+    assert cli("audit", "-w", where).exit_code == 0
+
+
+def test_demo_refuses_to_overwrite_without_force(cli, tmp_path):
+    where = tmp_path / "demo"
+    where.mkdir()
+    (where / "notes.txt").write_text("mine")
+    result = cli("demo", where)
+    assert result.exit_code == 73
+    assert (where / "notes.txt").read_text() == "mine"
+    # --force replaces an earlier demo season, but never a folder that is not a season
+    assert cli("demo", where, "--force").exit_code == 73
+    assert (where / "notes.txt").exists()
