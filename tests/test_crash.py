@@ -1,0 +1,194 @@
+"""Real processes killed with SIGKILL mid-command leave the season before or after, never a mix."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from openmosprom_cli.files import TEMP_SUFFIX
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+
+# Wall-clock stamps differ between two runs of the same command; "summary" repeats the run's stamp.
+VOLATILE_COLUMNS = {"created_at", "updated_at", "imported_at", "exported_at", "first_seen", "summary"}
+
+
+def omp(*args, cwd=None, check=True):
+    result = subprocess.run([sys.executable, "-m", "openmosprom_cli", *map(str, args)], capture_output=True,
+                            text=True, cwd=cwd)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def state_digest(season_dir: Path) -> str:
+    """Every row of every table, in a stable order."""
+    conn = sqlite3.connect(season_dir / "season.db")
+    try:
+        digest = hashlib.sha256()
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        for table in tables:
+            if table == "sqlite_sequence":
+                continue
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
+                       if r[1] not in VOLATILE_COLUMNS]
+            rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns)}").fetchall()
+            digest.update(f"{table}:{rows!r}".encode())
+        return digest.hexdigest()
+    finally:
+        conn.close()
+
+
+def integrity_ok(season_dir: Path) -> bool:
+    conn = sqlite3.connect(season_dir / "season.db")
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+
+
+def kill_after(args, delay: float) -> int | None:
+    """Start the command, SIGKILL it after ``delay`` seconds; returns its exit status if it finished first."""
+    proc = subprocess.Popen([sys.executable, "-m", "openmosprom_cli", *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
+def assert_no_half_written_xlsx(folder: Path) -> None:
+    for path in folder.rglob("*.xlsx"):
+        with zipfile.ZipFile(path) as zf:
+            assert zf.testzip() is None, path
+
+
+def crash_and_check(season_dir: Path, args: list, fractions: list[float], reset) -> int:
+    """Kill the command at fractions of its clean run time; the season must be exactly before or after.
+
+    Returns how many kills hit a running process.
+    """
+    reset()
+    before = state_digest(season_dir)
+    started = time.monotonic()
+    omp(*args)
+    duration = time.monotonic() - started
+    delays = [duration * f for f in fractions]
+    after = state_digest(season_dir)
+    assert before != after, "the command under test changed nothing"
+    hits = 0
+    for delay in delays:
+        reset()
+        assert state_digest(season_dir) == before
+        status = kill_after(args, delay)
+        hits += status is None
+        assert integrity_ok(season_dir)
+        killed_state = state_digest(season_dir)
+        assert killed_state in (before, after), f"mixed state after a kill at {delay:.2f} s"
+        assert_no_half_written_xlsx(season_dir)
+        # the next run cleans up stray temporary files and works; from "before" it reaches exactly "after"
+        omp(*args)
+        if killed_state == before:
+            assert state_digest(season_dir) == after
+        assert not list(season_dir.rglob(f"*{TEMP_SUFFIX}"))
+    return hits
+
+
+@pytest.fixture(scope="module")
+def planned_season(tmp_path_factory):
+    """A season with the sample schedules imported and tours generated, plus a 100,000-row export."""
+    from openmosprom_cli import store
+    from openmosprom_cli.sample_registrants import generate_registrant_rows, write_registrant_export
+    from openmosprom_cli.sample_schedules import write_sample_schedules
+
+    root = tmp_path_factory.mktemp("crash")
+    season_dir = root / "season"
+    omp("init", season_dir, "--year", "2026")
+    write_sample_schedules(root / "schedules", 2026)
+    omp("schedules", "import", root / "schedules", "-w", season_dir)
+    omp("slots", "generate", "-w", season_dir)
+    from openmosprom_cli.season import open_season
+
+    season = open_season(season_dir)
+    with season.reader() as conn:
+        tours, sites = store.load_tours(conn), store.load_sites(conn)
+    write_registrant_export(root / "big.csv", generate_registrant_rows(tours, sites, count=100_000, seed=7,
+                                                                        invalid_rows=0))
+    write_registrant_export(root / "small.csv", generate_registrant_rows(tours, sites, count=3_000, seed=8,
+                                                                          invalid_rows=0))
+    return root
+
+
+def _snapshot_and_reset(root: Path, season_dir: Path, name: str):
+    backup = root / f"backup-{name}"
+    shutil.rmtree(backup, ignore_errors=True)
+    shutil.copytree(season_dir, backup)
+
+    def reset():
+        shutil.rmtree(season_dir)
+        shutil.copytree(backup, season_dir)
+
+    return reset
+
+
+def _working_copy(planned_season: Path, tmp_path: Path) -> Path:
+    season_dir = tmp_path / "season"
+    shutil.copytree(planned_season / "season", season_dir)
+    return season_dir
+
+
+def test_kill_during_schedule_import(planned_season, tmp_path):
+    season_dir = _working_copy(planned_season, tmp_path)
+    changed = tmp_path / "changed"
+    shutil.copytree(planned_season / "schedules", changed)
+    # a second, different version of one site's schedule so the import changes something
+    import openpyxl
+
+    # many more sites than the sample, so the import runs long enough to be killed midway
+    for source in sorted((planned_season / "schedules").glob("*.xlsx")):
+        for copy in range(6):
+            wb = openpyxl.load_workbook(source)
+            for row in wb["Площадка"].iter_rows():
+                if row[0].value == "Код":
+                    row[1].value = f"{row[1].value}-{copy}"
+            wb.save(changed / f"{source.stem}-{copy}.xlsx")
+    reset = _snapshot_and_reset(tmp_path, season_dir, "schedules")
+    hits = crash_and_check(season_dir, ["schedules", "import", changed, "-w", season_dir], [0.5, 0.75, 0.9], reset)
+    assert hits >= 2
+
+
+def test_kill_during_registrant_import_of_100000_rows(planned_season, tmp_path):
+    season_dir = _working_copy(planned_season, tmp_path)
+    reset = _snapshot_and_reset(tmp_path, season_dir, "registrants")
+    hits = crash_and_check(season_dir, ["registrants", "import", planned_season / "big.csv", "-w", season_dir],
+                           [0.4, 0.7, 0.9], reset)
+    assert hits >= 2
+
+
+def test_kill_during_allocation(planned_season, tmp_path):
+    season_dir = _working_copy(planned_season, tmp_path)
+    omp("registrants", "import", planned_season / "big.csv", "-w", season_dir)
+    reset = _snapshot_and_reset(tmp_path, season_dir, "assign")
+    hits = crash_and_check(season_dir, ["assign", "-w", season_dir], [0.5, 0.75, 0.9], reset)
+    assert hits >= 2
+
+
+def test_kill_during_roster_export(planned_season, tmp_path):
+    season_dir = _working_copy(planned_season, tmp_path)
+    omp("registrants", "import", planned_season / "small.csv", "-w", season_dir)
+    omp("assign", "-w", season_dir)
+    reset = _snapshot_and_reset(tmp_path, season_dir, "rosters")
+    hits = crash_and_check(season_dir, ["rosters", "export", "-w", season_dir], [0.4, 0.7, 0.9], reset)
+    assert hits >= 2
