@@ -263,7 +263,7 @@ def test_a_file_that_is_not_a_workbook(tmp_path):
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip file")
     factory_book(tmp_path / "fine.xlsx")
     (message,) = problems(tmp_path)
-    assert message.startswith("broken.xlsx: cannot be read")
+    assert message.startswith("broken.xlsx: is a text/CSV file, not an .xlsx workbook")
 
 
 # -- validation -----------------------------------------------------------------------------
