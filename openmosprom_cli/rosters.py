@@ -187,7 +187,12 @@ class SiteRoster:
         return {field: values[field] for field in self.fields}
 
     def fingerprint(self) -> str:
-        """sha256 of what the factory is told: the site, its tours, their visitors and waitlists."""
+        """sha256 of what the factory acts on: the site, its tours and their visitors.
+
+        The waitlist is left out on purpose: a change there (say, a waitlisted
+        person's phone) does not change who comes, and must not send the
+        factory an «Обновлённый список».
+        """
         site = self.site
         content = {
             "site": {"site_id": site.site_id, "name": site.name, "address": site.address, "notes": site.notes,
@@ -199,8 +204,6 @@ class SiteRoster:
                     "start": t.tour.start.strftime("%H:%M"), "duration_min": t.tour.duration_min,
                     "capacity": t.tour.capacity, "note": t.tour.note,
                     "visitors": [{"id": v.person.id, **self.visitor_row(v)} for v in t.visitors],
-                    "waitlist": [{"position": w.position, "id": w.person.id, "name": w.person.full_name,
-                                  "phone": w.person.phone, "companions": w.companions} for w in t.waitlist],
                 }
                 for t in self.tours
             ],

@@ -664,3 +664,15 @@ def test_any_site_id_or_name_stays_inside_the_folder(tmp_path_factory, site_ids,
     for site in report.sites:
         wb = openpyxl.load_workbook(site.path)
         assert all(len(t) <= 31 and not set(t) & set("[]:*?/\\") for t in wb.sheetnames)
+
+
+def test_a_change_on_the_waitlist_alone_does_not_mark_the_roster_changed(allocated):
+    """501 is only waitlisted (at estet and khr): the factories' visitors are the same, so no update email."""
+    first = {s.site_id: s for s in export_rosters(allocated).sites}
+    with allocated.transaction() as conn:
+        conn.execute("UPDATE registrants SET phone = '+79990000501' WHERE id = '501'")
+    again = {s.site_id: s for s in export_rosters(allocated).sites}
+    assert {k: v.fingerprint for k, v in again.items()} == {k: v.fingerprint for k, v in first.items()}
+    # the workbook itself still shows the current waitlist
+    waitlist = openpyxl.load_workbook(allocated.path / "rosters" / "estet.xlsx")["Лист ожидания"]
+    assert "+79990000501" in {c for row in waitlist.iter_rows(values_only=True) for c in row}
