@@ -59,3 +59,15 @@ def test_module_entry_point_works():
     result = subprocess.run([sys.executable, "-m", "openmosprom_cli", "--version"], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.startswith("openmosprom ")
+
+
+@pytest.mark.parametrize("path,command", ALL_COMMANDS, ids=[" ".join(p) for p, _ in ALL_COMMANDS])
+def test_every_argument_is_documented_and_shown(path, command, cli):
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    if not arguments:
+        return
+    output = " ".join(cli(*path, "--help").output.split())
+    for argument in arguments:
+        assert getattr(argument, "help", None), f"{' '.join(path)} argument {argument.name} has no help"
+        first_words = " ".join(argument.help.split()[:3])
+        assert first_words in output, f"{' '.join(path)} --help does not show {argument.name}'s help"
