@@ -8,6 +8,13 @@ Two layouts are accepted, told apart by their sheets:
 
 Everything is parsed and validated before the season is touched; every problem
 in every file is reported at once, and an import is all-or-nothing.
+
+Hostile or damaged workbooks are refused by :mod:`workbook`; on top of that,
+cells with no usable value (a formula without a saved result, an error such as
+``#DIV/0!``) and merged cells inside the data are reported with their place.
+Hidden sheets: a sheet we need (``Площадка``, ``Площадки`` or ``Расписание``)
+that is hidden is an error, since the factory may not know what it holds; any
+other hidden sheet is never opened, so nothing in it can reach the season.
 """
 
 from __future__ import annotations
@@ -255,6 +262,7 @@ def parse_schedule_files(paths: list[Path], settings: Settings) -> ParsedSchedul
 
     files = expand_paths(paths)
     problems = ProblemCollector()
+    hints: list[str] = []  # from a whole workbook refused, e.g. which limit to raise for a genuine big file
     sites: list[_RawSite] = []
     for path in files:
         try:
@@ -262,24 +270,49 @@ def parse_schedule_files(paths: list[Path], settings: Settings) -> ParsedSchedul
                 sites.extend(_parse_workbook(book, path.name, problems))
         except BadDataError as exc:
             problems.problems.extend(exc.problems or [Problem(Location(path.name), exc.message)])
+            if exc.hint and exc.hint not in hints:
+                hints.append(exc.hint)
 
     schedules = _assemble(sites, settings, problems)
-    problems.raise_if_any("the schedules cannot be imported")
+    _raise_if_any(problems, "; ".join(hints) or None)
     return ParsedSchedules(tuple(schedules), tuple(p.name for p in files))
 
 
-def _find_sheet(names: Iterable[str], wanted: set[str]) -> str | None:
-    for name in names:
-        if normalize_header(name) in wanted:
-            return name
+def _raise_if_any(problems: ProblemCollector, hint: str | None) -> None:
+    """Every problem at once; a single one is the message itself, so the one line shown names its place."""
+    if len(problems.problems) == 1:
+        (problem,) = problems.problems
+        raise BadDataError(f"{problem}; nothing was imported", problems.problems, hint=hint)
+    try:
+        problems.raise_if_any("the schedules cannot be imported")
+    except BadDataError as exc:
+        exc.hint = hint
+        raise
+
+
+def _find_sheet(sheets, wanted: set[str]) -> str | None:
+    """The first sheet with one of the ``wanted`` names, a visible one before a hidden one."""
+    for sheet in sorted(sheets, key=lambda s: s.hidden):
+        if normalize_header(sheet.name) in wanted:
+            return sheet.name
     return None
 
 
 def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSite]:
     names = book.sheet_names()
-    site_sheet = _find_sheet(names, _SITE_SHEET_NAMES)
-    sites_sheet = _find_sheet(names, _SITES_SHEET_NAMES)
-    schedule_sheet = _find_sheet(names, _SCHEDULE_SHEET_NAMES)
+    site_sheet = _find_sheet(book.sheets, _SITE_SHEET_NAMES)
+    sites_sheet = _find_sheet(book.sheets, _SITES_SHEET_NAMES)
+    schedule_sheet = _find_sheet(book.sheets, _SCHEDULE_SHEET_NAMES)
+    hidden = False
+    for sheet in (site_sheet, sites_sheet, schedule_sheet):
+        if sheet is not None:
+            try:
+                book.visible_sheet(sheet)
+            except BadDataError as exc:
+                problems.problems.extend(exc.problems)
+                hidden = True
+    if hidden:
+        return []
     if site_sheet and sites_sheet:
         problems.add(Location(file), f"has both a {SITE_SHEET!r} and a {SITES_SHEET!r} sheet; keep one layout")
         return []
@@ -321,12 +354,15 @@ def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSit
 
 
 def _read(book, file: str, sheet: str, columns, problems: ProblemCollector) -> Table | None:
+    """The table of ``sheet``; unreadable cells and merged cells inside the data become problems."""
     try:
-        return read_table(book.rows(sheet), columns, file=file, sheet=sheet,
-                          hidden_columns=book.hidden_columns(sheet))
+        table = read_table(book.rows(sheet, problems=problems.problems), columns, file=file, sheet=sheet,
+                           hidden_columns=book.hidden_columns(sheet))
     except BadDataError as exc:
         problems.problems.extend(exc.problems or [Problem(Location(file, sheet), exc.message)])
         return None
+    problems.problems.extend(book.merged_data_problems(sheet, table.header_row))
+    return table
 
 
 def _declared_id(value: object) -> str | None:
@@ -340,11 +376,15 @@ def _read_site_sheet(book, file: str, sheet: str, problems: ProblemCollector) ->
     lookup = {normalize_header(name): c.field for c in SITE_COLUMNS for name in (c.field, *c.names)}
     values: dict[str, object] = {}
     locations: dict[str, Location] = {}
-    for row, key, value in iter_field_pairs(book.rows(sheet), book.hidden_columns(sheet)):
+    first_field_row: int | None = None  # merged cells from here on hide values
+    for row, key, value in iter_field_pairs(book.rows(sheet, problems=problems.problems), book.hidden_columns(sheet)):
         normalized = normalize_header(key)
         if normalized in _PAIR_HEADER_KEYS:
+            first_field_row = first_field_row or row
             continue
         fieldname = lookup.get(normalized)
+        if fieldname is not None:
+            first_field_row = first_field_row or row
         label = str(key).strip()
         if fieldname is None:
             if not is_blank(value):
@@ -355,6 +395,9 @@ def _read_site_sheet(book, file: str, sheet: str, problems: ProblemCollector) ->
             continue
         values[fieldname] = value
         locations[fieldname] = Location(file, sheet, row, label)
+
+    if first_field_row is not None:
+        problems.problems.extend(book.merged_data_problems(sheet, first_field_row))
 
     def locate(fieldname: str) -> Location:
         return locations.get(fieldname) or Location(file, sheet, None, SITE_LABELS[fieldname])

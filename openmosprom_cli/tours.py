@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Mapping
 
 from openmosprom_cli import store
-from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, MissingInputError
+from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, MissingInputError, Problem
 from openmosprom_cli.files import atomic_write_bytes
 from openmosprom_cli.models import Site, Tour, make_tour_id
 from openmosprom_cli.season import Season, now_iso
@@ -148,7 +148,7 @@ def read_weights(path: Path, sites: Mapping[str, Site], limits: Limits) -> dict[
     missing = [s for s in sorted(sites) if s not in first_row]
     if missing:
         problems.add(Location(path.name, table.sheet), f"no weight for the site(s) {', '.join(missing)}")
-    problems.raise_if_any(path.name)
+    _raise_with_location(problems, path.name)
     return weights
 
 
@@ -375,7 +375,7 @@ def _validated_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[s
                 latest_row, latest = row, tour
     if not table.records:
         problems.add(Location(table.file, table.sheet), "has no tour rows; to remove every tour, regenerate them")
-    problems.raise_if_any(table.file)
+    _raise_with_location(problems, table.file)
     return [(old_id, tour) for _, old_id, tour in edited]
 
 
@@ -389,19 +389,49 @@ def _read_file_table(path: Path, columns, limits: Limits, *, preferred_sheet: st
         raise MissingInputError(f"{path} is not a file")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        from openmosprom_cli.workbook import open_workbook
-
-        with open_workbook(path, limits) as reader:
-            visible = [s.name for s in reader.sheets if not s.hidden]
-            if not visible:
-                raise BadDataError.at(Location(path.name), "has no visible sheet")
-            sheet = preferred_sheet if preferred_sheet in visible else visible[0]
-            rows = list(reader.rows(sheet))
-            hidden = reader.hidden_columns(sheet)
-        return read_table(rows, columns, file=path.name, sheet=sheet, hidden_columns=hidden)
+        return _read_xlsx_table(path, columns, limits, preferred_sheet=preferred_sheet)
     if suffix == ".csv":
         return read_table(_csv_rows(path, limits), columns, file=path.name)
     raise BadDataError.at(Location(path.name), "must be an .xlsx or .csv file")
+
+
+def _read_xlsx_table(path: Path, columns, limits: Limits, *, preferred_sheet: str | None) -> Table:
+    """The ``preferred_sheet``, else the first visible sheet; every unreadable or merged cell is a problem.
+
+    A hidden sheet is never read: a hidden ``preferred_sheet`` is an error
+    rather than a silent fall-back to another sheet.
+    """
+    from openmosprom_cli.workbook import open_workbook
+
+    file = path.name
+    with open_workbook(path, limits) as reader:
+        names = reader.sheet_names()
+        if preferred_sheet in names:
+            sheet = reader.visible_sheet(preferred_sheet).name
+        else:
+            visible = [s.name for s in reader.sheets if not s.hidden]
+            if not visible:
+                raise BadDataError.at(Location(file), "has no visible sheet; unhide the sheet to read")
+            sheet = visible[0]
+        problems = ProblemCollector()
+        try:
+            table = read_table(reader.rows(sheet, problems=problems.problems), columns, file=file, sheet=sheet,
+                               hidden_columns=reader.hidden_columns(sheet))
+        except BadDataError as exc:
+            problems.problems.extend(exc.problems or [Problem(Location(file, sheet), exc.message)])
+            table = None
+        else:
+            problems.problems.extend(reader.merged_data_problems(sheet, table.header_row))
+    _raise_with_location(problems, file)
+    return table
+
+
+def _raise_with_location(problems: ProblemCollector, what: str) -> None:
+    """Every problem at once; a single one is the message itself, so the line shown names its place."""
+    if len(problems.problems) == 1:
+        (problem,) = problems.problems
+        raise BadDataError(f"{problem}; nothing was changed", problems.problems)
+    problems.raise_if_any(what)
 
 
 def _csv_rows(path: Path, limits: Limits) -> list[tuple[int, tuple[object, ...]]]:
