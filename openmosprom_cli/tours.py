@@ -387,12 +387,10 @@ def _read_file_table(path: Path, columns, limits: Limits, *, preferred_sheet: st
         raise MissingInputError(f"{path} does not exist")
     if not path.is_file():
         raise MissingInputError(f"{path} is not a file")
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return _read_xlsx_table(path, columns, limits, preferred_sheet=preferred_sheet)
-    if suffix == ".csv":
+    if path.suffix.lower() == ".csv":
         return read_table(_csv_rows(path, limits), columns, file=path.name)
-    raise BadDataError.at(Location(path.name), "must be an .xlsx or .csv file")
+    # Any other name is read as a workbook, whose reader says what the file really is (.xls, CSV text…).
+    return _read_xlsx_table(path, columns, limits, preferred_sheet=preferred_sheet)
 
 
 def _read_xlsx_table(path: Path, columns, limits: Limits, *, preferred_sheet: str | None) -> Table:
@@ -441,6 +439,12 @@ def _csv_rows(path: Path, limits: Limits) -> list[tuple[int, tuple[object, ...]]
         data = path.read_bytes()
     except OSError as exc:
         raise MissingInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise BadDataError.at(Location(path.name), "is empty")
+    if data.startswith(b"PK\x03\x04"):
+        raise BadDataError.at(Location(path.name), "is an .xlsx workbook (a zip file), not CSV text; rename it to .xlsx")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise BadDataError.at(Location(path.name), "is an old Excel .xls workbook, not CSV text; save it as .xlsx or .csv")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
