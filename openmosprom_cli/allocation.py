@@ -27,6 +27,7 @@ rest exactly). A property test asserts that they agree.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -34,7 +35,7 @@ import json
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
 from openmosprom_cli.values import is_russian_citizen
@@ -61,7 +62,12 @@ class Applicant:
     """What the allocation needs of one registrant, and nothing more.
 
     This is also what a run stores in its inputs snapshot: passport and
-    citizenship are reduced to the yes/no the rule needs.
+    citizenship are reduced to the yes/no the rule needs. Once a privacy purge
+    has erased the birth date, ``age_ok`` holds what the age rule needs
+    instead: for each tour of an age-limited site that the person listed
+    (directly or through a site choice), whether they met the site's minimum
+    age on that tour's date. ``age_ok is None`` means the birth date was never
+    erased.
     """
 
     id: str
@@ -72,6 +78,11 @@ class Applicant:
     has_passport: bool = False
     is_citizen: bool = False
     choices: tuple[str, ...] = ()
+    age_ok: tuple[tuple[str, bool], ...] | None = None   # (tour ID, met the minimum age), sorted
+
+    @property
+    def birth_date_erased(self) -> bool:
+        return self.age_ok is not None and self.birth_date is None
 
     @property
     def party_size(self) -> int:
@@ -125,14 +136,7 @@ class AllocationInput:
                  "start": t.start.strftime("%H:%M"), "duration_min": t.duration_min, "capacity": t.capacity}
                 for t in sorted(self.tours, key=lambda t: t.tour_id)
             ],
-            "applicants": [
-                {"id": a.id, "score": a.score,
-                 "registered_at": a.registered_at.isoformat() if a.registered_at else None,
-                 "birth_date": a.birth_date.isoformat() if a.birth_date else None,
-                 "companions": a.companions, "has_passport": a.has_passport, "is_citizen": a.is_citizen,
-                 "choices": list(a.choices)}
-                for a in sorted(self.applicants, key=lambda a: a.id)
-            ],
+            "applicants": [_applicant_json(a) for a in sorted(self.applicants, key=lambda a: a.id)],
         }
 
     @classmethod
@@ -149,12 +153,52 @@ class AllocationInput:
                       registered_at=dt.datetime.fromisoformat(a["registered_at"]) if a["registered_at"] else None,
                       birth_date=dt.date.fromisoformat(a["birth_date"]) if a["birth_date"] else None,
                       companions=a["companions"], has_passport=a["has_passport"], is_citizen=a["is_citizen"],
-                      choices=tuple(a["choices"]))
+                      choices=tuple(a["choices"]),
+                      age_ok=tuple(sorted(a["age_ok"].items())) if a.get("age_ok") is not None else None)
             for a in data["applicants"])
         return cls(tours, sites, applicants, data["max_tours_per_person"])
 
     def fingerprint(self) -> str:
         return fingerprint_of(self.to_json())
+
+    def with_birth_dates_erased(self, ids: Collection[str]) -> tuple["AllocationInput", int]:
+        """These inputs with the birth dates of ``ids`` replaced by their age verdicts; and how many were erased.
+
+        The verdicts come from the age rule itself, so every allocation decision
+        stays the same (see :data:`ELIGIBILITY_RULES`).
+        """
+        tours = {t.tour_id: t for t in self.tours}
+        sites = {s.site_id: s for s in self.sites}
+        site_tours: dict[str, list[Tour]] = {}
+        for tour in self.tours:
+            site_tours.setdefault(tour.site_id, []).append(tour)
+        below_min_age = dict(ELIGIBILITY_RULES)["below_min_age"]
+        erased = 0
+        applicants = []
+        for a in self.applicants:
+            if a.id in ids and a.birth_date is not None:
+                listed = {t.tour_id: t for choice in a.choices
+                          for t in ([tours[choice]] if choice in tours else site_tours.get(choice, ()))
+                          if sites[t.site_id].min_age > 0}
+                verdicts = tuple(sorted(
+                    (tour_id, not below_min_age(person_traits(a, tour_id), tour_traits(t, sites[t.site_id])))
+                    for tour_id, t in listed.items()))
+                a = dataclasses.replace(a, birth_date=None, age_ok=verdicts)
+                erased += 1
+            applicants.append(a)
+        return dataclasses.replace(self, applicants=tuple(applicants)), erased
+
+
+def _applicant_json(a: Applicant) -> dict[str, Any]:
+    data = {"id": a.id, "score": a.score,
+            "registered_at": a.registered_at.isoformat() if a.registered_at else None,
+            "birth_date": a.birth_date.isoformat() if a.birth_date else None,
+            "companions": a.companions, "has_passport": a.has_passport, "is_citizen": a.is_citizen,
+            "choices": list(a.choices)}
+    # Only after a purge, so that snapshots stored before purges existed keep their fingerprint.
+    if a.age_ok is not None:
+        data["age_ok"] = dict(a.age_ok)
+    return data
 
 
 def fingerprint_of(data: Any) -> str:
@@ -170,10 +214,13 @@ def fingerprint_of(data: Any) -> str:
 
 @dataclass(frozen=True)
 class PersonTraits:
-    birth_ymd: Any          # birth date as YYYYMMDD, 0 when unknown
+    birth_ymd: Any          # birth date as YYYYMMDD, 0 when unknown, BIRTH_DATE_ERASED after a purge
     companions: Any
     passport_missing: Any
     non_citizen: Any
+    # Depends on the tour too: the verdict recorded when the birth date was erased does
+    # not say they met this tour's minimum age (no verdict counts as not met).
+    age_not_on_record: Any = False
 
 
 @dataclass(frozen=True)
@@ -188,12 +235,17 @@ def ymd(day: dt.date | None) -> int:
     return day.year * 10000 + day.month * 100 + day.day if day else 0
 
 
+BIRTH_DATE_ERASED = -1
+
+
 # Full years between two YYYYMMDD numbers: the difference's ten-thousands digit
 # counts a year only once the birthday has come (born 29 Feb: on 1 Mar in common years).
+# Once a purge has erased the birth date, the verdict it recorded for the tour decides.
 ELIGIBILITY_RULES: tuple[tuple[str, Callable[[PersonTraits, TourTraits], Any]], ...] = (
     ("no_birth_date", lambda p, t: (t.min_age > 0) & (p.birth_ymd == 0)),
-    ("below_min_age", lambda p, t: (t.min_age > 0) & (p.birth_ymd > 0)
-        & ((t.date_ymd - p.birth_ymd) // 10000 < t.min_age)),
+    ("below_min_age", lambda p, t: (t.min_age > 0) & (
+        ((p.birth_ymd > 0) & ((t.date_ymd - p.birth_ymd) // 10000 < t.min_age))
+        | ((p.birth_ymd == BIRTH_DATE_ERASED) & p.age_not_on_record))),
     ("no_passport", lambda p, t: t.passport_required & p.passport_missing),
     ("companions_not_allowed", lambda p, t: t.passport_required & (p.companions > 0)),
     ("not_citizen", lambda p, t: t.citizens_only & p.non_citizen),
@@ -201,8 +253,17 @@ ELIGIBILITY_RULES: tuple[tuple[str, Callable[[PersonTraits, TourTraits], Any]], 
 """In order: the first rule that holds is the reason given."""
 
 
-def person_traits(a: Applicant) -> PersonTraits:
+def person_traits(a: Applicant, tour_id: str) -> PersonTraits:
+    """The person's traits as the rules see them for this tour (only a purged age verdict depends on it)."""
+    if a.birth_date_erased:
+        return PersonTraits(BIRTH_DATE_ERASED, a.companions, not a.has_passport, not a.is_citizen,
+                            age_not_on_record=(tour_id, True) not in a.age_ok)
     return PersonTraits(ymd(a.birth_date), a.companions, not a.has_passport, not a.is_citizen)
+
+
+def eligibility(a: Applicant, tour: Tour, site: Site) -> str | None:
+    """Why this applicant may not take this tour, or None if they may."""
+    return ineligibility(person_traits(a, tour.tour_id), tour_traits(tour, site))
 
 
 def tour_traits(tour: Tour, site: Site) -> TourTraits:
@@ -477,7 +538,6 @@ def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResul
     waitlist: list[tuple[int, int]] = []
     for position, i in enumerate(order):
         person = inputs.applicants[i]
-        me = person_traits(person)
         held: list[int] = []
         codes: list[int] = []
         granted_tours: list[int] = []
@@ -497,7 +557,7 @@ def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResul
             full: list[int] = []
             granted = -1
             for t in options:
-                reason = ineligibility(me, traits[t])
+                reason = ineligibility(person_traits(person, tours[t].tour_id), traits[t])
                 if reason is not None:
                     first_reason = first_reason or reason
                 elif any(overlaps(times[t], times[h]) for h in held):
@@ -540,6 +600,9 @@ class _Columns:
     end: "np.ndarray"
     site_tours: "np.ndarray"     # (sites, longest) tour indices, earliest first, -1 padded
     site_len: "np.ndarray"
+    # position × tours + tour index, for each tour that a person whose birth date was
+    # erased is recorded as old enough for; None when nobody's birth date was erased.
+    age_ok_keys: "np.ndarray | None"
 
 
 def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray") -> _Columns:
@@ -577,10 +640,22 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
 
     births = list(map(attrgetter("birth_date"), applicants))
     birth_ymd = {day: ymd(day) for day in set(births)}
+    births_ymd = np.fromiter(map(birth_ymd.__getitem__, births), dtype=np.int32, count=n)
+    age_records = list(map(attrgetter("age_ok"), applicants))
+    age_ok_keys = None
+    if age_records.count(None) < n:
+        erased = [i for i, record in enumerate(age_records) if record is not None and births[i] is None]
+        births_ymd[erased] = BIRTH_DATE_ERASED
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(n)
+        tour_index = {t.tour_id: i for i, t in enumerate(tours)}
+        age_ok_keys = np.sort(np.array(
+            [int(position[i]) * len(tours) + tour_index[tour_id]
+             for i in erased for tour_id, ok in age_records[i] if ok and tour_id in tour_index], dtype=np.int64))
     flags = np.fromiter(map(attrgetter("companions", "has_passport", "is_citizen"), applicants),
                         dtype=[("companions", np.int16), ("passport", bool), ("citizen", bool)], count=n)[order]
     person = PersonTraits(
-        birth_ymd=np.fromiter(map(birth_ymd.__getitem__, births), dtype=np.int32, count=n)[order],
+        birth_ymd=births_ymd[order],
         companions=flags["companions"],
         passport_missing=~flags["passport"],
         non_citizen=~flags["citizen"],
@@ -596,7 +671,7 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
     return _Columns(
         size=person.companions.astype(np.int64) + 1, person=person, kind=kind.astype(np.int8), ref=ref, tour=tour,
         capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=times[:, 0], end=times[:, 1],
-        site_tours=site_tours, site_len=site_len,
+        site_tours=site_tours, site_len=site_len, age_ok_keys=age_ok_keys,
     )
 
 
@@ -606,11 +681,25 @@ class _TokenCodes(dict):
 
 
 def _pick(traits: Any, index: "np.ndarray") -> Any:
-    return type(traits)(**{name: value[index] for name, value in vars(traits).items()})
+    import numpy as np
+
+    return type(traits)(**{name: value[index] if np.ndim(value) else value for name, value in vars(traits).items()})
 
 
 def _reasons(c: _Columns, people: "np.ndarray", tours: "np.ndarray") -> "np.ndarray":
-    return ineligibility_codes(_pick(c.person, people), _pick(c.tour, tours))
+    """Reasons for aligned (broadcastable) arrays of priority positions and tour indices."""
+    import numpy as np
+
+    person = _pick(c.person, people)
+    if c.age_ok_keys is not None:
+        shape = np.broadcast_shapes(np.shape(people), np.shape(tours))
+        erased = np.broadcast_to(person.birth_ymd == BIRTH_DATE_ERASED, shape)
+        keys = np.broadcast_to(people, shape)[erased].astype(np.int64) * len(c.capacity) \
+            + np.broadcast_to(tours, shape)[erased]
+        not_on_record = np.zeros(shape, dtype=bool)
+        not_on_record[erased] = ~np.isin(keys, c.age_ok_keys)
+        person = dataclasses.replace(person, age_not_on_record=not_on_record)
+    return ineligibility_codes(person, _pick(c.tour, tours))
 
 
 def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
@@ -643,8 +732,7 @@ def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: "
     is_tour = c.kind == _TOUR
     # Over the whole (people × choices) grid: cheaper than gathering the tour slots first.
     # Entries of slots that are not tours are computed against tour 0 and never read.
-    every_person = PersonTraits(**{name: value[:, None] for name, value in vars(c.person).items()})
-    tour_reason = (ineligibility_codes(every_person, _pick(c.tour, np.where(is_tour, c.ref, 0))) if len(tours)
+    tour_reason = (_reasons(c, np.arange(n)[:, None], np.where(is_tour, c.ref, 0)) if len(tours)
                    else np.full((n, k), ELIGIBLE, dtype=np.int8))
 
     start, chunk = 0, _FIRST_CHUNK

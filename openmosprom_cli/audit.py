@@ -18,14 +18,12 @@ from openmosprom_cli.allocation import (
     Applicant,
     Placement,
     allocate,
+    eligibility,
     fits,
-    ineligibility,
     ordered_tours,
     overlaps,
-    person_traits,
     priority_order,
     tour_minutes,
-    tour_traits,
 )
 from openmosprom_cli.allocation_runs import StoredResult, StoredRun, current_run, load_result
 from openmosprom_cli.errors import MissingInputError
@@ -140,7 +138,7 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult) -> li
 
     def eligible(person: Applicant, tour_id: str) -> str | None:
         tour = tours[tour_id]
-        return ineligibility(person_traits(person), tour_traits(tour, sites[tour.site_id]))
+        return eligibility(person, tour, sites[tour.site_id])
 
     held: dict[str, list[Placement]] = defaultdict(list)
     seats = Counter()

@@ -15,14 +15,12 @@ from openmosprom_cli.allocation import (
     Applicant,
     allocate,
     allocate_reference,
-    ineligibility,
+    eligibility,
     lottery_number,
     ordered_tours,
     overlaps,
-    person_traits,
     priority_order,
     tour_minutes,
-    tour_traits,
 )
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
 
@@ -178,6 +176,32 @@ def test_the_inputs_snapshot_round_trips_and_fingerprints_canonically():
     assert shuffled.fingerprint() == inputs.fingerprint()
 
 
+
+def test_erasing_a_birth_date_keeps_only_the_age_verdict_of_each_listed_age_limited_tour():
+    kid, free = Site("kid", "Завод", min_age=14), Site("free", "Музей")
+    before, after, other = tour("kid", day=0), tour("kid", day=3), tour("free")
+    birthday = after.date.replace(year=after.date.year - 14)   # turns 14 on the day of the later tour
+    people = (person("turns14", "kid", other.tour_id, born=birthday),
+              person("adult", after.tour_id, born=dt.date(1990, 1, 1)),
+              person("unknown", before.tour_id, born=None),
+              person("kept", before.tour_id, born=dt.date(1991, 2, 3)))
+    inputs = AllocationInput((before, after, other), (kid, free), people)
+    erased, count = inputs.with_birth_dates_erased({"turns14", "adult", "unknown"})
+    assert count == 2  # "unknown" had no birth date to erase
+    by_id = {a["id"]: a for a in erased.to_json()["applicants"]}
+    assert by_id["turns14"]["age_ok"] == {before.tour_id: False, after.tour_id: True}
+    assert by_id["adult"]["age_ok"] == {after.tour_id: True}
+    assert by_id["turns14"]["birth_date"] is None and by_id["adult"]["birth_date"] is None
+    assert "age_ok" not in by_id["unknown"] and "age_ok" not in by_id["kept"]
+    assert by_id["kept"]["birth_date"] == "1991-02-03"
+    assert birthday.isoformat() not in str(erased.to_json()) and "1990-01-01" not in str(erased.to_json())
+    assert AllocationInput.from_json(erased.to_json()).to_json() == erased.to_json()
+    assert erased.with_birth_dates_erased({"turns14", "adult"})[1] == 0
+    assert allocate(erased, seed="s").same_as(allocate(inputs, seed="s"))
+    assert eligibility(erased.applicants[0], before, kid) == "below_min_age"
+    assert eligibility(erased.applicants[0], after, kid) is None
+    assert eligibility(erased.applicants[1], before, kid) == "below_min_age"  # no verdict: not proven
+
 # -- random instances ----------------------------------------------------------------------
 
 @st.composite
@@ -277,7 +301,7 @@ def test_eligibility_always_holds(inputs, seed):
     people = {a.id: a for a in inputs.applicants}
     for p in result.placements():
         t = tours[p.tour_id]
-        assert ineligibility(person_traits(people[p.registrant_id]), tour_traits(t, sites[t.site_id])) is None
+        assert eligibility(people[p.registrant_id], t, sites[t.site_id]) is None
         assert people[p.registrant_id].choices[p.choice_rank - 1] in (t.tour_id, t.site_id)
 
 
@@ -305,7 +329,7 @@ def test_no_justified_envy(inputs, seed):
             earlier = [tour_minutes(tours[p.tour_id]) for p in held if p.choice_rank < rank]
             for tid in ([choice] if choice in tours else by_site.get(choice, [])):
                 t = tours[tid]
-                could = (ineligibility(person_traits(applicant), tour_traits(t, sites[t.site_id])) is None
+                could = (eligibility(applicant, t, sites[t.site_id]) is None
                          and not any(overlaps(tour_minutes(t), h) for h in earlier)
                          and t.capacity - taken[tid] >= applicant.party_size)
                 assert not could, f"{rid} was denied {tid} (choice {rank}) although it had room"
@@ -326,7 +350,7 @@ def test_every_waitlist_is_in_priority_order_and_holds_only_the_eligible_who_mis
         t = tours[tid]
         for rid in ids:
             assert tid not in held.get(rid, [])
-            assert ineligibility(person_traits(people[rid]), tour_traits(t, sites[t.site_id])) is None
+            assert eligibility(people[rid], t, sites[t.site_id]) is None
             assert tid in people[rid].choices or t.site_id in people[rid].choices
 
 
@@ -367,3 +391,19 @@ def test_equals_the_matching_librarys_hospital_resident_solution(inputs, seed):
     theirs = {r.name: h.name for h, residents in game.solve(optimal="resident").items() for r in residents}
     ours = {p.registrant_id: p.tour_id for p in allocate(inputs, seed=seed).placements()}
     assert ours == theirs
+
+
+
+@settings(max_examples=60)
+@given(instances(), seeds, st.randoms(use_true_random=False))
+def test_erasing_birth_dates_changes_no_decision(inputs, seed, rnd):
+    """What a purge keeps of a birth date is enough to re-derive the very same result, in both solvers."""
+    ids = {a.id for a in inputs.applicants if rnd.random() < 0.7}
+    erased, count = inputs.with_birth_dates_erased(ids)
+    assert count == sum(1 for a in inputs.applicants if a.id in ids and a.birth_date is not None)
+    stored = AllocationInput.from_json(erased.to_json())
+    assert not any(a.birth_date for a in stored.applicants if a.id in ids)
+    original = allocate(inputs, seed=seed)
+    assert allocate(stored, seed=seed).same_as(original)
+    assert allocate_reference(stored, seed=seed).same_as(original)
+    assert allocate(stored, seed=seed).fingerprint() == original.fingerprint()
