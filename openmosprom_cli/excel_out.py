@@ -24,10 +24,21 @@ def new_workbook():
     return wb
 
 
+def _xml_safe(text: str) -> str:
+    """Control characters XML cannot hold (NUL, vertical tab…) become visible ``\\xNN`` escapes.
+
+    They only reach a workbook when it reports rejected input, and there the
+    organizer should see what the file contained.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def text_cell(ws, row: int, column: int, value: object):
     """Write untrusted ``value`` as a string cell that can never be a formula."""
     cell = ws.cell(row=row, column=column)
-    text = "" if value is None else str(value)
+    text = _xml_safe("" if value is None else str(value))
     cell.value = text
     cell.data_type = "s"
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
