@@ -3,6 +3,13 @@
 A run stores what it saw (the inputs snapshot), the seed, both fingerprints
 and the result in ``placements``, ``waitlist`` and ``outcomes``. The newest
 run is the current one (``is_current = 1``); earlier runs stay as history.
+
+A privacy purge later replaces birth dates in the snapshot by the age
+verdicts the rule needs (:meth:`AllocationInput.with_birth_dates_erased`).
+The run keeps the fingerprint of what it allocated, and the stored snapshot
+document gains a ``purges`` list beside the inputs: when, whose tours ended
+before which date, how many birth dates, and the snapshot's fingerprint after
+the purge. The fingerprint covers the inputs only, never that list.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Collection
 
 from openmosprom_cli import store
 from openmosprom_cli.allocation import (
@@ -107,14 +114,38 @@ def unplaced_reason(outcomes: list[dict[str, Any]]) -> str:
 # -- stored runs ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class PurgeRecord:
+    """One privacy purge of a run's inputs snapshot."""
+
+    purged_at: str              # ISO time of the purge
+    before: str                 # ISO date: it erased data of people whose tours ended before it
+    people: int                 # birth dates it erased from this snapshot
+    inputs_fingerprint: str     # of the snapshot after it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"purged_at": self.purged_at, "before": self.before, "people": self.people,
+                "inputs_fingerprint": self.inputs_fingerprint}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PurgeRecord":
+        return cls(data["purged_at"], data["before"], data["people"], data["inputs_fingerprint"])
+
+
+@dataclass(frozen=True)
 class StoredRun:
     run_id: int
     created_at: str
     seed: str
-    inputs_fingerprint: str
+    inputs_fingerprint: str          # of the inputs as allocated
     result_fingerprint: str
-    inputs: dict[str, Any]
+    inputs: dict[str, Any]           # the snapshot, as it is now
     summary: dict[str, Any]
+    purges: tuple[PurgeRecord, ...] = ()
+
+    @property
+    def snapshot_fingerprint(self) -> str:
+        """What the stored snapshot must hash to: the allocated inputs', or the last purge's."""
+        return self.purges[-1].inputs_fingerprint if self.purges else self.inputs_fingerprint
 
 
 @dataclass(frozen=True)
@@ -134,9 +165,48 @@ def current_run(conn: sqlite3.Connection) -> StoredRun | None:
     row = conn.execute("SELECT * FROM allocation_runs WHERE is_current = 1 ORDER BY run_id DESC LIMIT 1").fetchone()
     if row is None:
         return None
+    document = json.loads(row["inputs"]) if row["inputs"] else {}
+    purges = tuple(PurgeRecord.from_json(p) for p in document.pop(PURGES_KEY, []))
     return StoredRun(row["run_id"], row["created_at"], row["seed"], row["inputs_fingerprint"],
-                     row["result_fingerprint"], json.loads(row["inputs"]) if row["inputs"] else {},
-                     json.loads(row["summary"] or "{}"))
+                     row["result_fingerprint"], document, json.loads(row["summary"] or "{}"), purges)
+
+
+PURGES_KEY = "purges"
+
+
+@dataclass(frozen=True)
+class SnapshotPurge:
+    run_id: int
+    record: PurgeRecord
+
+
+@dataclass(frozen=True)
+class SnapshotsPurged:
+    purged: tuple[SnapshotPurge, ...]
+    unreadable: tuple[int, ...]      # runs whose snapshot is not an inputs snapshot; left to the caller
+
+
+def erase_birth_dates(conn: sqlite3.Connection, ids: Collection[str], before: dt.date) -> SnapshotsPurged:
+    """In every run's snapshot, replace the birth dates of ``ids`` by their age verdicts, and record the purge."""
+    purged, unreadable = [], []
+    purged_at = now_iso()
+    for row in conn.execute("SELECT run_id, inputs FROM allocation_runs WHERE inputs != '' ORDER BY run_id").fetchall():
+        document = json.loads(row["inputs"])
+        history = document.pop(PURGES_KEY, [])
+        try:
+            inputs = AllocationInput.from_json(document)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            unreadable.append(row["run_id"])
+            continue
+        erased, people = inputs.with_birth_dates_erased(ids)
+        if not people:
+            continue
+        record = PurgeRecord(purged_at, before.isoformat(), people, erased.fingerprint())
+        document = {**erased.to_json(), PURGES_KEY: [*history, record.to_json()]}
+        conn.execute("UPDATE allocation_runs SET inputs = ? WHERE run_id = ?",
+                     (json.dumps(document, ensure_ascii=False, sort_keys=True), row["run_id"]))
+        purged.append(SnapshotPurge(row["run_id"], record))
+    return SnapshotsPurged(tuple(purged), tuple(unreadable))
 
 
 def load_result(conn: sqlite3.Connection, run_id: int) -> StoredResult:
@@ -267,6 +337,12 @@ class Explanation:
     choices: tuple[ChoiceOutcome, ...]
     tours: tuple[str, ...]                       # tours granted
     waitlists: tuple[tuple[str, int], ...]       # (tour, position)
+    # After a purge erased the birth date: (tour, met the minimum age) for each age-limited tour listed.
+    age_verdicts: tuple[tuple[str, bool], ...] | None = None
+
+    @property
+    def birth_date_erased(self) -> bool:
+        return self.age_verdicts is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -275,6 +351,8 @@ class Explanation:
             "registered_at": self.registered_at.isoformat() if self.registered_at else None,
             "lottery": self.lottery, "choices": [c.to_json() for c in self.choices], "tours": list(self.tours),
             "waitlists": [{"tour_id": t, "position": p} for t, p in self.waitlists],
+            "birth_date_erased": self.birth_date_erased,
+            "age_verdicts": dict(self.age_verdicts) if self.age_verdicts is not None else None,
         }
 
 
@@ -307,6 +385,8 @@ def explain(season: Season, registrant_id: str) -> Explanation:
         choices=tuple(ChoiceOutcome(o["rank"], o["choice"], o["tour_id"], o["code"])
                       for o in json.loads(row["outcomes"])),
         tours=tours, waitlists=waitlists,
+        age_verdicts=(tuple(sorted(applicant["age_ok"].items()))
+                      if applicant.get("age_ok") is not None and not applicant["birth_date"] else None),
     )
 
 

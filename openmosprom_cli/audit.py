@@ -4,11 +4,16 @@ The checks use the same constraints as the solvers (``allocation.ineligibility``
 ``fits``, ``overlaps``) but walk the stored result independently: a stored
 result that was edited, or produced by a faulty solver, shows up as named
 violations rather than as a different total.
+
+After a privacy purge the snapshot holds age verdicts instead of some birth
+dates. The audit then checks it against the fingerprint the last purge
+recorded, checks that the purges account for every erased birth date, and
+re-derives the result from it: the verdicts keep every decision, so the
+result must still be the one stored, whose fingerprint never changes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +30,9 @@ from openmosprom_cli.allocation import (
     priority_order,
     tour_minutes,
 )
-from openmosprom_cli.allocation_runs import StoredResult, StoredRun, current_run, load_result
+from openmosprom_cli.allocation_runs import PurgeRecord, StoredResult, StoredRun, current_run, load_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.season import Season
-from openmosprom_cli.store import get_meta
 
 CHECKS = (
     "inputs fingerprint",
@@ -61,13 +65,14 @@ class AuditCertificate:
     run_id: int
     created_at: str
     seed: str
-    inputs_fingerprint: str
+    inputs_fingerprint: str          # of the inputs as allocated
     result_fingerprint: str
     people: int
     placements: int
     checks: tuple[str, ...]
     violations: tuple[Violation, ...]
-    note: str = ""
+    purges: tuple[PurgeRecord, ...] = ()
+    snapshot_fingerprint: str = ""   # what the snapshot was checked against: the last purge's, else the inputs'
 
     @property
     def ok(self) -> bool:
@@ -75,9 +80,10 @@ class AuditCertificate:
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "run_id": self.run_id, "created_at": self.created_at, "seed": self.seed,
-                "inputs_fingerprint": self.inputs_fingerprint, "result_fingerprint": self.result_fingerprint,
+                "inputs_fingerprint": self.inputs_fingerprint, "snapshot_fingerprint": self.snapshot_fingerprint,
+                "purges": [p.to_json() for p in self.purges], "result_fingerprint": self.result_fingerprint,
                 "people": self.people, "placements": self.placements, "checks": list(self.checks),
-                "violations": [v.to_json() for v in self.violations], "note": self.note}
+                "violations": [v.to_json() for v in self.violations]}
 
 
 def audit_current(season: Season) -> AuditCertificate:
@@ -87,13 +93,7 @@ def audit_current(season: Season) -> AuditCertificate:
         if run is None:
             raise MissingInputError("there is no allocation to audit", hint="Run `openmosprom assign` first.")
         stored = load_result(conn, run.run_id)
-        purged_before = get_meta(conn, "purged_before")
-    certificate = audit_run(run, stored)
-    if purged_before and not certificate.ok:
-        note = (f"personal data of people whose tours ended before {purged_before} was purged; "
-                "their birth dates in the stored inputs are gone, so those inputs can no longer be re-derived")
-        certificate = dataclasses.replace(certificate, note=note)
-    return certificate
+    return audit_run(run, stored)
 
 
 def audit_run(run: StoredRun, stored: StoredResult) -> AuditCertificate:
@@ -106,10 +106,7 @@ def audit_run(run: StoredRun, stored: StoredResult) -> AuditCertificate:
     except (KeyError, TypeError, ValueError) as exc:
         violations.append(Violation("inputs fingerprint", f"the stored inputs cannot be read ({exc!r})"))
         return _certificate(run, stored, violations)
-    if inputs.fingerprint() != run.inputs_fingerprint:
-        violations.append(Violation("inputs fingerprint",
-                                    f"the stored inputs have fingerprint {inputs.fingerprint()}, "
-                                    f"not the recorded {run.inputs_fingerprint}: they changed after the run"))
+    violations.extend(_check_snapshot(run, inputs))
     if stored.fingerprint() != run.result_fingerprint:
         violations.append(Violation("result fingerprint",
                                     f"the stored result has fingerprint {stored.fingerprint()}, "
@@ -118,9 +115,28 @@ def audit_run(run: StoredRun, stored: StoredResult) -> AuditCertificate:
     return _certificate(run, stored, violations)
 
 
+def _check_snapshot(run: StoredRun, inputs: AllocationInput) -> list[Violation]:
+    check = "inputs fingerprint"
+    violations = []
+    actual = inputs.fingerprint()
+    if actual != run.snapshot_fingerprint:
+        since = (f"recorded by the purge of {run.purges[-1].purged_at}: they changed after it" if run.purges
+                 else "recorded: they changed after the run")
+        violations.append(Violation(check, f"the stored inputs have fingerprint {actual}, "
+                                           f"not the {run.snapshot_fingerprint} {since}"))
+    erased = [a.id for a in inputs.applicants if a.birth_date_erased]
+    recorded = sum(p.people for p in run.purges)
+    if len(erased) != recorded:
+        violations.append(Violation(check, f"{len(erased)} birth dates in the stored inputs are erased "
+                                           f"(e.g. {', '.join(sorted(erased)[:5]) or 'none'}), but the purges "
+                                           f"record {recorded}", sorted(erased)[0] if erased else None))
+    return violations
+
+
 def _certificate(run: StoredRun, stored: StoredResult, violations: list[Violation]) -> AuditCertificate:
     return AuditCertificate(run.run_id, run.created_at, run.seed, run.inputs_fingerprint, run.result_fingerprint,
-                            len(stored.outcomes), len(stored.placements), CHECKS, tuple(violations))
+                            len(stored.outcomes), len(stored.placements), CHECKS, tuple(violations), run.purges,
+                            run.snapshot_fingerprint)
 
 
 def check_result(inputs: AllocationInput, seed: str, stored: StoredResult) -> list[Violation]:

@@ -4,6 +4,11 @@ Passport numbers, citizenship and birth dates are needed only until a
 person's tours are over: they prove eligibility and let the factory's
 security office check visitors in. Names, scores and results stay, so the
 season's history and prize decisions remain.
+
+Allocation snapshots already hold passports and citizenship only as yes/no.
+Their birth dates are replaced by the one thing the audit still needs: for
+each age-limited tour the person listed, whether they were old enough (see
+``allocation_runs.erase_birth_dates``), so ``openmosprom audit`` keeps working.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmosprom_cli.allocation_runs import erase_birth_dates
 from openmosprom_cli.season import Season, now_iso
 from openmosprom_cli.store import set_meta
 
@@ -30,6 +36,7 @@ class PurgeReport:
     runs_scrubbed: int     # allocation snapshots from which the same fields were erased
     files_removed: tuple[Path, ...]
     waiting: int           # people whose tours are not over yet, left untouched
+    snapshot_fingerprint: str | None = None   # the current run's snapshot after the purge, if it changed
 
 
 def _people_whose_tours_are_over(conn: sqlite3.Connection, before: dt.date) -> tuple[set[str], int]:
@@ -63,7 +70,7 @@ def _people_whose_tours_are_over(conn: sqlite3.Connection, before: dt.date) -> t
 
 
 def _scrub(value, ids: set[str]) -> tuple[object, bool]:
-    """Blank the sensitive fields of every person-shaped object in a JSON snapshot."""
+    """Blank the sensitive fields of every person-shaped object in a snapshot that is not an inputs snapshot."""
     changed = False
     if isinstance(value, dict):
         if str(value.get("id")) in ids:
@@ -98,20 +105,23 @@ def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeR
                 counts[field] += 1
             conn.execute("UPDATE registrants SET passport = '', citizenship = '', birth_date = NULL, updated_at = ? "
                          "WHERE id = ?", (now_iso(), registrant_id))
-        runs_scrubbed = 0
-        for run in conn.execute("SELECT run_id, inputs FROM allocation_runs").fetchall():
-            if not run["inputs"]:
-                continue
-            snapshot, changed = _scrub(json.loads(run["inputs"]), over)
+        snapshots = erase_birth_dates(conn, over, before)
+        runs_scrubbed = len(snapshots.purged)
+        for run_id in snapshots.unreadable:
+            (text,) = conn.execute("SELECT inputs FROM allocation_runs WHERE run_id = ?", (run_id,)).fetchone()
+            snapshot, changed = _scrub(json.loads(text), over)
             if changed:
                 runs_scrubbed += 1
                 conn.execute("UPDATE allocation_runs SET inputs = ? WHERE run_id = ?",
-                             (json.dumps(snapshot, ensure_ascii=False, sort_keys=True), run["run_id"]))
+                             (json.dumps(snapshot, ensure_ascii=False, sort_keys=True), run_id))
+        current = conn.execute("SELECT run_id FROM allocation_runs WHERE is_current = 1").fetchone()
+        fingerprint = next((s.record.inputs_fingerprint for s in snapshots.purged
+                            if current is not None and s.run_id == current["run_id"]), None)
         if people or runs_scrubbed:
             set_meta(conn, "purged_before", before.isoformat())
         files_removed = _remove_exported_copies(season, conn, before)
     return PurgeReport(before, people, counts["passport"], counts["citizenship"], counts["birth_date"],
-                       runs_scrubbed, tuple(files_removed), waiting)
+                       runs_scrubbed, tuple(files_removed), waiting, fingerprint)
 
 
 def _remove_exported_copies(season: Season, conn: sqlite3.Connection, before: dt.date) -> list[Path]:

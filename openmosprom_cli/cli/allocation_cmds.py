@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -95,9 +96,15 @@ def render_explanation(e: "Explanation") -> None:
         table.add_column(name)
     for c in e.choices:
         style = "green" if c.code == "placed" else ""
+        text = reason_text(c.code) + (" (birth date erased; verdict kept)"
+                                      if e.birth_date_erased and c.code == "below_min_age" else "")
         table.add_row(str(c.rank), escape(c.choice), escape(c.tour_id or "–"),
-                      f"[{style}]{escape(reason_text(c.code))}[/]" if style else escape(reason_text(c.code)))
+                      f"[{style}]{escape(text)}[/]" if style else escape(text))
     console.print(table)
+    if e.age_verdicts is not None:
+        kept = ", ".join(f"{tour_id} {'met' if ok else 'below'}" for tour_id, ok in e.age_verdicts) or "none needed"
+        console.print(f"Birth date erased by a personal-data purge; the minimum-age verdicts kept: {escape(kept)}",
+                      soft_wrap=True)
     if e.tours:
         console.print(f"Tour: {escape(', '.join(e.tours))}")
     else:
@@ -124,20 +131,30 @@ def explain(
         render_explanation(explanation)
 
 
+def _day(iso: str) -> str:
+    return f"{dt.date.fromisoformat(iso[:10]):%d.%m.%Y}"
+
+
 def render_certificate(c: "AuditCertificate") -> None:
     console.print(f"[bold]Audit of allocation run {c.run_id}[/] ({escape(c.created_at)})")
     console.print(f"  seed:               {escape(c.seed)}")
-    console.print(f"  inputs fingerprint: {c.inputs_fingerprint}")
+    console.print(f"  inputs fingerprint: {c.inputs_fingerprint}" + (" (as allocated)" if c.purges else ""))
+    for p in c.purges:
+        console.print(f"  personal data purged on {_day(p.purged_at)} (tours ended before {_day(p.before)}): "
+                      f"birth dates of {p.people} people replaced by their age verdicts", soft_wrap=True)
+        console.print(f"    inputs fingerprint after the purge: {p.inputs_fingerprint}")
     console.print(f"  result fingerprint: {c.result_fingerprint}")
     console.print(f"  {c.people} people, {c.placements} placements; checked: {', '.join(c.checks)}")
     if c.ok:
         console.print("[bold green]OK[/]: the stored result is the one the rule gives for these inputs and seed.")
+        if c.purges:
+            console.print("  The inputs were checked against the fingerprint recorded by the last purge and the "
+                          "result re-derived from them: the age verdicts keep every decision the birth dates made.",
+                          soft_wrap=True)
         return
     console.print(f"[bold red]{len(c.violations)} violation(s)[/]:")
     for v in c.violations:
         console.print(f"  [{escape(v.check)}] {escape(v.message)}", soft_wrap=True)
-    if c.note:
-        console.print(f"[dim]note:[/] {escape(c.note)}", soft_wrap=True)
 
 
 def audit(

@@ -31,8 +31,10 @@ def purge(
     """Erase passport numbers, citizenship and birth dates of people whose tours are over.
 
     Names, scores and results are kept. Roster files and emails that carried the
-    erased data are removed. Russian law 152-FZ asks that personal data be kept
-    no longer than its purpose needs.
+    erased data are removed. Allocation snapshots keep only whether each person
+    met the minimum age of the tours they listed, so the audit keeps working.
+    Russian law 152-FZ asks that personal data be kept no longer than its
+    purpose needs.
 
     Example: [bold]openmosprom privacy purge --before 23.12.2026 --yes[/]
     """
@@ -48,7 +50,11 @@ def purge(
                   f"{report.before:%d.%m.%Y}: {report.passports} passports, {report.citizenships} citizenships, "
                   f"{report.birth_dates} birth dates.")
     if report.runs_scrubbed:
-        console.print(f"Scrubbed the same fields from {report.runs_scrubbed} stored allocation snapshot(s).")
+        console.print(f"Scrubbed the same fields from {report.runs_scrubbed} stored allocation snapshot(s); "
+                      "birth dates there are replaced by whether each person met the minimum age of the tours "
+                      "they listed, so [bold]openmosprom audit[/] still re-derives the allocation.", soft_wrap=True)
+    if report.snapshot_fingerprint:
+        console.print(f"The current allocation's inputs fingerprint after the purge: {report.snapshot_fingerprint}")
     for path in report.files_removed:
         console.print(f"Removed {escape(str(path))}")
     if report.waiting:
