@@ -283,11 +283,11 @@ def _raise_if_any(problems: ProblemCollector, hint: str | None) -> None:
     if len(problems.problems) == 1:
         (problem,) = problems.problems
         raise BadDataError(f"{problem}; nothing was imported", problems.problems, hint=hint)
-    try:
-        problems.raise_if_any("the schedules cannot be imported")
-    except BadDataError as exc:
-        exc.hint = hint
-        raise
+    if problems.problems:
+        files = list(dict.fromkeys(p.location.file for p in problems.problems))
+        named = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        count = len(problems.problems)
+        raise BadDataError(f"{named}: {count} problems found; nothing was imported", problems.problems, hint=hint)
 
 
 def _find_sheet(sheets, wanted: set[str]) -> str | None:
