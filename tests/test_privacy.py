@@ -21,6 +21,8 @@ def _setup(season):
             store.save_site(conn, Site(site_id, site_id))
         store.replace_tours(conn, [early, late])
         store.upsert_registrants(conn, people, now="2026-12-01T00:00:00")
+        # Not an allocation inputs snapshot (see test_audit_after_purge.py for those): a snapshot of
+        # unknown shape still loses every sensitive field of the people whose tours are over.
         snapshot = {"registrants": [{"id": p.id, "birth_date": p.birth_date.isoformat(), "passport": p.passport,
                                      "citizenship": p.citizenship, "full_name": p.full_name} for p in people]}
         conn.execute("INSERT INTO allocation_runs (run_id, created_at, seed, inputs_fingerprint, result_fingerprint, "
