@@ -39,13 +39,16 @@ the rejected ones, with their reasons, are written to
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
+import functools
 import csv
 import datetime as dt
 import gc
 import io
 import itertools
 import json
+import operator
 import re
 from dataclasses import dataclass
 from operator import itemgetter
@@ -127,8 +130,13 @@ class ParsedRegistrants:
     header_row: int
     headers: tuple[str, ...]  # every header of the file, in file order
     rows_read: int
-    registrants: tuple[Registrant, ...]  # valid, duplicates merged, in file order
+    records: tuple[tuple, ...]  # valid people as Registrant field tuples, duplicates merged, in file order
     rejected: tuple[RejectedRow, ...]  # in file order
+
+    @functools.cached_property
+    def registrants(self) -> tuple[Registrant, ...]:
+        """The valid people, in file order (made on first use: a bulk import needs only ``records``)."""
+        return tuple(itertools.starmap(Registrant, self.records))
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -189,7 +197,7 @@ def read_registrant_file(path: Path, *, settings: Settings, tours: Iterable[Tour
         raise BadDataError.at(Location(path.name), "is neither .csv nor .xlsx")
     with _collector_paused():
         if suffix == ".csv":
-            sheet = _load_sheet(_csv_rows(path, encoding, settings), columns, lookup, file=path.name)
+            sheet = _load_sheet(_csv_rows(path, encoding, settings), columns, lookup, file=path.name, text_only=True)
         else:
             sheet = _read_xlsx(path, columns, lookup, settings)
         return _parse_sheet(sheet, settings, tours, sites)
@@ -228,14 +236,21 @@ class _Sheet:
     numbers: list[int]  # row number of each data row, blank rows included
     rows: list[Sequence[object]]
     hidden: frozenset[int] = frozenset()
+    text_only: bool = False  # every cell is a str (CSV), so its columns need no type checks
 
-    def columns(self) -> dict[str, list[object]]:
+    def columns(self) -> dict[str, Sequence[object]]:
         """Each field's cells, one per data row (``None`` where a row is short)."""
         width = max(self.index.values(), default=-1) + 1
         rows = self.rows
-        if rows and min(map(len, rows)) < width:
-            rows = [r if len(r) >= width else (*r, *(None,) * (width - len(r))) for r in rows]
-        return {f: list(map(itemgetter(i), rows)) for f, i in self.index.items()}
+        if not rows:
+            return {f: () for f in self.index}
+        if min(map(len, rows)) < width:
+            # A blank cell is None or "" alike; "" keeps a CSV's columns all text.
+            missing = "" if self.text_only else None
+            rows = [r if len(r) >= width else (*r, *(missing,) * (width - len(r))) for r in rows]
+        # One transposition at C speed (zip stops at the shortest row, which now reaches every field).
+        transposed = list(zip(*rows))
+        return {f: transposed[i] for f, i in self.index.items()}
 
     def is_blank_row(self, position: int) -> bool:
         return all(is_blank(v) for i, v in enumerate(self.rows[position]) if i not in self.hidden)
@@ -254,7 +269,8 @@ class _Sheet:
 
 
 def _load_sheet(rows: Iterable[tuple[int, Sequence[object]]], columns: tuple[Column, ...], lookup: dict[str, str],
-                *, file: str, sheet: str | None = None, hidden: set[int] | frozenset[int] = frozenset()) -> _Sheet:
+                *, file: str, sheet: str | None = None, hidden: set[int] | frozenset[int] = frozenset(),
+                text_only: bool = False) -> _Sheet:
     """Find and check the header with :func:`tables.read_table`, then take the data rows as they are.
 
     Only the rows where the header may be are handed to ``read_table``: its
@@ -281,7 +297,7 @@ def _load_sheet(rows: Iterable[tuple[int, Sequence[object]]], columns: tuple[Col
     rest = head[position + 1:]
     rest.extend(iterator)
     return _Sheet(file, sheet, table.header_row, dict(table.headers), index, extras,
-                  list(map(itemgetter(0), rest)), list(map(itemgetter(1), rest)), frozenset(hidden))
+                  list(map(itemgetter(0), rest)), list(map(itemgetter(1), rest)), frozenset(hidden), text_only)
 
 
 def _decode(data: bytes, encoding: str | None, file: str) -> str:
@@ -586,17 +602,151 @@ class _Invalid:
         self.message = message
 
 
-def _parse_column(raws: Sequence[object], parser: Callable[[object], object],
-                  default: object = None) -> tuple[list, list[tuple[int, str]]]:
-    """Parse each distinct value of a column once: exports repeat scores, choices, dates and names a lot.
+# A column-wide fast path: given a column's cells, either None (not applicable)
+# or the parsed values with the positions it could not decide, at C speed.
+_FastColumn = Callable[[Sequence[object], "set[type]"], "tuple[list, list[int]] | None"]
+_NONE_AS_EMPTY = {None: ""}
+
+
+def _strings_of(raws: Sequence[object], kinds: set[type]) -> Sequence[str] | None:
+    """The cells as strings when they are all strings or blank (None reads as "", which no fast pattern accepts)."""
+    if kinds == {str}:
+        return raws
+    if kinds == {str, type(None)}:
+        return list(map(_NONE_AS_EMPTY.get, raws, raws))
+    return None
+
+
+def _misses(matches: Iterable[object]) -> list[int]:
+    """Positions where a match is None (or false)."""
+    return list(itertools.compress(itertools.count(), map(operator.not_, matches)))
+
+
+def _same_where(pattern: re.Pattern, limit: int | None = None) -> _FastColumn:
+    """Cells that fully match ``pattern`` are their own parsed value (clean text, digits, plain addresses)."""
+    def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+        texts = _strings_of(raws, kinds)
+        if texts is None or (limit is not None and max(map(len, texts), default=0) > limit):
+            return None
+        distinct = list(dict.fromkeys(texts))
+        clean = set(itertools.compress(distinct, map(pattern.fullmatch, distinct)))
+        if len(clean) == len(distinct):
+            return list(texts), []
+        return list(texts), _misses(map(clean.__contains__, texts))
+    return fast
+
+
+def _convert_where(pattern: re.Pattern, convert: Callable[[list[str]], list]) -> _FastColumn:
+    """Distinct cells matching ``pattern`` are converted together by ``convert`` (C-level maps over
+    slices); where it raises ValueError (an impossible date, say), one by one. The rest is left undecided."""
+    def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+        texts = _strings_of(raws, kinds)
+        if texts is None:
+            return None
+        distinct = list(dict.fromkeys(texts))
+        matching = list(itertools.compress(distinct, map(pattern.fullmatch, distinct)))
+        table = _converted(convert, matching)
+        out = list(map(table.get, texts))
+        return out, ([] if len(table) == len(distinct) else _misses(map(table.__contains__, texts)))
+    return fast
+
+
+def _converted(convert: Callable[[list[str]], list], texts: list[str]) -> dict[str, object]:
+    """``text -> value`` for the texts ``convert`` accepts; halves around the few it refuses."""
+    try:
+        return dict(zip(texts, convert(texts)))
+    except ValueError:
+        if len(texts) < 2:
+            return {}
+        middle = len(texts) // 2
+        return _converted(convert, texts[:middle]) | _converted(convert, texts[middle:])
+
+
+_TEXT_CHARS = "!-~\u0400-\u045f"
+# Printable, NFC-stable characters, single inner spaces and none around: exactly what check_text returns unchanged.
+_CLEAN_TEXT = re.compile(f"[{_TEXT_CHARS}]+(?: [{_TEXT_CHARS}]+)*")
+_CLEAN_ID = re.compile(r"[0-9]{1,%d}" % MAX_ID_LENGTH, re.ASCII)
+_EMAIL_CHARS = r"[^\x00-\x20\x7f-\U0010ffff@;,]"
+_CLEAN_EMAIL = re.compile(f"{_EMAIL_CHARS}+@{_EMAIL_CHARS}+\\.{_EMAIL_CHARS}+")
+_PHONE_SPELLED = re.compile(r"(?:\+7|[78])?[3489][0-9]{9}", re.ASCII)
+_PASSPORT_DIGITS = re.compile(r"[0-9]{4} ?[0-9]{6}", re.ASCII)
+_same_clean_ids = _same_where(_CLEAN_ID)
+
+
+def _fast_ids(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+    if kinds == {int}:  # whole numbers from a spreadsheet
+        return list(map(str, raws)), list(itertools.compress(itertools.count(), map((0).__gt__, raws)))
+    return _same_clean_ids(raws, kinds)
+
+
+def _fast_phones(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+    """The spellings :func:`_phone` accepts without help: separators dropped, then +7, 7 or 8 and ten digits."""
+    texts = _strings_of(raws, kinds)
+    if texts is None:
+        return None
+    digits = list(map(str.translate, texts, itertools.repeat(_PHONE_SEPARATORS)))
+    normal = list(map(operator.add, itertools.repeat("+7"), map(itemgetter(slice(-10, None)), digits)))
+    return normal, _misses(map(_PHONE_SPELLED.fullmatch, digits))
+
+
+def _passports_from_digits(texts: list[str]) -> list[str]:
+    return list(map("{} {}".format, map(itemgetter(slice(0, 4)), texts), map(itemgetter(slice(-6, None)), texts)))
+
+
+def _dates_from_day_first(texts: list[str]) -> list[dt.date]:
+    """DD.MM.YYYY texts as dates; fromisoformat validates and is the fastest constructor."""
+    from_iso = dt.date.fromisoformat
+    return [from_iso(f"{t[6:10]}-{t[3:5]}-{t[:2]}") for t in texts]
+
+
+def _moments_from_export(texts: list[str]) -> list[dt.datetime]:
+    """The mini-app's DD.MM.YYYY HH:MM:SS texts as date-times, as :func:`_registered_at` reads them."""
+    from_iso = dt.datetime.fromisoformat
+    return [from_iso(f"{t[6:10]}-{t[3:5]}-{t[:2]}T{t[11:]}") for t in texts]
+
+
+def _fast_birth_dates(today: dt.date) -> _FastColumn:
+    convert = _convert_where(_DAY_FIRST, _dates_from_day_first)
+    earliest = dt.date(EARLIEST_BIRTH_YEAR, 1, 1)
+
+    def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+        decided = convert(raws, kinds)
+        if decided is None:
+            return None
+        values, misses = decided
+        # Impossible birth dates go the slow way, which words the problem.
+        implausible = set(itertools.compress(itertools.count(), map(today.__lt__, map(_NO_DATE.get, values, values))))
+        implausible.update(itertools.compress(itertools.count(), map(earliest.__gt__, map(_NO_DATE.get, values, values))))
+        return values, sorted(implausible.union(misses)) if implausible else misses
+    return fast
+
+
+_NO_DATE = {None: dt.date(EARLIEST_BIRTH_YEAR, 1, 1)}
+
+
+def _parse_column(raws: Sequence[object], parser: Callable[[object], object], default: object = None,
+                  fast: _FastColumn | None = None, kinds: set[type] | None = None) -> tuple[list, list[tuple[int, str]]]:
+    """Parse a column: first ``fast`` for the whole column at C speed where given, then each distinct
+    remaining value once (exports repeat scores, choices, dates and names a lot).
 
     Returns the parsed values (``default`` for blank cells) and ``(index, message)`` for unreadable ones.
     """
+    out: list | None = None
+    todo: list[int] | None = None
+    if kinds is None:
+        kinds = set(map(type, raws))
+    if fast is not None and raws:
+        decided = fast(raws, kinds)
+        if decided is not None:
+            out, todo = decided
+            if not todo:
+                return out, []
+            raws = [raws[i] for i in todo]
     # True == 1 == 1.0 as keys, yet they parse differently: with a bool about, key by type too.
-    typed = bool in set(map(type, raws))
+    typed = bool in kinds
     keys = list(zip(map(type, raws), raws)) if typed else raws
     results: dict = {}
-    for key in set(keys):
+    for key in dict.fromkeys(keys):
         raw = key[1] if typed else key
         if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
             results[key] = default
@@ -605,13 +755,17 @@ def _parse_column(raws: Sequence[object], parser: Callable[[object], object],
             results[key] = parser(raw)
         except ValueProblem as exc:
             results[key] = _Invalid(str(exc))
-    out = list(map(results.__getitem__, keys))
+    parsed = list(map(results.__getitem__, keys))
     errors: list[tuple[int, str]] = []
     if any(v.__class__ is _Invalid for v in results.values()):
-        for i, value in enumerate(out):
+        for i, value in enumerate(parsed):
             if value.__class__ is _Invalid:
-                errors.append((i, value.message))
-                out[i] = default
+                errors.append((i if todo is None else todo[i], value.message))
+                parsed[i] = default
+    if todo is None:
+        return parsed, errors
+    for i, value in zip(todo, parsed):
+        out[i] = value
     return out, errors
 
 
@@ -624,34 +778,36 @@ def _parse_sheet(sheet: _Sheet, settings: Settings, tours: Iterable[Tour],
     count = len(sheet.rows)
     _check_columns(sheet, settings)
     cells_by_field = sheet.columns()
+    text_kinds = {str} if sheet.text_only else None
     resolve_choice = _ChoiceIndex(tours, sites).resolve
     today = dt.date.today()
     max_companions = settings.max_companions
     # problems[i] collects (field, message) of record i, in column order
     problems: dict[int, list[tuple[str, str]]] = {}
 
-    def column(fieldname: str, parser: Callable[[object], object], default: object = None) -> list:
+    def column(fieldname: str, parser: Callable[[object], object], default: object = None,
+               fast: _FastColumn | None = None) -> list:
         if fieldname not in headers:
             return [default] * count
-        parsed, errors = _parse_column(cells_by_field[fieldname], parser, default)
+        parsed, errors = _parse_column(cells_by_field[fieldname], parser, default, fast, text_kinds)
         for i, message in errors:
             problems.setdefault(i, []).append((fieldname, message))
         return parsed
 
-    ids = column("id", _registrant_id, "")
-    for i, registrant_id in enumerate(ids):
-        if not registrant_id and i not in problems:
+    ids = column("id", _registrant_id, "", _fast_ids)
+    for i in itertools.compress(itertools.count(), map(operator.not_, ids)):
+        if i not in problems:
             problems[i] = [("id", "the ID is missing")]
 
     names, name_field = _names(column, headers)
-    for i, name in enumerate(names):
-        if not name and not any(f == name_field for f, _ in problems.get(i, ())):
+    for i in itertools.compress(itertools.count(), map(operator.not_, names)):
+        if not any(f == name_field for f, _ in problems.get(i, ())):
             problems.setdefault(i, []).append((name_field, "the name is empty"))
 
-    phones = column("phone", _phone, "")
-    emails = column("email", _email, "")
-    birth_dates = column("birth_date", lambda raw: _birth_date(raw, today))
-    registered = column("registered_at", _registered_at)
+    phones = column("phone", _phone, "", _fast_phones)
+    emails = column("email", _email, "", _same_where(_CLEAN_EMAIL))
+    birth_dates = column("birth_date", lambda raw: _birth_date(raw, today), None, _fast_birth_dates(today))
+    registered = column("registered_at", _registered_at, None, _convert_where(_DATETIME_EXPORTED, _moments_from_export))
     if "score" in headers:
         scores = column("score", _score, 0.0)
     else:
@@ -664,8 +820,8 @@ def _parse_sheet(sheet: _Sheet, settings: Settings, tours: Iterable[Tour],
         return number
 
     companions = column("companions", companions_parser, 0)
-    passports = column("passport", normalize_passport, "")
-    citizenships = column("citizenship", _text, "")
+    passports = column("passport", normalize_passport, "", _convert_where(_PASSPORT_DIGITS, _passports_from_digits))
+    citizenships = column("citizenship", _text, "", _same_where(_CLEAN_TEXT, MAX_TEXT_LENGTH))
 
     def one_choice(raw: object) -> str:
         return resolve_choice(_text(raw, MAX_ID_LENGTH))
@@ -687,27 +843,23 @@ def _parse_sheet(sheet: _Sheet, settings: Settings, tours: Iterable[Tour],
         choice_columns.append(column("choices", many_choices, ()))
     choices = _combine_choices(choice_columns, count, "choices" in headers)
     choice_field = "choices" if "choices" in headers else "choice_1"
-    for i, person_choices in enumerate(choices):
-        if len(person_choices) > MAX_CHOICES:
-            problems.setdefault(i, []).append(
-                (choice_field, f"{len(person_choices)} choices; at most {MAX_CHOICES} are allowed"))
+    for i in itertools.compress(itertools.count(), map(MAX_CHOICES.__lt__, map(len, choices))):
+        problems.setdefault(i, []).append((choice_field, f"{len(choices[i])} choices; at most {MAX_CHOICES} are allowed"))
 
     blank_rows = {i for i in problems if sheet.is_blank_row(i)}
     for i in blank_rows:
         del problems[i]
-    registrants: list[Registrant | None] = [None] * count
-    for i, values in enumerate(zip(ids, names, phones, emails, birth_dates, scores, registered, choices,
-                                   companions, passports, citizenships)):
-        if i not in problems and i not in blank_rows:
-            registrants[i] = Registrant(*values)
-    _mark_conflicting_duplicates(ids, registrants, problems, sheet.numbers)
+    # Each person's fields in Registrant order; the objects themselves are made only when asked for.
+    records: list[tuple | None] = list(zip(ids, names, phones, emails, birth_dates, scores, registered, choices,
+                                           companions, passports, citizenships))
+    for i in itertools.chain(problems, blank_rows):
+        records[i] = None
+    _mark_conflicting_duplicates(ids, records, problems, sheet.numbers)
 
-    valid: list[Registrant] = []
-    seen: set[str] = set()
-    for registrant in registrants:
-        if registrant is not None and registrant.id not in seen:
-            seen.add(registrant.id)
-            valid.append(registrant)
+    valid = [record for record in records if record is not None]
+    if len(set(map(itemgetter(0), valid))) < len(valid):
+        seen: set[str] = set()
+        valid = [record for record in valid if not (record[0] in seen or seen.add(record[0]))]
     rejected = tuple(
         RejectedRow(sheet.numbers[i], ids[i], sheet.cells(i),
                     tuple(Problem(sheet.location(i, f), message) for f, message in problems[i]))
@@ -723,11 +875,11 @@ def _names(column: Callable[..., list], headers: Mapping[str, str]) -> tuple[lis
     parts = [f for f in ("last_name", "first_name", "middle_name") if f in headers]
     joined: list[str] | None = None
     if parts:
-        columns = [column(f, _text, "") for f in parts]
+        columns = [column(f, _text, "", _same_where(_CLEAN_TEXT, MAX_TEXT_LENGTH)) for f in parts]
         joined = [" ".join(filter(None, names)) for names in zip(*columns)]
     if "full_name" not in headers:
         return joined or [], parts[0]
-    full = column("full_name", _text, "")
+    full = column("full_name", _text, "", _same_where(_CLEAN_TEXT, MAX_TEXT_LENGTH))
     if joined is not None:
         full = [name or fallback for name, fallback in zip(full, joined)]
     return full, "full_name"
@@ -745,7 +897,13 @@ def _task_scores(cells_by_field: Mapping[str, Sequence[object]], settings: Setti
 def _combine_choices(columns: list[list], count: int, last_is_split: bool) -> list[tuple[str, ...]]:
     """Each person's choices in order; a choice repeated by the same person counts once, in its first place."""
     singles = columns[:-1] if last_is_split else columns
-    combined = [tuple(dict.fromkeys(filter(None, row))) for row in zip(*singles)] if singles else [()] * count
+    if singles:
+        combined = list(map(tuple, map(filter, itertools.repeat(None), zip(*singles))))
+        repeats = itertools.compress(itertools.count(), map(operator.ne, map(len, combined), map(len, map(set, combined))))
+        for i in repeats:
+            combined[i] = tuple(dict.fromkeys(combined[i]))
+    else:
+        combined = [()] * count
     if last_is_split:
         combined = [tuple(dict.fromkeys(own + split)) if split else own
                     for own, split in zip(combined, columns[-1])]
@@ -774,20 +932,15 @@ def _check_columns(table: _Sheet, settings: Settings) -> None:
 
 def _mark_conflicting_duplicates(ids: list[str], registrants: list, problems: dict, numbers: list[int]) -> None:
     """The same ID with different data: every such row is rejected, naming the others."""
-    first_seen: dict[str, int] = {}
-    repeated: set[str] = set()
-    for i, registrant_id in enumerate(ids):
-        if registrant_id:
-            if registrant_id in first_seen:
-                repeated.add(registrant_id)
-            else:
-                first_seen[registrant_id] = i
-    if not repeated:
+    distinct = set(ids)
+    distinct.discard("")
+    if len(distinct) == len(ids) - ids.count(""):
         return
+    repeated = {registrant_id for registrant_id, times in collections.Counter(ids).items()
+                if times > 1 and registrant_id}
     groups: dict[str, list[int]] = {}
-    for i, registrant_id in enumerate(ids):
-        if registrant_id in repeated:
-            groups.setdefault(registrant_id, []).append(i)
+    for i in itertools.compress(itertools.count(), map(repeated.__contains__, ids)):
+        groups.setdefault(ids[i], []).append(i)
     for registrant_id, indexes in groups.items():
         # An invalid row is never "identical": its data could not be read.
         versions = {registrants[i] if registrants[i] is not None else i for i in indexes}
@@ -836,21 +989,19 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
                 hint=("The season has no published tours yet: generate them (openmosprom slots generate) first."
                       if not tours else "Fix them and import again, or import the valid rows with --skip-invalid."),
             )
-        stored = {row[0]: tuple(row) for row in conn.execute(f"SELECT {_STORED_COLUMNS} FROM registrants")}
-        added = updated = unchanged = 0
-        changed: list[Registrant] = []
-        for registrant in parsed.registrants:
-            before = stored.get(registrant.id)
-            if before is None:
-                added += 1
-                changed.append(registrant)
-            elif before != store.registrant_values(registrant):
-                updated += 1
-                changed.append(registrant)
-            else:
-                unchanged += 1
-        store.upsert_registrants(conn, changed, now=now_iso())
-        in_file = {r.id for r in parsed.registrants} | {r.registrant_id for r in parsed.rejected}
+        conn.row_factory = None  # plain tuples, compared as they are
+        stored = {row[0]: row for row in conn.execute(f"SELECT {_STORED_COLUMNS} FROM registrants")}
+        rows = store.registrant_value_rows(parsed.records)
+        if stored:
+            befores = list(map(stored.get, map(itemgetter(0), rows)))
+            added = befores.count(None)
+            changed = [row for row, before in zip(rows, befores) if row != before]
+            updated = len(changed) - added
+            unchanged = len(rows) - len(changed)
+        else:
+            added, updated, unchanged, changed = len(rows), 0, 0, rows
+        store.upsert_registrant_rows(conn, changed, now=now_iso())
+        in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
         not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
         rejected_path = rejected_file_path(season, path)
         if parsed.rejected:
