@@ -34,7 +34,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
@@ -648,10 +648,15 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
         births_ymd[erased] = BIRTH_DATE_ERASED
         position = np.empty(n, dtype=np.int64)
         position[order] = np.arange(n)
-        tour_index = {t.tour_id: i for i, t in enumerate(tours)}
-        age_ok_keys = np.sort(np.array(
-            [int(position[i]) * len(tours) + tour_index[tour_id]
-             for i in erased for tour_id, ok in age_records[i] if ok and tour_id in tour_index], dtype=np.int64))
+        records = [age_records[i] for i in erased]
+        counts = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
+        verdicts = list(chain.from_iterable(records))
+        tour_index = _TokenCodes({t.tour_id: i for i, t in enumerate(tours)})
+        tour_of = np.fromiter(map(tour_index.__getitem__, map(itemgetter(0), verdicts)), dtype=np.int64,
+                              count=len(verdicts))
+        ok = np.fromiter(map(itemgetter(1), verdicts), dtype=bool, count=len(verdicts)) & (tour_of >= 0)
+        owner = np.repeat(position[np.asarray(erased, dtype=np.int64)], counts)
+        age_ok_keys = np.sort(owner[ok] * len(tours) + tour_of[ok])
     flags = np.fromiter(map(attrgetter("companions", "has_passport", "is_citizen"), applicants),
                         dtype=[("companions", np.int16), ("passport", bool), ("citizen", bool)], count=n)[order]
     person = PersonTraits(
@@ -696,8 +701,10 @@ def _reasons(c: _Columns, people: "np.ndarray", tours: "np.ndarray") -> "np.ndar
         erased = np.broadcast_to(person.birth_ymd == BIRTH_DATE_ERASED, shape)
         keys = np.broadcast_to(people, shape)[erased].astype(np.int64) * len(c.capacity) \
             + np.broadcast_to(tours, shape)[erased]
+        # The keys are sorted once in _columns; searchsorted spares isin's re-hashing of them on every call.
+        at = np.minimum(np.searchsorted(c.age_ok_keys, keys), max(len(c.age_ok_keys) - 1, 0))
         not_on_record = np.zeros(shape, dtype=bool)
-        not_on_record[erased] = ~np.isin(keys, c.age_ok_keys)
+        not_on_record[erased] = c.age_ok_keys[at] != keys if len(c.age_ok_keys) else True
         person = dataclasses.replace(person, age_not_on_record=not_on_record)
     return ineligibility_codes(person, _pick(c.tour, tours))
 
