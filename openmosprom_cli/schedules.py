@@ -274,20 +274,8 @@ def parse_schedule_files(paths: list[Path], settings: Settings) -> ParsedSchedul
                 hints.append(exc.hint)
 
     schedules = _assemble(sites, settings, problems)
-    _raise_if_any(problems, "; ".join(hints) or None)
+    problems.raise_if_any(hint="; ".join(hints) or None, outcome="nothing was imported")
     return ParsedSchedules(tuple(schedules), tuple(p.name for p in files))
-
-
-def _raise_if_any(problems: ProblemCollector, hint: str | None) -> None:
-    """Every problem at once; a single one is the message itself, so the one line shown names its place."""
-    if len(problems.problems) == 1:
-        (problem,) = problems.problems
-        raise BadDataError(f"{problem}; nothing was imported", problems.problems, hint=hint)
-    if problems.problems:
-        files = list(dict.fromkeys(p.location.file for p in problems.problems))
-        named = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        count = len(problems.problems)
-        raise BadDataError(f"{named}: {count} problems found; nothing was imported", problems.problems, hint=hint)
 
 
 def _find_sheet(sheets, wanted: set[str]) -> str | None:

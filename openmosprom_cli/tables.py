@@ -121,7 +121,8 @@ def read_table(
             problems.append(Problem(Location(file, sheet, header_row),
                                     f"the required column {column.label!r} is missing"))
     if problems:
-        raise BadDataError(problems[0].message if len(problems) == 1 else f"{len(problems)} problems in the header", problems)
+        raise BadDataError(str(problems[0]) if len(problems) == 1 else
+                           f"{file}: {len(problems)} problems in the header", problems)
 
     records = []
     for number, values in iterator:
@@ -156,11 +157,19 @@ class ProblemCollector:
             self.add(table.location(record.row, fieldname), str(exc))
             return default
 
-    def raise_if_any(self, what: str) -> None:
+    def raise_if_any(self, what: str | None = None, *, hint: str | None = None,
+                     outcome: str = "nothing was changed") -> None:
+        """Raise every problem at once; a single one is the message itself, so the line shown names its place.
+
+        ``what`` names the input in the summary of several problems; by default, the files they are in.
+        """
+        if len(self.problems) == 1:
+            raise BadDataError(f"{self.problems[0]}; {outcome}", self.problems, hint=hint)
         if self.problems:
-            count = len(self.problems)
-            raise BadDataError(f"{what}: {count} problem{'s' if count != 1 else ''} found, nothing was changed",
-                               self.problems)
+            if what is None:
+                files = list(dict.fromkeys(p.location.file for p in self.problems))
+                what = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+            raise BadDataError(f"{what}: {len(self.problems)} problems found; {outcome}", self.problems, hint=hint)
 
 
 def iter_field_pairs(rows: Iterable[tuple[int, tuple[object, ...]]], hidden_columns: set[int] | frozenset[int] = frozenset()) -> Iterator[tuple[int, object, object]]:

@@ -148,7 +148,7 @@ def read_weights(path: Path, sites: Mapping[str, Site], limits: Limits) -> dict[
     missing = [s for s in sorted(sites) if s not in first_row]
     if missing:
         problems.add(Location(path.name, table.sheet), f"no weight for the site(s) {', '.join(missing)}")
-    _raise_with_location(problems, path.name)
+    problems.raise_if_any(path.name)
     return weights
 
 
@@ -375,7 +375,7 @@ def _validated_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[s
                 latest_row, latest = row, tour
     if not table.records:
         problems.add(Location(table.file, table.sheet), "has no tour rows; to remove every tour, regenerate them")
-    _raise_with_location(problems, table.file)
+    problems.raise_if_any(table.file)
     return [(old_id, tour) for _, old_id, tour in edited]
 
 
@@ -420,16 +420,8 @@ def _read_xlsx_table(path: Path, columns, limits: Limits, *, preferred_sheet: st
             table = None
         else:
             problems.problems.extend(reader.merged_data_problems(sheet, table.header_row))
-    _raise_with_location(problems, file)
+    problems.raise_if_any(file)
     return table
-
-
-def _raise_with_location(problems: ProblemCollector, what: str) -> None:
-    """Every problem at once; a single one is the message itself, so the line shown names its place."""
-    if len(problems.problems) == 1:
-        (problem,) = problems.problems
-        raise BadDataError(f"{problem}; nothing was changed", problems.problems)
-    problems.raise_if_any(what)
 
 
 def _csv_rows(path: Path, limits: Limits) -> list[tuple[int, tuple[object, ...]]]:

@@ -426,8 +426,6 @@ def test_a_registrant_file_without_a_name_column_is_named_in_the_message(seasons
     assert "export.csv" in caught.value.message
 
 
-@pytest.mark.xfail(strict=True, reason="tables.read_table: a single header problem (a column twice, a required "
-                                       "column missing) becomes a message without its file")
 def test_a_registrant_header_with_a_column_twice_is_named_in_the_message(seasons, tmp_path):
     (tmp_path / "export.csv").write_text("ID VK;id;ФИО\n101;102;Иванов Иван\n", encoding="utf-8")
     shutil.copytree(seasons["sample"], tmp_path / "season")
