@@ -416,7 +416,9 @@ def _read_xlsx(path: Path, columns: tuple[Column, ...], lookup: dict[str, str], 
     raise BadDataError.at(Location(file), "has no visible sheet")
 
 
-def _merged_in_data(ranges: Iterable[str], sheet: _Sheet) -> list[Problem]:
+def _merged_in_data(ranges: Sequence[str], sheet: _Sheet) -> list[Problem]:
+    if not ranges:
+        return []
     from openpyxl.utils.cell import range_boundaries
 
     problems = []

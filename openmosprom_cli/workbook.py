@@ -556,10 +556,12 @@ def _checked_xml_chunks(reader: WorkbookReader, part: str) -> Iterator[tuple[byt
             chunk = pending[start:]
             pending = b""
         probe = carry + chunk
-        for marker in (b"<!", b"<?"):
-            at = probe.find(marker)
-            if at >= 0:
-                _raise_refused(probe, at, part, reader._error)
+        # "!" and "?" are rare in sheet XML and found at memchr speed; "<!" itself is not.
+        for mark, marker in ((b"!", b"<!"), (b"?", b"<?")):
+            if mark in probe:
+                at = probe.find(marker)
+                if at >= 0:
+                    _raise_refused(probe, at, part, reader._error)
         carry = chunk[-1:]
         yield prefix, chunk
     if prefix is None and pending:
@@ -821,6 +823,7 @@ class _SheetRows:
         self.date1904 = reader._date1904
         self.column_cache: dict[str, int] = {}
         self.attr_cache: dict[bytes, tuple[int, str | None]] = {}
+        self.inline_cache: dict[bytes, str] = {}
         self.date_cache: dict[tuple[float, str], object] = {}
         self.row_number = 0
         self.values: list[object] = []
@@ -830,19 +833,29 @@ class _SheetRows:
         if self.part is None:
             return
         buffer = b""
+        # Merged areas are collected on the way, so that asking for them after the rows costs no second pass.
+        merged: list[str] = []
+        marker = None
         for prefix, chunk in _checked_xml_chunks(self.reader, self.part):
             if self.patterns is None:
                 self.patterns = _PatternSet.get(prefix)
+                marker = b"<" + prefix + b"mergeCell"
             buffer += chunk
             cut = _cut_at_last(buffer, self.patterns.row_end, self.patterns.cell_end)
             if cut < 0:
                 continue
-            yield from self._chunk(buffer[:cut])
+            piece = buffer[:cut]
+            if marker in piece:
+                merged.extend(_merge_refs(piece, prefix))
+            yield from self._chunk(piece)
             buffer = buffer[cut:]
         if buffer:
+            if marker in buffer:
+                merged.extend(_merge_refs(buffer, prefix))
             yield from self._chunk(buffer)
         if self.values:
             yield from self._flush()
+        self.reader._merged.setdefault(self.sheet, tuple(merged))
 
     def _flush(self) -> Iterator[tuple[int, tuple[object, ...]]]:
         values = self.values
@@ -861,10 +874,13 @@ class _SheetRows:
             return
         column_cache = self.column_cache
         attr_cache = self.attr_cache
+        inline_cache = self.inline_cache
         strings = None
         max_columns, max_rows = self.max_columns, self.max_rows
         current = b""
         row_number = self.row_number
+        # Any value at or right of this column is out of bounds: 0 on a row beyond max_rows.
+        limit = max_columns if row_number <= max_rows else 0
         values = self.values
         for letters, digits, attrs, raw_value, inline, body in found:
             if not (raw_value or inline or body):
@@ -877,28 +893,49 @@ class _SheetRows:
                         yield from self._flush()
                     values = self.values = []
                     row_number = self.row_number = number
+                    limit = max_columns if number <= max_rows else 0
             column = column_cache.get(letters)
             if column is None:
                 column = column_cache[letters] = _column_index(letters.decode())
+            if inline:
+                # Names, choices and the like repeat: each distinct text is decoded once.
+                value = inline_cache.get(inline)
+                if value is None:
+                    if b"&" in inline or b"_x" in inline:
+                        value = self._text(inline, column)
+                    else:
+                        try:
+                            value = inline.decode()
+                        except UnicodeDecodeError:
+                            value = self._text(inline, column)
+                    if value is None:
+                        continue
+                    if len(inline_cache) < 100_000:
+                        inline_cache[inline] = value
+                if column >= limit:
+                    self._place(column, value)  # raises: far-away cell
+                count = len(values)
+                if column == count:
+                    values.append(value)
+                elif column > count:
+                    values.extend([None] * (column - count))
+                    values.append(value)
+                else:
+                    values[column] = value
+                continue
             style = attr_cache.get(attrs)
             if style is None:
                 style = self._cell_kind(_attributes(attrs))
                 if len(attr_cache) < 10_000:
                     attr_cache[attrs] = style
             cell_type = style[0]
-            if inline:
-                if b"&" in inline or b"_x" in inline:
-                    value = self._text(inline, column)
-                else:
-                    try:
-                        value = inline.decode()
-                    except UnicodeDecodeError:
-                        value = self._text(inline, column)
-            elif cell_type == _T_SHARED and raw_value.isdigit():
+            if cell_type == _T_SHARED and raw_value.isdigit():
                 if strings is None:
                     strings = self.reader._strings()
                 index = int(raw_value)
                 value = strings[index] if index < len(strings) else self._convert(style, raw_value, None, column)
+            elif cell_type == _T_NUMBER and style[1] is None and raw_value.isdigit() and len(raw_value) < 16:
+                value = int(raw_value)  # a whole number below 1e15, exactly as the float path gives it
             elif cell_type == _T_NUMBER and raw_value:
                 try:
                     number_value = float(raw_value)
@@ -916,7 +953,7 @@ class _SheetRows:
                 value = self._convert(style, raw_value, body, column)
             if value is None:
                 continue
-            if column >= max_columns or row_number > max_rows:
+            if column >= limit:
                 self._place(column, value)  # raises: far-away cell
             count = len(values)
             if column == count:
