@@ -190,7 +190,6 @@ def load_settings(path: Path) -> Settings:
     for key, value in scoring.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise BadDataError.at(loc("scoring", key), f"{value!r} is not a number of points")
-    smtp = section("smtp")
     security = text("smtp", "security", "none").lower()
     if security not in {"none", "starttls", "ssl"}:
         raise BadDataError.at(loc("smtp", "security"), f"{security!r} must be none, starttls or ssl")

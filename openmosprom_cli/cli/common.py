@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -28,6 +29,18 @@ WorkspaceOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+def date_option(value: Optional[str]) -> Optional[dt.date]:
+    """A date given on the command line, DD.MM.YYYY or ISO; a bad one is a usage error (exit 2)."""
+    if value is None:
+        return None
+    from openmosprom_cli.values import ValueProblem, parse_date
+
+    try:
+        return parse_date(value)
+    except ValueProblem as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def load_season(workspace: Path | None) -> Season:

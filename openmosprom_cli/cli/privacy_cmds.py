@@ -8,18 +8,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from openmosprom_cli.cli.common import WorkspaceOption, console, load_season
+from openmosprom_cli.cli.common import WorkspaceOption, console, date_option, load_season
 from openmosprom_cli.cli.groups import privacy_app
-from openmosprom_cli.values import ValueProblem, parse_date
-
-
-def _date_option(value: Optional[str]) -> Optional[dt.date]:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueProblem as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 @privacy_app.command("purge")
@@ -40,7 +30,7 @@ def purge(
     """
     from openmosprom_cli.privacy import purge_personal_data
 
-    cutoff = _date_option(before) or dt.date.today()
+    cutoff = date_option(before) or dt.date.today()
     season = load_season(workspace)
     if not yes:
         typer.confirm(f"Erase passports, citizenship and birth dates of people whose tours ended before "

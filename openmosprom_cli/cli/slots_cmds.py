@@ -10,21 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, date_option, load_season, print_json
 from openmosprom_cli.cli.groups import slots_app
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _date_option(value: Optional[str]) -> Optional[dt.date]:
-    if value is None:
-        return None
-    from openmosprom_cli.values import ValueProblem, parse_date
-
-    try:
-        return parse_date(value)
-    except ValueProblem as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 @slots_app.command("generate")
@@ -47,7 +36,7 @@ def generate(
     """
     from openmosprom_cli.tours import generate_season_tours
 
-    start, end = _date_option(date_from), _date_option(date_to)
+    start, end = date_option(date_from), date_option(date_to)
     season = load_season(workspace)
     report = generate_season_tours(season, tours=tours, date_from=start, date_to=end, min_per_site=min_per_site,
                                    seed=seed, weights_file=weights, allow_fewer=allow_fewer, force=force)

@@ -1,0 +1,29 @@
+import pytest
+
+from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.season import open_season
+
+
+def _edit(season, old, new):
+    text = season.settings_path.read_text(encoding="utf-8")
+    assert old in text
+    season.settings_path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.parametrize("old,new,fragment", [
+    ('security = "none"', 'security = "tls"', "[smtp] security"),
+    ("tours = 36", 'tours = "many"', "[slots] tours"),
+    ("end = 2026-12-22", "end = 2026-12-01", "[window] end"),
+])
+def test_bad_settings_name_their_key(season, old, new, fragment):
+    _edit(season, old, new)
+    with pytest.raises(BadDataError) as info:
+        open_season(season.path)
+    assert "season.toml" in str(info.value) and fragment in str(info.value)
+
+
+def test_settings_errors_reach_the_cli_as_exit_65(season, cli):
+    _edit(season, "tours = 36", "tours = 0")
+    result = cli("slots", "list", "-w", season.path)
+    assert result.exit_code == 65
+    assert "[slots] tours" in result.output
