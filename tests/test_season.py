@@ -101,3 +101,35 @@ def test_season_db_is_readable_by_owner_only(season):
         path = season.path / name
         if path.exists():
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, name
+
+
+def test_a_second_process_exits_75_naming_the_holder_and_readers_do_not_wait(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    season = init_season(tmp_path / "s", year=2026)
+    text = season.settings_path.read_text().replace("lock_timeout_s = 10", "lock_timeout_s = 0.5")
+    season.settings_path.write_text(text)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from openmosprom_cli.season import open_season\n"
+         "with open_season(sys.argv[1]).transaction():\n"
+         "    print('locked', flush=True)\n"
+         "    time.sleep(30)\n", str(season.path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        writer = subprocess.run([sys.executable, "-m", "openmosprom_cli", "slots", "generate", "-w", str(season.path)],
+                                capture_output=True, text=True)
+        assert writer.returncode == 75, writer.stderr
+        assert f"in use by another run (pid {holder.pid})" in writer.stderr
+        assert time.monotonic() - started >= 0.5
+        reader = subprocess.run([sys.executable, "-m", "openmosprom_cli", "slots", "list", "-w", str(season.path)],
+                                capture_output=True, text=True, timeout=20)
+        assert reader.returncode == 0, reader.stderr
+    finally:
+        holder.kill()
+        holder.wait()
