@@ -1,0 +1,120 @@
+"""The column-wide fast paths of the registrant import give exactly what the per-cell parsers give."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openmosprom_cli import registrants as reg
+from openmosprom_cli import store
+from openmosprom_cli.models import Registrant
+from openmosprom_cli.workbook import open_workbook
+
+TODAY = dt.date(2026, 11, 27)
+
+# Characters near every fast pattern's edges: digits, separators, Cyrillic, controls, direction overrides.
+NOISE = st.text(alphabet=st.sampled_from("0123456789 +-().@;,_xX:ЁёАяaZ\t\n\u202e\x0b\u0301й"), max_size=24)
+
+
+def cells(specific: st.SearchStrategy[str]) -> st.SearchStrategy[list]:
+    """Columns as a CSV gives them (all text) or a spreadsheet (blanks as None, some numbers)."""
+    cell = st.one_of(specific, NOISE, st.just(""), st.just("   "))
+    text_column = st.lists(cell, max_size=30)
+    sheet_column = st.lists(st.one_of(cell, st.none(), st.integers(-5, 10**12), st.booleans()), max_size=30)
+    return st.one_of(text_column, sheet_column)
+
+
+def same_as_per_cell(raws, parser, default, fast):
+    kinds = {str} if all(type(v) is str for v in raws) else None
+    assert reg._parse_column(raws, parser, default, fast, kinds) == reg._parse_column(raws, parser, default)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells(st.from_regex(r"[0-9]{1,70}", fullmatch=True)))
+def test_ids(raws):
+    same_as_per_cell(raws, reg._registrant_id, "", reg._fast_ids)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells(st.text(alphabet=st.sampled_from("Аа Яя Ёё ЙйZz-.'"), max_size=30)))
+def test_names_and_citizenship(raws):
+    same_as_per_cell(raws, reg._text, "", reg._same_where(reg._CLEAN_TEXT, reg.MAX_TEXT_LENGTH))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells(st.from_regex(r"(\+7|8|7|\+8)?[ (]{0,2}[0-9]{3}[) -]{0,2}[0-9]{3}[- .]?[0-9]{2}[- ]?[0-9]{1,3}", fullmatch=True)))
+def test_phones(raws):
+    same_as_per_cell(raws, reg._phone, "", reg._fast_phones)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells(st.from_regex(r"[a-z0-9._;,+ -]{1,8}@[a-zа-я0-9.-]{1,8}\.[a-z]{0,3}", fullmatch=True)))
+def test_emails(raws):
+    same_as_per_cell(raws, reg._email, "", reg._same_where(reg._CLEAN_EMAIL))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells(st.from_regex(r"[0-3][0-9]\.[01][0-9]\.(18|19|20)[0-9]{2}", fullmatch=True)))
+def test_birth_dates_including_impossible_future_and_too_old(raws):
+    same_as_per_cell(raws, lambda raw: reg._birth_date(raw, TODAY), None, reg._fast_birth_dates(TODAY))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells(st.from_regex(r"[0-3][0-9]\.[01][0-9]\.20[0-9]{2} [0-2][0-9]:[0-6][0-9]:[0-6][0-9]", fullmatch=True)))
+def test_registration_times(raws):
+    same_as_per_cell(raws, reg._registered_at, None, reg._convert_where(reg._DATETIME_EXPORTED,
+                                                                          reg._moments_from_export))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells(st.from_regex(r"[0-9]{4}[ №-]{0,2}[0-9]{5,7}", fullmatch=True)))
+def test_passports(raws):
+    same_as_per_cell(raws, reg.normalize_passport, "",
+                     reg._convert_where(reg._PASSPORT_DIGITS, reg._passports_from_digits))
+
+
+def test_one_impossible_date_among_many_leaves_the_rest_fast():
+    raws = [f"{day:02d}.01.1990" for day in range(1, 32)] + ["31.02.1990"] * 3 + ["15.06.1985"]
+    values, misses = reg._fast_birth_dates(TODAY)(raws, {str})
+    assert misses == [31, 32, 33]
+    assert values[0] == dt.date(1990, 1, 1) and values[-1] == dt.date(1985, 6, 15)
+
+
+registrants = st.builds(
+    Registrant,
+    id=st.text(min_size=1, max_size=8),
+    full_name=st.text(max_size=10),
+    birth_date=st.one_of(st.none(), st.dates()),
+    score=st.floats(0, 1e6),
+    registered_at=st.one_of(st.none(), st.datetimes()),
+    choices=st.lists(st.text(max_size=6), max_size=5).map(tuple),
+    companions=st.integers(0, 2),
+)
+
+
+@given(st.lists(registrants, max_size=20))
+def test_bulk_database_rows_equal_registrant_values(people):
+    records = [tuple(vars(p).values()) for p in people]
+    assert store.registrant_value_rows(records) == [store.registrant_values(p) for p in people]
+
+
+def test_merged_areas_read_with_the_rows_equal_those_read_alone(tmp_path):
+    path = tmp_path / "merged.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Лист"
+    for row in range(1, 40):
+        ws.append([f"r{row}", row, None, "x"])
+    ws.merge_cells("A3:B4")
+    ws.merge_cells("C10:D12")
+    wb.save(path)
+    with open_workbook(path) as alone:
+        expected = alone.merged_ranges("Лист")
+    with open_workbook(path) as book:
+        rows = list(book.rows("Лист"))
+        assert book.merged_ranges("Лист") == expected
+    assert sorted(expected) == ["A3:B4", "C10:D12"]
+    assert len(rows) == 39
