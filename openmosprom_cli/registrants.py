@@ -41,13 +41,13 @@ from __future__ import annotations
 import codecs
 import collections
 import contextlib
-import functools
 import csv
+import dataclasses
 import datetime as dt
+import functools
 import gc
 import io
 import itertools
-import json
 import operator
 import re
 from dataclasses import dataclass
@@ -237,6 +237,8 @@ class _Sheet:
     rows: list[Sequence[object]]
     hidden: frozenset[int] = frozenset()
     text_only: bool = False  # every cell is a str (CSV), so its columns need no type checks
+    # Cells the reader could not give a value (an error, a formula without a saved result): each rejects its row.
+    unreadable: tuple[Problem, ...] = ()
 
     def columns(self) -> dict[str, Sequence[object]]:
         """Each field's cells, one per data row (``None`` where a row is short)."""
@@ -393,19 +395,23 @@ def _read_xlsx(path: Path, columns: tuple[Column, ...], lookup: dict[str, str], 
         hidden = [s.name for s in book.sheets if s.hidden]
         first_error: BadDataError | None = None
         for name in visible:
+            unreadable: list[Problem] = []
             try:
-                sheet = _load_sheet(book.rows(name), columns, lookup, file=file, sheet=name,
+                sheet = _load_sheet(book.rows(name, problems=unreadable), columns, lookup, file=file, sheet=name,
                                     hidden=book.hidden_columns(name))
             except BadDataError as exc:
                 if "no header row" not in exc.message:
                     raise
                 first_error = first_error or exc
                 continue
-            merged = _merged_in_data(book.merged_ranges(name), sheet)
+            merged = book.merged_data_problems(name, sheet.header_row + 1)
             if merged:
-                raise BadDataError(f"{file} › {name}: merged cells inside the data", merged,
-                                   hint="Unmerge them so that every row stands on its own.")
-            return sheet
+                message = str(merged[0]) if len(merged) == 1 else f"{file} › {name}: merged cells inside the data"
+                raise BadDataError(message, merged, hint="Unmerge them so that every row stands on its own.")
+            above = [p for p in unreadable if (p.location.row or 0) <= sheet.header_row]
+            if above:
+                raise BadDataError(str(above[0]), above)
+            return dataclasses.replace(sheet, unreadable=tuple(unreadable))
     if hidden:
         raise BadDataError.at(
             Location(file), "no visible sheet has the registrant columns",
@@ -414,22 +420,6 @@ def _read_xlsx(path: Path, columns: tuple[Column, ...], lookup: dict[str, str], 
     if first_error is not None:
         raise first_error
     raise BadDataError.at(Location(file), "has no visible sheet")
-
-
-def _merged_in_data(ranges: Sequence[str], sheet: _Sheet) -> list[Problem]:
-    if not ranges:
-        return []
-    from openpyxl.utils.cell import range_boundaries
-
-    problems = []
-    for text in ranges:
-        try:
-            _, min_row, _, _ = range_boundaries(text)
-        except ValueError:
-            continue
-        if min_row is not None and min_row >= sheet.header_row:
-            problems.append(Problem(Location(sheet.file, sheet.sheet, min_row), f"merged cells {text}"))
-    return problems
 
 
 # -- fast, strict cell parsers -----------------------------------------------------------
@@ -851,6 +841,14 @@ def _parse_sheet(sheet: _Sheet, settings: Settings, tours: Iterable[Tour],
     blank_rows = {i for i in problems if sheet.is_blank_row(i)}
     for i in blank_rows:
         del problems[i]
+    if sheet.unreadable:
+        position = {number: i for i, number in enumerate(sheet.numbers)}
+        header_of = dict(sheet.named_columns())
+        for problem in sheet.unreadable:
+            i = position[problem.location.row]
+            column = _column_index(problem.location.column)
+            problems.setdefault(i, []).append((header_of.get(column, problem.location.column), problem.message))
+            blank_rows.discard(i)
     # Each person's fields in Registrant order; the objects themselves are made only when asked for.
     records: list[tuple | None] = list(zip(ids, names, phones, emails, birth_dates, scores, registered, choices,
                                            companions, passports, citizenships))
@@ -870,6 +868,17 @@ def _parse_sheet(sheet: _Sheet, settings: Settings, tours: Iterable[Tour],
     headers_in_order = tuple(header for _, header in sheet.named_columns())
     return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header_row, headers_in_order, count - len(blank_rows),
                              tuple(valid), rejected)
+
+
+def _column_index(label: str | None) -> int | None:
+    """0-based index of a reader location's ``column C``."""
+    letters = (label or "").removeprefix("column ").strip()
+    if not letters.isalpha():
+        return None
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
 
 
 def _names(column: Callable[..., list], headers: Mapping[str, str]) -> tuple[list[str], str]:
@@ -928,8 +937,8 @@ def _check_columns(table: _Sheet, settings: Settings) -> None:
                                            f"{', '.join(repr(m) for m in missing)} of season.toml "
                                            f"{'are' if len(missing) > 1 else 'is'} missing"))
     if problems:
-        raise BadDataError(problems[0].message if len(problems) == 1 else f"{len(problems)} problems in the header",
-                           problems)
+        raise BadDataError(str(problems[0]) if len(problems) == 1 else
+                           f"{table.file}: {len(problems)} problems in the header", problems)
 
 
 def _mark_conflicting_duplicates(ids: list[str], registrants: list, problems: dict, numbers: list[int]) -> None:

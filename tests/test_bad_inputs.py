@@ -172,11 +172,11 @@ CASES = [
                  "reg-phone-as-number-ambiguous.xlsx › Участники › row 3 › Телефон: '1234567' is not a Russian phone number",
                  id="reg:phone-as-number-ambiguous"),
     pytest.param("reg", "reg-formula-no-value.xlsx",
-                 "reg-formula-no-value.xlsx › Участники › row 3 › column G: formula =CONCATENATE(", id="reg:formula-no-value"),
+                 "reg-formula-no-value.xlsx › Участники › row 3 › Паспорт: formula =CONCATENATE(", id="reg:formula-no-value"),
     pytest.param("reg", "reg-error-cell.xlsx",
-                 "reg-error-cell.xlsx › Участники › row 2 › column D: holds the error #VALUE!", id="reg:error-cell"),
-    # registrants.py names only the sheet in the one line; the merged range is among the problems (see the report).
-    pytest.param("reg", "reg-merged-in-data.xlsx", "reg-merged-in-data.xlsx › Участники: merged cells inside the data",
+                 "reg-error-cell.xlsx › Участники › row 2 › Дата рождения: holds the error #VALUE!", id="reg:error-cell"),
+    pytest.param("reg", "reg-merged-in-data.xlsx",
+                 "reg-merged-in-data.xlsx › Участники › row 2: merged cells F2:F4 inside the data",
                  id="reg:merged-in-data"),
     pytest.param("reg", "reg-hidden-sheet.xlsx", "reg-hidden-sheet.xlsx: no visible sheet has the registrant columns",
                  id="reg:hidden-sheet"),
@@ -246,7 +246,9 @@ def test_registrant_merged_cells_name_their_range_among_the_problems(workspace):
 
     with pytest.raises(BadDataError) as caught:
         import_registrants(open_season(workspace), BAD / "reg-merged-in-data.xlsx")
-    assert [str(p) for p in caught.value.problems] == ["reg-merged-in-data.xlsx › Участники › row 2: merged cells F2:F4"]
+    assert [str(p) for p in caught.value.problems] == [
+        "reg-merged-in-data.xlsx › Участники › row 2: merged cells F2:F4 inside the data; "
+        "unmerge them so every row has its own values"]
 
 
 @pytest.mark.parametrize("kind", sorted(COMMANDS))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -345,19 +344,11 @@ def attempt(template: Path, file_name: str, content, importer) -> None:
         except (BadDataError, MissingInputError) as exc:
             assert exc.message.strip()
             assert exc.exit_code in (65, 66)
-            if not known_unnamed(exc.message):
-                assert file_name in exc.message, exc.message
+            assert file_name in exc.message, exc.message
             # --hypothesis-show-statistics shows how deep the examples get
             event(f"refused: {(exc.problems[0].message if exc.problems else exc.message)[:40]}")
         else:
             event("imported")
-
-
-def known_unnamed(message: str) -> bool:
-    """Header problems of the registrant import, whose message does not name the file (xfail tests below)."""
-    return (message.startswith(("no name column", "both a Выбор column", "no Баллы column", "the column for ",
-                                "the required column "))
-            or re.fullmatch(r"\d+ problems in the header", message) is not None)
 
 
 # -- the properties ------------------------------------------------------------------------------
@@ -415,9 +406,7 @@ def test_fuzzed_files_through_the_cli_never_show_a_traceback(seasons, sheets, da
                 assert result.output.startswith("error: ")
 
 
-# Found by the fuzzing above, in files this work does not own; known_unnamed() lets the fuzzing go on past them.
-@pytest.mark.xfail(strict=True, reason="registrants._check_columns: a single header problem's message does not "
-                                       "name the file (BadDataError(problems[0].message, …))")
+# Found by the fuzzing above: header problems once gave messages without their file.
 def test_a_registrant_file_without_a_name_column_is_named_in_the_message(seasons, tmp_path):
     (tmp_path / "export.csv").write_text("ID VK;Выбор 1\n101;estet\n", encoding="utf-8")
     shutil.copytree(seasons["sample"], tmp_path / "season")

@@ -486,3 +486,50 @@ def test_importing_before_tours_are_published_says_so(tmp_path, season):
     with pytest.raises(BadDataError) as info:
         import_registrants(season, write_csv(tmp_path / "e.csv", [HEADER, *GOOD_ROWS]))
     assert "no published tours" in info.value.hint
+
+
+def _export_with_formula(path):
+    """openpyxl saves a formula without its result, as a file never opened in Excel would be."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Участники"
+    ws.append(["ID VK", "ФИО", "Баллы", "Выбор 1"])
+    ws.append([101, "Иванова Анна", 10, "estet"])
+    ws.append([102, "Петров Пётр", "=SUM(1,2)", "estet"])
+    ws.append([103, "Сидорова Ольга", 5, "estet"])
+    wb.save(path)
+    return path
+
+
+def test_a_formula_without_a_saved_result_is_reported_not_read_as_empty(tmp_path, published):
+    path = _export_with_formula(tmp_path / "export.xlsx")
+    with pytest.raises(BadDataError) as info:
+        import_registrants(published, path)
+    assert "export.xlsx › Участники › row 3 › Баллы" in info.value.message
+    assert "formula" in info.value.message
+    assert registrants_in(published) == {}
+
+    report = import_registrants(published, path, skip_invalid=True)
+    assert (report.added, [r.row for r in report.rejected]) == (2, [3])
+    assert set(registrants_in(published)) == {"101", "103"}
+
+
+def test_merged_cells_reaching_into_the_data_are_reported(tmp_path, published):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Список участников"])
+    ws.append(["ID VK", "ФИО", "Выбор 1"])
+    ws.append([101, "Иванова Анна", "estet"])
+    ws.append([102, "Петров Пётр", "estet"])
+    ws.merge_cells("C1:C3")  # starts in the title, reaches the first data row
+    wb.save(tmp_path / "merged.xlsx")
+    with pytest.raises(BadDataError) as info:
+        import_registrants(published, tmp_path / "merged.xlsx")
+    assert "merged.xlsx" in info.value.message and "C1:C3" in info.value.message
+
+
+def test_header_problems_name_the_file(tmp_path, published):
+    write_csv(tmp_path / "export.csv", ["ID VK;Выбор 1", "101;estet"])
+    with pytest.raises(BadDataError) as info:
+        import_registrants(published, tmp_path / "export.csv")
+    assert info.value.message.startswith("export.csv") and "no name column" in info.value.message
