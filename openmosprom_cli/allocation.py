@@ -34,7 +34,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter, itemgetter
+from operator import attrgetter, countOf, itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
@@ -338,10 +338,25 @@ def _priority_indices(applicants: Sequence[Applicant], seed: str) -> "np.ndarray
     score = np.fromiter(map(attrgetter("score"), applicants), dtype=np.float64, count=n)
     moments = pd.to_datetime(pd.Series(list(map(attrgetter("registered_at"), applicants)), dtype=object)).to_numpy()
     missing = np.isnat(moments)
-    registered = np.where(missing, np.iinfo(np.int64).max, moments.astype("datetime64[us]").astype(np.int64))
-    order = np.lexsort((registered, -score))
-    s, r = score[order], registered[order]
-    same_as_next = (s[1:] == s[:-1]) & (r[1:] == r[:-1])
+    registered = moments.astype("datetime64[us]").astype(np.int64)
+    # One int64 key instead of a two-key lexsort (twice as fast at a million people):
+    # the score's rank, highest first, then the registration time, missing last.
+    score_values, score_rank = np.unique(-score, return_inverse=True)
+    score_rank = score_rank.reshape(n).astype(np.int64)
+    present = registered[~missing]
+    earliest = int(present.min()) if present.size else 0
+    span = (int(present.max()) - earliest + 2) if present.size else 1
+    if len(score_values) * span < 2**62:
+        offset = registered - earliest
+        offset[missing] = span - 1
+        key = score_rank * span + offset
+    else:   # times too far apart to pack beside the score: pack their ranks instead
+        time_values, time_rank = np.unique(np.where(missing, np.iinfo(np.int64).max, registered),
+                                           return_inverse=True)
+        key = score_rank * len(time_values) + time_rank.reshape(n)
+    order = np.argsort(key)
+    sorted_key = key[order]
+    same_as_next = sorted_key[1:] == sorted_key[:-1]
     if not same_as_next.any():
         return order
     tied = np.zeros(n, dtype=bool)
@@ -620,30 +635,32 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
         site_tours[site_number[s], :len(members)] = members
     site_len = np.array([len(by_site[s]) for s in site_ids], dtype=np.int32)
 
-    # Choice tokens → codes: ≥ 0 a tour, ≤ -2 a site (−2 − site number), −1 unknown.
-    lookup = _TokenCodes({s: -2 - i for s, i in site_number.items()})
-    lookup.update({t.tour_id: i for i, t in enumerate(tours)})
+    # Choice tokens → codes: tours first, then sites, then "unknown", then "no choice" padding;
+    # kind and ref are then two table look-ups.
+    n_tours, n_sites = len(tours), len(site_ids)
+    unknown_code, none_code = n_tours + n_sites, n_tours + n_sites + 1
+    lookup = _Codes({s: n_tours + i for s, i in site_number.items()}, default=unknown_code)
+    lookup.update({t.tour_id: i for i, t in enumerate(tours)})     # a tour ID wins over a site ID
+    kind_of = np.array([_TOUR] * n_tours + [_SITE] * n_sites + [_UNKNOWN, _NONE], dtype=np.int8)
+    ref_of = np.array([*range(n_tours), *range(n_sites), 0, 0], dtype=np.int32)
     # map() with attrgetter keeps these per-person passes in C; they dominate at a million people.
     choices = list(map(attrgetter("choices"), applicants))
     lengths = np.fromiter(map(len, choices), dtype=np.int64, count=n)
     k = int(lengths.max()) if n else 0
-    flat = np.fromiter(map(lookup.__getitem__, chain.from_iterable(choices)), dtype=np.int64, count=int(lengths.sum()))
-    rows = np.repeat(np.arange(n), lengths)
-    cols = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    token = np.full((n, k), -1, dtype=np.int64)
-    token[rows, cols] = flat
-    present = np.zeros((n, k), dtype=bool)
-    present[rows, cols] = True
-    token, present = token[order], present[order]
-    kind = np.where(~present, _NONE, np.where(token >= 0, _TOUR, np.where(token == -1, _UNKNOWN, _SITE)))
-    ref = np.where(token >= 0, token, np.where(token <= -2, -2 - token, 0)).astype(np.int32)
+    flat = np.fromiter(map(lookup.__getitem__, chain.from_iterable(choices)), dtype=np.int32, count=int(lengths.sum()))
+    token = np.full((n, k), none_code, dtype=np.int32)
+    token[np.arange(k) < lengths[:, None]] = flat      # row-major, like the chained choices
+    token = token[order]
+    kind, ref = kind_of[token], ref_of[token]
 
-    births = list(map(attrgetter("birth_date"), applicants))
-    birth_ymd = {day: ymd(day) for day in set(births)}
-    births_ymd = np.fromiter(map(birth_ymd.__getitem__, births), dtype=np.int32, count=n)
-    age_records = list(map(attrgetter("age_ok"), applicants))
+    # Birth dates repeat (tens of thousands of days among a million people): convert each day once.
+    day_ymd = _Codes(convert=ymd)
+    births_ymd = np.fromiter(map(day_ymd.__getitem__, map(attrgetter("birth_date"), applicants)),
+                             dtype=np.int32, count=n)
     age_ok_keys = None
-    if age_records.count(None) < n:
+    if countOf(map(attrgetter("age_ok"), applicants), None) < n:
+        births = list(map(attrgetter("birth_date"), applicants))
+        age_records = list(map(attrgetter("age_ok"), applicants))
         erased = [i for i, record in enumerate(age_records) if record is not None and births[i] is None]
         births_ymd[erased] = BIRTH_DATE_ERASED
         position = np.empty(n, dtype=np.int64)
@@ -651,19 +668,19 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
         records = [age_records[i] for i in erased]
         counts = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
         verdicts = list(chain.from_iterable(records))
-        tour_index = _TokenCodes({t.tour_id: i for i, t in enumerate(tours)})
+        tour_index = _Codes({t.tour_id: i for i, t in enumerate(tours)})
         tour_of = np.fromiter(map(tour_index.__getitem__, map(itemgetter(0), verdicts)), dtype=np.int64,
                               count=len(verdicts))
         ok = np.fromiter(map(itemgetter(1), verdicts), dtype=bool, count=len(verdicts)) & (tour_of >= 0)
         owner = np.repeat(position[np.asarray(erased, dtype=np.int64)], counts)
         age_ok_keys = np.sort(owner[ok] * len(tours) + tour_of[ok])
-    flags = np.fromiter(map(attrgetter("companions", "has_passport", "is_citizen"), applicants),
-                        dtype=[("companions", np.int16), ("passport", bool), ("citizen", bool)], count=n)[order]
+    # One fromiter per field: faster than one pass into a structured array.
+    companions = np.fromiter(map(attrgetter("companions"), applicants), dtype=np.int16, count=n)[order]
     person = PersonTraits(
         birth_ymd=births_ymd[order],
-        companions=flags["companions"],
-        passport_missing=~flags["passport"],
-        non_citizen=~flags["citizen"],
+        companions=companions,
+        passport_missing=~np.fromiter(map(attrgetter("has_passport"), applicants), dtype=bool, count=n)[order],
+        non_citizen=~np.fromiter(map(attrgetter("is_citizen"), applicants), dtype=bool, count=n)[order],
     )
     tour_sites = [sites[t.site_id] for t in tours]
     tour = TourTraits(
@@ -674,15 +691,25 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
     )
     times = np.array([tour_minutes(t) for t in tours], dtype=np.int64).reshape(len(tours), 2)
     return _Columns(
-        size=person.companions.astype(np.int64) + 1, person=person, kind=kind.astype(np.int8), ref=ref, tour=tour,
+        size=person.companions.astype(np.int64) + 1, person=person, kind=kind, ref=ref, tour=tour,
         capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=times[:, 0], end=times[:, 1],
         site_tours=site_tours, site_len=site_len, age_ok_keys=age_ok_keys,
     )
 
 
-class _TokenCodes(dict):
-    def __missing__(self, token: str) -> int:
-        return -1
+class _Codes(dict):
+    """A dict that answers a missing key with ``convert(key)`` (remembered), or else with ``default``."""
+
+    def __init__(self, *args: Any, default: int = -1, convert: Callable[[Any], int] | None = None) -> None:
+        super().__init__(*args)
+        self.default = default
+        self.convert = convert
+
+    def __missing__(self, key: Any) -> int:
+        if self.convert is None:
+            return self.default
+        value = self[key] = self.convert(key)
+        return value
 
 
 def _pick(traits: Any, index: "np.ndarray") -> Any:

@@ -19,6 +19,7 @@ from openmosprom_cli.allocation import (
     lottery_number,
     ordered_tours,
     overlaps,
+    priority_key,
     priority_order,
     tour_minutes,
 )
@@ -68,6 +69,21 @@ def test_priority_is_score_then_time_then_lottery_then_id():
     tied = sorted(["d", "e"], key=lambda pid: lottery_number("seed", pid))
     assert order == ("b", "c", "a", *tied)
     assert priority_order(list(reversed(people)), "seed") == order
+
+
+@pytest.mark.parametrize("days_apart", [1, 80_000])
+def test_the_priority_order_equals_the_plain_sort_key(days_apart):
+    # 80,000 days × ~1,800 distinct scores is too wide to pack score and time into one
+    # int64 key, so the fast sort ranks the times first: both ways must agree with the rule.
+    rnd = random.Random(days_apart)
+    base = dt.datetime(1900, 1, 1)
+    people = [person(str(i), score=rnd.randrange(1800) / 4 if i % 3 else rnd.randrange(3),
+                     at=None if i % 7 == 0 else base + dt.timedelta(days=rnd.randrange(days_apart),
+                                                                    seconds=rnd.randrange(3) if i % 2 else 0))
+              for i in range(3000)]
+    expected = tuple(a.id for a in sorted(people, key=priority_key("s")))
+    assert priority_order(people, "s") == expected
+    assert priority_order(list(reversed(people)), "s") == expected
 
 
 def test_the_lottery_depends_only_on_seed_and_id():
