@@ -253,6 +253,14 @@ ELIGIBILITY_RULES: tuple[tuple[str, Callable[[PersonTraits, TourTraits], Any]], 
 """In order: the first rule that holds is the reason given."""
 
 
+def restricts(tour: TourTraits) -> Any:
+    """Whether any rule can hold for this tour: each rule above requires one of these site settings.
+
+    The fast solver skips the rules for the other tours, since everyone is eligible for them.
+    """
+    return (tour.min_age > 0) | tour.passport_required | tour.citizens_only
+
+
 def person_traits(a: Applicant, tour_id: str) -> PersonTraits:
     """The person's traits as the rules see them for this tour (only a purged age verdict depends on it)."""
     if a.birth_date_erased:
@@ -764,10 +772,11 @@ def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: "
     seats_left = c.capacity.copy()
 
     is_tour = c.kind == _TOUR
-    # Over the whole (people × choices) grid: cheaper than gathering the tour slots first.
-    # Entries of slots that are not tours are computed against tour 0 and never read.
-    tour_reason = (_reasons(c, np.arange(n)[:, None], np.where(is_tour, c.ref, 0)) if len(tours)
-                   else np.full((n, k), ELIGIBLE, dtype=np.int8))
+    # Only the slots naming a tour that some rule applies to need the rules at all.
+    tour_reason = np.full((n, k), ELIGIBLE, dtype=np.int8)
+    if len(tours):
+        rows, cols = np.nonzero(is_tour & restricts(c.tour)[c.ref])
+        tour_reason[rows, cols] = _reasons(c, rows, c.ref[rows, cols])
 
     start, chunk = 0, _FIRST_CHUNK
     while start < n and tours:
