@@ -139,6 +139,7 @@ def _site_sheet(ws, site_id: str | None) -> None:
     }
     for rule in rules.values():
         rule.error = "Проверьте значение: подсказка в столбце C."
+        _refuse_invalid(rule)
         ws.add_data_validation(rule)
     for offset, (label, kind, hint) in enumerate(SITE_FIELD_ROWS):
         row = SITE_FIRST_ROW + offset
@@ -153,6 +154,13 @@ def _site_sheet(ws, site_id: str | None) -> None:
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 45
     ws.column_dimensions["C"].width = 70
+
+
+def _refuse_invalid(rule) -> None:
+    """Excel shows the rule's message and refuses the value; openpyxl's default only remembers the rule."""
+    rule.showErrorMessage = True
+    rule.errorStyle = "stop"
+    rule.errorTitle = "Неверное значение"
 
 
 def _yes_no_validation():
@@ -191,6 +199,7 @@ def _schedule_sheet(ws, settings: Settings) -> None:
     yes_no = _yes_no_validation()
     for rule, names in ((date_rule, ("Дата",)), (time_rule, ("Начало",)), (capacity_rule, ("Размер группы",)),
                         (duration_rule, ("Длительность, мин",)), (yes_no, ("Закрепить", "Исключить"))):
+        _refuse_invalid(rule)
         ws.add_data_validation(rule)
         for name in names:
             rule.add(column_range(name))

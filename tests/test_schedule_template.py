@@ -120,3 +120,12 @@ def test_template_refuses_a_site_code_that_is_not_a_slug(tmp_path):
     with pytest.raises(BadDataError):
         write_template(tmp_path / "t.xlsx", SETTINGS, "Эстет")
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_template_validation_refuses_bad_values_with_a_message(tmp_path):
+    """A rule without showErrorMessage lets Excel accept anything; each must stop the value and say why."""
+    wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx", SETTINGS))
+    rules = [rule for sheet in ("Площадка", "Расписание") for rule in wb[sheet].data_validations.dataValidation]
+    assert rules
+    for rule in rules:
+        assert rule.showErrorMessage and rule.errorStyle == "stop" and rule.error, rule.sqref
