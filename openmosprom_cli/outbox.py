@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from openmosprom_cli.errors import (
+    EX_DATAERR,
     BadDataError,
     Location,
     MissingInputError,
@@ -58,7 +59,6 @@ from openmosprom_cli.store import load_sites, load_tours
 
 PASSWORD_ENV = "OPENMOSPROM_SMTP_PASSWORD"
 OUTBOX_DIR = "outbox"
-EX_CONFIG = 78
 
 DRAFT, SENDING, SENT, FAILED, UNKNOWN = "draft", "sending", "sent", "failed", "unknown"
 NEW, UPDATE, TEST = "new", "update", "test"
@@ -77,9 +77,12 @@ resending delivered ones; returns whether to go ahead."""
 
 
 class SmtpConfigError(OpenMospromError):
-    """The SMTP server refuses this configuration (login, TLS); retrying as is will not help."""
+    """The SMTP server refuses this configuration (login, TLS); retrying as is will not help.
 
-    exit_code = EX_CONFIG
+    It is bad input (the [smtp] settings or the password), hence EX_DATAERR.
+    """
+
+    exit_code = EX_DATAERR
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,11 @@ def test_a_second_process_exits_75_naming_the_holder_and_readers_do_not_wait(tmp
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_status(cli, tmp_path):
+    missing = tmp_path / "nowhere"
+    plain = cli("slots", "list", "-w", missing)
+    assert plain.exit_code == 66 and "Traceback" not in plain.output
+    debug = cli("--debug", "slots", "list", "-w", missing)
+    assert debug.exit_code == 66 and "Traceback" in debug.output and "no season in" in debug.output

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, err_console, load_season, print_json
 from openmosprom_cli.cli.groups import outbox_app, rosters_app
+from openmosprom_cli.errors import EX_DATAERR
 
 if TYPE_CHECKING:
     from openmosprom_cli.outbox import BatchItem, BatchResult
@@ -74,7 +75,8 @@ def email(
                            confirm=_confirmer(yes))
     _render_batch(result, season.path)
     if result.count("failed"):
-        raise typer.Exit(1)
+        # A permanent refusal means a bad address or message: bad data, whatever else was delivered.
+        raise typer.Exit(EX_DATAERR)
 
 
 def _render_batch(result: "BatchResult", season_path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import traceback
 from typing import Annotated
 
 import click
@@ -22,7 +23,7 @@ class ErrorReportingGroup(TyperGroup):
             return super().invoke(ctx)
         except OpenMospromError as error:
             if debug_enabled():
-                raise
+                traceback.print_exc()
             render_error(error)
             raise typer.Exit(error.exit_code) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit):
@@ -32,7 +33,7 @@ class ErrorReportingGroup(TyperGroup):
             raise typer.Exit(130) from None
         except Exception as error:  # a bug: say so plainly, keep the traceback for --debug
             if debug_enabled():
-                raise
+                traceback.print_exc()
             err_console.print(
                 f"[bold red]internal error:[/] {error.__class__.__name__}: {error}\n"
                 "[dim]hint:[/] rerun with --debug for the traceback, and please report it."
