@@ -169,11 +169,6 @@ class SiteRoster:
             fields += ["passport", "citizenship"]
         return tuple(fields)
 
-    @property
-    def private(self) -> bool:
-        """Holds birth dates or passports, so only the owner may read the file."""
-        return "birth_date" in self.fields or "passport" in self.fields
-
     def visitor_row(self, entry: RosterEntry) -> dict[str, object]:
         person = entry.person
         values: dict[str, object] = {
@@ -239,8 +234,10 @@ def build_site_rosters(sites: dict[str, Site], tours: Iterable[Tour], people: di
         )
 
     placed: dict[str, list[Placement]] = defaultdict(list)
+    sites_held: dict[str, set[str]] = defaultdict(set)
     for p in allocation.placements:
         placed[p.tour_id].append(p)
+        sites_held[p.registrant_id].add(tours_by_id[p.tour_id].site_id)
     tours_by_site: dict[str, list[Tour]] = defaultdict(list)
     for tour in sorted(tours_by_id.values(), key=lambda t: (t.date, t.start, t.tour_id)):
         tours_by_site[tour.site_id].append(tour)
@@ -253,8 +250,9 @@ def build_site_rosters(sites: dict[str, Site], tours: Iterable[Tour], people: di
                              key=lambda p: (people[p.registrant_id].full_name.casefold(), p.registrant_id))
             visitors = tuple(RosterEntry(people[p.registrant_id], p.companions, i)
                              for i, p in enumerate(ordered, start=1))
-            waitlist = tuple(RosterEntry(people[r], people[r].companions, i)
-                             for i, r in enumerate(allocation.waitlists.get(tour.tour_id, ()), start=1))
+            # Someone who visits another factory is that factory's visitor: this one never sees them.
+            waiting = [r for r in allocation.waitlists.get(tour.tour_id, ()) if not sites_held[r] - {site_id}]
+            waitlist = tuple(RosterEntry(people[r], people[r].companions, i) for i, r in enumerate(waiting, start=1))
             tour_rosters.append(TourRoster(tour, visitors, waitlist))
         rosters.append(SiteRoster(sites[site_id], tuple(tour_rosters)))
     return rosters
@@ -320,7 +318,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         for roster in rosters:
             stem = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken, max_len=80)
             path = inside(out_dir, f"{stem}.xlsx")
-            _save_reproducibly(_site_workbook(roster, season.settings, stamp), path, private=roster.private,
+            _save_reproducibly(_site_workbook(roster, season.settings, stamp), path, private=True,
                                stamp=stamp)
             fingerprint = roster.fingerprint()
             conn.execute(
@@ -335,7 +333,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 site_id=roster.site.site_id, site_name=roster.site.name, path=path, tours=len(roster.tours),
                 visitors=sum(len(t.visitors) for t in roster.tours),
                 seats_taken=sum(t.seats_taken for t in roster.tours),
-                waitlisted=sum(len(t.waitlist) for t in roster.tours), private=roster.private,
+                waitlisted=sum(len(t.waitlist) for t in roster.tours), private=True,
                 status="new" if old is None else ("unchanged" if old == fingerprint else "changed"),
                 fingerprint=fingerprint,
             ))
@@ -346,10 +344,10 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
 
         outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
         participants_path = inside(out_dir, PARTICIPANTS_FILE)
-        # Not required by the passport/birth-date rule, but it is the one file with everyone's phone and email.
+        # Every file here names people with their phones (some with passports and birth dates): owner only.
         _save_reproducibly(_participants_workbook(outcomes, stamp), participants_path, private=True, stamp=stamp)
         notifications_path = inside(out_dir, NOTIFICATIONS_FILE)
-        atomic_write_text(notifications_path, notifications_csv(outcomes), encoding="utf-8-sig")
+        atomic_write_text(notifications_path, notifications_csv(outcomes), encoding="utf-8-sig", private=True)
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),
@@ -484,7 +482,8 @@ def _write_waitlist_sheet(ws, roster: SiteRoster, tour_titles: dict[str, str]) -
     from openmosprom_cli.excel_out import fit_columns, print_ready, text_cell, value_cell, write_header
 
     header_row = 3
-    headers = ["№", "Экскурсия", "ФИО", "Телефон", "Гостей"]
+    # The organizers call people in from the waitlist, so the factory gets no phone numbers here.
+    headers = ["№", "Экскурсия", "ФИО", "Гостей"]
     write_header(ws, header_row, headers)
     row = header_row
     for tour_roster in roster.tours:
@@ -493,8 +492,7 @@ def _write_waitlist_sheet(ws, roster: SiteRoster, tour_titles: dict[str, str]) -
             value_cell(ws, row, 1, entry.position)
             text_cell(ws, row, 2, tour_titles[tour_roster.tour.tour_id])
             text_cell(ws, row, 3, entry.person.full_name)
-            text_cell(ws, row, 4, entry.person.phone)
-            value_cell(ws, row, 5, entry.companions)
+            value_cell(ws, row, 4, entry.companions)
     fit_columns(ws)
     text_cell(ws, 1, 1, f"Лист ожидания: {roster.site.name}").font = Font(bold=True, size=13)
     print_ready(ws, header_row=header_row)

@@ -242,7 +242,7 @@ def test_site_workbook_has_a_sheet_per_tour_with_header_block_and_visitors(alloc
     assert ws.column_dimensions["B"].width >= len("Смирнова Анна")
 
     waitlist_headers, waiting = table(wb["Лист ожидания"])
-    assert waitlist_headers == ["№", "Экскурсия", "ФИО", "Телефон", "Гостей"]
+    assert waitlist_headers == ["№", "Экскурсия", "ФИО", "Гостей"]
     assert [(w["№"], w["Экскурсия"], w["ФИО"]) for w in waiting] == [
         (1, "15.12 15.00", "Лебедева Лена"), (2, "15.12 15.00", "Борисов Борис")]
 
@@ -420,15 +420,28 @@ def test_participants_lists_everyone_with_their_result_and_no_passport_data(allo
 
 # -- personal data: file modes ---------------------------------------------------------------------------
 
-def test_files_with_passports_or_birth_dates_are_owner_only(allocated):
+def test_every_file_with_personal_data_is_owner_only(allocated):
     report = export_rosters(allocated)
     out = allocated.path / "rosters"
-    for name in ("khr.xlsx", "il.xlsx", "mol.xlsx", "participants.xlsx"):
+    for name in ("khr.xlsx", "il.xlsx", "mol.xlsx", "estet.xlsx", "kond.xlsx", "participants.xlsx",
+                 "notifications.csv"):
         assert mode(out / name) == 0o600, name
-    for name in ("estet.xlsx", "kond.xlsx", "notifications.csv"):
-        assert mode(out / name) & 0o044, name  # no personal data beyond names: normal permissions
-    assert {s.site_id: s.private for s in report.sites} == {
-        "estet": False, "il": True, "khr": True, "kond": False, "mol": True}
+    assert all(s.private for s in report.sites)
+
+
+def test_a_waitlist_never_shows_another_factorys_visitors(allocated):
+    """501 waits at estet and khr and holds nothing: both see them. 102 holds an estet tour: only estet sees them."""
+    with allocated.transaction() as conn:
+        write_run(conn, PLACEMENTS, {"khr-1216-1000": ["501", "102"], "estet-1215-1500": ["501", "102"]}, OUTCOMES)
+    export_rosters(allocated)
+    out = allocated.path / "rosters"
+
+    def waiting(site_id):
+        _, rows = table(openpyxl.load_workbook(out / f"{site_id}.xlsx")["Лист ожидания"])
+        return [(w["№"], w["ФИО"]) for w in rows]
+
+    assert waiting("khr") == [(1, "Лебедева Лена")]
+    assert waiting("estet") == [(1, "Лебедева Лена"), (2, "Борисов Борис")]
 
 
 # -- safe names ----------------------------------------------------------------------------------------
@@ -670,9 +683,9 @@ def test_a_change_on_the_waitlist_alone_does_not_mark_the_roster_changed(allocat
     """501 is only waitlisted (at estet and khr): the factories' visitors are the same, so no update email."""
     first = {s.site_id: s for s in export_rosters(allocated).sites}
     with allocated.transaction() as conn:
-        conn.execute("UPDATE registrants SET phone = '+79990000501' WHERE id = '501'")
+        conn.execute("UPDATE registrants SET full_name = 'Лебедева-Смирнова Лена' WHERE id = '501'")
     again = {s.site_id: s for s in export_rosters(allocated).sites}
     assert {k: v.fingerprint for k, v in again.items()} == {k: v.fingerprint for k, v in first.items()}
     # the workbook itself still shows the current waitlist
     waitlist = openpyxl.load_workbook(allocated.path / "rosters" / "estet.xlsx")["Лист ожидания"]
-    assert "+79990000501" in {c for row in waitlist.iter_rows(values_only=True) for c in row}
+    assert "Лебедева-Смирнова Лена" in {c for row in waitlist.iter_rows(values_only=True) for c in row}
