@@ -120,7 +120,8 @@ def _refuse_if_allocated(conn, force: bool, action: str) -> tuple[str, ...]:
     if not runs:
         return ()
     if not force:
-        raise CannotCreateError(
+        # The command's input conflicts with the season's state; nothing is written.
+        raise BadDataError(
             f"the season already has {runs} allocation run(s); {action} would invalidate them",
             hint="Pass --force to go ahead, then run the allocation again.")
     return (f"the existing allocation ({runs} run(s)) was made with the previous tours; run the allocation again",)

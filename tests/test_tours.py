@@ -84,7 +84,7 @@ def test_regenerating_after_an_allocation_needs_force(stocked):
     with stocked.transaction() as conn:
         conn.execute("INSERT INTO allocation_runs (created_at, seed, inputs_fingerprint, result_fingerprint) "
                      "VALUES ('2026-12-01T10:00:00', '1', 'a', 'b')")
-    with pytest.raises(CannotCreateError, match="would invalidate") as info:
+    with pytest.raises(BadDataError, match="would invalidate") as info:
         generate_season_tours(stocked, tours=9)
     assert "--force" in info.value.hint
     assert stored_tours(stocked) == before
@@ -274,7 +274,7 @@ def test_import_after_an_allocation_needs_force(stocked, tmp_path):
     assert not import_tours(stocked, path).has_changes  # nothing to change is always fine
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     path.write_text("\n".join(lines[:-1]), encoding="utf-8")
-    with pytest.raises(CannotCreateError):
+    with pytest.raises(BadDataError, match="would invalidate"):
         import_tours(stocked, path)
     assert len(stored_tours(stocked)) == 6
     assert len(import_tours(stocked, path, force=True).removed) == 1
