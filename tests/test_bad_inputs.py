@@ -9,14 +9,13 @@ tour edits have something to refer to.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
+from season_digest import season_digest
 
 from openmosprom_cli.sample_schedules import write_sample_schedules
 from openmosprom_cli.schedules import import_schedules
@@ -48,21 +47,6 @@ def workspace(sample_season, tmp_path) -> Path:
     target = tmp_path / "season"
     shutil.copytree(sample_season, target)
     return target
-
-
-def season_digest(workspace: Path) -> str:
-    """A fingerprint of every row of every table."""
-    digest = hashlib.sha256()
-    conn = sqlite3.connect(workspace / "season.db")
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        for table in tables:
-            digest.update(table.encode())
-            for row in sorted(map(repr, conn.execute(f'SELECT * FROM "{table}"'))):
-                digest.update(row.encode())
-    finally:
-        conn.close()
-    return digest.hexdigest()
 
 
 def run(cli, workspace: Path, kind: str, path: Path, *extra: str):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import os
 import signal
@@ -14,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from season_digest import season_digest
 
 from openmosprom_cli.files import TEMP_SUFFIX
 
@@ -32,21 +32,7 @@ def omp(*args, cwd=None, check=True):
 
 
 def state_digest(season_dir: Path) -> str:
-    """Every row of every table, in a stable order."""
-    conn = sqlite3.connect(season_dir / "season.db")
-    try:
-        digest = hashlib.sha256()
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        for table in tables:
-            if table == "sqlite_sequence":
-                continue
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
-                       if r[1] not in VOLATILE_COLUMNS]
-            rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns)}").fetchall()
-            digest.update(f"{table}:{rows!r}".encode())
-        return digest.hexdigest()
-    finally:
-        conn.close()
+    return season_digest(season_dir, ignore_columns=VOLATILE_COLUMNS)
 
 
 def integrity_ok(season_dir: Path) -> bool:

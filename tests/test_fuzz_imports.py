@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from season_digest import season_digest
 from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app
@@ -339,12 +340,14 @@ def attempt(template: Path, file_name: str, content, importer) -> None:
         else:
             write_xlsx(path, content)
         season = open_season(folder / "season")
+        before = season_digest(folder / "season")
         try:
             importer(season, path)
         except (BadDataError, MissingInputError) as exc:
             assert exc.message.strip()
             assert exc.exit_code in (65, 66)
             assert file_name in exc.message, exc.message
+            assert season_digest(folder / "season") == before, "a refused import changed the season"
             # --hypothesis-show-statistics shows how deep the examples get
             event(f"refused: {(exc.problems[0].message if exc.problems else exc.message)[:40]}")
         else:
