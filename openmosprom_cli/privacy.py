@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.allocation_runs import erase_birth_dates
+from openmosprom_cli.registrants import REJECTED_PREFIX
 from openmosprom_cli.season import Season, now_iso
 from openmosprom_cli.store import set_meta
 
@@ -125,8 +126,8 @@ def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeR
 
 
 def _remove_exported_copies(season: Season, conn: sqlite3.Connection, before: dt.date) -> list[Path]:
-    """Remove owner-only roster files (they hold passports or birth dates) of sites whose tours are all over,
-    and the emails that carried them."""
+    """Remove the roster files of sites whose tours are all over (they hold the erased fields), the emails
+    that carried them, and, once the season is over, the rejected rows of registrant imports."""
     removed = []
     rows = conn.execute(
         "SELECT r.site_id, r.path, max(t.date) AS last FROM roster_exports r JOIN tours t ON t.site_id = r.site_id "
@@ -146,4 +147,11 @@ def _remove_exported_copies(season: Season, conn: sqlite3.Connection, before: dt
             if eml_path.exists():
                 eml_path.unlink()
                 removed.append(eml_path)
+    # Rejected rows of registrant imports hold passports and birth dates as typed; needed only while
+    # the season's imports are being fixed, so they go once every tour is over.
+    last_tour = conn.execute("SELECT max(date) FROM tours").fetchone()[0]
+    if last_tour is not None and dt.date.fromisoformat(last_tour) < before:
+        for rejected in sorted(season.path.glob(f"{REJECTED_PREFIX}*.xlsx")):
+            rejected.unlink()
+            removed.append(rejected)
     return removed

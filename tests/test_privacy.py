@@ -75,3 +75,13 @@ def test_purge_command_asks_first(season, cli):
     assert "1 passports" in result.output or "1 passport" in result.output
     with season.reader() as conn:
         assert store.load_registrant(conn, "1").passport == ""
+
+
+def test_rejected_import_rows_are_removed_once_the_season_is_over(season):
+    _setup(season)
+    rejected = season.path / "rejected-export.xlsx"
+    rejected.write_bytes(b"passports of rejected rows")
+    assert rejected not in purge_personal_data(season, dt.date(2026, 12, 15)).files_removed
+    assert rejected.exists()
+    assert rejected in purge_personal_data(season, dt.date(2027, 1, 1)).files_removed
+    assert not rejected.exists()
