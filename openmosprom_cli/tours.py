@@ -26,9 +26,11 @@ from openmosprom_cli.settings import Limits, Settings
 from openmosprom_cli.slots import GenerationParams, GenerationResult, generate_tours
 from openmosprom_cli.tables import Column, ProblemCollector, Table, read_table
 from openmosprom_cli.values import (
+    ValueProblem,
     check_text,
     is_blank,
     normalize_header,
+    parse_bool,
     parse_date,
     parse_int,
     parse_number,
@@ -41,7 +43,7 @@ EXPORT_HEADERS = ("ID экскурсии", "Площадка", "Дата", "На
 CSV_DELIMITER = ";"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-# Only these columns are read back; address, age, passport and notes come from the factories' workbooks.
+# Only the tour's own columns are taken back; address, age, passport and notes come from the factories' workbooks.
 IMPORT_COLUMNS = (
     Column("tour_id", ("ID экскурсии", "tour_id", "tour id", "ID"), required=True),
     Column("site", ("Площадка", "site", "Код площадки", "site_id")),
@@ -49,6 +51,10 @@ IMPORT_COLUMNS = (
     Column("start", ("Начало", "start"), required=True),
     Column("duration_min", ("Длительность, мин", "Длительность", "duration_min", "duration")),
     Column("capacity", ("Размер группы", "capacity"), required=True),
+    # Read only to warn that edits there are not taken: they belong in the factory's workbook.
+    Column("address", ("Адрес", "address")),
+    Column("min_age", ("Минимальный возраст", "min_age")),
+    Column("passport_required", ("Паспорт обязателен", "passport_required")),
 )
 WEIGHT_COLUMNS = (
     Column("site_id", ("Код площадки", "site_id", "Код", "site"), required=True),
@@ -260,6 +266,7 @@ class TourImportReport:
     changed: tuple[tuple[str, str], ...]  # (ID, what changed) for capacity and duration, moved tours included
     unchanged: int
     total: int  # tours after the import
+    ignored: tuple[str, ...] = ()  # edits of site details, which only the factories' workbooks change
 
     @property
     def has_changes(self) -> bool:
@@ -291,13 +298,36 @@ def import_tours(season: Season, path: Path, *, force: bool = False) -> TourImpo
                 changed.append((new.tour_id, differences))
             elif new.tour_id == old_id:
                 unchanged += 1
-        report = TourImportReport(removed, tuple(moved), tuple(changed), unchanged, len(edited))
+        report = TourImportReport(removed, tuple(moved), tuple(changed), unchanged, len(edited),
+                                  _ignored_site_edits(table, current, sites))
         if report.has_changes:
             _refuse_if_allocated(conn, force, "changing the tours")
             store.replace_tours(conn, [new for _, new in edited])
             store.set_meta(conn, "tours_imported_at", now_iso())
             store.set_meta(conn, "tours_imported_from", path.name)
     return report
+
+
+def _ignored_site_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[str, Site]) -> tuple[str, ...]:
+    """Where the file's address, age or passport column differs from the site: said, not taken."""
+    readers = {"address": check_text, "min_age": parse_int, "passport_required": parse_bool}
+    notes = []
+    for record in table.records:
+        tour = current.get(str(record.values.get("tour_id") or "").strip())
+        site = sites.get(tour.site_id) if tour else None
+        if site is None:
+            continue
+        for fieldname, read in readers.items():
+            if fieldname not in table.headers or is_blank(record.values.get(fieldname)):
+                continue
+            try:
+                value = read(record.values[fieldname])
+            except ValueProblem:
+                value = record.values[fieldname]
+            if value != getattr(site, fieldname):
+                notes.append(f"{table.location(record.row, fieldname)}: not taken; site details come from "
+                             f"the factory's workbook (change it there, then `openmosprom schedules import`)")
+    return tuple(notes)
 
 
 def _describe_changes(old: Tour, new: Tour) -> str:

@@ -172,7 +172,31 @@ def test_an_unedited_export_imports_without_changes(stocked, tmp_path, suffix):
     before = stored_tours(stocked)
     report = import_tours(stocked, export_tours(stocked, tmp_path / f"tours{suffix}"))
     assert not report.has_changes and report.unchanged == 6 and report.total == 6
+    assert report.ignored == ()
     assert stored_tours(stocked) == before
+
+
+def test_edits_of_site_details_are_reported_as_not_taken(stocked, tmp_path, cli):
+    generate_season_tours(stocked, tours=6)
+    path = export_tours(stocked, tmp_path / "tours.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Экскурсии"]
+    ws.cell(2, 8).value = 99  # Минимальный возраст
+    ws.cell(3, 7).value = "другой адрес"  # Адрес
+    wb.save(path)
+    sites_before = store_sites(stocked)
+    report = import_tours(stocked, path)
+    assert not report.has_changes
+    assert [note.split(":")[0] for note in report.ignored] == [
+        "tours.xlsx › Экскурсии › row 2 › Минимальный возраст", "tours.xlsx › Экскурсии › row 3 › Адрес"]
+    assert store_sites(stocked) == sites_before
+    result = cli("slots", "import", path, "-w", stocked.path)
+    assert result.exit_code == 0 and "not taken" in result.output
+
+
+def store_sites(season):
+    with season.reader() as conn:
+        return store.load_sites(conn)
 
 
 def test_edited_xlsx_import_removes_moves_and_changes_tours(stocked, tmp_path):

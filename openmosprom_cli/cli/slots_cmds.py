@@ -112,13 +112,15 @@ def import_command(
 ) -> None:
     """Take an edited tour export back: deleted rows remove tours, and capacity, duration, date and start may change.
 
-    A tour given another date or start gets a new ID. Address, age, passport and notes come from the factories' workbooks and are not read back. Nothing changes unless the whole file is valid.
+    A tour given another date or start gets a new ID. Address, age, passport and notes come from the factories' workbooks: edits there are reported as not taken. Nothing changes unless the whole file is valid.
 
     Example: [bold]openmosprom slots import tours.xlsx[/]
     """
     from openmosprom_cli.tours import import_tours
 
     report = import_tours(load_season(workspace), file, force=force)
+    for note in report.ignored:
+        console.print(f"[yellow]warning:[/] {escape(note)}")
     if not report.has_changes:
         console.print(f"No changes: the {report.total} tours are as stored.")
         return
