@@ -349,8 +349,10 @@ def _priority_indices(applicants: Sequence[Applicant], seed: str) -> "np.ndarray
     registered = moments.astype("datetime64[us]").astype(np.int64)
     # One int64 key instead of a two-key lexsort (twice as fast at a million people):
     # the score's rank, highest first, then the registration time, missing last.
-    score_values, score_rank = np.unique(-score, return_inverse=True)
-    score_rank = score_rank.reshape(n).astype(np.int64)
+    # factorize hashes instead of sorting all million scores; it counts 0.0 and -0.0 as one, like a
+    # comparison does, and NaN (never a valid score) as one more value, sorted after the rest.
+    score_rank, score_values = pd.factorize(-score, sort=True, use_na_sentinel=False)
+    score_rank = score_rank.astype(np.int64)
     present = registered[~missing]
     earliest = int(present.min()) if present.size else 0
     span = (int(present.max()) - earliest + 2) if present.size else 1
