@@ -37,7 +37,7 @@ from itertools import chain
 from operator import attrgetter, countOf, itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
+from openmosprom_cli.models import OUTCOME_TEXT, ChoiceOutcome, Registrant, Site, Tour
 from openmosprom_cli.values import is_russian_citizen
 
 if TYPE_CHECKING:
@@ -404,17 +404,6 @@ class Placement:
     seats: int
 
 
-@dataclass(frozen=True)
-class ChoiceOutcome:
-    rank: int
-    choice: str
-    tour_id: str | None
-    code: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rank": self.rank, "choice": self.choice, "tour_id": self.tour_id, "code": self.code}
-
-
 @dataclass(frozen=True, eq=False)
 class AllocationResult:
     """Column arrays, indexed by priority position (0 = first to choose), so 1M people stay cheap.
@@ -754,8 +743,6 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
     people who still might be placed; a tight loop decides those exactly, in
     priority order, and everyone else's outcome follows in bulk at the end.
     """
-    import numpy as np
-
     seed = str(seed)
     _check_inputs(inputs)
     tours = tuple(ordered_tours(inputs.tours))

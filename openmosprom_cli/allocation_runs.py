@@ -25,13 +25,13 @@ from openmosprom_cli import store
 from openmosprom_cli.allocation import (
     AllocationInput,
     AllocationResult,
-    ChoiceOutcome,
     Placement,
     allocate,
     lottery_number,
     result_fingerprint,
 )
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.season import Season, now_iso
 
 

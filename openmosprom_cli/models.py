@@ -136,3 +136,20 @@ OUTCOME_TEXT: dict[str, tuple[str, str]] = {
     "overlaps": ("overlaps a tour the person already has", "пересекается с другой экскурсией"),
     "not_reached": ("not needed: an earlier choice was granted", "не рассматривался: выделено место по более раннему выбору"),
 }
+
+
+@dataclass(frozen=True)
+class ChoiceOutcome:
+    """What one of a person's choices gave them in an allocation, as stored per choice."""
+
+    rank: int  # 1-based position in the person's list
+    choice: str  # as the person gave it: a tour or a site ID
+    tour_id: str | None  # the tour it resolved to, if any
+    code: str  # a key of OUTCOME_TEXT
+
+    def to_json(self) -> dict:
+        return {"rank": self.rank, "choice": self.choice, "tour_id": self.tour_id, "code": self.code}
+
+    @property
+    def text_ru(self) -> str:
+        return OUTCOME_TEXT.get(self.code, (self.code, self.code))[1]

@@ -29,7 +29,7 @@ from openmosprom_cli import store
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.files import atomic_write_text, atomic_write_with, inside, remove_stray_temp_files
 from openmosprom_cli.files import safe_file_name, safe_sheet_title, unique_name
-from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
+from openmosprom_cli.models import ChoiceOutcome, Registrant, Site, Tour
 from openmosprom_cli.season import Season, now_iso
 from openmosprom_cli.settings import Settings
 
@@ -72,18 +72,6 @@ class Placement:
     @property
     def companions(self) -> int:
         return self.seats - 1
-
-
-@dataclass(frozen=True)
-class ChoiceOutcome:
-    rank: int
-    choice: str
-    tour_id: str | None
-    code: str
-
-    @property
-    def text_ru(self) -> str:
-        return OUTCOME_TEXT.get(self.code, (self.code, self.code))[1]
 
 
 @dataclass(frozen=True)
