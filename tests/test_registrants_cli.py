@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from openmosprom_cli import store
 from openmosprom_cli.registrants import list_registrants
-from tests.test_registrants import GOOD_ROWS, HEADER, SITES, TOURS, write_csv
-
-
-@pytest.fixture
-def published(season):
-    with season.transaction() as conn:
-        for site in SITES:
-            store.save_site(conn, site)
-        store.replace_tours(conn, TOURS)
-    return season
+from tests.test_registrants import GOOD_ROWS, HEADER, published, write_csv  # noqa: F401  (published: the fixture)
 
 
 def test_import_then_list_and_show(cli, tmp_path, published):

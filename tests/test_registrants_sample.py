@@ -9,7 +9,6 @@ import stat
 
 import pytest
 
-from openmosprom_cli import store
 from openmosprom_cli.registrants import import_registrants, read_registrant_file
 from openmosprom_cli.sample_registrants import (
     HEADERS,
@@ -17,16 +16,7 @@ from openmosprom_cli.sample_registrants import (
     generate_registrant_rows,
     write_registrant_export,
 )
-from tests.test_registrants import SITES, TOURS
-
-
-@pytest.fixture
-def published(season):
-    with season.transaction() as conn:
-        for site in SITES:
-            store.save_site(conn, site)
-        store.replace_tours(conn, TOURS)
-    return season
+from tests.test_registrants import SITES, TOURS, published  # noqa: F401  (published: the fixture)
 
 
 def test_same_seed_same_people_other_seed_other_people():
