@@ -953,6 +953,7 @@ class _SheetRows:
                 value = self._convert(style, raw_value, body, column)
             if value is None:
                 continue
+            # The same placement as for inline strings above, kept inline: this loop runs once per cell.
             if column >= limit:
                 self._place(column, value)  # raises: far-away cell
             count = len(values)
