@@ -24,15 +24,22 @@ the fast pattern did not account for every cell tag in a chunk.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
+import os
+import pickle
 import posixpath
 import re
+import signal
 import struct
+import sys
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, NoReturn
 from xml.parsers import expat
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
@@ -827,37 +834,84 @@ class _SheetRows:
         self.date_cache: dict[tuple[float, str], object] = {}
         self.row_number = 0
         self.values: list[object] = []
+        self.first_row: int | None = None  # the first row that held a value
+        self.counted_rows = False  # a row without a number was numbered after the one before it
         self.patterns: _PatternSet | None = None
+        self.prefix = b""
+        self.merged: list[str] = []
 
     def rows(self) -> Iterator[tuple[int, tuple[object, ...]]]:
         if self.part is None:
             return
+        chunks = _checked_xml_chunks(self.reader, self.part)
+        if _second_process_pays(self.reader, self.part):
+            yield from self._rows_in_two_processes(chunks)
+        else:
+            yield from self._rows_of(chunks)
+        if self.values:
+            yield from self._flush()
+        self.reader._merged.setdefault(self.sheet, tuple(self.merged))
+
+    def _rows_of(self, chunks: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[int, tuple[object, ...]]]:
+        """The rows in these chunks of the sheet's XML; the last one is left open, as the next chunk may go on with it."""
         buffer = b""
-        # Merged areas are collected on the way, so that asking for them after the rows costs no second pass.
-        merged: list[str] = []
-        marker = None
-        for prefix, chunk in _checked_xml_chunks(self.reader, self.part):
+        for prefix, chunk in chunks:
             if self.patterns is None:
                 self.patterns = _PatternSet.get(prefix)
-                marker = b"<" + prefix + b"mergeCell"
+                self.prefix = prefix
             buffer += chunk
             cut = _cut_at_last(buffer, self.patterns.row_end, self.patterns.cell_end)
             if cut < 0:
                 continue
-            piece = buffer[:cut]
-            if marker in piece:
-                merged.extend(_merge_refs(piece, prefix))
-            yield from self._chunk(piece)
+            yield from self._piece(buffer[:cut])
             buffer = buffer[cut:]
         if buffer:
-            if marker in buffer:
-                merged.extend(_merge_refs(buffer, prefix))
-            yield from self._chunk(buffer)
+            yield from self._piece(buffer)
+
+    def _piece(self, piece: bytes) -> Iterator[tuple[int, tuple[object, ...]]]:
+        # Merged areas are collected on the way, so that asking for them after the rows costs no second pass.
+        if b"mergeCell" in piece:
+            self.merged.extend(_merge_refs(piece, self.prefix))
+        yield from self._chunk(piece)
+
+    def _rows_in_two_processes(self, chunks: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[int, tuple[object, ...]]]:
+        """The same rows as :meth:`_rows_of`, the second half of the sheet read by a forked copy of this process.
+
+        Why: reading cells is CPU-bound Python, and a 100,000-row export has two cores waiting. The
+        whole part is decompressed (within the zip-bomb caps) and checked first, then cut after a row
+        near the middle. If the copy fails in any way, its first row goes on with our last one (a row
+        number repeated across the cut), or it met rows without numbers (numbered after the row
+        before them, which only we know), its half is read here: the rows, problems and errors are
+        always exactly those of one process.
+        """
+        gathered = list(chunks)
+        if not gathered:
+            return
+        prefix = gathered[0][0]
+        row_end = b"</" + prefix + b"row>"
+        first, second = _halves(gathered, row_end)
+        if not second:
+            yield from self._rows_of(first)
+            return
+        self.reader._strings()  # loaded here: the copy must not read the zip, whose file offset we share
+        copy = _Forked(partial(_rows_of_copy, self, second))
+        try:
+            yield from self._rows_of(first)
+            outcome = copy.result()
+        finally:
+            copy.close()
+        if outcome is None or outcome.counted_rows or (self.values and outcome.first_row == self.row_number):
+            yield from self._rows_of(second)
+            return
         if self.values:
             yield from self._flush()
-        self.reader._merged.setdefault(self.sheet, tuple(merged))
+        yield from outcome.rows
+        self.problems.extend(outcome.problems[:max(0, _MAX_CELL_PROBLEMS - len(self.problems))])
+        self.merged.extend(outcome.merged)
 
     def _flush(self) -> Iterator[tuple[int, tuple[object, ...]]]:
+        if self.first_row is None:
+            self.first_row = self.row_number
         values = self.values
         self.values = []
         while values and (values[-1] is None or values[-1] == ""):
@@ -985,7 +1039,11 @@ class _SheetRows:
             row_attrs, cell_attrs, body = match.groups()
             if row_attrs is not None and cell_attrs is None:
                 reference = _attributes(row_attrs).get("r")
-                number = int(reference) if reference and reference.isdigit() else self.row_number + 1
+                if reference and reference.isdigit():
+                    number = int(reference)
+                else:
+                    number = self.row_number + 1
+                    self.counted_rows = True
                 if number != self.row_number and self.values:
                     yield from self._flush()
                 self.row_number = number
@@ -1112,6 +1170,126 @@ class _SheetRows:
         except _CellProblem as problem:
             self._problem(column, str(problem))
             return None
+
+
+# -- the second process ------------------------------------------------------
+
+# Below this a sheet reads in well under a second, and a second process would not pay for itself.
+_TWO_PROCESSES_MIN_BYTES = 8 << 20
+
+
+def _second_process_pays(reader: WorkbookReader, part: str) -> bool:
+    member = reader._member(part)
+    # Linux only: elsewhere fork is unsafe (macOS) or missing (Windows). A threaded caller is never
+    # forked, since another thread may hold a lock the copy would then wait for forever.
+    return (member is not None and member.file_size >= _TWO_PROCESSES_MIN_BYTES and sys.platform.startswith("linux")
+            and len(os.sched_getaffinity(0)) > 1 and threading.active_count() == 1)
+
+
+def _halves(chunks: list[tuple[bytes, bytes]], row_end: bytes) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+    """The chunks cut just after the first row end past the middle; the second half is empty if there is none."""
+    remaining = sum(len(chunk) for _, chunk in chunks) // 2
+    for index, (prefix, chunk) in enumerate(chunks):
+        if remaining < len(chunk):
+            end = chunk.find(row_end, remaining)
+            if end >= 0:
+                end += len(row_end)
+                return chunks[:index] + [(prefix, chunk[:end])], [(prefix, chunk[end:])] + chunks[index + 1:]
+            remaining = 0  # not in this chunk: the first row end of the next one
+        else:
+            remaining -= len(chunk)
+    return chunks, []
+
+
+@dataclass(frozen=True)
+class _CopyOutcome:
+    rows: list[tuple[int, tuple[object, ...]]]
+    problems: list[Problem]
+    merged: list[str]
+    first_row: int | None
+    counted_rows: bool  # numbered from the copy's start, not from the rows before it
+
+
+def _rows_of_copy(rows: _SheetRows, chunks: list[tuple[bytes, bytes]]) -> _CopyOutcome:
+    """Run in the forked copy: the rows of its half, read from a fresh start."""
+    copy = _SheetRows(rows.reader, rows.sheet, rows.part, [])
+    found = list(copy._rows_of(chunks))
+    if copy.values:
+        found.extend(copy._flush())
+    return _CopyOutcome(found, copy.problems, copy.merged, copy.first_row, copy.counted_rows)
+
+
+class _Forked:
+    """``work()`` run in a forked copy of this process, its pickled result read back through a pipe.
+
+    Why fork: the copy starts with everything already in memory (the sheet's XML, the shared
+    strings), so only the result crosses over. Any failure (an exception in the copy, a copy that
+    was killed, a fork that was refused) reads back as None, and the caller does the work itself.
+    """
+
+    def __init__(self, work: Callable[[], object]):
+        self.pid: int | None = None
+        self.read_end: int | None = None
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return
+        if pid == 0:
+            _serve_in_copy(work, read_end, write_end)
+        os.close(write_end)
+        self.pid, self.read_end = pid, read_end
+
+    def result(self) -> object | None:
+        if self.read_end is None:
+            return None
+        with open(self.read_end, "rb", closefd=True) as stream:
+            self.read_end = None
+            data = stream.read()
+        self._reap()
+        try:
+            return pickle.loads(data) if data else None
+        except Exception:
+            return None
+
+    def close(self) -> None:
+        """Stop the copy if it still runs (the rows were abandoned or failed) and free what it held."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap()
+        if self.read_end is not None:
+            os.close(self.read_end)
+            self.read_end = None
+
+    def _reap(self) -> None:
+        if self.pid is not None:
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+_MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1 << 16
+
+
+def _serve_in_copy(work: Callable[[], object], read_end: int, write_end: int) -> NoReturn:
+    try:
+        # Everything the copy needs is in memory. Its copies of the parent's files are closed at once,
+        # so that if the parent is killed, the season's lock (a flock, shared with the copy) goes with it.
+        os.closerange(3, write_end)
+        os.closerange(write_end + 1, _MAX_FD)
+        gc.disable()  # the copy lives for one task; collecting would only copy the parent's memory pages
+        try:
+            payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            payload = b""
+        with open(write_end, "wb", closefd=True) as stream:
+            stream.write(payload)
+    finally:
+        os._exit(0)  # never the parent's cleanup: its transaction, its files, its atexit handlers
 
 
 def _iso_value(text: str) -> object:
