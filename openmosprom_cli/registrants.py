@@ -51,7 +51,7 @@ import itertools
 import operator
 import re
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -697,15 +697,21 @@ def _moments_from_export(texts: list[str]) -> list[dt.datetime]:
     return [from_iso(f"{t[6:10]}-{t[3:5]}-{t[:2]}T{t[11:]}") for t in texts]
 
 
+_exported_moments = _convert_where(_DATETIME_EXPORTED, _moments_from_export)
+
+
 def _fast_birth_dates(today: dt.date) -> _FastColumn:
     convert = _convert_where(_DAY_FIRST, _dates_from_day_first)
     earliest = dt.date(EARLIEST_BIRTH_YEAR, 1, 1)
 
     def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
-        decided = convert(raws, kinds)
-        if decided is None:
-            return None
-        values, misses = decided
+        if kinds <= _DATES_OR_BLANK:
+            values, misses = list(raws), []  # dates from a spreadsheet are their own value
+        else:
+            decided = convert(raws, kinds)
+            if decided is None:
+                return None
+            values, misses = decided
         # Impossible birth dates go the slow way, which words the problem.
         implausible = set(itertools.compress(itertools.count(), map(today.__lt__, map(_NO_DATE.get, values, values))))
         implausible.update(itertools.compress(itertools.count(), map(earliest.__gt__, map(_NO_DATE.get, values, values))))
@@ -714,6 +720,18 @@ def _fast_birth_dates(today: dt.date) -> _FastColumn:
 
 
 _NO_DATE = {None: dt.date(EARLIEST_BIRTH_YEAR, 1, 1)}
+_DATES_OR_BLANK = {dt.date, type(None)}
+_NO_MOMENT = {None: dt.datetime(2000, 1, 1)}
+
+
+def _fast_moments(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+    """Registration times from a spreadsheet: without a zone or fractions of a second they are their own value."""
+    if not kinds <= {dt.datetime, type(None)}:
+        return _exported_moments(raws, kinds)
+    filled = list(map(_NO_MOMENT.get, raws, raws))
+    if any(map(attrgetter("tzinfo"), filled)):
+        return None
+    return list(raws), list(itertools.compress(itertools.count(), map(attrgetter("microsecond"), filled)))
 
 
 def _parse_column(raws: Sequence[object], parser: Callable[[object], object], default: object = None,
@@ -799,7 +817,7 @@ def _parse_sheet(sheet: _Sheet, settings: Settings, tours: Iterable[Tour],
     phones = column("phone", _phone, "", _fast_phones)
     emails = column("email", _email, "", _same_where(_CLEAN_EMAIL))
     birth_dates = column("birth_date", lambda raw: _birth_date(raw, today), None, _fast_birth_dates(today))
-    registered = column("registered_at", _registered_at, None, _convert_where(_DATETIME_EXPORTED, _moments_from_export))
+    registered = column("registered_at", _registered_at, None, _fast_moments)
     if "score" in headers:
         scores = column("score", _score, 0.0)
     else:

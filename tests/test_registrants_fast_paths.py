@@ -65,8 +65,26 @@ def test_birth_dates_including_impossible_future_and_too_old(raws):
 @settings(max_examples=150, deadline=None)
 @given(cells(st.from_regex(r"[0-3][0-9]\.[01][0-9]\.20[0-9]{2} [0-2][0-9]:[0-6][0-9]:[0-6][0-9]", fullmatch=True)))
 def test_registration_times(raws):
-    same_as_per_cell(raws, reg._registered_at, None, reg._convert_where(reg._DATETIME_EXPORTED,
-                                                                          reg._moments_from_export))
+    same_as_per_cell(raws, reg._registered_at, None, reg._fast_moments)
+
+
+MOMENTS = st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), MOMENTS.map(lambda m: m.replace(microsecond=0)), MOMENTS,
+                          MOMENTS.map(lambda m: m.replace(tzinfo=dt.timezone(dt.timedelta(hours=3)))),
+                          st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1))), max_size=30))
+def test_registration_times_from_a_spreadsheet(raws):
+    """Date-times as the reader gives them: mostly whole seconds, some with milliseconds, a zone or no time."""
+    same_as_per_cell(raws, reg._registered_at, None, reg._fast_moments)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.dates(dt.date(1890, 1, 1), dt.date(2030, 1, 1)), st.just(TODAY),
+                          st.just(dt.date(reg.EARLIEST_BIRTH_YEAR, 1, 1))), max_size=30))
+def test_birth_dates_from_a_spreadsheet_including_future_and_too_old(raws):
+    same_as_per_cell(raws, lambda raw: reg._birth_date(raw, TODAY), None, reg._fast_birth_dates(TODAY))
 
 
 @settings(max_examples=150, deadline=None)
