@@ -879,7 +879,7 @@ class _SheetRows:
 
         Why: reading cells is CPU-bound Python, and a 100,000-row export has two cores waiting. The
         whole part is decompressed (within the zip-bomb caps) and checked first, then cut after a row
-        near the middle. If the copy fails in any way, its first row goes on with our last one (a row
+        a little past the middle. If the copy fails in any way, its first row goes on with our last one (a row
         number repeated across the cut), or it met rows without numbers (numbered after the row
         before them, which only we know), its half is read here: the rows, problems and errors are
         always exactly those of one process.
@@ -1186,9 +1186,13 @@ def _second_process_pays(reader: WorkbookReader, part: str) -> bool:
             and len(os.sched_getaffinity(0)) > 1 and threading.active_count() == 1)
 
 
+# The copy also pickles its rows, and we unpickle them: giving it a little less than half keeps us from waiting.
+_OUR_SHARE = 0.55
+
+
 def _halves(chunks: list[tuple[bytes, bytes]], row_end: bytes) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
-    """The chunks cut just after the first row end past the middle; the second half is empty if there is none."""
-    remaining = sum(len(chunk) for _, chunk in chunks) // 2
+    """The chunks cut just after the first row end past our share; the second half is empty if there is none."""
+    remaining = int(sum(len(chunk) for _, chunk in chunks) * _OUR_SHARE)
     for index, (prefix, chunk) in enumerate(chunks):
         if remaining < len(chunk):
             end = chunk.find(row_end, remaining)
