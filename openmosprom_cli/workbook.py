@@ -890,10 +890,13 @@ class _SheetRows:
         prefix = gathered[0][0]
         row_end = b"</" + prefix + b"row>"
         first, second = _halves(gathered, row_end)
+        try:
+            self.reader._strings()  # loaded here: the copy must not read the zip, whose file offset we share
+        except BadDataError:
+            second = []  # damaged: one process tells it when, and only if, a cell uses them
         if not second:
-            yield from self._rows_of(first)
+            yield from self._rows_of(gathered)
             return
-        self.reader._strings()  # loaded here: the copy must not read the zip, whose file offset we share
         copy = _Forked(partial(_rows_of_copy, self, second))
         try:
             yield from self._rows_of(first)

@@ -186,3 +186,13 @@ def test_rows_without_numbers_are_counted_on_across_the_cut(tmp_path, copies):
     rows = read(path)["Данные"][0]
     assert rows[-1] == (201, ("1199", "Человек 199", 199 % 7))
     assert rows == read(path, one_process=True)["Данные"][0]
+
+
+def test_damaged_shared_strings_unused_by_the_sheet_are_no_error_either_way(tmp_path, copies, monkeypatch):
+    def damaged(self):
+        raise BadDataError("book.xlsx is damaged: xl/sharedStrings.xml inside it ...")
+
+    monkeypatch.setattr(workbook.WorkbookReader, "_strings", damaged)
+    path = write(tmp_path, written_by_openpyxl([[i, i * 2] for i in range(300)]))  # numbers only
+    rows = read(path)["Данные"][0]
+    assert len(rows) == 300 and rows == read(path, one_process=True)["Данные"][0]
