@@ -161,6 +161,11 @@ class AllocationInput:
     def fingerprint(self) -> str:
         return fingerprint_of(self.to_json())
 
+    @functools.cached_property
+    def _input_columns(self) -> "_InputColumns":
+        """The records read into columns, once: the fields are frozen, and reading is most of an allocation."""
+        return _read_input_columns(self)
+
     def with_birth_dates_erased(self, ids: Collection[str]) -> tuple["AllocationInput", int]:
         """These inputs with the birth dates of ``ids`` replaced by their age verdicts; and how many were erased.
 
@@ -335,7 +340,32 @@ def priority_order(people: Sequence[Applicant | Registrant], seed: str) -> tuple
     return tuple(applicants[i].id for i in _priority_indices(applicants, str(seed)))
 
 
-def _priority_indices(applicants: Sequence[Applicant], seed: str) -> "np.ndarray":
+@dataclass(frozen=True)
+class _PriorityFields:
+    """What the priority sort reads of the records, as columns in input order."""
+
+    score: "np.ndarray"
+    registered: "np.ndarray"     # microseconds; meaningless where missing
+    missing: "np.ndarray"
+
+    @classmethod
+    def of(cls, applicants: Sequence[Applicant]) -> "_PriorityFields":
+        import numpy as np
+
+        score = np.fromiter(map(attrgetter("score"), applicants), dtype=np.float64, count=len(applicants))
+        return cls.from_columns(score, list(map(attrgetter("registered_at"), applicants)))
+
+    @classmethod
+    def from_columns(cls, score: "np.ndarray", registered_at: list[dt.datetime | None]) -> "_PriorityFields":
+        import numpy as np
+        import pandas as pd
+
+        moments = pd.to_datetime(pd.Series(registered_at, dtype=object)).to_numpy()
+        return cls(score, moments.astype("datetime64[us]").astype(np.int64), np.isnat(moments))
+
+
+def _priority_indices(applicants: Sequence[Applicant], seed: str,
+                      fields: _PriorityFields | None = None) -> "np.ndarray":
     """The priority sort with numpy; the lottery is drawn only where score and time tie."""
     import numpy as np
     import pandas as pd
@@ -343,10 +373,9 @@ def _priority_indices(applicants: Sequence[Applicant], seed: str) -> "np.ndarray
     n = len(applicants)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    score = np.fromiter(map(attrgetter("score"), applicants), dtype=np.float64, count=n)
-    moments = pd.to_datetime(pd.Series(list(map(attrgetter("registered_at"), applicants)), dtype=object)).to_numpy()
-    missing = np.isnat(moments)
-    registered = moments.astype("datetime64[us]").astype(np.int64)
+    if fields is None:
+        fields = _PriorityFields.of(applicants)
+    score, registered, missing = fields.score, fields.registered, fields.missing
     # One int64 key instead of a two-key lexsort (twice as fast at a million people):
     # the score's rank, highest first, then the registration time, missing last.
     # factorize hashes instead of sorting all million scores; it counts 0.0 and -0.0 as one, like a
@@ -495,7 +524,7 @@ def result_fingerprint(placements: Iterable[Placement], waitlists: Mapping[str, 
 # -- shared preparation ----------------------------------------------------------------
 
 def _check_inputs(inputs: AllocationInput) -> None:
-    if len(set(map(attrgetter("id"), inputs.applicants))) != len(inputs.applicants):
+    if not _all_different(list(map(attrgetter("id"), inputs.applicants))):
         raise ValueError("registrant IDs must be unique")
     site_ids = {s.site_id for s in inputs.sites}
     stray = sorted({t.site_id for t in inputs.tours} - site_ids)
@@ -505,6 +534,17 @@ def _check_inputs(inputs: AllocationInput) -> None:
         raise ValueError("tour IDs must be unique")
     if inputs.max_tours_per_person < 1:
         raise ValueError("max_tours_per_person must be at least 1")
+
+
+def _all_different(values: list[Any]) -> bool:
+    """Whether no two values are equal; a set decides only when two hashes coincide."""
+    import numpy as np
+
+    # Distinct hashes prove distinct values, and sorting a million int64 hashes takes
+    # less than half the time of building a set of a million strings.
+    hashes = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+    hashes.sort()
+    return not (hashes[1:] == hashes[:-1]).any() or len(set(values)) == len(values)
 
 
 def _site_tours(tours: Sequence[Tour]) -> dict[str, list[int]]:
@@ -598,6 +638,31 @@ def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResul
 
 _NONE, _TOUR, _SITE, _UNKNOWN = 0, 1, 2, 3
 _FIRST_CHUNK = 2048
+_READ_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class _InputColumns:
+    """Everything the fast solver reads of the inputs, as numpy columns, people in input order.
+
+    Reading a million records costs more than solving, so each AllocationInput
+    reads them once (:attr:`AllocationInput._input_columns`); a run's
+    waitlists, or a second allocation of the same inputs, only put them in
+    priority order. The arrays are read-only, being shared.
+    """
+
+    tours: tuple[Tour, ...]      # earliest first
+    priority: _PriorityFields
+    person: PersonTraits
+    kind: "np.ndarray"
+    ref: "np.ndarray"
+    tour: TourTraits
+    capacity: "np.ndarray"
+    start: "np.ndarray"
+    end: "np.ndarray"
+    site_tours: "np.ndarray"
+    site_len: "np.ndarray"
+    age_ok_keys: "np.ndarray | None"     # as in _Columns, but input index × tours + tour index, unsorted
 
 
 @dataclass(frozen=True)
@@ -619,11 +684,30 @@ class _Columns:
     age_ok_keys: "np.ndarray | None"
 
 
-def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray") -> _Columns:
+def _columns(a: _InputColumns, order: "np.ndarray") -> _Columns:
+    """The inputs' columns in this priority order."""
+    import numpy as np
+
+    person = _pick(a.person, order)
+    age_ok_keys = None
+    if a.age_ok_keys is not None:
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        owner, tour = np.divmod(a.age_ok_keys, max(len(a.tours), 1))
+        age_ok_keys = np.sort(position[owner] * len(a.tours) + tour)
+    return _Columns(
+        size=person.companions.astype(np.int64) + 1, person=person, kind=a.kind[order], ref=a.ref[order],
+        tour=a.tour, capacity=a.capacity, start=a.start, end=a.end, site_tours=a.site_tours, site_len=a.site_len,
+        age_ok_keys=age_ok_keys,
+    )
+
+
+def _read_input_columns(inputs: AllocationInput) -> _InputColumns:
     import numpy as np
 
     applicants = inputs.applicants
     n = len(applicants)
+    tours = tuple(ordered_tours(inputs.tours))
     sites = {s.site_id: s for s in inputs.sites}
     site_ids = sorted({t.site_id for t in tours})
     site_number = {s: i for i, s in enumerate(site_ids)}
@@ -633,6 +717,14 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
     for s, members in by_site.items():
         site_tours[site_number[s], :len(members)] = members
     site_len = np.array([len(by_site[s]) for s in site_ids], dtype=np.int32)
+    tour_sites = [sites[t.site_id] for t in tours]
+    tour = TourTraits(
+        date_ymd=np.array([ymd(t.date) for t in tours], dtype=np.int32),
+        min_age=np.array([s.min_age for s in tour_sites], dtype=np.int16),
+        passport_required=np.array([s.passport_required for s in tour_sites], dtype=bool),
+        citizens_only=np.array([s.citizens_only for s in tour_sites], dtype=bool),
+    )
+    times = np.array([tour_minutes(t) for t in tours], dtype=np.int64).reshape(len(tours), 2)
 
     # Choice tokens → codes: tours first, then sites, then "unknown", then "no choice" padding;
     # kind and ref are then two table look-ups.
@@ -642,28 +734,48 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
     lookup.update({t.tour_id: i for i, t in enumerate(tours)})     # a tour ID wins over a site ID
     kind_of = np.array([_TOUR] * n_tours + [_SITE] * n_sites + [_UNKNOWN, _NONE], dtype=np.int8)
     ref_of = np.array([*range(n_tours), *range(n_sites), 0, 0], dtype=np.int32)
-    # map() with attrgetter keeps these per-person passes in C; they dominate at a million people.
-    choices = list(map(attrgetter("choices"), applicants))
-    lengths = np.fromiter(map(len, choices), dtype=np.int64, count=n)
-    k = int(lengths.max()) if n else 0
-    flat = np.fromiter(map(lookup.__getitem__, chain.from_iterable(choices)), dtype=np.int32, count=int(lengths.sum()))
-    token = np.full((n, k), none_code, dtype=np.int32)
-    token[np.arange(k) < lengths[:, None]] = flat      # row-major, like the chained choices
-    token = token[order]
-    kind, ref = kind_of[token], ref_of[token]
 
-    # Birth dates repeat (tens of thousands of days among a million people): convert each day once.
-    day_ymd = _Codes(convert=ymd)
-    births_ymd = np.fromiter(map(day_ymd.__getitem__, map(attrgetter("birth_date"), applicants)),
-                             dtype=np.int32, count=n)
+    score = np.empty(n, dtype=np.float64)
+    companions = np.empty(n, dtype=np.int16)
+    has_passport = np.empty(n, dtype=bool)
+    is_citizen = np.empty(n, dtype=bool)
+    lengths = np.empty(n, dtype=np.int64)
+    flat: list[np.ndarray] = []
+    registered_at: list[dt.datetime | None] = []
+    births: list[dt.date | None] = []
+    purged = 0
+    # map() with attrgetter keeps each field's pass over the records in C; one fromiter per field is
+    # faster than one pass into a structured array. Making every pass over a few thousand records
+    # before going on finds them still in the CPU cache after the first: a tenth less time at a million.
+    for start in range(0, n, _READ_CHUNK):
+        part = applicants[start:start + _READ_CHUNK]
+        stop, m = start + len(part), len(part)
+        score[start:stop] = np.fromiter(map(attrgetter("score"), part), dtype=np.float64, count=m)
+        companions[start:stop] = np.fromiter(map(attrgetter("companions"), part), dtype=np.int16, count=m)
+        has_passport[start:stop] = np.fromiter(map(attrgetter("has_passport"), part), dtype=bool, count=m)
+        is_citizen[start:stop] = np.fromiter(map(attrgetter("is_citizen"), part), dtype=bool, count=m)
+        registered_at.extend(map(attrgetter("registered_at"), part))
+        births.extend(map(attrgetter("birth_date"), part))
+        purged += m - countOf(map(attrgetter("age_ok"), part), None)
+        choices = list(map(attrgetter("choices"), part))
+        lengths[start:stop] = np.fromiter(map(len, choices), dtype=np.int64, count=m)
+        flat.append(np.fromiter(map(lookup.__getitem__, chain.from_iterable(choices)), dtype=np.int32))
+    k = int(lengths.max()) if n else 0
+    token = np.full((n, k), none_code, dtype=np.int32)
+    if n:
+        token[np.arange(k) < lengths[:, None]] = np.concatenate(flat)     # row-major, like the chained choices
+    del flat
+    kind, ref = kind_of[token], ref_of[token]
+    del token
+    priority = _PriorityFields.from_columns(score, registered_at)
+    del registered_at
+    birth_ymd = _ymd_column(births)
+
     age_ok_keys = None
-    if countOf(map(attrgetter("age_ok"), applicants), None) < n:
-        births = list(map(attrgetter("birth_date"), applicants))
+    if purged:
         age_records = list(map(attrgetter("age_ok"), applicants))
         erased = [i for i, record in enumerate(age_records) if record is not None and births[i] is None]
-        births_ymd[erased] = BIRTH_DATE_ERASED
-        position = np.empty(n, dtype=np.int64)
-        position[order] = np.arange(n)
+        birth_ymd[erased] = BIRTH_DATE_ERASED
         records = [age_records[i] for i in erased]
         counts = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
         verdicts = list(chain.from_iterable(records))
@@ -671,29 +783,52 @@ def _columns(inputs: AllocationInput, tours: Sequence[Tour], order: "np.ndarray"
         tour_of = np.fromiter(map(tour_index.__getitem__, map(itemgetter(0), verdicts)), dtype=np.int64,
                               count=len(verdicts))
         ok = np.fromiter(map(itemgetter(1), verdicts), dtype=bool, count=len(verdicts)) & (tour_of >= 0)
-        owner = np.repeat(position[np.asarray(erased, dtype=np.int64)], counts)
-        age_ok_keys = np.sort(owner[ok] * len(tours) + tour_of[ok])
-    # One fromiter per field: faster than one pass into a structured array.
-    companions = np.fromiter(map(attrgetter("companions"), applicants), dtype=np.int16, count=n)[order]
-    person = PersonTraits(
-        birth_ymd=births_ymd[order],
-        companions=companions,
-        passport_missing=~np.fromiter(map(attrgetter("has_passport"), applicants), dtype=bool, count=n)[order],
-        non_citizen=~np.fromiter(map(attrgetter("is_citizen"), applicants), dtype=bool, count=n)[order],
-    )
-    tour_sites = [sites[t.site_id] for t in tours]
-    tour = TourTraits(
-        date_ymd=np.array([ymd(t.date) for t in tours], dtype=np.int32),
-        min_age=np.array([s.min_age for s in tour_sites], dtype=np.int16),
-        passport_required=np.array([s.passport_required for s in tour_sites], dtype=bool),
-        citizens_only=np.array([s.citizens_only for s in tour_sites], dtype=bool),
-    )
-    times = np.array([tour_minutes(t) for t in tours], dtype=np.int64).reshape(len(tours), 2)
-    return _Columns(
-        size=person.companions.astype(np.int64) + 1, person=person, kind=kind, ref=ref, tour=tour,
+        owner = np.repeat(np.asarray(erased, dtype=np.int64), counts)
+        age_ok_keys = owner[ok] * n_tours + tour_of[ok]
+    del births
+
+    person = PersonTraits(birth_ymd=birth_ymd, companions=companions, passport_missing=~has_passport,
+                          non_citizen=~is_citizen)
+    columns = _InputColumns(
+        tours=tours, priority=priority, person=person, kind=kind, ref=ref, tour=tour,
         capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=times[:, 0], end=times[:, 1],
         site_tours=site_tours, site_len=site_len, age_ok_keys=age_ok_keys,
     )
+    for value in _arrays_in(columns):
+        value.flags.writeable = False
+    return columns
+
+
+def _arrays_in(value: Any) -> Iterator["np.ndarray"]:
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        yield value
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _arrays_in(getattr(value, field.name))
+
+
+def _ymd_column(days: list[dt.date | None]) -> "np.ndarray":
+    """:func:`ymd` of each day, as int32."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        # pandas converts dates in C, where a dict of converted days would hash and compare each one.
+        moments = pd.to_datetime(pd.Series(days, dtype=object)).to_numpy()
+    except (ValueError, TypeError, OverflowError):      # dates beyond pandas 2's nanosecond range
+        moments = None
+    if moments is None or moments.dtype.kind != "M":    # time-zone-aware moments: their UTC day may differ
+        day_ymd = _Codes(convert=ymd)     # days repeat: convert each once
+        return np.fromiter(map(day_ymd.__getitem__, days), dtype=np.int32, count=len(days))
+    # Calendar arithmetic only for the distinct days: tens of thousands among a million people.
+    codes, unique = pd.factorize(moments.astype("datetime64[D]"), use_na_sentinel=False)
+    day = np.asarray(unique, dtype="datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = month.astype("datetime64[Y]").astype(np.int64) + 1970
+    result = year * 10000 + (month.astype(np.int64) % 12 + 1) * 100 + (day - month).astype(np.int64) + 1
+    return np.where(np.isnat(day), 0, result).astype(np.int32)[codes]
 
 
 class _Codes(dict):
@@ -745,9 +880,9 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
     """
     seed = str(seed)
     _check_inputs(inputs)
-    tours = tuple(ordered_tours(inputs.tours))
-    order = _priority_indices(inputs.applicants, seed)
-    return _solve(inputs, seed, tours, order, _columns(inputs, tours, order))
+    columns = inputs._input_columns
+    order = _priority_indices(inputs.applicants, seed, columns.priority)
+    return _solve(inputs, seed, columns.tours, order, _columns(columns, order))
 
 
 def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: "np.ndarray",
@@ -907,7 +1042,7 @@ def derive_waitlist(result: AllocationResult) -> "tuple[np.ndarray, np.ndarray]"
     """
     import numpy as np
 
-    c = _columns(result.inputs, result.tours, result.order)
+    c = _columns(result.inputs._input_columns, result.order)
     code, chosen = result.choice_code, result.choice_tour
     full = code == FULL
     rows, cols = np.nonzero(full & (c.kind == _TOUR))
