@@ -926,7 +926,13 @@ def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", 
     maybe = fit.any(axis=1)
     rows, cols = np.nonzero((c.kind[start:stop] == _SITE) & ~maybe[:, None])
     if rows.size:
-        candidates = c.site_tours[ref[rows, cols]]                       # (slots, longest)
+        # No tour of a site has room for a party that its roomiest tour has no room for: once the
+        # tours fill up, this spares looking at each tour of nearly every site choice.
+        roomiest = np.where(c.site_tours >= 0, seats_left[c.site_tours], -1).max(axis=1)
+        site = ref[rows, cols]
+        roomy = roomiest[site] >= c.size[start + rows]
+        rows, site = rows[roomy], site[roomy]
+        candidates = c.site_tours[site]                                   # (slots, longest)
         open_ = (candidates >= 0) & (seats_left[np.maximum(candidates, 0)] >= c.size[start + rows, None])
         slot, position = np.nonzero(open_)
         people = start + rows[slot]
@@ -958,27 +964,20 @@ def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code
     sizes = c.size[people].tolist()
     starts, ends = c.start.tolist(), c.end.tolist()
     left = seats.tolist()
-    after_limit = NOT_REACHED if limit == 1 else LIMIT_REACHED
-    out_code: list[int] = []
-    out_tour: list[int] = []
+    out_code = [NO_CHOICE] * kind.size
+    out_tour = [-1] * kind.size
+    # Where each person reached the limit; their later choices are settled below, in bulk.
+    limit_at = [k] * len(people)
     for i in range(len(people)):
         party = sizes[i]
         held: list[int] = []
         base = i * k
         for j in range(base, base + k):
             what = kinds[j]
-            if what == _NONE:
-                out_code.append(NO_CHOICE)
-                out_tour.append(-1)
-                continue
-            named_tour = refs[j] if what == _TOUR else -1
-            if len(held) >= limit:
-                out_code.append(after_limit)
-                out_tour.append(named_tour)
-                continue
+            if what == _NONE:       # only padding follows
+                break
             if what == _UNKNOWN:
-                out_code.append(UNKNOWN_CHOICE)
-                out_tour.append(-1)
+                out_code[j] = UNKNOWN_CHOICE
                 continue
             first_reason = -1
             overlapped = False
@@ -999,15 +998,24 @@ def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code
             if granted >= 0:
                 left[granted] -= party
                 held.append(granted)
-                out_code.append(PLACED)
-                out_tour.append(granted)
+                out_code[j] = PLACED
+                out_tour[j] = granted
+                if len(held) == limit:
+                    limit_at[i] = j - base + 1
+                    break
             else:
-                out_code.append(FULL if full else OVERLAPS if overlapped else first_reason)
-                out_tour.append(named_tour)
+                out_code[j] = FULL if full else OVERLAPS if overlapped else first_reason
+                if what == _TOUR:
+                    out_tour[j] = refs[j]
     seats[:] = left
     if k:
-        code[people] = np.array(out_code, dtype=np.int8).reshape(len(people), k)
-        chosen[people] = np.array(out_tour, dtype=np.int32).reshape(len(people), k)
+        codes = np.array(out_code, dtype=np.int8).reshape(len(people), k)
+        tours = np.array(out_tour, dtype=np.int32).reshape(len(people), k)
+        after = (np.arange(k) >= np.array(limit_at)[:, None]) & (kind != _NONE)
+        codes[after] = NOT_REACHED if limit == 1 else LIMIT_REACHED
+        tours[after] = np.where(kind == _TOUR, ref, -1)[after]
+        code[people] = codes
+        chosen[people] = tours
 
 
 def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray", code: "np.ndarray",
