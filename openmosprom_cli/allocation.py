@@ -1061,12 +1061,18 @@ def derive_waitlist(result: AllocationResult) -> "tuple[np.ndarray, np.ndarray]"
         candidates = c.site_tours[c.ref[rows, cols]]
         slot, position = np.nonzero(candidates >= 0)
         person, choice, tour = rows[slot], cols[slot], candidates[slot, position]
-        ok = _reasons(c, person, tour) == ELIGIBLE
+        # Millions of pairs at a million people: the rules only for tours they may apply to, the
+        # overlaps only for people who hold a tour.
+        ok = np.ones(len(tour), dtype=bool)
+        ruled = np.flatnonzero(restricts(c.tour)[tour])
+        ok[ruled] = _reasons(c, person[ruled], tour[ruled]) == ELIGIBLE
+        holders = np.flatnonzero((code == PLACED).any(axis=1)[person])
         for earlier in range(code.shape[1]):
-            held = chosen[person, earlier]
-            clash = ((code[person, earlier] == PLACED) & (earlier < choice)
-                     & (c.start[tour] < c.end[held]) & (c.start[held] < c.end[tour]))
-            ok &= ~clash
+            p, t = person[holders], tour[holders]
+            held = chosen[p, earlier]
+            clash = ((code[p, earlier] == PLACED) & (earlier < choice[holders])
+                     & (c.start[t] < c.end[held]) & (c.start[held] < c.end[t]))
+            ok[holders[clash]] = False
         tours.append(tour[ok])
         people.append(person[ok])
     n = max(len(result.order), 1)
