@@ -696,7 +696,7 @@ def _columns(a: _InputColumns, order: "np.ndarray") -> _Columns:
         owner, tour = np.divmod(a.age_ok_keys, max(len(a.tours), 1))
         age_ok_keys = np.sort(position[owner] * len(a.tours) + tour)
     return _Columns(
-        size=person.companions.astype(np.int64) + 1, person=person, kind=a.kind[order], ref=a.ref[order],
+        size=person.companions.astype(np.int64) + 1, person=person, kind=_rows(a.kind, order), ref=_rows(a.ref, order),
         tour=a.tour, capacity=a.capacity, start=a.start, end=a.end, site_tours=a.site_tours, site_len=a.site_len,
         age_ok_keys=age_ok_keys,
     )
@@ -846,6 +846,20 @@ class _Codes(dict):
         return value
 
 
+def _true_at(mask: "np.ndarray") -> "tuple[np.ndarray, np.ndarray]":
+    """``np.nonzero`` of a 2-D mask, two and a half times as fast: rows and columns of the True cells."""
+    import numpy as np
+
+    return np.divmod(np.flatnonzero(mask), max(mask.shape[1], 1))
+
+
+def _rows(table: "np.ndarray", index: "np.ndarray") -> "np.ndarray":
+    """``table[index]``: take() copies whole rows, several times faster than indexing a 2-D array does."""
+    import numpy as np
+
+    return np.take(table, index, axis=0)
+
+
 def _pick(traits: Any, index: "np.ndarray") -> Any:
     import numpy as np
 
@@ -899,7 +913,7 @@ def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: "
     # Only the slots naming a tour that some rule applies to need the rules at all.
     tour_reason = np.full((n, k), ELIGIBLE, dtype=np.int8)
     if len(tours):
-        rows, cols = np.nonzero(is_tour & restricts(c.tour)[c.ref])
+        rows, cols = _true_at(is_tour & restricts(c.tour)[c.ref])
         tour_reason[rows, cols] = _reasons(c, rows, c.ref[rows, cols])
 
     start, chunk = 0, _FIRST_CHUNK
@@ -924,7 +938,7 @@ def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", 
     ref = c.ref[start:stop]
     fit = is_tour[start:stop] & (tour_reason[start:stop] == ELIGIBLE) & (seats_left[ref] >= size)
     maybe = fit.any(axis=1)
-    rows, cols = np.nonzero((c.kind[start:stop] == _SITE) & ~maybe[:, None])
+    rows, cols = _true_at((c.kind[start:stop] == _SITE) & ~maybe[:, None])
     if rows.size:
         # No tour of a site has room for a party that its roomiest tour has no room for: once the
         # tours fill up, this spares looking at each tour of nearly every site choice.
@@ -932,9 +946,9 @@ def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", 
         site = ref[rows, cols]
         roomy = roomiest[site] >= c.size[start + rows]
         rows, site = rows[roomy], site[roomy]
-        candidates = c.site_tours[site]                                   # (slots, longest)
+        candidates = _rows(c.site_tours, site)                            # (slots, longest)
         open_ = (candidates >= 0) & (seats_left[np.maximum(candidates, 0)] >= c.size[start + rows, None])
-        slot, position = np.nonzero(open_)
+        slot, position = _true_at(open_)
         people = start + rows[slot]
         ok = _reasons(c, people, candidates[slot, position]) == ELIGIBLE
         maybe[people[ok] - start] = True
@@ -1026,15 +1040,20 @@ def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray",
     kind = c.kind
     rest = rest[:, None]
     tour_slot = rest & (kind == _TOUR)
-    np.copyto(code, np.where(tour_reason == ELIGIBLE, FULL, tour_reason), where=tour_slot)
+    np.copyto(tour_reason, FULL, where=tour_reason == ELIGIBLE)     # its last use: spares a copy
+    np.copyto(code, tour_reason, where=tour_slot)
     np.copyto(chosen, c.ref, where=tour_slot, casting="unsafe")
     code[rest & (kind == _UNKNOWN)] = UNKNOWN_CHOICE
 
-    rows, cols = np.nonzero(rest & (kind == _SITE))
-    if rows.size:
+    rows, cols = _true_at(rest & (kind == _SITE))
+    site = c.ref[rows, cols]
+    code[rows, cols] = FULL
+    # A site's tours share its settings: the rules only for sites they may apply to.
+    ruled = np.flatnonzero(restricts(c.tour)[c.site_tours[site, 0]])
+    if ruled.size:
+        rows, cols, site = rows[ruled], cols[ruled], site[ruled]
         # People only grow older, and the other rules do not depend on the date: someone is
         # eligible for some tour of a site exactly when they are eligible for its last one.
-        site = c.ref[rows, cols]
         first_reason = _reasons(c, rows, c.site_tours[site, 0])
         last_reason = _reasons(c, rows, c.site_tours[site, c.site_len[site] - 1])
         code[rows, cols] = np.where(last_reason == ELIGIBLE, FULL, first_reason)
@@ -1053,13 +1072,13 @@ def derive_waitlist(result: AllocationResult) -> "tuple[np.ndarray, np.ndarray]"
     c = _columns(result.inputs._input_columns, result.order)
     code, chosen = result.choice_code, result.choice_tour
     full = code == FULL
-    rows, cols = np.nonzero(full & (c.kind == _TOUR))
+    rows, cols = _true_at(full & (c.kind == _TOUR))
     tours = [c.ref[rows, cols]]
     people = [rows]
-    rows, cols = np.nonzero(full & (c.kind == _SITE))
+    rows, cols = _true_at(full & (c.kind == _SITE))
     if rows.size:
-        candidates = c.site_tours[c.ref[rows, cols]]
-        slot, position = np.nonzero(candidates >= 0)
+        candidates = _rows(c.site_tours, c.ref[rows, cols])
+        slot, position = _true_at(candidates >= 0)
         person, choice, tour = rows[slot], cols[slot], candidates[slot, position]
         # Millions of pairs at a million people: the rules only for tours they may apply to, the
         # overlaps only for people who hold a tour.
