@@ -164,6 +164,33 @@ def test_more_tours_per_person_never_overlap():
     assert codes(result)["p"] == ["placed", "overlaps", "placed", "limit_reached"]
 
 
+@pytest.mark.parametrize("nanoseconds_only", [False, True])
+def test_the_age_rule_holds_for_birth_dates_of_any_year(monkeypatch, nanoseconds_only):
+    # Birth dates are converted in bulk by pandas, which before 3.0 refuses dates beyond 1677–2262.
+    if nanoseconds_only:
+        import pandas as pd
+
+        convert = pd.to_datetime
+
+        def refusing(values, *args, **kwargs):
+            if any(isinstance(v, dt.date) and not 1678 <= v.year <= 2261 for v in values):
+                raise pd.errors.OutOfBoundsDatetime("beyond nanoseconds")
+            return convert(values, *args, **kwargs)
+
+        monkeypatch.setattr(pd, "to_datetime", refusing)
+    t = tour("kid", capacity=20)
+    turns14 = t.date.replace(year=t.date.year - 14)
+    born = {"year1": dt.date(1, 1, 1), "1677": dt.date(1677, 9, 21), "1969": dt.date(1969, 12, 31),
+            "leap": dt.date(2012, 2, 29), "turns14": turns14, "13": turns14 + dt.timedelta(days=1),
+            "2262": dt.date(2262, 4, 12), "year9999": dt.date(9999, 12, 31), "none": None}
+    people = [person(pid, t.tour_id, born=day) for pid, day in born.items()]
+    result = run([t], [Site("kid", "Завод", min_age=14)], people)
+    assert codes(result) == {
+        "year1": ["placed"], "1677": ["placed"], "1969": ["placed"], "leap": ["placed"], "turns14": ["placed"],
+        "13": ["below_min_age"], "2262": ["below_min_age"], "year9999": ["below_min_age"], "none": ["no_birth_date"],
+    }
+
+
 def test_registrants_are_read_with_passport_and_citizenship_reduced_to_yes_no():
     t = tour("kb")
     inputs = AllocationInput.build([t], [Site("kb", "КБ", passport_required=True, citizens_only=True)], [
@@ -379,6 +406,17 @@ def test_the_result_does_not_depend_on_input_order(inputs, seed, rnd):
     a, b = allocate(inputs, seed=seed), allocate(shuffled, seed=seed)
     assert a.fingerprint() == b.fingerprint()
     assert a.priority_ids() == b.priority_ids()
+
+
+@given(instances(), seeds)
+def test_allocating_the_same_inputs_again_reuses_what_was_read_and_changes_nothing(inputs, seed):
+    """The records are read into columns once per AllocationInput; later allocations and waitlists reuse them."""
+    first = allocate(inputs, seed=seed)
+    first.waitlist_arrays
+    again = allocate(inputs, seed=seed)
+    assert again.same_as(first) and again.fingerprint() == first.fingerprint()
+    fresh = AllocationInput(inputs.tours, inputs.sites, inputs.applicants, inputs.max_tours_per_person)
+    assert allocate(inputs, seed=seed + "b").same_as(allocate(fresh, seed=seed + "b"))
 
 
 @given(instances(), seeds)
