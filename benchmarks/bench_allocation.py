@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import pandas  # noqa: F401  (imported here, so that no stage's time includes importing it)
 
 from openmosprom_cli import allocation as core
 from openmosprom_cli.allocation import AllocationInput, Applicant, allocate, allocate_reference
