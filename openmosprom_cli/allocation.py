@@ -524,7 +524,7 @@ def result_fingerprint(placements: Iterable[Placement], waitlists: Mapping[str, 
 # -- shared preparation ----------------------------------------------------------------
 
 def _check_inputs(inputs: AllocationInput) -> None:
-    if not _all_different(list(map(attrgetter("id"), inputs.applicants))):
+    if not _ids_unique(inputs.applicants):
         raise ValueError("registrant IDs must be unique")
     site_ids = {s.site_id for s in inputs.sites}
     stray = sorted({t.site_id for t in inputs.tours} - site_ids)
@@ -536,15 +536,15 @@ def _check_inputs(inputs: AllocationInput) -> None:
         raise ValueError("max_tours_per_person must be at least 1")
 
 
-def _all_different(values: list[Any]) -> bool:
-    """Whether no two values are equal; a set decides only when two hashes coincide."""
+def _ids_unique(applicants: Sequence[Applicant]) -> bool:
+    """Whether no two applicants share an ID; a set decides only when two IDs' hashes coincide."""
     import numpy as np
 
-    # Distinct hashes prove distinct values, and sorting a million int64 hashes takes
+    # Distinct hashes prove distinct IDs, and sorting a million int64 hashes takes
     # less than half the time of building a set of a million strings.
-    hashes = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+    hashes = np.fromiter(map(hash, map(attrgetter("id"), applicants)), dtype=np.int64, count=len(applicants))
     hashes.sort()
-    return not (hashes[1:] == hashes[:-1]).any() or len(set(values)) == len(values)
+    return not (hashes[1:] == hashes[:-1]).any() or len(set(map(attrgetter("id"), applicants))) == len(applicants)
 
 
 def _site_tours(tours: Sequence[Tour]) -> dict[str, list[int]]:
