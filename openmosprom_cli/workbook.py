@@ -18,7 +18,9 @@ decompressed chunks, which is what makes the reader fast. That is only sound
 for the XML that spreadsheet programs write, so the tokeniser refuses what they
 never write (comments, CDATA, processing instructions, DTDs, non-UTF-8
 encodings) and falls back to a slower, attribute-order-agnostic path whenever
-the fast pattern did not account for every cell tag in a chunk.
+the fast pattern did not account for every cell tag in a chunk. A large sheet
+is read by two processes, the second half by a forked copy (see
+``_rows_in_two_processes``), with exactly one process's rows, problems and errors.
 """
 
 from __future__ import annotations
