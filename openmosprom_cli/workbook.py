@@ -1281,7 +1281,9 @@ class _Forked:
             self.pid = None
 
 
-_MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1 << 16
+def _open_files_limit() -> int:
+    limit = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else -1
+    return limit if limit > 0 else 1 << 20  # -1: no limit reported; closerange is a single syscall anyway
 
 
 def _serve_in_copy(work: Callable[[], object], read_end: int, write_end: int) -> NoReturn:
@@ -1289,7 +1291,7 @@ def _serve_in_copy(work: Callable[[], object], read_end: int, write_end: int) ->
         # Everything the copy needs is in memory. Its copies of the parent's files are closed at once,
         # so that if the parent is killed, the season's lock (a flock, shared with the copy) goes with it.
         os.closerange(3, write_end)
-        os.closerange(write_end + 1, _MAX_FD)
+        os.closerange(write_end + 1, _open_files_limit())
         gc.disable()  # the copy lives for one task; collecting would only copy the parent's memory pages
         try:
             payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
