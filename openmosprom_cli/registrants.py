@@ -721,12 +721,13 @@ def _fast_birth_dates(today: dt.date) -> _FastColumn:
 
 _NO_DATE = {None: dt.date(EARLIEST_BIRTH_YEAR, 1, 1)}
 _DATES_OR_BLANK = {dt.date, type(None)}
+_MOMENTS_OR_BLANK = {dt.datetime, type(None)}
 _NO_MOMENT = {None: dt.datetime(2000, 1, 1)}
 
 
 def _fast_moments(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
     """Registration times from a spreadsheet: without a zone or fractions of a second they are their own value."""
-    if not kinds <= {dt.datetime, type(None)}:
+    if not kinds <= _MOMENTS_OR_BLANK:
         return _exported_moments(raws, kinds)
     filled = list(map(_NO_MOMENT.get, raws, raws))
     if any(map(attrgetter("tzinfo"), filled)):
