@@ -22,8 +22,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas  # noqa: F401  (imported here, so that no stage's time includes importing it)
 
-from openmosprom_cli import allocation as core
-from openmosprom_cli.allocation import AllocationInput, Applicant, allocate, allocate_reference
+from openmosprom_cli.allocation import solver as core
+from openmosprom_cli.allocation.solver import AllocationInput, Applicant, allocate, allocate_reference
 from openmosprom_cli.models import Site, Tour, make_tour_id
 
 WINDOW_START = dt.date(2026, 12, 11)

@@ -32,12 +32,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from openmosprom_cli import store
+from openmosprom_cli.store import core as store
 from openmosprom_cli.models import Site, Tour, make_tour_id
-from openmosprom_cli.registrants import import_registrants
-from openmosprom_cli.sample_registrants import generate_registrant_columns, generate_registrant_rows, \
+from openmosprom_cli.registrants.importer import import_registrants
+from openmosprom_cli.demo.sample_registrants import generate_registrant_columns, generate_registrant_rows, \
     write_registrant_export
-from openmosprom_cli.season import Season, init_season
+from openmosprom_cli.season.folder import Season, init_season
 
 TARGETS_S = {"csv": 3.0, "xlsx": 4.0}
 

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from openmosprom_cli.workbook import open_workbook
+from openmosprom_cli.io.xlsx.reader import open_workbook
 
 HEADER = ["ID VK", "ФИО", "Телефон", "Email", "Дата рождения", "Баллы", "Дата регистрации",
           "Выбор 1", "Выбор 2", "Выбор 3", "Гостей", "Паспорт"]

@@ -19,10 +19,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.allocation_runs import erase_birth_dates
-from openmosprom_cli.registrants import REJECTED_PREFIX
-from openmosprom_cli.season import Season, now_iso
-from openmosprom_cli.store import set_meta
+from openmosprom_cli.allocation.runs import erase_birth_dates
+from openmosprom_cli.registrants.importer import REJECTED_PREFIX
+from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.store.core import set_meta
 
 SENSITIVE_FIELDS = ("passport", "citizenship", "birth_date")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from openmosprom_cli.sample_schedules import write_sample_schedules
+from openmosprom_cli.demo.sample_schedules import write_sample_schedules
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = (REPO / "schedules", REPO / "openmosprom_cli" / "sample")

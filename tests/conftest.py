@@ -8,7 +8,7 @@ from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app
-from openmosprom_cli.season import init_season
+from openmosprom_cli.season.folder import init_season
 
 # Bounded by default; OPENMOSPROM_FUZZ_EXAMPLES=5000 for a deeper run. Under CI the examples are
 # derandomized, so a landing never hangs on a new random draw; local runs keep exploring.

@@ -18,8 +18,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from openmosprom_cli.models import Site, Tour, make_tour_id
-from openmosprom_cli.season import Season, open_season
-from openmosprom_cli.store import replace_tours, save_site
+from openmosprom_cli.season.folder import Season, open_season
+from openmosprom_cli.store.core import replace_tours, save_site
 
 SITES = (
     ("estet", "Фабрика «Эстет»", ("estet@factory.test",)),

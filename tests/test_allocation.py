@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openmosprom_cli.allocation import (
+from openmosprom_cli.allocation.solver import (
     AllocationInput,
     Applicant,
     allocate,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from openmosprom_cli.allocation import AllocationInput, allocate, priority_order
+from openmosprom_cli.allocation.solver import AllocationInput, allocate, priority_order
 from openmosprom_cli.models import Registrant, Site
 from tests.test_allocation import person, tour
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from openmosprom_cli import store
-from openmosprom_cli.allocation import AllocationInput, allocate, lottery_number, result_fingerprint
-from openmosprom_cli.allocation_runs import current_run, explain, load_result, run_assignment
+from openmosprom_cli.store import core as store
+from openmosprom_cli.allocation.solver import AllocationInput, allocate, lottery_number, result_fingerprint
+from openmosprom_cli.allocation.runs import current_run, explain, load_result, run_assignment
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
 

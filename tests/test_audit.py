@@ -9,10 +9,10 @@ import sqlite3
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from openmosprom_cli import store
-from openmosprom_cli.allocation import AllocationInput, allocate
-from openmosprom_cli.allocation_runs import StoredResult, current_run, run_assignment
-from openmosprom_cli.audit import audit_current, check_result
+from openmosprom_cli.store import core as store
+from openmosprom_cli.allocation.solver import AllocationInput, allocate
+from openmosprom_cli.allocation.runs import StoredResult, current_run, run_assignment
+from openmosprom_cli.allocation.audit import audit_current, check_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import Registrant, Site, Tour
 

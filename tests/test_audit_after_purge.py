@@ -9,10 +9,10 @@ import sqlite3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openmosprom_cli import store
-from openmosprom_cli.allocation import AllocationInput, allocate
-from openmosprom_cli.allocation_runs import StoredResult, current_run, explain, run_assignment
-from openmosprom_cli.audit import audit_current, check_result
+from openmosprom_cli.store import core as store
+from openmosprom_cli.allocation.solver import AllocationInput, allocate
+from openmosprom_cli.allocation.runs import StoredResult, current_run, explain, run_assignment
+from openmosprom_cli.allocation.audit import audit_current, check_result
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.privacy import purge_personal_data
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from season_digest import season_digest
 
-from openmosprom_cli.sample_schedules import write_sample_schedules
-from openmosprom_cli.schedules import import_schedules
-from openmosprom_cli.season import init_season, open_season
-from openmosprom_cli.store import load_registrants, load_sites, load_tours
-from openmosprom_cli.tours import generate_season_tours
+from openmosprom_cli.demo.sample_schedules import write_sample_schedules
+from openmosprom_cli.schedules.parse import import_schedules
+from openmosprom_cli.season.folder import init_season, open_season
+from openmosprom_cli.store.core import load_registrants, load_sites, load_tours
+from openmosprom_cli.tours.season_tours import generate_season_tours
 
 BAD = Path(__file__).parent / "data" / "bad"
 COMMANDS = {
@@ -226,7 +226,7 @@ def test_cp1251_error_suggests_the_flag_and_the_flag_works(cli, workspace):
 
 def test_registrant_merged_cells_name_their_range_among_the_problems(workspace):
     from openmosprom_cli.errors import BadDataError
-    from openmosprom_cli.registrants import import_registrants
+    from openmosprom_cli.registrants.importer import import_registrants
 
     with pytest.raises(BadDataError) as caught:
         import_registrants(open_season(workspace), BAD / "reg-merged-in-data.xlsx")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from season_digest import season_digest
 
-from openmosprom_cli.files import TEMP_SUFFIX
+from openmosprom_cli.io.files import TEMP_SUFFIX
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -95,9 +95,9 @@ def crash_and_check(season_dir: Path, args: list, fractions: list[float], reset)
 @pytest.fixture(scope="module")
 def planned_season(tmp_path_factory):
     """A season with the sample schedules imported and tours generated, plus a 100,000-row export."""
-    from openmosprom_cli import store
-    from openmosprom_cli.sample_registrants import generate_registrant_rows, write_registrant_export
-    from openmosprom_cli.sample_schedules import write_sample_schedules
+    from openmosprom_cli.store import core as store
+    from openmosprom_cli.demo.sample_registrants import generate_registrant_rows, write_registrant_export
+    from openmosprom_cli.demo.sample_schedules import write_sample_schedules
 
     root = tmp_path_factory.mktemp("crash")
     season_dir = root / "season"
@@ -105,7 +105,7 @@ def planned_season(tmp_path_factory):
     write_sample_schedules(root / "schedules", 2026)
     omp("schedules", "import", root / "schedules", "-w", season_dir)
     omp("slots", "generate", "-w", season_dir)
-    from openmosprom_cli.season import open_season
+    from openmosprom_cli.season.folder import open_season
 
     season = open_season(season_dir)
     with season.reader() as conn:

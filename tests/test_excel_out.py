@@ -2,7 +2,7 @@ import zipfile
 
 import openpyxl
 
-from openmosprom_cli.excel_out import new_workbook, save_workbook, text_cell
+from openmosprom_cli.io.xlsx_out import new_workbook, save_workbook, text_cell
 
 
 def test_text_cells_never_become_formulas_and_hold_any_character(tmp_path):

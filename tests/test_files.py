@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from openmosprom_cli.errors import CannotCreateError
-from openmosprom_cli.files import (
+from openmosprom_cli.io.files import (
     TEMP_SUFFIX,
     atomic_write_text,
     atomic_write_with,

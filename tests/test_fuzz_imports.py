@@ -29,13 +29,13 @@ from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app
 from openmosprom_cli.errors import BadDataError, MissingInputError, OpenMospromError
-from openmosprom_cli.registrants import COLUMNS as REGISTRANT_COLUMNS
-from openmosprom_cli.registrants import import_registrants
-from openmosprom_cli.sample_schedules import write_sample_schedules
-from openmosprom_cli.schedules import CANDIDATE_COLUMNS, COMBINED_CANDIDATE_COLUMNS, SITE_COLUMNS, import_schedules
-from openmosprom_cli.season import init_season, open_season
-from openmosprom_cli.tours import IMPORT_COLUMNS, generate_season_tours, import_tours
-from openmosprom_cli.values import normalize_header
+from openmosprom_cli.registrants.importer import COLUMNS as REGISTRANT_COLUMNS
+from openmosprom_cli.registrants.importer import import_registrants
+from openmosprom_cli.demo.sample_schedules import write_sample_schedules
+from openmosprom_cli.schedules.parse import CANDIDATE_COLUMNS, COMBINED_CANDIDATE_COLUMNS, SITE_COLUMNS, import_schedules
+from openmosprom_cli.season.folder import init_season, open_season
+from openmosprom_cli.tours.season_tours import IMPORT_COLUMNS, generate_season_tours, import_tours
+from openmosprom_cli.io.values import normalize_header
 
 WINDOW = (dt.date(2026, 12, 11), dt.date(2026, 12, 22))
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)

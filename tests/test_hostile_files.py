@@ -14,7 +14,7 @@ import pytest
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.settings import Limits
-from openmosprom_cli.workbook import open_workbook
+from openmosprom_cli.io.xlsx.reader import open_workbook
 
 BAD = Path(__file__).parent / "data" / "bad"
 _spec = importlib.util.spec_from_file_location("make_bad_files", BAD / "make_bad_files.py")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.mail import (
+from openmosprom_cli.mail.compose import (
     RosterLetter,
     Visitor,
     attachment_name,

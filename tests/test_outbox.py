@@ -25,7 +25,7 @@ from mail_fixtures import (
     set_lock_timeout,
     visitors_for,
 )
-from openmosprom_cli.outbox import email_rosters, list_outbox, write_outbox_drafts
+from openmosprom_cli.mail.outbox import email_rosters, list_outbox, write_outbox_drafts
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from mail_fixtures import Recorder, SmtpServer, configure_smtp, outbox_rows, populate
-from openmosprom_cli.files import TEMP_SUFFIX
-from openmosprom_cli.outbox import list_outbox
-from openmosprom_cli.season import open_season
+from openmosprom_cli.io.files import TEMP_SUFFIX
+from openmosprom_cli.mail.outbox import list_outbox
+from openmosprom_cli.season.folder import open_season
 
 REPO = Path(__file__).resolve().parent.parent
 

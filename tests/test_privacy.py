@@ -3,7 +3,7 @@ import json
 import os
 import stat
 
-from openmosprom_cli import store
+from openmosprom_cli.store import core as store
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.privacy import purge_personal_data
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openmosprom_cli import store
+from openmosprom_cli.store import core as store
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
-from openmosprom_cli.registrants import (
+from openmosprom_cli.registrants.importer import (
     detect_separator,
     import_registrants,
     list_registrants,
@@ -24,7 +24,7 @@ from openmosprom_cli.registrants import (
     show_registrant,
     task_done,
 )
-from openmosprom_cli.season import open_season
+from openmosprom_cli.season.folder import open_season
 
 HEADER = "ID VK;ФИО;Телефон;Email;Дата рождения;Баллы;Дата регистрации;Выбор 1;Выбор 2;Гостей;Паспорт;Гражданство"
 GOOD_ROWS = [
@@ -438,7 +438,7 @@ HEADERS = st.sampled_from(["ID VK", "ФИО", "Фамилия", "Имя", "Те�
     raw_tail=st.binary(max_size=8),
 )
 def test_any_csv_imports_or_fails_with_a_data_error(tmp_path_factory, headers, rows, separator, raw_tail):
-    from openmosprom_cli.season import init_season
+    from openmosprom_cli.season.folder import init_season
 
     folder = tmp_path_factory.mktemp("fuzz")
     season = init_season(folder / "season", year=2026)
@@ -475,7 +475,7 @@ def test_fast_csv_split_equals_the_csv_module(rows, separator, newline, final_ne
     import csv
     import io
 
-    from openmosprom_cli.registrants import split_csv
+    from openmosprom_cli.registrants.importer import split_csv
 
     text = newline.join(separator.join(cells) for cells in rows) + (newline if final_newline and rows else "")
     expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))

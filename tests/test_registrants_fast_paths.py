@@ -8,10 +8,10 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openmosprom_cli import registrants as reg
-from openmosprom_cli import store
+from openmosprom_cli.registrants import importer as reg
+from openmosprom_cli.store import core as store
 from openmosprom_cli.models import Registrant
-from openmosprom_cli.workbook import open_workbook
+from openmosprom_cli.io.xlsx.reader import open_workbook
 
 TODAY = dt.date(2026, 11, 27)
 

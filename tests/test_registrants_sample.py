@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from openmosprom_cli.registrants import import_registrants, read_registrant_file
-from openmosprom_cli.sample_registrants import (
+from openmosprom_cli.registrants.importer import import_registrants, read_registrant_file
+from openmosprom_cli.demo.sample_registrants import (
     HEADERS,
     female_surname,
     generate_registrant_rows,

@@ -15,11 +15,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from openmosprom_cli import rosters, store
+from openmosprom_cli.rosters import export as rosters
+from openmosprom_cli.store import core as store
 from openmosprom_cli.errors import BadDataError, MissingInputError
-from openmosprom_cli.files import TEMP_SUFFIX
+from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.models import Registrant, Site, Tour
-from openmosprom_cli.rosters import export_rosters
+from openmosprom_cli.rosters.export import export_rosters
 
 EVIL_NAME = '=HYPERLINK("http://evil","x")'
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -645,7 +646,7 @@ def test_cli_help_has_an_example(cli):
 
 from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
 
-from openmosprom_cli.season import init_season  # noqa: E402
+from openmosprom_cli.season.folder import init_season  # noqa: E402
 
 
 @given(st.text())

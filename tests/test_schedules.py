@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
-from openmosprom_cli.schedules import parse_schedule_files
+from openmosprom_cli.schedules.parse import parse_schedule_files
 from openmosprom_cli.settings import Settings
 
 SETTINGS = Settings.defaults(2026)

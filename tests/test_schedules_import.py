@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.schedules import import_schedules, list_schedules
-from openmosprom_cli.store import replace_tours
+from openmosprom_cli.schedules.parse import import_schedules, list_schedules
+from openmosprom_cli.store.core import replace_tours
 from openmosprom_cli.models import Tour
 
 SITE = {"Код": "estet", "Название": "Эстет", "Email для списков": "estet@example.org", "Минимальный возраст": 12}

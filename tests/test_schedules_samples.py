@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from openmosprom_cli.sample_schedules import write_sample_schedules
-from openmosprom_cli.schedules import import_schedules, list_schedules, parse_schedule_files
-from openmosprom_cli.season import init_season
+from openmosprom_cli.demo.sample_schedules import write_sample_schedules
+from openmosprom_cli.schedules.parse import import_schedules, list_schedules, parse_schedule_files
+from openmosprom_cli.season.folder import init_season
 from openmosprom_cli.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

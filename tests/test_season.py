@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from openmosprom_cli.errors import CannotCreateError, SeasonBusyError, SeasonNotFoundError
-from openmosprom_cli.season import find_season, init_season, open_season
+from openmosprom_cli.season.folder import find_season, init_season, open_season
 from openmosprom_cli.settings import default_year, load_settings
 import datetime as dt
 
@@ -114,7 +114,7 @@ def test_a_second_process_exits_75_naming_the_holder_and_readers_do_not_wait(tmp
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time\n"
-         "from openmosprom_cli.season import open_season\n"
+         "from openmosprom_cli.season.folder import open_season\n"
          "with open_season(sys.argv[1]).transaction():\n"
          "    print('locked', flush=True)\n"
          "    time.sleep(30)\n", str(season.path)],

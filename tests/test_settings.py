@@ -1,7 +1,7 @@
 import pytest
 
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.season import open_season
+from openmosprom_cli.season.folder import open_season
 
 
 def _edit(season, old, new):

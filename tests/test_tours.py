@@ -8,10 +8,10 @@ import json
 import openpyxl
 import pytest
 
-from openmosprom_cli import store
+from openmosprom_cli.store import core as store
 from openmosprom_cli.errors import BadDataError, CannotCreateError, MissingInputError
 from openmosprom_cli.models import Candidate, Site
-from openmosprom_cli.tours import export_tours, generate_season_tours, import_tours, list_tours
+from openmosprom_cli.tours.season_tours import export_tours, generate_season_tours, import_tours, list_tours
 
 DAYS = [dt.date(2026, 12, 11) + dt.timedelta(days=i) for i in range(12)]
 SITES = [
@@ -55,7 +55,7 @@ def test_generate_stores_the_tours_and_the_settings_used(stocked):
 def test_settings_come_from_season_toml_unless_overridden(stocked):
     text = stocked.settings_path.read_text(encoding="utf-8").replace("tours = 36", "tours = 12")
     stocked.settings_path.write_text(text, encoding="utf-8")
-    from openmosprom_cli.season import open_season
+    from openmosprom_cli.season.folder import open_season
 
     season = open_season(stocked.path)
     assert len(generate_season_tours(season).result.tours) == 12

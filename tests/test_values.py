@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, strategies as st
 
-from openmosprom_cli.values import (
+from openmosprom_cli.io.values import (
     ValueProblem,
     check_text,
     normalize_header,

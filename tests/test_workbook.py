@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.settings import Limits
-from openmosprom_cli.workbook import _format_kind, open_workbook
+from openmosprom_cli.io.xlsx.reader import _format_kind, open_workbook
 
 BAD = Path(__file__).parent / "data" / "bad"
 _spec = importlib.util.spec_from_file_location("make_bad_files", BAD / "make_bad_files.py")

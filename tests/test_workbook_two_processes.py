@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from openmosprom_cli import workbook
+from openmosprom_cli.io.xlsx import reader as workbook
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.workbook import open_workbook
+from openmosprom_cli.io.xlsx.reader import open_workbook
 from test_workbook import rewrite_sheet, tables, written_by_openpyxl
 
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from openmosprom_cli.errors import BadDataError, OpenMospromError
-from openmosprom_cli.season import Season, find_season
+from openmosprom_cli.season.folder import Season, find_season
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -35,7 +35,7 @@ def date_option(value: Optional[str]) -> Optional[dt.date]:
     """A date given on the command line, DD.MM.YYYY or ISO; a bad one is a usage error (exit 2)."""
     if value is None:
         return None
-    from openmosprom_cli.values import ValueProblem, parse_date
+    from openmosprom_cli.io.values import ValueProblem, parse_date
 
     try:
         return parse_date(value)

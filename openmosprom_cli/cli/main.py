@@ -73,22 +73,21 @@ def main(
 
 def _register() -> None:
     from openmosprom_cli.cli import (
-        allocation_cmds,
-        mail_cmds,
-        privacy_cmds,
-        registrants_cmds,
-        rosters_cmds,
-        schedules_cmds,
-        season_cmds,
-        slots_cmds,
+        allocation,
+        mail,
+        privacy,
+        registrants,
+        rosters,
+        schedules,
+        season,
+        slots,
     )
 
     from openmosprom_cli.cli.groups import GROUPS
 
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
-    for module in (season_cmds, schedules_cmds, slots_cmds, registrants_cmds, allocation_cmds, rosters_cmds,
-                   mail_cmds, privacy_cmds):
+    for module in (season, schedules, slots, registrants, allocation, rosters, mail, privacy):
         module.register(app)
 
 

@@ -1,0 +1,186 @@
+"""Commands of the allocation stage: ``assign``, ``explain``, ``audit``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.models import OUTCOME_TEXT
+
+if TYPE_CHECKING:
+    from openmosprom_cli.allocation.runs import AssignmentReport, Explanation, SeatCount
+    from openmosprom_cli.allocation.audit import AuditCertificate
+
+ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+def reason_text(code: str) -> str:
+    if code == "no_choices":
+        return "listed no choices"
+    return OUTCOME_TEXT.get(code, (code, code))[0]
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+def _seat_table(title: str, first: str, rows: "tuple[SeatCount, ...]") -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(first)
+    for name in ("tours", "offered", "filled", "filled %"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(escape(row.label), str(row.tours), str(row.offered), str(row.filled),
+                      _percent(row.filled, row.offered))
+    return table
+
+
+def render_assignment(report: "AssignmentReport") -> None:
+    """The Rich summary of an allocation run; the demo prints it too."""
+    console.print(f"[bold]Allocation run {report.run_id}[/] — seed [bold]{escape(report.seed)}[/]")
+    console.print(_seat_table("Seats per site", "site", report.by_site))
+    console.print(_seat_table("Seats per day", "day", report.by_day))
+    console.print(f"Seats: {report.seats_filled} of {report.seats_offered} filled "
+                  f"({_percent(report.seats_filled, report.seats_offered)}).")
+    console.print(f"People: {report.placed} of {report.registrants} placed.")
+    for rank, people in report.by_choice:
+        console.print(f"  got their {ORDINALS.get(rank, f'{rank}th')} choice: {people} "
+                      f"({_percent(people, report.registrants)})")
+    console.print(f"Unplaced: {report.unplaced} ({_percent(report.unplaced, report.registrants)}); "
+                  f"{report.waitlisted} people are on a waitlist.")
+    for code, people in report.unplaced_by_reason:
+        console.print(f"  {people}: {escape(reason_text(code))}")
+    console.print(f"Inputs fingerprint: {report.inputs_fingerprint}")
+    console.print(f"Result fingerprint: {report.result_fingerprint}")
+    console.print("Anyone can rerun the draw with the same seed: "
+                  f"[bold]openmosprom assign --seed {escape(report.seed)}[/]; check it with [bold]openmosprom audit[/].")
+
+
+def assign(
+    seed: Annotated[Optional[str], typer.Option("--seed", help="Lottery seed (default: [allocation] seed in season.toml).")] = None,
+    json_: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Give out the seats by activity score (serial dictatorship) and store the result as a new run.
+
+    Priority: score, then registration time, then a lottery drawn from the
+    seed and the person's ID, then the ID. In that order everyone gets their
+    first choice that they are eligible for and that has room for their party.
+
+    Example: [bold]openmosprom assign --seed 2026[/]
+    """
+    from openmosprom_cli.allocation.runs import run_assignment
+
+    report = run_assignment(load_season(workspace), seed=seed)
+    if json_:
+        print_json(report.to_json())
+    else:
+        render_assignment(report)
+
+
+def render_explanation(e: "Explanation") -> None:
+    name = f" {escape(e.full_name)}" if e.full_name else ""
+    console.print(f"[bold]{escape(e.registrant_id)}[/]{name} — allocation run {e.run_id}, seed {escape(e.seed)}")
+    console.print(f"Priority: {e.priority} of {e.people} (1 chooses first), ordered by")
+    console.print(f"  score {e.score:g}, highest first")
+    console.print(f"  registered {e.registered_at:%d.%m.%Y %H:%M:%S}, earliest first" if e.registered_at
+                  else "  registration time unknown: after everyone with the same score")
+    console.print(f"  lottery number {e.lottery} (from the seed and the ID), lowest first; then the ID")
+    table = Table(title="Choices", title_justify="left")
+    for name in ("#", "choice", "tour", "outcome"):
+        table.add_column(name)
+    for c in e.choices:
+        style = "green" if c.code == "placed" else ""
+        text = reason_text(c.code) + (" (birth date erased; verdict kept)"
+                                      if e.birth_date_erased and c.code == "below_min_age" else "")
+        table.add_row(str(c.rank), escape(c.choice), escape(c.tour_id or "–"),
+                      f"[{style}]{escape(text)}[/]" if style else escape(text))
+    console.print(table)
+    if e.age_verdicts is not None:
+        kept = ", ".join(f"{tour_id} {'met' if ok else 'below'}" for tour_id, ok in e.age_verdicts) or "none needed"
+        console.print(f"Birth date erased by a personal-data purge; the minimum-age verdicts kept: {escape(kept)}",
+                      soft_wrap=True)
+    if e.tours:
+        console.print(f"Tour: {escape(', '.join(e.tours))}")
+    else:
+        console.print("No tour.")
+    for tour_id, position in e.waitlists:
+        console.print(f"Waitlist of {escape(tour_id)}: position {position}")
+
+
+def explain(
+    registrant_id: Annotated[str, typer.Argument(help="The person's VK ID.")],
+    json_: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Show one person's priority position and, for each choice, what happened and why.
+
+    Example: [bold]openmosprom explain 123456789[/]
+    """
+    from openmosprom_cli.allocation.runs import explain as explain_result
+
+    explanation = explain_result(load_season(workspace), registrant_id)
+    if json_:
+        print_json(explanation.to_json())
+    else:
+        render_explanation(explanation)
+
+
+def _day(iso: str) -> str:
+    return f"{dt.date.fromisoformat(iso[:10]):%d.%m.%Y}"
+
+
+def render_certificate(c: "AuditCertificate") -> None:
+    console.print(f"[bold]Audit of allocation run {c.run_id}[/] ({escape(c.created_at)})")
+    console.print(f"  seed:               {escape(c.seed)}")
+    console.print(f"  inputs fingerprint: {c.inputs_fingerprint}" + (" (as allocated)" if c.purges else ""))
+    for p in c.purges:
+        console.print(f"  personal data purged on {_day(p.purged_at)} (tours ended before {_day(p.before)}): "
+                      f"birth dates of {p.people} people replaced by their age verdicts", soft_wrap=True)
+        console.print(f"    inputs fingerprint after the purge: {p.inputs_fingerprint}")
+    console.print(f"  result fingerprint: {c.result_fingerprint}")
+    console.print(f"  {c.people} people, {c.placements} placements; checked: {', '.join(c.checks)}")
+    if c.ok:
+        console.print("[bold green]OK[/]: the stored result is the one the rule gives for these inputs and seed.")
+        if c.purges:
+            console.print("  The inputs were checked against the fingerprint recorded by the last purge and the "
+                          "result re-derived from them: the age verdicts keep every decision the birth dates made.",
+                          soft_wrap=True)
+        return
+    console.print(f"[bold red]{len(c.violations)} violation(s)[/]:")
+    for v in c.violations:
+        console.print(f"  [{escape(v.check)}] {escape(v.message)}", soft_wrap=True)
+
+
+def audit(
+    json_: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Re-derive the current allocation from its stored inputs and seed, and check every rule.
+
+    Checks capacity, eligibility, that nobody is placed twice, priority with
+    no justified envy, waitlist order, and that the stored result equals the
+    re-derived one. Exits 0 when everything holds, 1 on any violation.
+
+    Example: [bold]openmosprom audit --json[/]
+    """
+    from openmosprom_cli.allocation.audit import audit_current
+
+    certificate = audit_current(load_season(workspace))
+    if json_:
+        print_json(certificate.to_json())
+    else:
+        render_certificate(certificate)
+    if not certificate.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(assign)
+    app.command()(explain)
+    app.command()(audit)

@@ -1,0 +1,133 @@
+"""Commands of the registrants stage: ``registrants import``, ``registrants list``, ``registrants show``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.groups import registrants_app
+
+MAX_REJECTED_SHOWN = 20
+
+
+def parse_mappings(items: list[str]) -> dict[str, str]:
+    """``"Source column=field"`` options as a dict; the last ``=`` splits, since headers may contain one."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.rpartition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise typer.BadParameter(f"{item!r} is not of the form \"Source column=field\"", param_hint="--map")
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
+@registrants_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="The mini-app's export: .csv or .xlsx.", show_default=False)],
+    map_: Annotated[Optional[list[str]], typer.Option(
+        "--map", help='Read a column under another name: "Source column=field" (e.g. "Очки=score"). Repeatable.',
+        show_default=False)] = None,
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Import the valid rows; write the rejected ones to rejected-<file>.xlsx.")] = False,
+    encoding: Annotated[Optional[str], typer.Option(
+        "--encoding", help="Text encoding of a CSV, e.g. cp1251 for one saved by Excel. Default: UTF-8.",
+        show_default=False)] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Import or re-import the people registered in the VK mini-app.
+
+    People are updated by ID and added; nobody is deleted. Any invalid row stops
+    the import (exit 65, nothing changed) unless --skip-invalid is given.
+
+    Example: [bold]openmosprom registrants import export.csv --skip-invalid[/]
+    """
+    from openmosprom_cli.registrants.importer import import_registrants
+
+    mapping = parse_mappings(map_ or [])
+    report = import_registrants(load_season(workspace), file, mapping=mapping, skip_invalid=skip_invalid,
+                                encoding=encoding)
+    console.print(f"Read {report.rows_read} row{'s' if report.rows_read != 1 else ''} "
+                  f"from [bold]{escape(report.file)}[/]: "
+                  f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+    if report.not_in_file:
+        console.print(f"{report.not_in_file} registered earlier but not in this file: kept as they were.")
+    if report.rejected:
+        count = len(report.rejected)
+        console.print(f"[yellow]{count} row{'s' if count != 1 else ''} rejected[/]; with their reasons in "
+                      f"[bold]{escape(str(report.rejected_path))}[/]:")
+        for rejected in report.rejected[:MAX_REJECTED_SHOWN]:
+            console.print(f"  row {rejected.row}: {escape('; '.join(rejected.reasons))}", soft_wrap=True)
+        if count > MAX_REJECTED_SHOWN:
+            console.print(f"  … and {count - MAX_REJECTED_SHOWN} more")
+    console.print("Next: [bold]openmosprom assign[/]")
+
+
+@registrants_app.command("list")
+def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+    """List the registrants, highest score first. The table leaves out passports; --json has every field.
+
+    Example: [bold]openmosprom registrants list --json[/]
+    """
+    from openmosprom_cli.registrants.importer import list_registrants, registrant_as_dict
+
+    registrants = list_registrants(load_season(workspace))
+    if json:
+        print_json([registrant_as_dict(r) for r in registrants])
+        return
+    if not registrants:
+        console.print("No registrants yet. Import the mini-app's export with "
+                      "[bold]openmosprom registrants import FILE[/].")
+        return
+    ordered = sorted(registrants, key=lambda r: (-r.score, r.registered_at is None, r.registered_at or 0, r.id))
+    table = Table(title=f"{len(registrants)} registrant{'s' if len(registrants) != 1 else ''}")
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Name")
+    table.add_column("Score", justify="right")
+    table.add_column("Registered", no_wrap=True)
+    table.add_column("Choices")
+    table.add_column("Guests", justify="right")
+    for r in ordered:
+        table.add_row(escape(r.id), escape(r.full_name), f"{r.score:g}",
+                      f"{r.registered_at:%d.%m.%Y %H:%M:%S}" if r.registered_at else "",
+                      escape(", ".join(r.choices)), str(r.companions))
+    console.print(table)
+
+
+@registrants_app.command("show")
+def show(
+    registrant_id: Annotated[str, typer.Argument(metavar="ID", help="The person's VK ID.", show_default=False)],
+    json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Show one registrant with every field. An unknown ID exits 66.
+
+    Example: [bold]openmosprom registrants show 1133932[/]
+    """
+    from openmosprom_cli.registrants.importer import registrant_as_dict, show_registrant
+
+    registrant = show_registrant(load_season(workspace), registrant_id)
+    data = registrant_as_dict(registrant)
+    if json:
+        print_json(data)
+        return
+    table = Table(show_header=False, title=f"Registrant {escape(registrant.id)}", title_justify="left")
+    table.add_column("Field", style="bold")
+    table.add_column("Value")
+    labels = {"id": "ID VK", "full_name": "Name", "phone": "Phone", "email": "Email", "birth_date": "Birth date",
+              "score": "Score", "registered_at": "Registered", "choices": "Choices", "companions": "Guests",
+              "passport": "Passport", "citizenship": "Citizenship"}
+    shown = {**data, "choices": ", ".join(registrant.choices), "score": f"{registrant.score:g}",
+             "birth_date": f"{registrant.birth_date:%d.%m.%Y}" if registrant.birth_date else "",
+             "registered_at": f"{registrant.registered_at:%d.%m.%Y %H:%M:%S}" if registrant.registered_at else ""}
+    for key, label in labels.items():
+        table.add_row(label, escape(str(shown[key])))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """The commands above register themselves on ``registrants_app``."""

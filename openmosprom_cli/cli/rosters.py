@@ -1,0 +1,77 @@
+"""Commands of the rosters stage: ``rosters export`` (``rosters email`` lives in cli/mail.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.groups import rosters_app
+
+
+@rosters_app.command("export")
+def export(
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Folder for the files. Default: rosters/ in the season folder.", show_default=False)] = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write each factory's roster, the organizers' participants list and the notifications CSV.
+
+    One workbook per site: a sheet per tour plus its waitlists, with that site's visitors only.
+
+    Each site gets only the fields it needs: birth dates at age-limited sites, passports where required.
+
+    participants.xlsx lists everyone's result; notifications.csv says what to tell each person.
+
+    Files with passports, birth dates or everyone's contacts are readable by their owner only.
+
+    Example: [bold]openmosprom rosters export -w season-2026[/]
+    """
+    from openmosprom_cli.rosters.export import export_rosters
+
+    report = export_rosters(load_season(workspace), out)
+    if as_json:
+        print_json({
+            "out_dir": str(report.out_dir),
+            "run_id": report.run_id,
+            "seed": report.seed,
+            "people": report.people,
+            "sites": [{"site_id": s.site_id, "site_name": s.site_name, "path": str(s.path), "tours": s.tours,
+                       "visitors": s.visitors, "seats_taken": s.seats_taken, "waitlisted": s.waitlisted,
+                       "private": s.private, "status": s.status, "fingerprint": s.fingerprint}
+                      for s in report.sites],
+            "participants": str(report.participants_path),
+            "notifications": str(report.notifications_path),
+            "removed_sites": list(report.removed_sites),
+        })
+        return
+
+    table = Table(title=f"Rosters of allocation run {report.run_id} (seed {escape(report.seed)})")
+    table.add_column("File", no_wrap=True)
+    table.add_column("Site")
+    table.add_column("Tours", justify="right")
+    table.add_column("Visitors", justify="right")
+    table.add_column("Seats", justify="right")
+    table.add_column("Waitlist", justify="right")
+    table.add_column("vs last")
+    table.add_column("Access")
+    for s in report.sites:
+        table.add_row(escape(s.path.name), escape(s.site_name), str(s.tours),
+                      str(s.visitors), str(s.seats_taken), str(s.waitlisted), s.status,
+                      "owner" if s.private else "all")
+    console.print(table)
+    console.print(f"Participants: [bold]{escape(str(report.participants_path))}[/] "
+                  f"({report.people} people, owner only)")
+    console.print(f"Notifications: [bold]{escape(str(report.notifications_path))}[/]")
+    if report.removed_sites:
+        console.print(f"No tours any more, roster records dropped: {escape(', '.join(report.removed_sites))}")
+    console.print(f"Written to {escape(str(report.out_dir))}")
+
+
+def register(app: typer.Typer) -> None:
+    """``rosters export`` registers itself on the rosters group when this module is imported."""

@@ -1,0 +1,163 @@
+"""Commands of the slots stage: generate, list, export and import the season's tours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Mapping, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, date_option, load_season, print_json
+from openmosprom_cli.cli.groups import slots_app
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@slots_app.command("generate")
+def generate(
+    tours: Annotated[Optional[int], typer.Option("--tours", min=1, help="How many tours (default: season.toml).")] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", metavar="DATE", help="First day, DD.MM.YYYY or ISO (default: the window's start).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", metavar="DATE", help="Last day, DD.MM.YYYY or ISO (default: the window's end).")] = None,
+    min_per_site: Annotated[Optional[int], typer.Option("--min-per-site", min=0, help="At least this many tours per site (default: season.toml).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Tie-breaking seed (default: season.toml).")] = None,
+    weights: Annotated[Optional[Path], typer.Option("--weights", metavar="FILE", help="A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand.")] = None,
+    allow_fewer: Annotated[bool, typer.Option("--allow-fewer", help="Store fewer tours, with a warning, when not enough can be found.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate even though an allocation exists (it must then be rerun).")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Choose the season's tours from the factories' candidates and store them, replacing earlier ones.
+
+    Every site gets its minimum, the rest are shared in proportion to seats offered (or weights), each site's tours go on different days first, and the daily load is kept even. Pinned candidates are always chosen, excluded ones never. The same inputs and seed always give the same tours.
+
+    Example: [bold]openmosprom slots generate --tours 36 --from 11.12.2026 --to 22.12.2026[/]
+    """
+    from openmosprom_cli.tours.season_tours import generate_season_tours
+
+    start, end = date_option(date_from), date_option(date_to)
+    season = load_season(workspace)
+    report = generate_season_tours(season, tours=tours, date_from=start, date_to=end, min_per_site=min_per_site,
+                                   seed=seed, weights_file=weights, allow_fewer=allow_fewer, force=force)
+    result, params = report.result, report.params
+    console.print(f"Chose [bold]{len(result.tours)}[/] of {result.requested} tours from {result.usable} usable "
+                  f"candidates ({result.candidates} in all), {params.window_start:%d.%m.%Y}–"
+                  f"{params.window_end:%d.%m.%Y}, shares by {result.measure}, seed {escape(str(params.seed))}.")
+    _print_site_counts(result.per_site, report.sites, result.tours)
+    _print_day_counts(result.per_day)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    if report.replaced:
+        console.print(f"Replaced the {report.replaced} tours stored before.")
+    console.print("Next: [bold]openmosprom slots export tours.xlsx[/] to publish or edit them.")
+
+
+@slots_app.command("list")
+def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+    """Show the season's tours with how many each site and each day has.
+
+    Example: [bold]openmosprom slots list --json[/]
+    """
+    from openmosprom_cli.tours.season_tours import list_tours
+
+    listing = list_tours(load_season(workspace))
+    if json_output:
+        print_json({
+            "generated_at": listing.generated_at,
+            "tours": [{"tour_id": t.tour_id, "site_id": t.site_id, "date": t.date.isoformat(),
+                       "start": t.start.strftime("%H:%M"), "duration_min": t.duration_min,
+                       "capacity": t.capacity, "note": t.note} for t in listing.tours],
+            "per_site": dict(listing.per_site),
+            "per_day": {d.isoformat(): n for d, n in listing.per_day.items()},
+        })
+        return
+    if not listing.tours:
+        console.print("No tours yet. Generate them with [bold]openmosprom slots generate[/].")
+        return
+    table = Table(title=f"{len(listing.tours)} tours")
+    for header in ("Tour ID", "Site", "Date", "Start", "Min", "Seats"):
+        table.add_column(header, justify="right" if header in ("Min", "Seats") else "left")
+    for t in listing.tours:
+        site = listing.sites.get(t.site_id)
+        table.add_row(escape(t.tour_id), escape(site.name if site else t.site_id),
+                      f"{t.date:%d.%m} {WEEKDAYS[t.date.weekday()]}", f"{t.start:%H:%M}", str(t.duration_min),
+                      str(t.capacity))
+    console.print(table)
+    _print_site_counts(listing.per_site, listing.sites, listing.tours)
+    _print_day_counts(listing.per_day)
+
+
+@slots_app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(help="OUT.xlsx or OUT.csv (semicolon-separated, UTF-8).", metavar="OUT")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Write the tours for publishing in the VK mini-app and for editing, with Russian column names.
+
+    Example: [bold]openmosprom slots export tours.xlsx[/]
+    """
+    from openmosprom_cli.tours.season_tours import export_tours
+
+    path = export_tours(load_season(workspace), out)
+    console.print(f"Wrote {escape(str(path))}. After editing it, take it back with "
+                  f"[bold]openmosprom slots import {escape(path.name)}[/].")
+
+
+@slots_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="An edited export (.xlsx or .csv).", metavar="FILE")],
+    force: Annotated[bool, typer.Option("--force", help="Change the tours even though an allocation exists (it must then be rerun).")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Take an edited tour export back: deleted rows remove tours, and capacity, duration, date and start may change.
+
+    A tour given another date or start gets a new ID. Address, age, passport and notes come from the factories' workbooks: edits there are reported as not taken. Nothing changes unless the whole file is valid.
+
+    Example: [bold]openmosprom slots import tours.xlsx[/]
+    """
+    from openmosprom_cli.tours.season_tours import import_tours
+
+    report = import_tours(load_season(workspace), file, force=force)
+    for note in report.ignored:
+        console.print(f"[yellow]warning:[/] {escape(note)}")
+    if not report.has_changes:
+        console.print(f"No changes: the {report.total} tours are as stored.")
+        return
+    for tour_id in report.removed:
+        console.print(f"[red]removed[/] {escape(tour_id)}")
+    for old, new in report.moved:
+        console.print(f"[cyan]moved[/]   {escape(old)} → {escape(new)}")
+    for tour_id, what in report.changed:
+        console.print(f"[yellow]changed[/] {escape(tour_id)}: {escape(what)}")
+    console.print(f"{len(report.removed)} removed, {len(report.moved)} moved, {len(report.changed)} changed, "
+                  f"{report.unchanged} unchanged; the season now has {report.total} tours.")
+
+
+def _print_site_counts(per_site: Mapping[str, int], sites, tours) -> None:
+    seats: dict[str, int] = {}
+    for t in tours:
+        seats[t.site_id] = seats.get(t.site_id, 0) + t.capacity
+    table = Table(title="Tours per site")
+    table.add_column("Site")
+    table.add_column("Name")
+    table.add_column("Tours", justify="right")
+    table.add_column("Seats", justify="right")
+    for site_id, n in per_site.items():
+        site = sites.get(site_id)
+        table.add_row(escape(site_id), escape(site.name if site else ""), str(n), str(seats.get(site_id, 0)))
+    console.print(table)
+
+
+def _print_day_counts(per_day: Mapping[dt.date, int]) -> None:
+    table = Table(title="Tours per day")
+    table.add_column("Date")
+    table.add_column("Day")
+    table.add_column("Tours", justify="right")
+    for day, n in per_day.items():
+        table.add_row(f"{day:%d.%m.%Y}", WEEKDAYS[day.weekday()], str(n))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """The slots commands are added to ``slots_app`` where they are defined."""

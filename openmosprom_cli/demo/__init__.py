@@ -1,0 +1,1 @@
+"""The demo season and the sample data it is built from."""

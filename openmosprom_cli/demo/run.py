@@ -1,0 +1,74 @@
+"""The whole pipeline on sample data, in a fresh season folder.
+
+It is what a new user runs first, so it uses exactly the functions the
+commands use, in the order an organizer would.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openmosprom_cli.errors import CannotCreateError
+from openmosprom_cli.season.folder import DB_FILE, init_season
+from openmosprom_cli.settings import SETTINGS_FILE
+
+DEMO_PEOPLE = 3000
+DEMO_SEED = 20231205  # the day the December series was announced
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    path: Path
+    schedule_files: tuple[Path, ...]
+    schedules: Any
+    tours: Any
+    registrant_export: Path
+    registrants: Any
+    assignment: Any
+    rosters: Any
+    outbox: tuple[Path, ...]
+
+
+def _prepare_folder(directory: Path, force: bool) -> None:
+    if directory.exists() and any(directory.iterdir()):
+        is_season = (directory / SETTINGS_FILE).exists() or (directory / DB_FILE).exists()
+        if not force:
+            raise CannotCreateError(f"{directory} is not empty",
+                                    hint="Choose another folder, or pass --force to replace an earlier demo there.")
+        if not is_season:
+            raise CannotCreateError(f"{directory} is not empty and is not a season folder; refusing to clear it")
+        shutil.rmtree(directory)
+
+
+def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE, seed: int = DEMO_SEED,
+             year: int | None = None) -> DemoReport:
+    from openmosprom_cli.allocation.runs import run_assignment
+    from openmosprom_cli.mail.outbox import write_outbox_drafts
+    from openmosprom_cli.registrants.importer import import_registrants
+    from openmosprom_cli.rosters.export import export_rosters
+    from openmosprom_cli.demo.sample_registrants import generate_registrant_rows, write_registrant_export
+    from openmosprom_cli.demo.sample_schedules import write_sample_schedules
+    from openmosprom_cli.schedules.parse import import_schedules
+    from openmosprom_cli.store import core as store
+    from openmosprom_cli.tours.season_tours import generate_season_tours
+
+    directory = Path(directory)
+    _prepare_folder(directory, force)
+    season = init_season(directory, year=year)
+    schedule_files = tuple(write_sample_schedules(directory / "schedules", season.settings.year))
+    schedules = import_schedules(season, [directory / "schedules"])
+    tours = generate_season_tours(season)
+
+    with season.reader() as conn:
+        published, sites = store.load_tours(conn), store.load_sites(conn)
+    export = directory / "registrants-export.csv"
+    write_registrant_export(export, generate_registrant_rows(published, sites, count=people, seed=seed))
+    registrants = import_registrants(season, export, skip_invalid=True)
+    assignment = run_assignment(season)
+    rosters = export_rosters(season)
+    outbox = tuple(write_outbox_drafts(season))
+    return DemoReport(directory, schedule_files, schedules, tours, export, registrants, assignment,
+                      rosters, outbox)

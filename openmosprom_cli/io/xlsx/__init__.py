@@ -1,0 +1,1 @@
+"""The safe, streaming reader of untrusted .xlsx workbooks."""

@@ -1,0 +1,1 @@
+"""Roster emails: composing them, the outbox state machine and the SMTP transport."""

@@ -1,0 +1,332 @@
+"""Composing the roster emails that factories receive.
+
+The subject and body come from a template the organizer can edit: the
+package's ``templates/roster_email.txt``, or ``roster_email.txt`` in the season
+folder, which overrides it. Its first line is ``Тема: …`` (the subject), the
+rest is the body. Placeholders, written ``$name``:
+
+``$site_name``, ``$site_id``, ``$site_address``, ``$tours`` (one line per tour:
+date, time, number of visitors), ``$visitors_total``, ``$deadline`` (the phrase
+«до DD.MM.YYYY (день)» or «как можно скорее»), ``$attachment_name``,
+``$changes`` (for an updated roster: who was added, removed or moved; empty
+otherwise), ``$organizer_name``, ``$organizer_email``, ``$organizer_phone``.
+Write ``$$`` for a dollar sign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import string
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from importlib import resources
+from pathlib import Path
+
+from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.io.files import safe_file_name
+from openmosprom_cli.models import Site, Tour
+from openmosprom_cli.settings import Settings
+
+TEMPLATE_FILE = "roster_email.txt"
+SUBJECT_PREFIXES = ("тема:", "subject:")
+UPDATE_MARK = "Обновлённый список"
+TEST_MARK = "[ТЕСТ]"
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+FALLBACK_DOMAIN = "openmosprom.invalid"
+SITE_HEADER = "X-Openmosprom-Site"
+FINGERPRINT_HEADER = "X-Openmosprom-Roster-Fingerprint"
+TEST_HEADER = "X-Openmosprom-Test"
+
+PLACEHOLDERS = frozenset({
+    "site_name", "site_id", "site_address", "tours", "visitors_total", "deadline", "attachment_name", "changes",
+    "organizer_name", "organizer_email", "organizer_phone",
+})
+_WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
+_WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """One line of an exported roster, as recorded in ``roster_exports.visitors``."""
+
+    id: str
+    name: str
+    tour_id: str
+    companions: int = 0
+
+    @property
+    def party_size(self) -> int:
+        return 1 + self.companions
+
+
+def visitors_from_json(text: str) -> tuple[Visitor, ...]:
+    return tuple(
+        Visitor(id=str(v["id"]), name=str(v.get("name", "")), tour_id=str(v.get("tour_id", "")),
+                companions=int(v.get("companions") or 0))
+        for v in json.loads(text or "[]")
+    )
+
+
+def visitors_to_json(visitors: tuple[Visitor, ...]) -> str:
+    return json.dumps([{"id": v.id, "name": v.name, "tour_id": v.tour_id, "companions": v.companions}
+                       for v in visitors], ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class RosterChanges:
+    """How a roster differs from the one last sent to the factory."""
+
+    added: tuple[Visitor, ...] = ()
+    removed: tuple[Visitor, ...] = ()
+    moved: tuple[tuple[Visitor, Visitor], ...] = ()    # (before, after): same person, another tour
+    renamed: tuple[tuple[Visitor, Visitor], ...] = ()  # (before, after): same person and tour, name corrected
+
+    @property
+    def anyone(self) -> bool:
+        return bool(self.added or self.removed or self.moved or self.renamed)
+
+
+def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> RosterChanges:
+    """Who was added, removed, or moved to another tour; a person may be on several tours of one site."""
+    old = {(v.id, v.tour_id): v for v in before}
+    new = {(v.id, v.tour_id): v for v in after}
+    gone = [old[k] for k in old.keys() - new.keys()]
+    came = [new[k] for k in new.keys() - old.keys()]
+    gone_by_id: dict[str, list[Visitor]] = {}
+    came_by_id: dict[str, list[Visitor]] = {}
+    for v in gone:
+        gone_by_id.setdefault(v.id, []).append(v)
+    for v in came:
+        came_by_id.setdefault(v.id, []).append(v)
+    # One tour lost and one gained by the same person reads better as a move.
+    moved_ids = {i for i in gone_by_id.keys() & came_by_id.keys()
+                 if len(gone_by_id[i]) == 1 and len(came_by_id[i]) == 1}
+
+    def by_name(visitors):
+        return tuple(sorted(visitors, key=lambda v: (v.name.casefold(), v.id, v.tour_id)))
+
+    return RosterChanges(
+        added=by_name(v for v in came if v.id not in moved_ids),
+        removed=by_name(v for v in gone if v.id not in moved_ids),
+        moved=tuple(sorted(((gone_by_id[i][0], came_by_id[i][0]) for i in moved_ids),
+                           key=lambda pair: (pair[1].name.casefold(), pair[1].id))),
+        renamed=tuple(sorted(((old[k], new[k]) for k in old.keys() & new.keys() if old[k].name != new[k].name),
+                             key=lambda pair: (pair[1].name.casefold(), pair[1].id, pair[1].tour_id))),
+    )
+
+
+@dataclass(frozen=True)
+class RosterLetter:
+    """Everything one message to one factory says."""
+
+    site: Site
+    tours: tuple[Tour, ...]
+    visitors: tuple[Visitor, ...]
+    roster_path: Path
+    fingerprint: str
+    changes: RosterChanges | None = None  # None: the first roster this factory gets
+
+    @property
+    def is_update(self) -> bool:
+        return self.changes is not None
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    subject: str
+    body: str
+    source: str  # file it came from, for error messages
+
+
+def load_template(season_path: Path) -> EmailTemplate:
+    """The season's ``roster_email.txt`` if there is one, else the package's default."""
+    override = Path(season_path) / TEMPLATE_FILE
+    if override.exists():
+        try:
+            text = override.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise BadDataError.at(Location(str(override)), "is not UTF-8 text",
+                                  hint="Save the template as UTF-8.") from None
+        except OSError as exc:
+            raise MissingInputError(f"cannot read {override}: {exc.strerror or exc}") from None
+        return parse_template(text, str(override))
+    text = resources.files("openmosprom_cli").joinpath("templates", TEMPLATE_FILE).read_text(encoding="utf-8")
+    return parse_template(text, f"(default) {TEMPLATE_FILE}")
+
+
+def parse_template(text: str, source: str) -> EmailTemplate:
+    """Split ``Тема: …`` from the body and check every placeholder, reporting all problems at once."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    problems: list[Problem] = []
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None or not lines[first].strip().lower().startswith(SUBJECT_PREFIXES):
+        raise BadDataError.at(Location(source, row=(first or 0) + 1),
+                              "the first line must be the subject, written «Тема: …»")
+    subject_line = lines[first].strip()
+    subject = subject_line.split(":", 1)[1].strip()
+    body_lines = lines[first + 1:]
+    while body_lines and not body_lines[0].strip():
+        body_lines.pop(0)
+    for number, line in enumerate(lines, start=1):
+        for match in string.Template.pattern.finditer(line):
+            name = match.group("named") or match.group("braced")
+            if match.group("invalid") is not None:
+                problems.append(Problem(Location(source, row=number),
+                                        "a lone '$' (write $$ for a dollar sign, or $name for a placeholder)"))
+            elif name and name not in PLACEHOLDERS:
+                problems.append(Problem(Location(source, row=number),
+                                        f"unknown placeholder ${name}; known: "
+                                        + ", ".join(f"${p}" for p in sorted(PLACEHOLDERS))))
+    if not subject:
+        problems.append(Problem(Location(source, row=first + 1), "the subject is empty"))
+    if problems:
+        raise BadDataError(f"{source}: the email template has {len(problems)} problem(s)", problems)
+    return EmailTemplate(subject=subject, body="\n".join(body_lines).rstrip() + "\n", source=source)
+
+
+# -- rendering ----------------------------------------------------------------
+
+def confirmation_deadline(letter: RosterLetter) -> dt.date | None:
+    """The earliest tour minus the site's lead days; None when there is no tour."""
+    dates = [t.date for t in letter.tours]
+    if not dates:
+        return None
+    return min(dates) - dt.timedelta(days=letter.site.roster_lead_days)
+
+
+def deadline_phrase(deadline: dt.date | None, today: dt.date) -> str:
+    if deadline is None or deadline < today:
+        return "как можно скорее"
+    return f"до {deadline:%d.%m.%Y} ({_WEEKDAYS[deadline.weekday()]})"
+
+
+def _tour_label(tour: Tour | None, tour_id: str) -> str:
+    if tour is None:
+        return tour_id
+    return f"{tour.date:%d.%m.%Y} ({_WEEKDAYS_SHORT[tour.date.weekday()]}), {tour.start:%H:%M}"
+
+
+def _tour_lines(letter: RosterLetter) -> str:
+    people: dict[str, int] = {}
+    for visitor in letter.visitors:
+        people[visitor.tour_id] = people.get(visitor.tour_id, 0) + visitor.party_size
+    tours = {t.tour_id: t for t in letter.tours}
+    lines = [f"  • {_tour_label(t, t.tour_id)} — {people.get(t.tour_id, 0)} чел." for t in letter.tours]
+    # Visitors of a tour that is no longer in the season still belong in the letter.
+    lines += [f"  • {_tour_label(None, tid)} — {n} чел." for tid, n in sorted(people.items()) if tid not in tours]
+    return "\n".join(lines) if lines else "  (экскурсий нет)"
+
+
+def _changes_text(letter: RosterLetter) -> str:
+    if letter.changes is None:
+        return ""
+    tours = {t.tour_id: t for t in letter.tours}
+    changes = letter.changes
+    lines = ["", f"{UPDATE_MARK}: с прошлого письма список изменился."]
+    if changes.added:
+        lines.append("Добавлены:")
+        lines += [f"  + {v.name} — {_tour_label(tours.get(v.tour_id), v.tour_id)}" for v in changes.added]
+    if changes.removed:
+        lines.append("Исключены:")
+        lines += [f"  − {v.name} — {_tour_label(tours.get(v.tour_id), v.tour_id)}" for v in changes.removed]
+    if changes.moved:
+        lines.append("Переведены на другую экскурсию:")
+        lines += [f"  → {after.name}: {_tour_label(tours.get(after.tour_id), after.tour_id)} "
+                  f"(было {_tour_label(tours.get(before.tour_id), before.tour_id)})"
+                  for before, after in changes.moved]
+    if changes.renamed:
+        lines.append("Исправлены имена:")
+        lines += [f"  ✎ {after.name} (было: {before.name})" for before, after in changes.renamed]
+    if not changes.anyone:
+        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей).")
+    lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")
+    return "\n".join(lines) + "\n"
+
+
+def attachment_name(site: Site) -> str:
+    """``Список_<site name>.xlsx``, safe on every mail client's file system; Cyrillic kept."""
+    stem = safe_file_name(f"Список_{site.name or site.site_id}", fallback=f"Список_{site.site_id}")
+    return stem.replace(" ", "_") + ".xlsx"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def render_letter(letter: RosterLetter, settings: Settings, template: EmailTemplate,
+                  today: dt.date) -> tuple[str, str]:
+    """The subject and body of ``letter``, in Russian."""
+    values = {
+        "site_name": _one_line(letter.site.name or letter.site.site_id),
+        "site_id": _one_line(letter.site.site_id),
+        "site_address": _one_line(letter.site.address),
+        "tours": _tour_lines(letter),
+        "visitors_total": str(sum(v.party_size for v in letter.visitors)),
+        "deadline": deadline_phrase(confirmation_deadline(letter), today),
+        "attachment_name": attachment_name(letter.site),
+        "changes": _changes_text(letter),
+        "organizer_name": _one_line(settings.organizer_name),
+        "organizer_email": _one_line(settings.organizer_email),
+        "organizer_phone": _one_line(settings.organizer_phone),
+    }
+    subject = _one_line(string.Template(template.subject).substitute(values))
+    if letter.is_update:
+        subject = f"{UPDATE_MARK} — {subject}"
+    body = string.Template(template.body).substitute(values)
+    if letter.is_update and "$changes" not in template.body and "${changes}" not in template.body:
+        # An edited template may have dropped $changes; the factory must still learn what changed.
+        body = values["changes"].lstrip("\n") + "\n" + body
+    body = re.sub(r"\n{3,}", "\n\n", body)
+    return subject, body
+
+
+# -- the message ---------------------------------------------------------------
+
+def envelope_sender(settings: Settings) -> str:
+    """The bare address of ``[smtp] sender``."""
+    return parseaddr(settings.smtp.sender)[1]
+
+
+def new_message_id(settings: Settings) -> str:
+    address = envelope_sender(settings) or settings.organizer_email
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    return make_msgid(idstring="roster", domain=domain or FALLBACK_DOMAIN)
+
+
+def compose_message(letter: RosterLetter, settings: Settings, template: EmailTemplate, *, message_id: str,
+                    now: dt.datetime, test_to: str | None = None) -> EmailMessage:
+    """The message for ``letter``: To the site's roster addresses, or only ``test_to`` for a trial send.
+
+    The roster workbook is attached byte for byte; its Cyrillic file name is
+    encoded per RFC 2231.
+    """
+    subject, body = render_letter(letter, settings, template, now.date())
+    if test_to:
+        subject = f"{TEST_MARK} {subject}"
+        body = ("Это тестовое письмо. Настоящее письмо получили бы: "
+                + ", ".join(letter.site.roster_emails) + ".\n\n" + body)
+    try:
+        data = letter.roster_path.read_bytes()
+    except OSError as exc:
+        raise MissingInputError(f"cannot read the roster {letter.roster_path}: {exc.strerror or exc}",
+                                hint="Export it again with `openmosprom rosters export`.") from None
+    message = EmailMessage()
+    message["From"] = settings.smtp.sender
+    message["To"] = test_to if test_to else ", ".join(letter.site.roster_emails)
+    if settings.organizer_email:
+        message["Reply-To"] = Address(display_name=_one_line(settings.organizer_name),
+                                      addr_spec=settings.organizer_email)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
+    message["Message-ID"] = message_id
+    message[SITE_HEADER] = letter.site.site_id
+    message[FINGERPRINT_HEADER] = letter.fingerprint
+    if test_to:
+        message[TEST_HEADER] = "yes"
+    message.set_content(body, cte="base64")
+    message.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=attachment_name(letter.site))
+    return message

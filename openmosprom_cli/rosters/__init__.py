@@ -1,0 +1,1 @@
+"""What factories, organizers and visitors receive after an allocation."""

@@ -1,0 +1,1 @@
+"""Factories' availability: their schedule workbooks, the blank template, and importing them."""

@@ -1,0 +1,581 @@
+"""Factories' availability: reading their schedule workbooks and importing them into the season.
+
+Two layouts are accepted, told apart by their sheets:
+
+* one workbook per factory: a field/value sheet ``Площадка`` and a table ``Расписание``;
+* one combined workbook: a table ``Площадки`` (one site per row) and a table
+  ``Расписание`` whose first column ``Код площадки`` names the site.
+
+Everything is parsed and validated before the season is touched; every problem
+in every file is reported at once, and an import is all-or-nothing.
+
+Hostile or damaged workbooks are refused by :mod:`workbook`; on top of that,
+cells with no usable value (a formula without a saved result, an error such as
+``#DIV/0!``) and merged cells inside the data are reported with their place.
+Hidden sheets: a sheet we need (``Площадка``, ``Площадки`` or ``Расписание``)
+that is hidden is an error, since the factory may not know what it holds; any
+other hidden sheet is never opened, so nothing in it can reach the season.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterable
+
+from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.models import Candidate, ChangeSummary, Site
+from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.settings import Settings
+from openmosprom_cli.io.tables import Column, ProblemCollector, Record, Table, iter_field_pairs, read_table
+from openmosprom_cli.io.values import (
+    ValueProblem,
+    check_text,
+    describe,
+    is_blank,
+    normalize_header,
+    parse_bool,
+    parse_date,
+    parse_emails,
+    parse_int,
+    parse_number,
+    parse_time,
+)
+
+SITE_SHEET = "Площадка"
+SITES_SHEET = "Площадки"
+SCHEDULE_SHEET = "Расписание"
+_SITE_SHEET_NAMES = {normalize_header(n) for n in (SITE_SHEET, "Site")}
+_SITES_SHEET_NAMES = {normalize_header(n) for n in (SITES_SHEET, "Sites")}
+_SCHEDULE_SHEET_NAMES = {normalize_header(n) for n in (SCHEDULE_SHEET, "Schedule")}
+# The header row of a field/value sheet, as the template writes it.
+_PAIR_HEADER_KEYS = {normalize_header(n) for n in ("Поле", "Field", "Параметр")}
+
+MAX_DURATION_MIN = 12 * 60
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
+
+# Field names in the order the template lists them; the first name is the one shown.
+SITE_COLUMNS: tuple[Column, ...] = (
+    Column("site_id", ("Код", "site_id", "site id", "код площадки", "id"), required=True),
+    Column("name", ("Название", "name", "наименование"), required=True),
+    Column("industry", ("Отрасль", "industry")),
+    Column("address", ("Адрес", "address")),
+    Column("contact", ("Контактное лицо", "contact", "контакт")),
+    Column("roster_emails", ("Email для списков", "roster_email", "roster_emails", "roster email", "email",
+                             "e-mail для списков", "e-mail")),
+    Column("phone", ("Телефон", "phone")),
+    Column("min_age", ("Минимальный возраст", "min_age", "min age", "возраст")),
+    Column("passport_required", ("Паспорт обязателен", "passport_required", "passport required", "паспорт")),
+    Column("citizens_only", ("Только граждане РФ", "citizens_only", "citizens only", "только граждане")),
+    Column("max_tours_per_day", ("Максимум экскурсий в день", "max_tours_per_day", "max tours per day")),
+    Column("duration_min", ("Длительность, мин", "duration_min", "duration", "длительность")),
+    Column("roster_lead_days", ("Срок подачи списков, дней", "roster_lead_days", "roster lead days")),
+    Column("notes", ("Примечание для участников", "notes", "примечание", "примечания")),
+    Column("weight", ("Вес", "weight")),
+)
+
+CANDIDATE_COLUMNS: tuple[Column, ...] = (
+    Column("date", ("Дата", "date"), required=True),
+    Column("start", ("Начало", "start", "время", "time", "время начала"), required=True),
+    Column("duration_min", ("Длительность, мин", "duration_min", "duration", "длительность")),
+    Column("capacity", ("Размер группы", "capacity", "мест", "группа")),
+    Column("note", ("Примечание", "note", "notes")),
+    Column("pin", ("Закрепить", "pin")),
+    Column("exclude", ("Исключить", "exclude")),
+)
+_SITE_ID_COLUMN = Column("site_id", ("Код площадки", "site_id", "site id", "код"), required=True)
+COMBINED_CANDIDATE_COLUMNS: tuple[Column, ...] = (_SITE_ID_COLUMN, *CANDIDATE_COLUMNS)
+
+SITE_LABELS = {c.field: c.label for c in SITE_COLUMNS}
+
+
+# -- records -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SiteSchedule:
+    """A site with its candidate tours, sorted by date and start."""
+
+    site: Site
+    candidates: tuple[Candidate, ...]
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedSchedules:
+    """Every site read from a set of workbooks, sorted by site_id."""
+
+    sites: tuple[SiteSchedule, ...]
+    files: tuple[str, ...]
+
+    @property
+    def candidate_count(self) -> int:
+        return sum(len(s.candidates) for s in self.sites)
+
+
+@dataclass(frozen=True)
+class SiteImportResult:
+    site_id: str
+    name: str
+    source_file: str
+    is_new: bool
+    candidates: int
+    tours: ChangeSummary
+    site_changes: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.is_new or bool(self.tours.added or self.tours.removed or self.tours.changed or self.site_changes)
+
+
+@dataclass(frozen=True)
+class ScheduleImportReport:
+    files: tuple[str, ...]
+    sites: tuple[SiteImportResult, ...]
+    # Tours generated earlier no longer follow the candidates once these change.
+    tours_already_generated: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return any(s.changed for s in self.sites)
+
+
+# -- single values ----------------------------------------------------------------
+
+def check_site_id(value: object) -> str:
+    """A site code: a latin slug such as ``estet`` (lower-cased, trimmed)."""
+    text = check_text(value).lower()
+    if not _SLUG.match(text):
+        raise ValueProblem(f"{describe(value)} is not a latin slug: use lowercase latin letters, digits and "
+                           "hyphens, e.g. estet or rot-front")
+    return text
+
+
+def parse_min_age(value: object) -> int:
+    """``14``, or ``14+`` as age limits are usually written."""
+    if isinstance(value, str) and value.strip().endswith("+"):
+        value = value.strip()[:-1]
+    age = parse_int(value, minimum=0)
+    if age > 100:
+        raise ValueProblem(f"{describe(value)} is not a sensible age")
+    return age
+
+
+def _positive_int(value: object) -> int:
+    return parse_int(value, minimum=1)
+
+
+def _duration(value: object) -> int:
+    minutes = parse_int(value, minimum=1)
+    if minutes > MAX_DURATION_MIN:
+        raise ValueProblem(f"{describe(value)} minutes is longer than {MAX_DURATION_MIN // 60} hours")
+    return minutes
+
+
+def _weight(value: object) -> float:
+    weight = parse_number(value)
+    if weight <= 0:
+        raise ValueProblem(f"{describe(value)} is not a positive number")
+    return weight
+
+
+def _capacity(value: object) -> int:
+    try:
+        return parse_int(value, minimum=1)
+    except ValueProblem:
+        raise ValueProblem(f"{describe(value)} is not a positive whole number of visitors") from None
+
+
+# field -> (parser, default when blank); site_id, name and roster_emails are required.
+_SITE_PARSERS: dict[str, tuple[Callable[[object], object], object]] = {
+    "site_id": (check_site_id, None),
+    "name": (check_text, ""),
+    "industry": (check_text, ""),
+    "address": (check_text, ""),
+    "contact": (check_text, ""),
+    "roster_emails": (parse_emails, ()),
+    "phone": (check_text, ""),
+    "min_age": (parse_min_age, 0),
+    "passport_required": (parse_bool, False),
+    "citizens_only": (parse_bool, False),
+    "max_tours_per_day": (_positive_int, 1),
+    "duration_min": (_duration, 90),
+    "roster_lead_days": (lambda v: parse_int(v, minimum=0), 3),
+    "notes": (check_text, ""),
+    "weight": (_weight, None),
+}
+
+
+# -- parsing ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _RawCandidate:
+    candidate: Candidate
+    table: Table
+    row: int
+
+    def location(self, fieldname: str | None = None) -> Location:
+        return self.table.location(self.row, fieldname)
+
+
+@dataclass
+class _RawSite:
+    """A site as read, with its candidates, before the checks across files."""
+
+    draft: Site  # best effort, so that its schedule can still be checked
+    valid: bool  # False when a required field could not be read
+    declared_id: str | None
+    file: str
+    id_location: Location
+    candidates: list[_RawCandidate] = field(default_factory=list)
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders become their ``*.xlsx`` (sorted, without Excel's ``~$`` lock files)."""
+    result: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise MissingInputError(f"{path} does not exist")
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir()
+                           if p.suffix.lower() == ".xlsx" and not p.name.startswith("~$") and p.is_file())
+            if not found:
+                raise MissingInputError(f"{path} holds no .xlsx workbooks")
+        else:
+            found = [path]
+        for p in found:
+            key = p.resolve()
+            if key not in seen:
+                seen.add(key)
+                result.append(p)
+    if not result:
+        raise MissingInputError("no schedule workbooks given")
+    return result
+
+
+def parse_schedule_files(paths: list[Path], settings: Settings) -> ParsedSchedules:
+    """Read and validate every workbook; raise :class:`BadDataError` listing every problem found."""
+    from openmosprom_cli.io.xlsx.reader import open_workbook
+
+    files = expand_paths(paths)
+    problems = ProblemCollector()
+    hints: list[str] = []  # from a whole workbook refused, e.g. which limit to raise for a genuine big file
+    sites: list[_RawSite] = []
+    for path in files:
+        try:
+            with open_workbook(path, settings.limits) as book:
+                sites.extend(_parse_workbook(book, path.name, problems))
+        except BadDataError as exc:
+            problems.problems.extend(exc.problems or [Problem(Location(path.name), exc.message)])
+            if exc.hint and exc.hint not in hints:
+                hints.append(exc.hint)
+
+    schedules = _assemble(sites, settings, problems)
+    problems.raise_if_any(hint="; ".join(hints) or None, outcome="nothing was imported")
+    return ParsedSchedules(tuple(schedules), tuple(p.name for p in files))
+
+
+def _find_sheet(sheets, wanted: set[str]) -> str | None:
+    """The first sheet with one of the ``wanted`` names, a visible one before a hidden one."""
+    for sheet in sorted(sheets, key=lambda s: s.hidden):
+        if normalize_header(sheet.name) in wanted:
+            return sheet.name
+    return None
+
+
+def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSite]:
+    names = book.sheet_names()
+    site_sheet = _find_sheet(book.sheets, _SITE_SHEET_NAMES)
+    sites_sheet = _find_sheet(book.sheets, _SITES_SHEET_NAMES)
+    schedule_sheet = _find_sheet(book.sheets, _SCHEDULE_SHEET_NAMES)
+    hidden = False
+    for sheet in (site_sheet, sites_sheet, schedule_sheet):
+        if sheet is not None:
+            try:
+                book.visible_sheet(sheet)
+            except BadDataError as exc:
+                problems.problems.extend(exc.problems)
+                hidden = True
+    if hidden:
+        return []
+    if site_sheet and sites_sheet:
+        problems.add(Location(file), f"has both a {SITE_SHEET!r} and a {SITES_SHEET!r} sheet; keep one layout")
+        return []
+    if not schedule_sheet or not (site_sheet or sites_sheet):
+        listed = ", ".join(repr(n) for n in names) or "none"
+        problems.add(Location(file), f"is not a schedule workbook: expected the sheets {SITE_SHEET!r} and "
+                                     f"{SCHEDULE_SHEET!r} (one factory) or {SITES_SHEET!r} and {SCHEDULE_SHEET!r} "
+                                     f"(all sites); its sheets are {listed}")
+        return []
+    if site_sheet:
+        site = _read_site_sheet(book, file, site_sheet, problems)
+        table = _read(book, file, schedule_sheet, CANDIDATE_COLUMNS, problems)
+        for record in table.records if table else ():
+            _read_candidate(table, record, site, problems)
+        return [site]
+
+    sites_table = _read(book, file, sites_sheet, SITE_COLUMNS, problems)
+    sites = [_build_site(record.values, partial(sites_table.location, record.row), problems, file)
+             for record in (sites_table.records if sites_table else ())]
+    table = _read(book, file, schedule_sheet, COMBINED_CANDIDATE_COLUMNS, problems)
+    if table is None or sites_table is None:
+        return sites
+    local: dict[str, _RawSite] = {}
+    for site in sites:
+        if site.declared_id:
+            local.setdefault(site.declared_id, site)
+    for record in table.records:
+        raw_id = record.get("site_id")
+        site = local.get(_declared_id(raw_id))
+        if site is not None:
+            _read_candidate(table, record, site, problems)
+        elif raw_id is None:
+            if not _is_skippable_date_row(record):
+                problems.add(table.location(record.row, "site_id"), "is empty")
+        else:
+            problems.add(table.location(record.row, "site_id"),
+                         f"{describe(raw_id)} is not a site of the {sites_sheet!r} sheet")
+    return sites
+
+
+def _read(book, file: str, sheet: str, columns, problems: ProblemCollector) -> Table | None:
+    """The table of ``sheet``; unreadable cells and merged cells inside the data become problems."""
+    try:
+        table = read_table(book.rows(sheet, problems=problems.problems), columns, file=file, sheet=sheet,
+                           hidden_columns=book.hidden_columns(sheet))
+    except BadDataError as exc:
+        problems.problems.extend(exc.problems or [Problem(Location(file, sheet), exc.message)])
+        return None
+    problems.problems.extend(book.merged_data_problems(sheet, table.header_row))
+    return table
+
+
+def _declared_id(value: object) -> str | None:
+    """The site code as a key for matching rows, even when it is not a valid slug."""
+    if is_blank(value):
+        return None
+    return normalize_header(describe(value) if isinstance(value, (int, float)) else value)
+
+
+def _read_site_sheet(book, file: str, sheet: str, problems: ProblemCollector) -> _RawSite:
+    lookup = {normalize_header(name): c.field for c in SITE_COLUMNS for name in (c.field, *c.names)}
+    values: dict[str, object] = {}
+    locations: dict[str, Location] = {}
+    first_field_row: int | None = None  # merged cells from here on hide values
+    for row, key, value in iter_field_pairs(book.rows(sheet, problems=problems.problems), book.hidden_columns(sheet)):
+        normalized = normalize_header(key)
+        if normalized in _PAIR_HEADER_KEYS:
+            first_field_row = first_field_row or row
+            continue
+        fieldname = lookup.get(normalized)
+        if fieldname is not None:
+            first_field_row = first_field_row or row
+        label = str(key).strip()
+        if fieldname is None:
+            if not is_blank(value):
+                problems.add(Location(file, sheet, row, label), "is not a known field")
+            continue  # a title or a remark without a value
+        if fieldname in values:
+            problems.add(Location(file, sheet, row, label), f"appears twice (also row {locations[fieldname].row})")
+            continue
+        values[fieldname] = value
+        locations[fieldname] = Location(file, sheet, row, label)
+
+    if first_field_row is not None:
+        problems.problems.extend(book.merged_data_problems(sheet, first_field_row))
+
+    def locate(fieldname: str) -> Location:
+        return locations.get(fieldname) or Location(file, sheet, None, SITE_LABELS[fieldname])
+
+    return _build_site(values, locate, problems, file)
+
+
+def _build_site(values: dict[str, object], locate: Callable[[str], Location], problems: ProblemCollector,
+                file: str) -> _RawSite:
+    parsed: dict[str, object] = {}
+    failed: set[str] = set()
+    for fieldname, (parser, default) in _SITE_PARSERS.items():
+        raw = values.get(fieldname)
+        parsed[fieldname] = default
+        if is_blank(raw):
+            continue
+        try:
+            parsed[fieldname] = parser(raw)
+        except ValueProblem as exc:
+            problems.add(locate(fieldname), str(exc))
+            failed.add(fieldname)
+    for fieldname, why in (("site_id", ""), ("name", ""),
+                           ("roster_emails", "; the factory's visitor lists are sent there")):
+        if is_blank(values.get(fieldname)):
+            where = locate(fieldname)
+            problems.add(where, ("is empty" if where.row is not None else "is missing") + why)
+            failed.add(fieldname)
+        elif not parsed[fieldname] and fieldname not in failed:  # e.g. only separators: ";"
+            problems.add(locate(fieldname), "holds nothing" + why)
+            failed.add(fieldname)
+    declared = _declared_id(values.get("site_id"))
+    draft = Site(**{**parsed, "site_id": parsed["site_id"] or declared or "?"})
+    return _RawSite(draft, not failed, declared, file, locate("site_id"))
+
+
+def _is_skippable_date_row(record: Record) -> bool:
+    """A date the template pre-filled and the factory left without a start: a day it does not offer."""
+    return all(record.get(f) is None for f in ("start", "duration_min", "capacity", "note", "pin", "exclude"))
+
+
+def _read_candidate(table: Table, record: Record, site: _RawSite, problems: ProblemCollector) -> None:
+    if record.get("start") is None:
+        if not _is_skippable_date_row(record):
+            problems.add(table.location(record.row, "start"), "is empty; write the start time or clear the row")
+        return
+    before = len(problems.problems)
+    date = problems.parse(table, record, "date", parse_date, required=True)
+    start = problems.parse(table, record, "start", parse_time, required=True)
+    duration = problems.parse(table, record, "duration_min", _duration, site.draft.duration_min)
+    capacity = problems.parse(table, record, "capacity", _capacity, required=True)
+    note = problems.parse(table, record, "note", check_text, "")
+    pin = problems.parse(table, record, "pin", parse_bool, False)
+    exclude = problems.parse(table, record, "exclude", parse_bool, False)
+    if len(problems.problems) > before:
+        return
+    if pin and exclude:
+        problems.add(table.location(record.row, "exclude"), "a tour cannot be both pinned and excluded")
+        return
+    candidate = Candidate(site.draft.site_id, date, start, duration, capacity, note, pin, exclude)
+    if candidate.ends_at.date() != candidate.date:
+        problems.add(table.location(record.row, "duration_min" if record.get("duration_min") else "start"),
+                     f"the tour starting at {start:%H:%M} would end after midnight")
+        return
+    site.candidates.append(_RawCandidate(candidate, table, record.row))
+
+
+def _assemble(raw_sites: list[_RawSite], settings: Settings, problems: ProblemCollector) -> list[SiteSchedule]:
+    sites: dict[str, _RawSite] = {}
+    for raw in raw_sites:
+        if raw.declared_id is None:
+            continue
+        first = sites.get(raw.declared_id)
+        if first is not None:
+            where = first.file if first.file != raw.file else f"row {first.id_location.row}"
+            problems.add(raw.id_location, f"the site {raw.declared_id!r} is already defined in {where}")
+            continue
+        sites[raw.declared_id] = raw
+
+    window = f"{settings.window_start:%d.%m.%Y}–{settings.window_end:%d.%m.%Y}"
+    schedules = []
+    for site_id in sorted(sites):
+        raw_site = sites[site_id]
+        inside = []
+        for raw in raw_site.candidates:
+            day = raw.candidate.date
+            if settings.window_start <= day <= settings.window_end:
+                inside.append(raw)
+            else:
+                problems.add(raw.location("date"), f"{day:%d.%m.%Y} is outside the season window {window}")
+        _check_overlaps(inside, problems)
+        if raw_site.valid:
+            candidates = tuple(sorted((r.candidate for r in inside), key=lambda c: (c.date, c.start)))
+            schedules.append(SiteSchedule(raw_site.draft, candidates, raw_site.file))
+    return schedules
+
+
+def _check_overlaps(rows: list[_RawCandidate], problems: ProblemCollector) -> None:
+    """Report each tour that overlaps an earlier one of the same site (a sweep, so big files stay quick)."""
+    ordered = sorted(rows, key=lambda r: (r.candidate.starts_at, r.table.file, r.row))
+    latest: _RawCandidate | None = None  # the tour seen so far that ends last
+    for raw in ordered:
+        c = raw.candidate
+        if latest is not None and c.overlaps(latest.candidate):
+            other = latest.candidate
+            where = f"row {latest.row}" if latest.table is raw.table else str(latest.location())
+            if (c.date, c.start) == (other.date, other.start):
+                message = f"the tour {c.tour_id} appears twice (also {where})"
+            else:
+                message = (f"{c.start:%H:%M}–{c.ends_at:%H:%M} on {c.date:%d.%m.%Y} overlaps the tour "
+                           f"{other.start:%H:%M}–{other.ends_at:%H:%M} ({where})")
+            problems.add(raw.location("start"), message)
+        if latest is None or c.ends_at > latest.candidate.ends_at:
+            latest = raw
+
+
+# -- the season ------------------------------------------------------------------
+
+_COMPARED_SITE_FIELDS = ("name", "industry", "address", "contact", "roster_emails", "phone", "min_age",
+                         "passport_required", "citizens_only", "max_tours_per_day", "duration_min",
+                         "roster_lead_days", "notes", "weight")
+_COMPARED_CANDIDATE_FIELDS = ("duration_min", "capacity", "note", "pin", "exclude")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return ", ".join(value) or "—"
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def _diff_candidates(old: list[Candidate], new: tuple[Candidate, ...]) -> ChangeSummary:
+    before = {c.tour_id: c for c in old}
+    after = {c.tour_id: c for c in new}
+    changed, details = [], []
+    for tour_id in sorted(before.keys() & after.keys()):
+        differences = [f"{f} {_show(getattr(before[tour_id], f))} → {_show(getattr(after[tour_id], f))}"
+                       for f in _COMPARED_CANDIDATE_FIELDS
+                       if getattr(before[tour_id], f) != getattr(after[tour_id], f)]
+        if differences:
+            changed.append(tour_id)
+            details.append(f"{tour_id}: {', '.join(differences)}")
+    return ChangeSummary(
+        added=tuple(sorted(after.keys() - before.keys())),
+        removed=tuple(sorted(before.keys() - after.keys())),
+        changed=tuple(changed),
+        unchanged=len(before.keys() & after.keys()) - len(changed),
+        details=tuple(details),
+    )
+
+
+def import_schedules(season: Season, paths: list[Path]) -> ScheduleImportReport:
+    """Validate every workbook, then replace the schedules of the sites they hold in one transaction."""
+    from openmosprom_cli.store import core as store
+
+    parsed = parse_schedule_files(paths, season.settings)
+    results = []
+    imported_at = now_iso()
+    with season.transaction() as conn:
+        old_sites = store.load_sites(conn)
+        tours_exist = conn.execute("SELECT count(*) FROM tours").fetchone()[0] > 0
+        for schedule in parsed.sites:
+            site = schedule.site
+            previous = old_sites.get(site.site_id)
+            old_candidates = store.load_candidates(conn, site.site_id) if previous else []
+            site_changes = () if previous is None else tuple(
+                f"{f} {_show(getattr(previous, f))} → {_show(getattr(site, f))}"
+                for f in _COMPARED_SITE_FIELDS if getattr(previous, f) != getattr(site, f))
+            results.append(SiteImportResult(
+                site_id=site.site_id, name=site.name, source_file=schedule.source_file, is_new=previous is None,
+                candidates=len(schedule.candidates), tours=_diff_candidates(old_candidates, schedule.candidates),
+                site_changes=site_changes,
+            ))
+            store.save_site(conn, site, source_file=schedule.source_file, imported_at=imported_at)
+            store.replace_candidates(conn, site.site_id, schedule.candidates)
+    report = ScheduleImportReport(parsed.files, tuple(results))
+    return replace(report, tours_already_generated=tours_exist and report.has_changes)
+
+
+def list_schedules(season: Season) -> list[SiteSchedule]:
+    """Every site of the season with its candidate tours."""
+    from openmosprom_cli.store import core as store
+
+    with season.reader() as conn:
+        sites = store.load_sites(conn)
+        sources = {r["site_id"]: r["source_file"] for r in conn.execute("SELECT site_id, source_file FROM sites")}
+        candidates: dict[str, list[Candidate]] = {}
+        for c in store.load_candidates(conn):
+            candidates.setdefault(c.site_id, []).append(c)
+    return [SiteSchedule(site, tuple(candidates.get(site_id, ())), sources.get(site_id, ""))
+            for site_id, site in sites.items()]

@@ -1,0 +1,1 @@
+"""The season folder: settings, the database, its lock and its schema."""

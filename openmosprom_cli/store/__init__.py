@@ -1,0 +1,1 @@
+"""The data layer: every SQL statement of the tool, one module per group of tables."""
