@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from season_digest import season_digest
+from tests.season_digest import season_digest
 
 from openmosprom_cli.io.files import TEMP_SUFFIX
 

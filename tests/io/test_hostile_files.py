@@ -16,7 +16,7 @@ from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.settings import Limits
 from openmosprom_cli.io.xlsx.reader import open_workbook
 
-BAD = Path(__file__).parent / "data" / "bad"
+from tests.paths import BAD
 _spec = importlib.util.spec_from_file_location("make_bad_files", BAD / "make_bad_files.py")
 generator = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(generator)

@@ -10,7 +10,7 @@ import datetime as dt
 
 from openmosprom_cli.allocation.solver import AllocationInput, allocate, priority_order
 from openmosprom_cli.models import Registrant, Site
-from tests.test_allocation import person, tour
+from tests.allocation.test_allocation import person, tour
 
 ZIL = Site("zil", "ЗИЛ", min_age=14)
 PASSPORT_SITE = Site("pass", "Завод «Паспорт»", passport_required=True, citizens_only=True)

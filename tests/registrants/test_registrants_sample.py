@@ -16,7 +16,7 @@ from openmosprom_cli.demo.sample_registrants import (
     generate_registrant_rows,
     write_registrant_export,
 )
-from tests.test_registrants import SITES, TOURS, published  # noqa: F401  (published: the fixture)
+from tests.registrants.test_registrants import SITES, TOURS, published  # noqa: F401  (published: the fixture)
 
 
 def test_same_seed_same_people_other_seed_other_people():

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from mail_fixtures import (
+from tests.mail_fixtures import (
     SITES,
     Recorder,
     SmtpServer,

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from season_digest import season_digest
+from tests.season_digest import season_digest
 
 from openmosprom_cli.demo.sample_schedules import write_sample_schedules
 from openmosprom_cli.schedules.parse import import_schedules
@@ -23,7 +23,7 @@ from openmosprom_cli.season.folder import init_season, open_season
 from openmosprom_cli.store.core import load_registrants, load_sites, load_tours
 from openmosprom_cli.tours.season_tours import generate_season_tours
 
-BAD = Path(__file__).parent / "data" / "bad"
+from tests.paths import BAD
 COMMANDS = {
     "sched": ("schedules", "import"),
     "reg": ("registrants", "import"),

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from season_digest import season_digest
+from tests.season_digest import season_digest
 from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app

@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mail_fixtures import Recorder, SmtpServer, configure_smtp, outbox_rows, populate
+from tests.mail_fixtures import Recorder, SmtpServer, configure_smtp, outbox_rows, populate
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.mail.outbox import list_outbox
 from openmosprom_cli.season.folder import open_season
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
 
 
 def test_a_batch_killed_mid_delivery_leaves_one_unknown_message_that_the_rerun_does_not_repeat(cli, season):

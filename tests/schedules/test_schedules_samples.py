@@ -12,7 +12,7 @@ from openmosprom_cli.schedules.parse import import_schedules, list_schedules, pa
 from openmosprom_cli.season.folder import init_season
 from openmosprom_cli.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
 NAMED_SITES = ("Эстет", "Научные Развлечения", "ГКНПЦ им. М.В. Хруничева", "ПАО «Ил»", "НПО «Молния»",
                "Объединённые кондитеры")
 AEROSPACE = {"khrunichev", "il", "npo-molniya"}

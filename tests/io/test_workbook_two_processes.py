@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from openmosprom_cli.io.xlsx import reader as workbook
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.io.xlsx.reader import open_workbook
-from test_workbook import rewrite_sheet, tables, written_by_openpyxl
+from tests.io.test_workbook import rewrite_sheet, tables, written_by_openpyxl
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_the_copy_lets_go_of_the_parents_files_at_once(tmp_path):
 
 
 def test_rows_without_numbers_are_counted_on_across_the_cut(tmp_path, copies):
-    from test_workbook import drop_references
+    from tests.io.test_workbook import drop_references
 
     path = write(tmp_path, edited(TABLE, drop_references))
     rows = read(path)["Данные"][0]

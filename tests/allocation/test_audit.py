@@ -16,7 +16,7 @@ from openmosprom_cli.allocation.audit import audit_current, check_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import Registrant, Site, Tour
 
-from test_allocation import instances
+from tests.allocation.test_allocation import instances
 
 A = Tour("zil-1211-1000", "zil", dt.date(2026, 12, 11), dt.time(10), 90, 2)
 B = Tour("zil-1212-1000", "zil", dt.date(2026, 12, 12), dt.time(10), 90, 2)
