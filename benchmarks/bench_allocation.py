@@ -16,8 +16,9 @@ import gc
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas  # noqa: F401  (imported here, so that no stage's time includes importing it)

@@ -32,12 +32,16 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from openmosprom_cli.store import core as store
+from openmosprom_cli.demo.sample_registrants import (
+    generate_registrant_columns,
+    generate_registrant_rows,
+    write_registrant_export,
+)
 from openmosprom_cli.models import Site, Tour, make_tour_id
 from openmosprom_cli.registrants.importer import import_registrants
-from openmosprom_cli.demo.sample_registrants import generate_registrant_columns, generate_registrant_rows, \
-    write_registrant_export
 from openmosprom_cli.season.folder import Season, init_season
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 
 TARGETS_S = {"csv": 3.0, "xlsx": 4.0}
 
@@ -46,8 +50,8 @@ def published_season(folder: Path, sites: list[Site], tours: list[Tour]) -> Seas
     season = init_season(folder, year=2026)
     with season.transaction() as conn:
         for site in sites:
-            store.save_site(conn, site)
-        store.replace_tours(conn, tours)
+            save_site(conn, site)
+        replace_tours(conn, tours)
     return season
 
 

@@ -66,7 +66,7 @@ class BadDataError(OpenMospromError):
         self.problems = tuple(problems)
 
     @classmethod
-    def at(cls, location: Location, message: str, *, hint: str | None = None) -> "BadDataError":
+    def at(cls, location: Location, message: str, *, hint: str | None = None) -> BadDataError:
         problem = Problem(location, message)
         return cls(str(problem), [problem], hint=hint)
 

@@ -59,7 +59,7 @@ class Candidate:
     def ends_at(self) -> dt.datetime:
         return self.starts_at + dt.timedelta(minutes=self.duration_min)
 
-    def overlaps(self, other: "Candidate | Tour") -> bool:
+    def overlaps(self, other: Candidate | Tour) -> bool:
         return self.starts_at < other.ends_at and other.starts_at < self.ends_at
 
 
@@ -84,7 +84,7 @@ class Tour:
         return self.starts_at + dt.timedelta(minutes=self.duration_min)
 
     @classmethod
-    def from_candidate(cls, c: Candidate) -> "Tour":
+    def from_candidate(cls, c: Candidate) -> Tour:
         return cls(c.tour_id, c.site_id, c.date, c.start, c.duration_min, c.capacity, c.note)
 
 

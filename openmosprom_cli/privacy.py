@@ -22,7 +22,7 @@ from pathlib import Path
 from openmosprom_cli.allocation.runs import erase_birth_dates
 from openmosprom_cli.registrants.importer import REJECTED_PREFIX
 from openmosprom_cli.season.folder import Season, now_iso
-from openmosprom_cli.store.core import set_meta
+from openmosprom_cli.store.meta import set_meta
 
 SENSITIVE_FIELDS = ("passport", "citizenship", "birth_date")
 
@@ -93,7 +93,7 @@ def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeR
     before = before or dt.date.today()
     with season.transaction() as conn:
         over, waiting = _people_whose_tours_are_over(conn, before)
-        counts = {field: 0 for field in SENSITIVE_FIELDS}
+        counts = dict.fromkeys(SENSITIVE_FIELDS, 0)
         people = 0
         for registrant_id in sorted(over):
             row = conn.execute("SELECT passport, citizenship, birth_date FROM registrants WHERE id = ?",

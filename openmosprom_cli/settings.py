@@ -55,7 +55,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
-    def defaults(cls, year: int) -> "Settings":
+    def defaults(cls, year: int) -> Settings:
         return cls(year=year, window_start=dt.date(year, 12, 11), window_end=dt.date(year, 12, 22),
                    slots_seed=year, allocation_seed=year)
 

@@ -19,7 +19,8 @@ from aiosmtpd.smtp import AuthResult
 
 from openmosprom_cli.models import Site, Tour, make_tour_id
 from openmosprom_cli.season.folder import Season, open_season
-from openmosprom_cli.store.core import replace_tours, save_site
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 
 SITES = (
     ("estet", "Фабрика «Эстет»", ("estet@factory.test",)),
@@ -100,7 +101,7 @@ class SmtpServer:
     def messages(self) -> list[Received]:
         return self.recorder.messages
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         self.controller.start()
         return self
 
@@ -203,7 +204,7 @@ def make_tls_files(folder: Path) -> tuple[Path, Path, Path]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "openmosprom test CA")])
     ca_cert = (

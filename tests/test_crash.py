@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -13,9 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tests.season_digest import season_digest
 
 from openmosprom_cli.io.files import TEMP_SUFFIX
+from tests.season_digest import season_digest
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -95,9 +95,13 @@ def crash_and_check(season_dir: Path, args: list, fractions: list[float], reset)
 @pytest.fixture(scope="module")
 def planned_season(tmp_path_factory):
     """A season with the sample schedules imported and tours generated, plus a 100,000-row export."""
-    from openmosprom_cli.store import core as store
-    from openmosprom_cli.demo.sample_registrants import generate_registrant_rows, write_registrant_export
+    from openmosprom_cli.demo.sample_registrants import (
+        generate_registrant_rows,
+        write_registrant_export,
+    )
     from openmosprom_cli.demo.sample_schedules import write_sample_schedules
+    from openmosprom_cli.store.sites import load_sites
+    from openmosprom_cli.store.tours import load_tours
 
     root = tmp_path_factory.mktemp("crash")
     season_dir = root / "season"
@@ -109,7 +113,7 @@ def planned_season(tmp_path_factory):
 
     season = open_season(season_dir)
     with season.reader() as conn:
-        tours, sites = store.load_tours(conn), store.load_sites(conn)
+        tours, sites = load_tours(conn), load_sites(conn)
     write_registrant_export(root / "big.csv", generate_registrant_rows(tours, sites, count=100_000, seed=7,
                                                                         invalid_rows=0))
     write_registrant_export(root / "medium.csv", generate_registrant_rows(tours, sites, count=20_000, seed=9,

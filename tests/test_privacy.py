@@ -1,11 +1,16 @@
 import datetime as dt
 import json
 import os
-import stat
 
-from openmosprom_cli.store import core as store
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.privacy import purge_personal_data
+from openmosprom_cli.store.registrants import (
+    load_registrant,
+    load_registrants,
+    upsert_registrants,
+)
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 
 
 def _setup(season):
@@ -18,9 +23,9 @@ def _setup(season):
     ]
     with season.transaction() as conn:
         for site_id in ("early", "late"):
-            store.save_site(conn, Site(site_id, site_id))
-        store.replace_tours(conn, [early, late])
-        store.upsert_registrants(conn, people, now="2026-12-01T00:00:00")
+            save_site(conn, Site(site_id, site_id))
+        replace_tours(conn, [early, late])
+        upsert_registrants(conn, people, now="2026-12-01T00:00:00")
         # Not an allocation inputs snapshot (see test_audit_after_purge.py for those): a snapshot of
         # unknown shape still loses every sensitive field of the people whose tours are over.
         snapshot = {"registrants": [{"id": p.id, "birth_date": p.birth_date.isoformat(), "passport": p.passport,
@@ -43,7 +48,7 @@ def test_purge_erases_only_people_whose_tours_are_over(season):
     report = purge_personal_data(season, dt.date(2026, 12, 15))
     assert (report.people, report.passports, report.birth_dates, report.waiting) == (1, 1, 1, 2)
     with season.reader() as conn:
-        people = {r.id: r for r in store.load_registrants(conn)}
+        people = {r.id: r for r in load_registrants(conn)}
         snapshot = json.loads(conn.execute("SELECT inputs FROM allocation_runs").fetchone()[0])
     assert people["1"].passport == "" and people["1"].birth_date is None and people["1"].citizenship == ""
     assert people["1"].full_name == "Иванов Иван"  # names stay
@@ -60,7 +65,7 @@ def test_purge_after_the_season_erases_everyone(season):
     report = purge_personal_data(season, dt.date(2027, 1, 1))
     assert report.people == 3 and report.waiting == 0
     with season.reader() as conn:
-        assert all(not r.passport and r.birth_date is None for r in store.load_registrants(conn))
+        assert all(not r.passport and r.birth_date is None for r in load_registrants(conn))
     assert purge_personal_data(season, dt.date(2027, 1, 1)).people == 0
 
 
@@ -69,12 +74,12 @@ def test_purge_command_asks_first(season, cli):
     result = cli("privacy", "purge", "--before", "15.12.2026", "-w", season.path, input="n\n")
     assert result.exit_code == 1
     with season.reader() as conn:
-        assert store.load_registrant(conn, "1").passport == "4510 123456"
+        assert load_registrant(conn, "1").passport == "4510 123456"
     result = cli("privacy", "purge", "--before", "15.12.2026", "--yes", "-w", season.path)
     assert result.exit_code == 0, result.output
     assert "1 passports" in result.output or "1 passport" in result.output
     with season.reader() as conn:
-        assert store.load_registrant(conn, "1").passport == ""
+        assert load_registrant(conn, "1").passport == ""
 
 
 def test_rejected_import_rows_are_removed_once_the_season_is_over(season):

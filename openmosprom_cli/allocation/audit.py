@@ -18,6 +18,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from openmosprom_cli.allocation.runs import (
+    PurgeRecord,
+    StoredResult,
+    StoredRun,
+    current_run,
+    load_result,
+)
 from openmosprom_cli.allocation.solver import (
     AllocationInput,
     Applicant,
@@ -30,7 +37,6 @@ from openmosprom_cli.allocation.solver import (
     priority_order,
     tour_minutes,
 )
-from openmosprom_cli.allocation.runs import PurgeRecord, StoredResult, StoredRun, current_run, load_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.season.folder import Season
 

@@ -18,10 +18,10 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Any
 
-from openmosprom_cli.store import core as store
 from openmosprom_cli.allocation.solver import (
     AllocationInput,
     AllocationResult,
@@ -33,7 +33,9 @@ from openmosprom_cli.allocation.solver import (
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.season.folder import Season, now_iso
-
+from openmosprom_cli.store.registrants import load_registrant, load_registrants
+from openmosprom_cli.store.sites import load_sites
+from openmosprom_cli.store.tours import load_tours
 
 # -- what a run reports -----------------------------------------------------------
 
@@ -88,7 +90,7 @@ class AssignmentReport:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "AssignmentReport":
+    def from_json(cls, data: dict[str, Any]) -> AssignmentReport:
         def seats(rows: list[dict[str, Any]]) -> tuple[SeatCount, ...]:
             return tuple(SeatCount(r["key"], r["label"], r["tours"], r["offered"], r["filled"]) for r in rows)
 
@@ -127,7 +129,7 @@ class PurgeRecord:
                 "inputs_fingerprint": self.inputs_fingerprint}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PurgeRecord":
+    def from_json(cls, data: dict[str, Any]) -> PurgeRecord:
         return cls(data["purged_at"], data["before"], data["people"], data["inputs_fingerprint"])
 
 
@@ -237,15 +239,15 @@ def run_assignment(season: Season, seed: str | int | None = None) -> AssignmentR
     """Allocate the seats by priority and store the run as the season's current result, in one transaction."""
     seed = str(seed if seed is not None else season.settings.allocation_seed)
     with season.transaction() as conn:
-        tours = store.load_tours(conn)
+        tours = load_tours(conn)
         if not tours:
             raise MissingInputError("the season has no tours yet",
                                     hint="Generate them with `openmosprom slots generate` first.")
-        registrants = store.load_registrants(conn)
+        registrants = load_registrants(conn)
         if not registrants:
             raise MissingInputError("the season has no registrants yet",
                                     hint="Import the mini-app's export with `openmosprom registrants import FILE`.")
-        sites = store.load_sites(conn)
+        sites = load_sites(conn)
         inputs = AllocationInput.build(tours, sites.values(), registrants, season.settings.max_tours_per_person)
         result = allocate(inputs, seed=seed)
         return _store_run(conn, inputs, result, sites)
@@ -363,7 +365,7 @@ def explain(season: Season, registrant_id: str) -> Explanation:
         row = conn.execute("SELECT priority, outcomes FROM outcomes WHERE run_id = ? AND registrant_id = ?",
                            (run.run_id, registrant_id)).fetchone()
         if row is None:
-            known = store.load_registrant(conn, registrant_id) is not None
+            known = load_registrant(conn, registrant_id) is not None
             raise MissingInputError(
                 f"registrant {registrant_id} was not part of allocation run {run.run_id}",
                 hint="They registered after the run; run `openmosprom assign` again." if known
@@ -375,7 +377,7 @@ def explain(season: Season, registrant_id: str) -> Explanation:
         waitlists = tuple((r["tour_id"], r["position"]) for r in conn.execute(
             "SELECT tour_id, position FROM waitlist WHERE run_id = ? AND registrant_id = ? ORDER BY tour_id",
             (run.run_id, registrant_id)))
-        registrant = store.load_registrant(conn, registrant_id)
+        registrant = load_registrant(conn, registrant_id)
     applicant = next(a for a in run.inputs["applicants"] if a["id"] == registrant_id)
     return Explanation(
         registrant_id=registrant_id, full_name=registrant.full_name if registrant else "", run_id=run.run_id,

@@ -32,13 +32,17 @@ import datetime as dt
 import functools
 import hashlib
 import json
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter, countOf, itemgetter
-from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+)
 
-from openmosprom_cli.models import OUTCOME_TEXT, ChoiceOutcome, Registrant, Site, Tour
 from openmosprom_cli.io.values import is_russian_citizen
+from openmosprom_cli.models import OUTCOME_TEXT, ChoiceOutcome, Registrant, Site, Tour
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,7 +93,7 @@ class Applicant:
         return 1 + self.companions
 
     @classmethod
-    def of(cls, r: Registrant, *, citizen_cache: dict[str, bool] | None = None) -> "Applicant":
+    def of(cls, r: Registrant, *, citizen_cache: dict[str, bool] | None = None) -> Applicant:
         cache = citizen_cache if citizen_cache is not None else {}
         citizen = cache.get(r.citizenship)
         if citizen is None:
@@ -117,7 +121,7 @@ class AllocationInput:
 
     @classmethod
     def build(cls, tours: Iterable[Tour], sites: Iterable[Site], people: Iterable[Registrant | Applicant],
-              max_tours_per_person: int = 1) -> "AllocationInput":
+              max_tours_per_person: int = 1) -> AllocationInput:
         cache: dict[str, bool] = {}
         applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache) for p in people)
         return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person)
@@ -140,7 +144,7 @@ class AllocationInput:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "AllocationInput":
+    def from_json(cls, data: Mapping[str, Any]) -> AllocationInput:
         sites = tuple(Site(site_id=s["site_id"], name=s["name"], min_age=s["min_age"],
                            passport_required=s["passport_required"], citizens_only=s["citizens_only"])
                       for s in data["sites"])
@@ -162,11 +166,11 @@ class AllocationInput:
         return fingerprint_of(self.to_json())
 
     @functools.cached_property
-    def _input_columns(self) -> "_InputColumns":
+    def _input_columns(self) -> _InputColumns:
         """The records read into columns, once: the fields are frozen, and reading is most of an allocation."""
         return _read_input_columns(self)
 
-    def with_birth_dates_erased(self, ids: Collection[str]) -> tuple["AllocationInput", int]:
+    def with_birth_dates_erased(self, ids: Collection[str]) -> tuple[AllocationInput, int]:
         """These inputs with the birth dates of ``ids`` replaced by their age verdicts; and how many were erased.
 
         The verdicts come from the age rule itself, so every allocation decision
@@ -291,7 +295,7 @@ def ineligibility(person: PersonTraits, tour: TourTraits) -> str | None:
     return None
 
 
-def ineligibility_codes(person: PersonTraits, tour: TourTraits) -> "np.ndarray":
+def ineligibility_codes(person: PersonTraits, tour: TourTraits) -> np.ndarray:
     """:func:`ineligibility` over aligned arrays: an index into CODES per pair, or ELIGIBLE."""
     import numpy as np
 
@@ -324,7 +328,7 @@ def ordered_tours(tours: Iterable[Tour]) -> list[Tour]:
 
 def lottery_number(seed: str, registrant_id: str) -> int:
     """The person's draw: depends on the seed and their ID only, never on file order."""
-    return int.from_bytes(hashlib.sha256(f"{seed}:{registrant_id}".encode("utf-8")).digest()[:8], "big")
+    return int.from_bytes(hashlib.sha256(f"{seed}:{registrant_id}".encode()).digest()[:8], "big")
 
 
 def priority_key(seed: str) -> Callable[[Applicant], tuple]:
@@ -344,19 +348,19 @@ def priority_order(people: Sequence[Applicant | Registrant], seed: str) -> tuple
 class _PriorityFields:
     """What the priority sort reads of the records, as columns in input order."""
 
-    score: "np.ndarray"
-    registered: "np.ndarray"     # microseconds; meaningless where missing
-    missing: "np.ndarray"
+    score: np.ndarray
+    registered: np.ndarray     # microseconds; meaningless where missing
+    missing: np.ndarray
 
     @classmethod
-    def of(cls, applicants: Sequence[Applicant]) -> "_PriorityFields":
+    def of(cls, applicants: Sequence[Applicant]) -> _PriorityFields:
         import numpy as np
 
         score = np.fromiter(map(attrgetter("score"), applicants), dtype=np.float64, count=len(applicants))
         return cls.from_columns(score, list(map(attrgetter("registered_at"), applicants)))
 
     @classmethod
-    def from_columns(cls, score: "np.ndarray", registered_at: list[dt.datetime | None]) -> "_PriorityFields":
+    def from_columns(cls, score: np.ndarray, registered_at: list[dt.datetime | None]) -> _PriorityFields:
         import numpy as np
         import pandas as pd
 
@@ -365,7 +369,7 @@ class _PriorityFields:
 
 
 def _priority_indices(applicants: Sequence[Applicant], seed: str,
-                      fields: _PriorityFields | None = None) -> "np.ndarray":
+                      fields: _PriorityFields | None = None) -> np.ndarray:
     """The priority sort with numpy; the lottery is drawn only where score and time tie."""
     import numpy as np
     import pandas as pd
@@ -446,14 +450,14 @@ class AllocationResult:
 
     inputs: AllocationInput
     seed: str
-    order: "np.ndarray"          # priority position → index into inputs.applicants
+    order: np.ndarray          # priority position → index into inputs.applicants
     tours: tuple[Tour, ...]      # tour index → tour, earliest first
-    choice_code: "np.ndarray"
-    choice_tour: "np.ndarray"
-    explicit_waitlist: "tuple[np.ndarray, np.ndarray] | None" = None
+    choice_code: np.ndarray
+    choice_tour: np.ndarray
+    explicit_waitlist: tuple[np.ndarray, np.ndarray] | None = None
 
     @functools.cached_property
-    def waitlist_arrays(self) -> "tuple[np.ndarray, np.ndarray]":
+    def waitlist_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(tour index, priority position) pairs, sorted by tour, then priority."""
         return self.explicit_waitlist if self.explicit_waitlist is not None else derive_waitlist(self)
 
@@ -495,7 +499,7 @@ class AllocationResult:
         for position in range(len(self.order)):
             yield position, self.applicant_at(position), self.outcomes_at(position)
 
-    def same_as(self, other: "AllocationResult") -> bool:
+    def same_as(self, other: AllocationResult) -> bool:
         import numpy as np
 
         return (self.priority_ids() == other.priority_ids()
@@ -654,37 +658,37 @@ class _InputColumns:
     tours: tuple[Tour, ...]      # earliest first
     priority: _PriorityFields
     person: PersonTraits
-    kind: "np.ndarray"
-    ref: "np.ndarray"
+    kind: np.ndarray
+    ref: np.ndarray
     tour: TourTraits
-    capacity: "np.ndarray"
-    start: "np.ndarray"
-    end: "np.ndarray"
-    site_tours: "np.ndarray"
-    site_len: "np.ndarray"
-    age_ok_keys: "np.ndarray | None"     # as in _Columns, but input index × tours + tour index, unsorted
+    capacity: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    site_tours: np.ndarray
+    site_len: np.ndarray
+    age_ok_keys: np.ndarray | None     # as in _Columns, but input index × tours + tour index, unsorted
 
 
 @dataclass(frozen=True)
 class _Columns:
     """The inputs as numpy columns, people in priority order."""
 
-    size: "np.ndarray"
+    size: np.ndarray
     person: PersonTraits
-    kind: "np.ndarray"           # (n, k) _NONE / _TOUR / _SITE / _UNKNOWN
-    ref: "np.ndarray"            # (n, k) tour index or site index
+    kind: np.ndarray           # (n, k) _NONE / _TOUR / _SITE / _UNKNOWN
+    ref: np.ndarray            # (n, k) tour index or site index
     tour: TourTraits
-    capacity: "np.ndarray"
-    start: "np.ndarray"
-    end: "np.ndarray"
-    site_tours: "np.ndarray"     # (sites, longest) tour indices, earliest first, -1 padded
-    site_len: "np.ndarray"
+    capacity: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    site_tours: np.ndarray     # (sites, longest) tour indices, earliest first, -1 padded
+    site_len: np.ndarray
     # position × tours + tour index, for each tour that a person whose birth date was
     # erased is recorded as old enough for; None when nobody's birth date was erased.
-    age_ok_keys: "np.ndarray | None"
+    age_ok_keys: np.ndarray | None
 
 
-def _columns(a: _InputColumns, order: "np.ndarray") -> _Columns:
+def _columns(a: _InputColumns, order: np.ndarray) -> _Columns:
     """The inputs' columns in this priority order."""
     import numpy as np
 
@@ -799,7 +803,7 @@ def _read_input_columns(inputs: AllocationInput) -> _InputColumns:
     return columns
 
 
-def _arrays_in(value: Any) -> Iterator["np.ndarray"]:
+def _arrays_in(value: Any) -> Iterator[np.ndarray]:
     import numpy as np
 
     if isinstance(value, np.ndarray):
@@ -809,7 +813,7 @@ def _arrays_in(value: Any) -> Iterator["np.ndarray"]:
             yield from _arrays_in(getattr(value, field.name))
 
 
-def _ymd_column(days: list[dt.date | None]) -> "np.ndarray":
+def _ymd_column(days: list[dt.date | None]) -> np.ndarray:
     """:func:`ymd` of each day, as int32."""
     import numpy as np
     import pandas as pd
@@ -846,27 +850,27 @@ class _Codes(dict):
         return value
 
 
-def _true_at(mask: "np.ndarray") -> "tuple[np.ndarray, np.ndarray]":
+def _true_at(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.nonzero`` of a 2-D mask, two and a half times as fast: rows and columns of the True cells."""
     import numpy as np
 
     return np.divmod(np.flatnonzero(mask), max(mask.shape[1], 1))
 
 
-def _rows(table: "np.ndarray", index: "np.ndarray") -> "np.ndarray":
+def _rows(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``table[index]``: take() copies whole rows, several times faster than indexing a 2-D array does."""
     import numpy as np
 
     return np.take(table, index, axis=0)
 
 
-def _pick(traits: Any, index: "np.ndarray") -> Any:
+def _pick(traits: Any, index: np.ndarray) -> Any:
     import numpy as np
 
     return type(traits)(**{name: value[index] if np.ndim(value) else value for name, value in vars(traits).items()})
 
 
-def _reasons(c: _Columns, people: "np.ndarray", tours: "np.ndarray") -> "np.ndarray":
+def _reasons(c: _Columns, people: np.ndarray, tours: np.ndarray) -> np.ndarray:
     """Reasons for aligned (broadcastable) arrays of priority positions and tour indices."""
     import numpy as np
 
@@ -899,7 +903,7 @@ def allocate(inputs: AllocationInput, *, seed: str) -> AllocationResult:
     return _solve(inputs, seed, columns.tours, order, _columns(columns, order))
 
 
-def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: "np.ndarray",
+def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: np.ndarray,
            c: _Columns) -> AllocationResult:
     import numpy as np
 
@@ -929,8 +933,8 @@ def _solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: "
     return AllocationResult(inputs, seed, order, tours, code, chosen)
 
 
-def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", tour_reason: "np.ndarray",
-                     seats_left: "np.ndarray") -> "np.ndarray":
+def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: np.ndarray, tour_reason: np.ndarray,
+                     seats_left: np.ndarray) -> np.ndarray:
     """Positions in [start, stop) with an eligible option that still fits their party."""
     import numpy as np
 
@@ -955,8 +959,8 @@ def _might_be_placed(c: _Columns, start: int, stop: int, is_tour: "np.ndarray", 
     return start + np.flatnonzero(maybe)
 
 
-def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code: "np.ndarray",
-                    chosen: "np.ndarray", limit: int) -> None:
+def _decide_exactly(c: _Columns, people: np.ndarray, seats: np.ndarray, code: np.ndarray,
+                    chosen: np.ndarray, limit: int) -> None:
     """Serial dictatorship for these people, in priority order, with every option's reason precomputed."""
     import numpy as np
 
@@ -1032,8 +1036,8 @@ def _decide_exactly(c: _Columns, people: "np.ndarray", seats: "np.ndarray", code
         chosen[people] = tours
 
 
-def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray", code: "np.ndarray",
-                     chosen: "np.ndarray") -> None:
+def _settle_the_rest(c: _Columns, rest: np.ndarray, tour_reason: np.ndarray, code: np.ndarray,
+                     chosen: np.ndarray) -> None:
     """People who never had an option that fits: every eligible choice was full at their turn."""
     import numpy as np
 
@@ -1059,7 +1063,7 @@ def _settle_the_rest(c: _Columns, rest: "np.ndarray", tour_reason: "np.ndarray",
         code[rows, cols] = np.where(last_reason == ELIGIBLE, FULL, first_reason)
 
 
-def derive_waitlist(result: AllocationResult) -> "tuple[np.ndarray, np.ndarray]":
+def derive_waitlist(result: AllocationResult) -> tuple[np.ndarray, np.ndarray]:
     """Waitlist entries implied by the outcomes: (tour index, priority position), by tour, then priority.
 
     A "full" tour choice puts the person on that tour's waitlist; a "full"

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    load_season,
+    print_json,
+)
 from openmosprom_cli.models import OUTCOME_TEXT
 
 if TYPE_CHECKING:
-    from openmosprom_cli.allocation.runs import AssignmentReport, Explanation, SeatCount
     from openmosprom_cli.allocation.audit import AuditCertificate
+    from openmosprom_cli.allocation.runs import AssignmentReport, Explanation, SeatCount
 
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
@@ -29,7 +35,7 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
-def _seat_table(title: str, first: str, rows: "tuple[SeatCount, ...]") -> Table:
+def _seat_table(title: str, first: str, rows: tuple[SeatCount, ...]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(first)
     for name in ("tours", "offered", "filled", "filled %"):
@@ -40,7 +46,7 @@ def _seat_table(title: str, first: str, rows: "tuple[SeatCount, ...]") -> Table:
     return table
 
 
-def render_assignment(report: "AssignmentReport") -> None:
+def render_assignment(report: AssignmentReport) -> None:
     """The Rich summary of an allocation run; the demo prints it too."""
     console.print(f"[bold]Allocation run {report.run_id}[/] — seed [bold]{escape(report.seed)}[/]")
     console.print(_seat_table("Seats per site", "site", report.by_site))
@@ -62,7 +68,7 @@ def render_assignment(report: "AssignmentReport") -> None:
 
 
 def assign(
-    seed: Annotated[Optional[str], typer.Option("--seed", help="Lottery seed (default: [allocation] seed in season.toml).")] = None,
+    seed: Annotated[str | None, typer.Option("--seed", help="Lottery seed (default: [allocation] seed in season.toml).")] = None,
     json_: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -83,7 +89,7 @@ def assign(
         render_assignment(report)
 
 
-def render_explanation(e: "Explanation") -> None:
+def render_explanation(e: Explanation) -> None:
     name = f" {escape(e.full_name)}" if e.full_name else ""
     console.print(f"[bold]{escape(e.registrant_id)}[/]{name} — allocation run {e.run_id}, seed {escape(e.seed)}")
     console.print(f"Priority: {e.priority} of {e.people} (1 chooses first), ordered by")
@@ -135,7 +141,7 @@ def _day(iso: str) -> str:
     return f"{dt.date.fromisoformat(iso[:10]):%d.%m.%Y}"
 
 
-def render_certificate(c: "AuditCertificate") -> None:
+def render_certificate(c: AuditCertificate) -> None:
     console.print(f"[bold]Audit of allocation run {c.run_id}[/] ({escape(c.created_at)})")
     console.print(f"  seed:               {escape(c.seed)}")
     console.print(f"  inputs fingerprint: {c.inputs_fingerprint}" + (" (as allocated)" if c.purges else ""))

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,7 +21,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 MAX_PROBLEMS_SHOWN = 50
 
 WorkspaceOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--workspace", "-w",
         help="Season folder. Default: $OPENMOSPROM_WORKSPACE, else the current folder.",
@@ -31,7 +31,7 @@ WorkspaceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 
-def date_option(value: Optional[str]) -> Optional[dt.date]:
+def date_option(value: str | None) -> dt.date | None:
     """A date given on the command line, DD.MM.YYYY or ISO; a bad one is a usage error (exit 2)."""
     if value is None:
         return None

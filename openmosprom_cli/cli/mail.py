@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Optional, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, err_console, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    err_console,
+    load_season,
+    print_json,
+)
 from openmosprom_cli.cli.groups import outbox_app, rosters_app
 from openmosprom_cli.errors import EX_DATAERR
 
@@ -24,7 +32,7 @@ STATE_STYLE = {"draft": "cyan", "sending": "yellow", "sent": "green", "failed": 
 
 
 def _confirmer(yes: bool):
-    def confirm(reason: str, items: Sequence["BatchItem"]) -> bool:
+    def confirm(reason: str, items: Sequence[BatchItem]) -> bool:
         sites = ", ".join(item.site_id for item in items)
         if reason == "resend":
             if yes:
@@ -43,11 +51,11 @@ def _confirmer(yes: bool):
 
 @rosters_app.command("email")
 def email(
-    site: Annotated[Optional[list[str]], typer.Option("--site", help="Only this site (repeat for several). Default: every site with an exported roster.")] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeat for several). Default: every site with an exported roster.")] = None,
     send: Annotated[bool, typer.Option("--send", help="Deliver over SMTP (\\[smtp] in season.toml; password in $OPENMOSPROM_SMTP_PASSWORD). Without it, only .eml files are written.")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Also send again messages already sent or left unknown by an interrupted run (asks first).")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before sending again with --resend.")] = False,
-    test_to: Annotated[Optional[str], typer.Option("--test-to", metavar="ADDRESS", help="With --send: send every message to this one address instead of the factories, marked as a test.")] = None,
+    test_to: Annotated[str | None, typer.Option("--test-to", metavar="ADDRESS", help="With --send: send every message to this one address instead of the factories, marked as a test.")] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Email every factory its roster: a dry run writing .eml files by default, delivery with --send.
@@ -62,8 +70,8 @@ def email(
     Example: [bold]openmosprom rosters email --send --test-to me@example.org[/]
     """
     from openmosprom_cli.errors import BadDataError, Location
-    from openmosprom_cli.mail.outbox import email_rosters
     from openmosprom_cli.io.values import ValueProblem, parse_email
+    from openmosprom_cli.mail.outbox import email_rosters
 
     if test_to is not None:
         try:
@@ -79,7 +87,7 @@ def email(
         raise typer.Exit(EX_DATAERR)
 
 
-def _render_batch(result: "BatchResult", season_path) -> None:
+def _render_batch(result: BatchResult, season_path) -> None:
     if not result.items:
         console.print("No roster has been exported yet: run [bold]openmosprom rosters export[/] first.")
         return

@@ -11,8 +11,8 @@ import typer
 from typer.core import TyperGroup
 
 from openmosprom_cli import __version__
-from openmosprom_cli.errors import EX_SOFTWARE, OpenMospromError
 from openmosprom_cli.cli.common import debug_enabled, err_console, render_error
+from openmosprom_cli.errors import EX_SOFTWARE, OpenMospromError
 
 
 class ErrorReportingGroup(TyperGroup):
@@ -82,7 +82,6 @@ def _register() -> None:
         season,
         slots,
     )
-
     from openmosprom_cli.cli.groups import GROUPS
 
     for name, group in GROUPS.items():

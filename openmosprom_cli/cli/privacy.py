@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from openmosprom_cli.cli.common import WorkspaceOption, console, date_option, load_season
+from openmosprom_cli.cli.common import (
+    WorkspaceOption,
+    console,
+    date_option,
+    load_season,
+)
 from openmosprom_cli.cli.groups import privacy_app
 
 
 @privacy_app.command("purge")
 def purge(
-    before: Annotated[Optional[str], typer.Option("--before", help="Erase data of people whose tours all ended before this date (DD.MM.YYYY). Default: today.")] = None,
+    before: Annotated[str | None, typer.Option("--before", help="Erase data of people whose tours all ended before this date (DD.MM.YYYY). Default: today.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    load_season,
+    print_json,
+)
 from openmosprom_cli.cli.groups import registrants_app
 
 MAX_REJECTED_SHOWN = 20
@@ -29,12 +35,12 @@ def parse_mappings(items: list[str]) -> dict[str, str]:
 @registrants_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="The mini-app's export: .csv or .xlsx.", show_default=False)],
-    map_: Annotated[Optional[list[str]], typer.Option(
+    map_: Annotated[list[str] | None, typer.Option(
         "--map", help='Read a column under another name: "Source column=field" (e.g. "Очки=score"). Repeatable.',
         show_default=False)] = None,
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Import the valid rows; write the rejected ones to rejected-<file>.xlsx.")] = False,
-    encoding: Annotated[Optional[str], typer.Option(
+    encoding: Annotated[str | None, typer.Option(
         "--encoding", help="Text encoding of a CSV, e.g. cp1251 for one saved by Excel. Default: UTF-8.",
         show_default=False)] = None,
     workspace: WorkspaceOption = None,
@@ -73,7 +79,10 @@ def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
 
     Example: [bold]openmosprom registrants list --json[/]
     """
-    from openmosprom_cli.registrants.importer import list_registrants, registrant_as_dict
+    from openmosprom_cli.registrants.importer import (
+        list_registrants,
+        registrant_as_dict,
+    )
 
     registrants = list_registrants(load_season(workspace))
     if json:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    load_season,
+    print_json,
+)
 from openmosprom_cli.cli.groups import rosters_app
 
 
 @rosters_app.command("export")
 def export(
-    out: Annotated[Optional[Path], typer.Option(
+    out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for the files. Default: rosters/ in the season folder.", show_default=False)] = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    load_season,
+    print_json,
+)
 from openmosprom_cli.cli.groups import schedules_app
 from openmosprom_cli.errors import CannotCreateError
 
@@ -19,7 +25,7 @@ MAX_DETAIL_LINES = 20
 @schedules_app.command("template")
 def template(
     out: Annotated[Path, typer.Argument(help="The workbook to write (.xlsx).", show_default=False)],
-    site_id: Annotated[Optional[str], typer.Option("--site-id", help="Pre-fill the site's code, e.g. estet.")] = None,
+    site_id: Annotated[str | None, typer.Option("--site-id", help="Pre-fill the site's code, e.g. estet.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite OUT if it exists.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:

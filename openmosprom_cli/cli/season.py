@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,7 @@ from openmosprom_cli.cli.common import console
 
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new season.", show_default=True)] = Path("."),
-    year: Annotated[Optional[int], typer.Option("--year", help="Season year (default: the coming December).")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Season year (default: the coming December).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing season's settings and state.")] = False,
 ) -> None:
     """Create a season folder with season.toml (settings) and season.db (state).

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Mapping, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, date_option, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    date_option,
+    load_season,
+    print_json,
+)
 from openmosprom_cli.cli.groups import slots_app
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -18,12 +26,12 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 @slots_app.command("generate")
 def generate(
-    tours: Annotated[Optional[int], typer.Option("--tours", min=1, help="How many tours (default: season.toml).")] = None,
-    date_from: Annotated[Optional[str], typer.Option("--from", metavar="DATE", help="First day, DD.MM.YYYY or ISO (default: the window's start).")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", metavar="DATE", help="Last day, DD.MM.YYYY or ISO (default: the window's end).")] = None,
-    min_per_site: Annotated[Optional[int], typer.Option("--min-per-site", min=0, help="At least this many tours per site (default: season.toml).")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Tie-breaking seed (default: season.toml).")] = None,
-    weights: Annotated[Optional[Path], typer.Option("--weights", metavar="FILE", help="A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand.")] = None,
+    tours: Annotated[int | None, typer.Option("--tours", min=1, help="How many tours (default: season.toml).")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="First day, DD.MM.YYYY or ISO (default: the window's start).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day, DD.MM.YYYY or ISO (default: the window's end).")] = None,
+    min_per_site: Annotated[int | None, typer.Option("--min-per-site", min=0, help="At least this many tours per site (default: season.toml).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Tie-breaking seed (default: season.toml).")] = None,
+    weights: Annotated[Path | None, typer.Option("--weights", metavar="FILE", help="A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand.")] = None,
     allow_fewer: Annotated[bool, typer.Option("--allow-fewer", help="Store fewer tours, with a warning, when not enough can be found.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Regenerate even though an allocation exists (it must then be rerun).")] = False,
     workspace: WorkspaceOption = None,

@@ -46,13 +46,17 @@ def _prepare_folder(directory: Path, force: bool) -> None:
 def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE, seed: int = DEMO_SEED,
              year: int | None = None) -> DemoReport:
     from openmosprom_cli.allocation.runs import run_assignment
+    from openmosprom_cli.demo.sample_registrants import (
+        generate_registrant_rows,
+        write_registrant_export,
+    )
+    from openmosprom_cli.demo.sample_schedules import write_sample_schedules
     from openmosprom_cli.mail.outbox import write_outbox_drafts
     from openmosprom_cli.registrants.importer import import_registrants
     from openmosprom_cli.rosters.export import export_rosters
-    from openmosprom_cli.demo.sample_registrants import generate_registrant_rows, write_registrant_export
-    from openmosprom_cli.demo.sample_schedules import write_sample_schedules
     from openmosprom_cli.schedules.parse import import_schedules
-    from openmosprom_cli.store import core as store
+    from openmosprom_cli.store.sites import load_sites
+    from openmosprom_cli.store.tours import load_tours
     from openmosprom_cli.tours.season_tours import generate_season_tours
 
     directory = Path(directory)
@@ -63,7 +67,7 @@ def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE,
     tours = generate_season_tours(season)
 
     with season.reader() as conn:
-        published, sites = store.load_tours(conn), store.load_sites(conn)
+        published, sites = load_tours(conn), load_sites(conn)
     export = directory / "registrants-export.csv"
     write_registrant_export(export, generate_registrant_rows(published, sites, count=people, seed=seed))
     registrants = import_registrants(season, export, skip_invalid=True)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from openmosprom_cli.models import Site, Tour
 
@@ -338,11 +338,10 @@ def write_registrant_export(path: Path, rows: Sequence[Mapping[str, str]]) -> Pa
     headers = list(rows[0].keys()) if rows else list(HEADERS)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with atomic_path(path, private=True) as tmp:
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
-                writer.writerow(headers)
-                writer.writerows([row.get(h, "") for h in headers] for row in rows)
+        with atomic_path(path, private=True) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+            writer.writerow(headers)
+            writer.writerows([row.get(h, "") for h in headers] for row in rows)
         return path
     if suffix != ".xlsx":
         raise ValueError(f"{path.name}: the export is written as .csv or .xlsx")

@@ -12,8 +12,8 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from openmosprom_cli.errors import CannotCreateError
 

@@ -8,8 +8,8 @@ hidden columns are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.io.values import ValueProblem, is_blank, normalize_header

@@ -8,8 +8,9 @@ and never becomes a formula.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from openmosprom_cli.io.files import atomic_write_with
 

@@ -23,11 +23,11 @@ import json
 import os
 import smtplib
 import socket
-import ssl
 import sqlite3
+import ssl
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from openmosprom_cli.errors import (
     EX_DATAERR,
@@ -55,7 +55,8 @@ from openmosprom_cli.mail.compose import (
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.season.folder import LOCK_FILE, Season, now_iso
 from openmosprom_cli.settings import SETTINGS_FILE, Settings
-from openmosprom_cli.store.core import load_sites, load_tours
+from openmosprom_cli.store.sites import load_sites
+from openmosprom_cli.store.tours import load_tours
 
 PASSWORD_ENV = "OPENMOSPROM_SMTP_PASSWORD"
 OUTBOX_DIR = "outbox"
@@ -473,7 +474,7 @@ def _mark(season: Season, message_id: str, state: str, *, error: str | None = No
             (state, error, stamp, int(delivered), stamp, message_id))
 
 
-def _batch_stopped(interrupted: "_Interrupted", plan: _Plan, *, sent: int, left: int) -> TemporaryFailure:
+def _batch_stopped(interrupted: _Interrupted, plan: _Plan, *, sent: int, left: int) -> TemporaryFailure:
     fate = ("it may or may not have arrived: `openmosprom outbox list` shows it as unknown"
             if interrupted.maybe_delivered else "it was not delivered")
     return TemporaryFailure(
@@ -551,7 +552,7 @@ class SmtpBatch:
                                       f"cannot load {ca_file}: {_reason(exc)}") from None
         return context
 
-    def __enter__(self) -> "SmtpBatch":
+    def __enter__(self) -> SmtpBatch:
         s = self.settings
         if s.user and not self._password:
             raise SmtpConfigError(f"[smtp] user is {s.user!r} but {PASSWORD_ENV} is not set",
@@ -610,7 +611,7 @@ class SmtpBatch:
         # smtplib encodes credentials as ASCII; AUTH PLAIN carries UTF-8 (RFC 4616), so send it by hand.
         if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
             raise smtplib.SMTPNotSupportedError("AUTH PLAIN, needed for a password with non-ASCII characters")
-        token = base64.b64encode(f"\0{self.settings.user}\0{self._password}".encode("utf-8")).decode("ascii")
+        token = base64.b64encode(f"\0{self.settings.user}\0{self._password}".encode()).decode("ascii")
         code, text = smtp.docmd("AUTH", f"PLAIN {token}")
         if code != 235:
             raise smtplib.SMTPAuthenticationError(code, text)

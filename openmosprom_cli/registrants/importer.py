@@ -50,16 +50,18 @@ import io
 import itertools
 import operator
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
-from openmosprom_cli.models import Registrant, Site, Tour
-from openmosprom_cli.season.folder import Season, now_iso
-from openmosprom_cli.settings import Settings
-from openmosprom_cli.io.tables import HEADER_SEARCH_ROWS, Column, header_lookup, read_table
+from openmosprom_cli.io.tables import (
+    HEADER_SEARCH_ROWS,
+    Column,
+    header_lookup,
+    read_table,
+)
 from openmosprom_cli.io.values import (
     ValueProblem,
     check_text,
@@ -73,6 +75,9 @@ from openmosprom_cli.io.values import (
     parse_int,
     parse_number,
 )
+from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.settings import Settings
 
 MAX_CHOICES = 5
 MAX_ID_LENGTH = 64
@@ -245,7 +250,7 @@ class _Sheet:
         width = max(self.index.values(), default=-1) + 1
         rows = self.rows
         if not rows:
-            return {f: () for f in self.index}
+            return dict.fromkeys(self.index, ())
         if min(map(len, rows)) < width:
             # A blank cell is None or "" alike; "" keeps a CSV's columns all text.
             missing = "" if self.text_only else None
@@ -1000,12 +1005,17 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
     season stays unchanged. With it, the valid rows are imported and the
     rejected ones are written to ``rejected-<file>.xlsx`` in the season folder.
     """
-    from openmosprom_cli.store import core as store
+    from openmosprom_cli.store.registrants import (
+        registrant_value_rows,
+        upsert_registrant_rows,
+    )
+    from openmosprom_cli.store.sites import load_sites
+    from openmosprom_cli.store.tours import load_tours
 
     path = Path(path)
     with season.transaction() as conn, _collector_paused():
-        tours = store.load_tours(conn)
-        sites = store.load_sites(conn)
+        tours = load_tours(conn)
+        sites = load_sites(conn)
         parsed = read_registrant_file(path, settings=season.settings, tours=tours, sites=sites, mapping=mapping,
                                       encoding=encoding)
         if parsed.rejected and not skip_invalid:
@@ -1021,7 +1031,7 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             )
         conn.row_factory = None  # plain tuples, compared as they are
         stored = {row[0]: row for row in conn.execute(f"SELECT {_STORED_COLUMNS} FROM registrants")}
-        rows = store.registrant_value_rows(parsed.records)
+        rows = registrant_value_rows(parsed.records)
         if stored:
             befores = list(map(stored.get, map(itemgetter(0), rows)))
             added = befores.count(None)
@@ -1030,7 +1040,7 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             unchanged = len(rows) - len(changed)
         else:
             added, updated, unchanged, changed = len(rows), 0, 0, rows
-        store.upsert_registrant_rows(conn, changed, now=now_iso())
+        upsert_registrant_rows(conn, changed, now=now_iso())
         in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
         not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
         rejected_path = rejected_file_path(season, path)
@@ -1053,8 +1063,15 @@ def rejected_file_path(season: Season, source: Path) -> Path:
 
 def write_rejected(target: Path, parsed: ParsedRegistrants) -> None:
     """The rejected rows as written in the file, each with its row number and reasons; owner-only."""
-    from openmosprom_cli.io.xlsx_out import (fit_columns, new_workbook, print_ready, save_workbook, text_cell,
-                                           value_cell, write_header)
+    from openmosprom_cli.io.xlsx_out import (
+        fit_columns,
+        new_workbook,
+        print_ready,
+        save_workbook,
+        text_cell,
+        value_cell,
+        write_header,
+    )
 
     wb = new_workbook()
     ws = wb.create_sheet("Отклонённые")
@@ -1081,18 +1098,18 @@ def describe_cell(value: object) -> str:
 
 
 def list_registrants(season: Season) -> list[Registrant]:
-    from openmosprom_cli.store import core as store
+    from openmosprom_cli.store.registrants import load_registrants
 
     with season.reader() as conn:
-        return store.load_registrants(conn)
+        return load_registrants(conn)
 
 
 def show_registrant(season: Season, registrant_id: str) -> Registrant:
     """One person by VK ID; an unknown ID raises :class:`MissingInputError` (exit 66)."""
-    from openmosprom_cli.store import core as store
+    from openmosprom_cli.store.registrants import load_registrant
 
     with season.reader() as conn:
-        found = store.load_registrant(conn, registrant_id.strip())
+        found = load_registrant(conn, registrant_id.strip())
         if found is None:
             count = conn.execute("SELECT count(*) FROM registrants").fetchone()[0]
     if found is None:

@@ -21,17 +21,26 @@ import json
 import sqlite3
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
-from openmosprom_cli.store import core as store
 from openmosprom_cli.errors import BadDataError, MissingInputError
-from openmosprom_cli.io.files import atomic_write_text, atomic_write_with, inside, remove_stray_temp_files
-from openmosprom_cli.io.files import safe_file_name, safe_sheet_title, unique_name
+from openmosprom_cli.io.files import (
+    atomic_write_text,
+    atomic_write_with,
+    inside,
+    remove_stray_temp_files,
+    safe_file_name,
+    safe_sheet_title,
+    unique_name,
+)
 from openmosprom_cli.models import ChoiceOutcome, Registrant, Site, Tour
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.settings import Settings
+from openmosprom_cli.store.registrants import load_registrants
+from openmosprom_cli.store.sites import load_sites
+from openmosprom_cli.store.tours import load_tours
 
 ROSTER_FOLDER = "rosters"
 PARTICIPANTS_FILE = "participants.xlsx"
@@ -292,9 +301,9 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         # Only under the season's lock: another run's temporary files are not stray.
         remove_stray_temp_files(out_dir)
         allocation = load_current_allocation(conn)
-        sites = store.load_sites(conn)
-        tours = store.load_tours(conn)
-        people = {p.id: p for p in store.load_registrants(conn)}
+        sites = load_sites(conn)
+        tours = load_tours(conn)
+        people = {p.id: p for p in load_registrants(conn)}
         rosters = build_site_rosters(sites, tours, people, allocation)
         previous = {r["site_id"]: r["fingerprint"]
                     for r in conn.execute("SELECT site_id, fingerprint FROM roster_exports")}
@@ -357,7 +366,7 @@ def _file_time(created_at: str) -> dt.datetime:
     except (TypeError, ValueError):
         return _EARLIEST_ZIP_TIME
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
     return max(stamp.replace(microsecond=0), _EARLIEST_ZIP_TIME)
 
 
@@ -419,7 +428,13 @@ def _site_workbook(roster: SiteRoster, settings: Settings, stamp: dt.datetime):
 def _write_tour_sheet(ws, roster: SiteRoster, tour_roster: TourRoster, settings: Settings) -> None:
     from openpyxl.styles import Alignment, Font
 
-    from openmosprom_cli.io.xlsx_out import fit_columns, print_ready, text_cell, value_cell, write_header
+    from openmosprom_cli.io.xlsx_out import (
+        fit_columns,
+        print_ready,
+        text_cell,
+        value_cell,
+        write_header,
+    )
 
     site, tour = roster.site, tour_roster.tour
     block: list[tuple[str, object]] = [
@@ -467,7 +482,13 @@ def _write_tour_sheet(ws, roster: SiteRoster, tour_roster: TourRoster, settings:
 def _write_waitlist_sheet(ws, roster: SiteRoster, tour_titles: dict[str, str]) -> None:
     from openpyxl.styles import Font
 
-    from openmosprom_cli.io.xlsx_out import fit_columns, print_ready, text_cell, value_cell, write_header
+    from openmosprom_cli.io.xlsx_out import (
+        fit_columns,
+        print_ready,
+        text_cell,
+        value_cell,
+        write_header,
+    )
 
     header_row = 3
     # The organizers call people in from the waitlist, so the factory gets no phone numbers here.
@@ -569,7 +590,13 @@ _PARTICIPANT_HEADERS = ("ID VK", "ФИО", "Телефон", "Email", "Балл�
 def _participants_workbook(lines: list[PersonLine], stamp: dt.datetime):
     from openpyxl.utils import get_column_letter
 
-    from openmosprom_cli.io.xlsx_out import fit_columns, print_ready, text_cell, value_cell, write_header
+    from openmosprom_cli.io.xlsx_out import (
+        fit_columns,
+        print_ready,
+        text_cell,
+        value_cell,
+        write_header,
+    )
 
     wb = _new_workbook(stamp)
     ws = wb.create_sheet("Участники")

@@ -20,16 +20,20 @@ other hidden sheet is never opened, so nothing in it can reach the season.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
-from openmosprom_cli.models import Candidate, ChangeSummary, Site
-from openmosprom_cli.season.folder import Season, now_iso
-from openmosprom_cli.settings import Settings
-from openmosprom_cli.io.tables import Column, ProblemCollector, Record, Table, iter_field_pairs, read_table
+from openmosprom_cli.io.tables import (
+    Column,
+    ProblemCollector,
+    Record,
+    Table,
+    iter_field_pairs,
+    read_table,
+)
 from openmosprom_cli.io.values import (
     ValueProblem,
     check_text,
@@ -43,6 +47,9 @@ from openmosprom_cli.io.values import (
     parse_number,
     parse_time,
 )
+from openmosprom_cli.models import Candidate, ChangeSummary, Site
+from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.settings import Settings
 
 SITE_SHEET = "Площадка"
 SITES_SHEET = "Площадки"
@@ -541,18 +548,23 @@ def _diff_candidates(old: list[Candidate], new: tuple[Candidate, ...]) -> Change
 
 def import_schedules(season: Season, paths: list[Path]) -> ScheduleImportReport:
     """Validate every workbook, then replace the schedules of the sites they hold in one transaction."""
-    from openmosprom_cli.store import core as store
+    from openmosprom_cli.store.sites import (
+        load_candidates,
+        load_sites,
+        replace_candidates,
+        save_site,
+    )
 
     parsed = parse_schedule_files(paths, season.settings)
     results = []
     imported_at = now_iso()
     with season.transaction() as conn:
-        old_sites = store.load_sites(conn)
+        old_sites = load_sites(conn)
         tours_exist = conn.execute("SELECT count(*) FROM tours").fetchone()[0] > 0
         for schedule in parsed.sites:
             site = schedule.site
             previous = old_sites.get(site.site_id)
-            old_candidates = store.load_candidates(conn, site.site_id) if previous else []
+            old_candidates = load_candidates(conn, site.site_id) if previous else []
             site_changes = () if previous is None else tuple(
                 f"{f} {_show(getattr(previous, f))} → {_show(getattr(site, f))}"
                 for f in _COMPARED_SITE_FIELDS if getattr(previous, f) != getattr(site, f))
@@ -561,21 +573,21 @@ def import_schedules(season: Season, paths: list[Path]) -> ScheduleImportReport:
                 candidates=len(schedule.candidates), tours=_diff_candidates(old_candidates, schedule.candidates),
                 site_changes=site_changes,
             ))
-            store.save_site(conn, site, source_file=schedule.source_file, imported_at=imported_at)
-            store.replace_candidates(conn, site.site_id, schedule.candidates)
+            save_site(conn, site, source_file=schedule.source_file, imported_at=imported_at)
+            replace_candidates(conn, site.site_id, schedule.candidates)
     report = ScheduleImportReport(parsed.files, tuple(results))
     return replace(report, tours_already_generated=tours_exist and report.has_changes)
 
 
 def list_schedules(season: Season) -> list[SiteSchedule]:
     """Every site of the season with its candidate tours."""
-    from openmosprom_cli.store import core as store
+    from openmosprom_cli.store.sites import load_candidates, load_sites
 
     with season.reader() as conn:
-        sites = store.load_sites(conn)
+        sites = load_sites(conn)
         sources = {r["site_id"]: r["source_file"] for r in conn.execute("SELECT site_id, source_file FROM sites")}
         candidates: dict[str, list[Candidate]] = {}
-        for c in store.load_candidates(conn):
+        for c in load_candidates(conn):
             candidates.setdefault(c.site_id, []).append(c)
     return [SiteSchedule(site, tuple(candidates.get(site_id, ())), sources.get(site_id, ""))
             for site_id, site in sites.items()]

@@ -11,10 +11,17 @@ import datetime as dt
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.io.xlsx_out import fit_columns, new_workbook, save_workbook, text_cell, value_cell, write_header
+from openmosprom_cli.io.values import ValueProblem
+from openmosprom_cli.io.xlsx_out import (
+    fit_columns,
+    new_workbook,
+    save_workbook,
+    text_cell,
+    value_cell,
+    write_header,
+)
 from openmosprom_cli.schedules.parse import SCHEDULE_SHEET, SITE_SHEET, check_site_id
 from openmosprom_cli.settings import Settings
-from openmosprom_cli.io.values import ValueProblem
 
 INSTRUCTIONS_SHEET = "Инструкция"
 WEEKDAYS_RU = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")

@@ -16,9 +16,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from openmosprom_cli.errors import (
     CannotCreateError,
@@ -26,8 +26,18 @@ from openmosprom_cli.errors import (
     SeasonBusyError,
     SeasonNotFoundError,
 )
-from openmosprom_cli.io.files import PRIVATE_MODE, atomic_write_text, remove_stray_temp_files
-from openmosprom_cli.settings import SETTINGS_FILE, Settings, default_year, load_settings, render_settings
+from openmosprom_cli.io.files import (
+    PRIVATE_MODE,
+    atomic_write_text,
+    remove_stray_temp_files,
+)
+from openmosprom_cli.settings import (
+    SETTINGS_FILE,
+    Settings,
+    default_year,
+    load_settings,
+    render_settings,
+)
 
 DB_FILE = "season.db"
 LOCK_FILE = ".season.lock"

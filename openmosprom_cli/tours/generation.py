@@ -30,9 +30,9 @@ import datetime as dt
 import math
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable, Mapping, Sequence
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.models import Candidate, Site, Tour
@@ -176,8 +176,8 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
         if n:
             tours.extend(_pick(by_site_day[key], n, params.seed))
     tours.sort(key=lambda t: (t.date, t.start, t.site_id))
-    per_site = {s: 0 for s in site_ids}
-    per_day = {d: 0 for d in open_days}
+    per_site = dict.fromkeys(site_ids, 0)
+    per_day = dict.fromkeys(open_days, 0)
     for t in tours:
         per_site[t.site_id] += 1
         per_day[t.date] += 1

@@ -13,17 +13,18 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
-from openmosprom_cli.store import core as store
-from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, MissingInputError, Problem
+from openmosprom_cli.errors import (
+    BadDataError,
+    CannotCreateError,
+    Location,
+    MissingInputError,
+    Problem,
+)
 from openmosprom_cli.io.files import atomic_write_bytes
-from openmosprom_cli.models import Site, Tour, make_tour_id
-from openmosprom_cli.season.folder import Season, now_iso
-from openmosprom_cli.settings import Limits, Settings
-from openmosprom_cli.tours.generation import GenerationParams, GenerationResult, generate_tours
 from openmosprom_cli.io.tables import Column, ProblemCollector, Table, read_table
 from openmosprom_cli.io.values import (
     ValueProblem,
@@ -35,6 +36,17 @@ from openmosprom_cli.io.values import (
     parse_int,
     parse_number,
     parse_time,
+)
+from openmosprom_cli.models import Site, Tour, make_tour_id
+from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.settings import Limits, Settings
+from openmosprom_cli.store.meta import get_meta, set_meta
+from openmosprom_cli.store.sites import load_candidates, load_sites
+from openmosprom_cli.store.tours import load_tours, replace_tours
+from openmosprom_cli.tours.generation import (
+    GenerationParams,
+    GenerationResult,
+    generate_tours,
 )
 
 EXPORT_SHEET = "Экскурсии"
@@ -84,7 +96,7 @@ def generate_season_tours(season: Season, *, tours: int | None = None, date_from
     """
     s = season.settings
     with season.transaction() as conn:
-        sites = store.load_sites(conn)
+        sites = load_sites(conn)
         weights = read_weights(Path(weights_file), sites, s.limits) if weights_file is not None else None
         params = GenerationParams(
             tours=s.tours if tours is None else tours,
@@ -98,15 +110,15 @@ def generate_season_tours(season: Season, *, tours: int | None = None, date_from
             allow_fewer=allow_fewer,
         )
         warnings = _refuse_if_allocated(conn, force, "regenerating the tours")
-        candidates = store.load_candidates(conn)
+        candidates = load_candidates(conn)
         if not candidates:
             raise MissingInputError("the season has no candidate tours yet",
                                     hint="Import the factories' schedules first: openmosprom schedules import FOLDER")
         result = generate_tours(sites, candidates, params)
-        replaced = len(store.load_tours(conn))
-        store.replace_tours(conn, result.tours)
-        store.set_meta(conn, "tours_generated_at", now_iso())
-        store.set_meta(conn, "tours_generation", json.dumps(_params_record(params), ensure_ascii=False))
+        replaced = len(load_tours(conn))
+        replace_tours(conn, result.tours)
+        set_meta(conn, "tours_generated_at", now_iso())
+        set_meta(conn, "tours_generation", json.dumps(_params_record(params), ensure_ascii=False))
     return GenerationReport(result, params, sites, replaced, (*result.warnings, *warnings))
 
 
@@ -172,19 +184,19 @@ class TourListing:
 
 def list_tours(season: Season) -> TourListing:
     with season.reader() as conn:
-        tours = tuple(store.load_tours(conn))
-        sites = store.load_sites(conn)
-        generated_at = store.get_meta(conn, "tours_generated_at")
+        tours = tuple(load_tours(conn))
+        sites = load_sites(conn)
+        generated_at = get_meta(conn, "tours_generated_at")
     return TourListing(tours, sites, *_counts(tours, sites, season.settings), generated_at)
 
 
 def _counts(tours, sites, settings: Settings) -> tuple[dict[str, int], dict[dt.date, int]]:
-    per_site = {s: 0 for s in sorted(sites)}
+    per_site = dict.fromkeys(sorted(sites), 0)
     days = {settings.window_start + dt.timedelta(days=i)
             for i in range((settings.window_end - settings.window_start).days + 1)}
     days -= set(settings.blackout_dates)
     days |= {t.date for t in tours}
-    per_day = {d: 0 for d in sorted(days)}
+    per_day = dict.fromkeys(sorted(days), 0)
     for t in tours:
         per_site[t.site_id] += 1
         per_day[t.date] += 1
@@ -200,8 +212,8 @@ def export_tours(season: Season, out: Path) -> Path:
     if suffix not in (".xlsx", ".csv"):
         raise CannotCreateError(f"cannot write {out.name}: the export must end in .xlsx or .csv")
     with season.reader() as conn:
-        tours = store.load_tours(conn)
-        sites = store.load_sites(conn)
+        tours = load_tours(conn)
+        sites = load_sites(conn)
     if not tours:
         raise MissingInputError("the season has no tours yet", hint="Generate them first: openmosprom slots generate")
     rows = [_export_row(t, sites[t.site_id]) for t in tours]
@@ -222,7 +234,15 @@ _TEXT_COLUMNS = {0, 1, 6, 8, 9}
 
 
 def _write_xlsx(out: Path, rows: list[tuple]) -> None:
-    from openmosprom_cli.io.xlsx_out import fit_columns, new_workbook, print_ready, save_workbook, text_cell, value_cell, write_header
+    from openmosprom_cli.io.xlsx_out import (
+        fit_columns,
+        new_workbook,
+        print_ready,
+        save_workbook,
+        text_cell,
+        value_cell,
+        write_header,
+    )
 
     wb = new_workbook()
     ws = wb.create_sheet(EXPORT_SHEET)
@@ -281,10 +301,10 @@ def import_tours(season: Season, path: Path, *, force: bool = False) -> TourImpo
     path = Path(path)
     table = _read_file_table(path, IMPORT_COLUMNS, season.settings.limits, preferred_sheet=EXPORT_SHEET)
     with season.transaction() as conn:
-        current = {t.tour_id: t for t in store.load_tours(conn)}
+        current = {t.tour_id: t for t in load_tours(conn)}
         if not current:
             raise MissingInputError("the season has no tours yet", hint="Generate them first: openmosprom slots generate")
-        sites = store.load_sites(conn)
+        sites = load_sites(conn)
         edited = _validated_edits(table, current, sites, season.settings)
         kept_ids = {old_id for old_id, _ in edited}
         removed = tuple(sorted(set(current) - kept_ids))
@@ -302,9 +322,9 @@ def import_tours(season: Season, path: Path, *, force: bool = False) -> TourImpo
                                   _ignored_site_edits(table, current, sites))
         if report.has_changes:
             _refuse_if_allocated(conn, force, "changing the tours")
-            store.replace_tours(conn, [new for _, new in edited])
-            store.set_meta(conn, "tours_imported_at", now_iso())
-            store.set_meta(conn, "tours_imported_from", path.name)
+            replace_tours(conn, [new for _, new in edited])
+            set_meta(conn, "tours_imported_at", now_iso())
+            set_meta(conn, "tours_imported_from", path.name)
     return report
 
 

@@ -7,11 +7,23 @@ import json
 
 import pytest
 
-from openmosprom_cli.store import core as store
-from openmosprom_cli.allocation.solver import AllocationInput, allocate, lottery_number, result_fingerprint
-from openmosprom_cli.allocation.runs import current_run, explain, load_result, run_assignment
+from openmosprom_cli.allocation.runs import (
+    current_run,
+    explain,
+    load_result,
+    run_assignment,
+)
+from openmosprom_cli.allocation.solver import (
+    AllocationInput,
+    allocate,
+    lottery_number,
+    result_fingerprint,
+)
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
+from openmosprom_cli.store.registrants import upsert_registrants
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 
 ZIL_1 = Tour("zil-1211-1000", "zil", dt.date(2026, 12, 11), dt.time(10), 90, 3)
 ZIL_2 = Tour("zil-1212-1000", "zil", dt.date(2026, 12, 12), dt.time(10), 90, 2)
@@ -33,10 +45,10 @@ PEOPLE = [
 
 def fill(season, people=PEOPLE, tours=(ZIL_1, ZIL_2, KB)):
     with season.transaction() as conn:
-        store.save_site(conn, Site("zil", "ЗИЛ", min_age=14))
-        store.save_site(conn, Site("kb", "КБ", passport_required=True, citizens_only=True))
-        store.replace_tours(conn, list(tours))
-        store.upsert_registrants(conn, people, now="2026-11-20T00:00:00")
+        save_site(conn, Site("zil", "ЗИЛ", min_age=14))
+        save_site(conn, Site("kb", "КБ", passport_required=True, citizens_only=True))
+        replace_tours(conn, list(tours))
+        upsert_registrants(conn, people, now="2026-11-20T00:00:00")
 
 
 def test_a_run_stores_placements_waitlists_and_an_outcome_for_everyone(season):
@@ -135,7 +147,7 @@ def test_registrants_who_change_after_a_run_do_not_change_its_record(season):
     report = run_assignment(season, seed="7")
     changed = [Registrant("4", "Кузнецова Анна", score=99, choices=(ZIL_1.tour_id,))]
     with season.transaction() as conn:
-        store.upsert_registrants(conn, changed, now="2026-11-21T00:00:00")
+        upsert_registrants(conn, changed, now="2026-11-21T00:00:00")
         run = current_run(conn)
         stored = load_result(conn, run.run_id)
     assert AllocationInput.from_json(run.inputs).fingerprint() == report.inputs_fingerprint

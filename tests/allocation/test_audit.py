@@ -9,13 +9,14 @@ import sqlite3
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from openmosprom_cli.store import core as store
-from openmosprom_cli.allocation.solver import AllocationInput, allocate
-from openmosprom_cli.allocation.runs import StoredResult, current_run, run_assignment
 from openmosprom_cli.allocation.audit import audit_current, check_result
+from openmosprom_cli.allocation.runs import StoredResult, current_run, run_assignment
+from openmosprom_cli.allocation.solver import AllocationInput, allocate
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import Registrant, Site, Tour
-
+from openmosprom_cli.store.registrants import upsert_registrants
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 from tests.allocation.test_allocation import instances
 
 A = Tour("zil-1211-1000", "zil", dt.date(2026, 12, 11), dt.time(10), 90, 2)
@@ -29,10 +30,10 @@ def fill(season):
               for i in range(1, 8)]
     people.append(Registrant("8", "Юный Зритель", score=0, birth_date=dt.date(2015, 1, 1), choices=(A.tour_id,)))
     with season.transaction() as conn:
-        store.save_site(conn, Site("zil", "ЗИЛ", min_age=14))
-        store.save_site(conn, Site("kb", "КБ", passport_required=True))
-        store.replace_tours(conn, [A, B, C])
-        store.upsert_registrants(conn, people, now="2026-11-20T00:00:00")
+        save_site(conn, Site("zil", "ЗИЛ", min_age=14))
+        save_site(conn, Site("kb", "КБ", passport_required=True))
+        replace_tours(conn, [A, B, C])
+        upsert_registrants(conn, people, now="2026-11-20T00:00:00")
     return run_assignment(season, seed="s")
 
 
@@ -135,7 +136,7 @@ def test_edited_inputs_break_the_inputs_fingerprint(season):
 def test_registrants_changing_after_the_run_do_not_disturb_the_audit(season):
     fill(season)
     with season.transaction() as conn:
-        store.upsert_registrants(conn, [Registrant("1", "Другой", score=0, choices=())], now="2026-11-22T00:00:00")
+        upsert_registrants(conn, [Registrant("1", "Другой", score=0, choices=())], now="2026-11-22T00:00:00")
     assert audit_current(season).ok
 
 
@@ -179,7 +180,7 @@ def test_audit_command_exits_1_and_lists_violations_after_tampering(season, cli)
 def test_audit_of_a_season_that_changed_tours_still_checks_the_run_as_it_was(season, cli):
     fill(season)
     with season.transaction() as conn:
-        store.replace_tours(conn, [A])
+        replace_tours(conn, [A])
     assert cli("audit", "-w", season.path).exit_code == 0
     with season.reader() as conn:
         assert len(AllocationInput.from_json(current_run(conn).inputs).tours) == 3

@@ -9,13 +9,19 @@ import sqlite3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openmosprom_cli.store import core as store
-from openmosprom_cli.allocation.solver import AllocationInput, allocate
-from openmosprom_cli.allocation.runs import StoredResult, current_run, explain, run_assignment
 from openmosprom_cli.allocation.audit import audit_current, check_result
+from openmosprom_cli.allocation.runs import (
+    StoredResult,
+    current_run,
+    explain,
+    run_assignment,
+)
+from openmosprom_cli.allocation.solver import AllocationInput, allocate
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.privacy import purge_personal_data
-
+from openmosprom_cli.store.registrants import upsert_registrants
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 from tests.allocation.test_allocation import instances
 
 A = Tour("zil-1211-1000", "zil", dt.date(2026, 12, 11), dt.time(10), 90, 2)
@@ -45,10 +51,10 @@ def fill(season):
     people += [Registrant("teen", "Юный Инженер", score=20, birth_date=TEEN_BORN, choices=("zil",)),
                Registrant("kid", "Юный Зритель", score=0, birth_date=KID_BORN, choices=(A.tour_id,))]
     with season.transaction() as conn:
-        store.save_site(conn, Site("zil", "ЗИЛ", min_age=14))
-        store.save_site(conn, Site("kb", "КБ", passport_required=True))
-        store.replace_tours(conn, [A, B, C])
-        store.upsert_registrants(conn, people, now="2026-11-20T00:00:00")
+        save_site(conn, Site("zil", "ЗИЛ", min_age=14))
+        save_site(conn, Site("kb", "КБ", passport_required=True))
+        replace_tours(conn, [A, B, C])
+        upsert_registrants(conn, people, now="2026-11-20T00:00:00")
     return run_assignment(season, seed="s")
 
 

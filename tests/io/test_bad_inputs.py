@@ -15,15 +15,17 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.season_digest import season_digest
 
 from openmosprom_cli.demo.sample_schedules import write_sample_schedules
 from openmosprom_cli.schedules.parse import import_schedules
 from openmosprom_cli.season.folder import init_season, open_season
-from openmosprom_cli.store.core import load_registrants, load_sites, load_tours
+from openmosprom_cli.store.registrants import load_registrants
+from openmosprom_cli.store.sites import load_sites
+from openmosprom_cli.store.tours import load_tours
 from openmosprom_cli.tours.season_tours import generate_season_tours
-
 from tests.paths import BAD
+from tests.season_digest import season_digest
+
 COMMANDS = {
     "sched": ("schedules", "import"),
     "reg": ("registrants", "import"),

@@ -2,7 +2,8 @@ import os
 import stat
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openmosprom_cli.errors import CannotCreateError
 from openmosprom_cli.io.files import (

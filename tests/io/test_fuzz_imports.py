@@ -24,18 +24,27 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from tests.season_digest import season_digest
 from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app
+from openmosprom_cli.demo.sample_schedules import write_sample_schedules
 from openmosprom_cli.errors import BadDataError, MissingInputError, OpenMospromError
+from openmosprom_cli.io.values import normalize_header
 from openmosprom_cli.registrants.importer import COLUMNS as REGISTRANT_COLUMNS
 from openmosprom_cli.registrants.importer import import_registrants
-from openmosprom_cli.demo.sample_schedules import write_sample_schedules
-from openmosprom_cli.schedules.parse import CANDIDATE_COLUMNS, COMBINED_CANDIDATE_COLUMNS, SITE_COLUMNS, import_schedules
+from openmosprom_cli.schedules.parse import (
+    CANDIDATE_COLUMNS,
+    COMBINED_CANDIDATE_COLUMNS,
+    SITE_COLUMNS,
+    import_schedules,
+)
 from openmosprom_cli.season.folder import init_season, open_season
-from openmosprom_cli.tours.season_tours import IMPORT_COLUMNS, generate_season_tours, import_tours
-from openmosprom_cli.io.values import normalize_header
+from openmosprom_cli.tours.season_tours import (
+    IMPORT_COLUMNS,
+    generate_season_tours,
+    import_tours,
+)
+from tests.season_digest import season_digest
 
 WINDOW = (dt.date(2026, 12, 11), dt.date(2026, 12, 22))
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
@@ -104,8 +113,7 @@ PLAUSIBLE = {
 # Only valid values: a table made of these alone usually imports, which takes the examples deep.
 clean_text = st.from_regex(r"[А-ЯЁ][а-яё]{1,9}( [А-ЯЁ][а-яё]{1,9}){0,2}", fullmatch=True)
 VALID = {
-    **{key: clean_text for key in ("название", "отрасль", "адрес", "контактное лицо", "примечание для участников",
-                                   "примечание", "фио", "фамилия", "имя", "отчество")},
+    **dict.fromkeys(("название", "отрасль", "адрес", "контактное лицо", "примечание для участников", "примечание", "фио", "фамилия", "имя", "отчество"), clean_text),
     "паспорт обязателен": st.just("нет"),
     "только граждане рф": st.just("нет"),
     "максимум экскурсий в день": st.integers(1, 3),

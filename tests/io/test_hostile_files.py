@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
-from openmosprom_cli.settings import Limits
 from openmosprom_cli.io.xlsx.reader import open_workbook
-
+from openmosprom_cli.settings import Limits
 from tests.paths import BAD
+
 _spec = importlib.util.spec_from_file_location("make_bad_files", BAD / "make_bad_files.py")
 generator = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(generator)

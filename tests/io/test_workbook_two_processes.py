@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from openmosprom_cli.io.xlsx import reader as workbook
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.io.xlsx import reader as workbook
 from openmosprom_cli.io.xlsx.reader import open_workbook
 from tests.io.test_workbook import rewrite_sheet, tables, written_by_openpyxl
 

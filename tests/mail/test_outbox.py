@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from openmosprom_cli.mail.outbox import email_rosters, list_outbox, write_outbox_drafts
 from tests.mail_fixtures import (
     SITES,
     Recorder,
@@ -25,7 +26,6 @@ from tests.mail_fixtures import (
     set_lock_timeout,
     visitors_for,
 )
-from openmosprom_cli.mail.outbox import email_rosters, list_outbox, write_outbox_drafts
 
 
 @pytest.fixture

@@ -7,13 +7,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
-from tests.mail_fixtures import Recorder, SmtpServer, configure_smtp, outbox_rows, populate
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.mail.outbox import list_outbox
 from openmosprom_cli.season.folder import open_season
-
+from tests.mail_fixtures import (
+    Recorder,
+    SmtpServer,
+    configure_smtp,
+    outbox_rows,
+    populate,
+)
 from tests.paths import REPO
 
 

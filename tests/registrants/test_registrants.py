@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openmosprom_cli.store import core as store
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
 from openmosprom_cli.registrants.importer import (
@@ -25,6 +24,9 @@ from openmosprom_cli.registrants.importer import (
     task_done,
 )
 from openmosprom_cli.season.folder import open_season
+from openmosprom_cli.store.registrants import json_string_list
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 
 HEADER = "ID VK;ФИО;Телефон;Email;Дата рождения;Баллы;Дата регистрации;Выбор 1;Выбор 2;Гостей;Паспорт;Гражданство"
 GOOD_ROWS = [
@@ -49,8 +51,8 @@ def published(season):
     """A season whose tours are published: the list registrants choose from."""
     with season.transaction() as conn:
         for site in SITES:
-            store.save_site(conn, site)
-        store.replace_tours(conn, TOURS)
+            save_site(conn, site)
+        replace_tours(conn, TOURS)
     return season
 
 
@@ -444,8 +446,8 @@ def test_any_csv_imports_or_fails_with_a_data_error(tmp_path_factory, headers, r
     season = init_season(folder / "season", year=2026)
     with season.transaction() as conn:
         for site in SITES:
-            store.save_site(conn, site)
-        store.replace_tours(conn, TOURS)
+            save_site(conn, site)
+        replace_tours(conn, TOURS)
     import csv
     import io
 
@@ -466,7 +468,7 @@ def test_any_csv_imports_or_fails_with_a_data_error(tmp_path_factory, headers, r
 
 @given(st.lists(st.text(), max_size=6))
 def test_choices_json_matches_json_dumps(items):
-    assert store.json_string_list(items) == json.dumps(items, ensure_ascii=False)
+    assert json_string_list(items) == json.dumps(items, ensure_ascii=False)
 
 
 @given(st.lists(st.lists(st.text(alphabet="ab ;,\x0b\x00\u2028ё", max_size=4), max_size=4), max_size=5),

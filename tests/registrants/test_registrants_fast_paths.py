@@ -8,10 +8,10 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openmosprom_cli.registrants import importer as reg
-from openmosprom_cli.store import core as store
-from openmosprom_cli.models import Registrant
 from openmosprom_cli.io.xlsx.reader import open_workbook
+from openmosprom_cli.models import Registrant
+from openmosprom_cli.registrants import importer as reg
+from openmosprom_cli.store.registrants import registrant_value_rows, registrant_values
 
 TODAY = dt.date(2026, 11, 27)
 
@@ -116,7 +116,7 @@ registrants = st.builds(
 @given(st.lists(registrants, max_size=20))
 def test_bulk_database_rows_equal_registrant_values(people):
     records = [tuple(vars(p).values()) for p in people]
-    assert store.registrant_value_rows(records) == [store.registrant_values(p) for p in people]
+    assert registrant_value_rows(records) == [registrant_values(p) for p in people]
 
 
 def test_merged_areas_read_with_the_rows_equal_those_read_alone(tmp_path):

@@ -9,12 +9,15 @@ import stat
 
 import pytest
 
-from openmosprom_cli.registrants.importer import import_registrants, read_registrant_file
 from openmosprom_cli.demo.sample_registrants import (
     HEADERS,
     female_surname,
     generate_registrant_rows,
     write_registrant_export,
+)
+from openmosprom_cli.registrants.importer import (
+    import_registrants,
+    read_registrant_file,
 )
 from tests.registrants.test_registrants import SITES, TOURS, published  # noqa: F401  (published: the fixture)
 

@@ -7,20 +7,22 @@ import datetime as dt
 import io
 import json
 import stat
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from openmosprom_cli.rosters import export as rosters
-from openmosprom_cli.store import core as store
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.rosters import export as rosters
 from openmosprom_cli.rosters.export import export_rosters
+from openmosprom_cli.store.registrants import upsert_registrants
+from openmosprom_cli.store.sites import save_site
+from openmosprom_cli.store.tours import replace_tours
 
 EVIL_NAME = '=HYPERLINK("http://evil","x")'
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -46,9 +48,9 @@ def seed(season, *, sites, tours, people, placements=(), waitlists=None, outcome
     outcomes = outcomes or {}
     with season.transaction() as conn:
         for site in sites:
-            store.save_site(conn, site)
-        store.replace_tours(conn, tours)
-        store.upsert_registrants(conn, people, now="2026-11-30T00:00:00")
+            save_site(conn, site)
+        replace_tours(conn, tours)
+        upsert_registrants(conn, people, now="2026-11-30T00:00:00")
         run_id = write_run(conn, placements, waitlists, outcomes, created_at)
     return run_id
 
@@ -607,7 +609,7 @@ def test_no_allocation_is_a_clear_error(season):
 
 def test_an_allocation_of_tours_that_are_gone_is_refused(allocated):
     with allocated.transaction() as conn:
-        store.replace_tours(conn, [t for t in TOURS if t.tour_id != "khr-1216-1000"])
+        replace_tours(conn, [t for t in TOURS if t.tour_id != "khr-1216-1000"])
     with pytest.raises(BadDataError, match="khr-1216-1000") as info:
         export_rosters(allocated)
     assert "assign" in info.value.hint
@@ -644,7 +646,9 @@ def test_cli_help_has_an_example(cli):
 
 # -- properties -------------------------------------------------------------------------------------------
 
-from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from openmosprom_cli.season.folder import init_season  # noqa: E402
 

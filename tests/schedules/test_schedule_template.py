@@ -9,8 +9,12 @@ import openpyxl
 import pytest
 
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.schedules.parse import (
+    import_schedules,
+    list_schedules,
+    parse_schedule_files,
+)
 from openmosprom_cli.schedules.template import write_template
-from openmosprom_cli.schedules.parse import import_schedules, list_schedules, parse_schedule_files
 from openmosprom_cli.settings import Settings
 
 SETTINGS = Settings.defaults(2026)

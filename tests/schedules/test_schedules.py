@@ -7,7 +7,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.schedules.parse import parse_schedule_files

@@ -1,12 +1,16 @@
+import datetime as dt
 import sqlite3
 import threading
 
 import pytest
 
-from openmosprom_cli.errors import CannotCreateError, SeasonBusyError, SeasonNotFoundError
+from openmosprom_cli.errors import (
+    CannotCreateError,
+    SeasonBusyError,
+    SeasonNotFoundError,
+)
 from openmosprom_cli.season.folder import find_season, init_season, open_season
 from openmosprom_cli.settings import default_year, load_settings
-import datetime as dt
 
 
 def test_init_writes_commented_defaults(tmp_path):
@@ -50,10 +54,9 @@ def test_workspace_lookup_order(tmp_path, monkeypatch):
 
 
 def test_failed_transaction_changes_nothing(season):
-    with pytest.raises(RuntimeError):
-        with season.transaction() as conn:
-            conn.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), season.transaction() as conn:
+        conn.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+        raise RuntimeError("boom")
     with season.reader() as conn:
         assert conn.execute("SELECT count(*) FROM meta WHERE key='x'").fetchone()[0] == 0
 

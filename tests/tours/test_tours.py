@@ -8,10 +8,17 @@ import json
 import openpyxl
 import pytest
 
-from openmosprom_cli.store import core as store
 from openmosprom_cli.errors import BadDataError, CannotCreateError, MissingInputError
 from openmosprom_cli.models import Candidate, Site
-from openmosprom_cli.tours.season_tours import export_tours, generate_season_tours, import_tours, list_tours
+from openmosprom_cli.store.meta import get_meta
+from openmosprom_cli.store.sites import load_sites, replace_candidates, save_site
+from openmosprom_cli.store.tours import load_tours
+from openmosprom_cli.tours.season_tours import (
+    export_tours,
+    generate_season_tours,
+    import_tours,
+    list_tours,
+)
 
 DAYS = [dt.date(2026, 12, 11) + dt.timedelta(days=i) for i in range(12)]
 SITES = [
@@ -26,8 +33,8 @@ def stocked(season):
     """The 2026 season with three sites offering 10:00 and 14:00 on every day of the window."""
     with season.transaction() as conn:
         for site in SITES:
-            store.save_site(conn, site)
-            store.replace_candidates(conn, site.site_id, [
+            save_site(conn, site)
+            replace_candidates(conn, site.site_id, [
                 Candidate(site.site_id, day, dt.time(hour, 0), 90, 20 + 5 * i, note="Сбор у проходной" if site.site_id == "molniya" else "")
                 for day in DAYS for i, hour in enumerate((10, 14))])
     return season
@@ -35,7 +42,7 @@ def stocked(season):
 
 def stored_tours(season):
     with season.reader() as conn:
-        return store.load_tours(conn)
+        return load_tours(conn)
 
 
 def test_generate_stores_the_tours_and_the_settings_used(stocked):
@@ -46,7 +53,7 @@ def test_generate_stores_the_tours_and_the_settings_used(stocked):
     assert dict(listing.per_site) == {"estet": 3, "il": 3, "molniya": 3}
     assert sum(listing.per_day.values()) == 9 and set(listing.per_day) == set(DAYS)
     with stocked.reader() as conn:
-        used = json.loads(store.get_meta(conn, "tours_generation"))
+        used = json.loads(get_meta(conn, "tours_generation"))
     assert used["tours"] == 9 and used["seed"] == 7 and used["from"] == "2026-12-11"
     again = generate_season_tours(stocked, tours=6, seed=7)
     assert again.replaced == 9 and len(stored_tours(stocked)) == 6
@@ -196,7 +203,7 @@ def test_edits_of_site_details_are_reported_as_not_taken(stocked, tmp_path, cli)
 
 def store_sites(season):
     with season.reader() as conn:
-        return store.load_sites(conn)
+        return load_sites(conn)
 
 
 def test_edited_xlsx_import_removes_moves_and_changes_tours(stocked, tmp_path):

@@ -38,10 +38,11 @@ import sys
 import threading
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NoReturn
+from typing import NoReturn
 from xml.parsers import expat
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
@@ -69,7 +70,7 @@ _NS_RELATIONSHIPS = ("http://schemas.openxmlformats.org/officeDocument/2006/rela
 _XML_CONSTRUCTS_HINT = "save the file again from Excel or LibreOffice"
 
 
-def open_workbook(path: Path, limits: Limits | None = None) -> "WorkbookReader":
+def open_workbook(path: Path, limits: Limits | None = None) -> WorkbookReader:
     path = Path(path)
     if not path.exists():
         raise MissingInputError(f"{path} does not exist")
@@ -106,7 +107,7 @@ class WorkbookReader:
 
     # -- public interface -------------------------------------------------
 
-    def __enter__(self) -> "WorkbookReader":
+    def __enter__(self) -> WorkbookReader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -687,7 +688,7 @@ def _cut_at_last(buffer: bytes, *closers: bytes) -> int:
 class _PatternSet:
     """Regexes for one element prefix ("" or e.g. "x:"), compiled once per prefix."""
 
-    _cache: dict[bytes, "_PatternSet"] = {}
+    _cache: dict[bytes, _PatternSet] = {}
 
     def __init__(self, prefix: bytes):
         p = re.escape(prefix)
@@ -715,7 +716,7 @@ class _PatternSet:
         self.si_end = b"</" + prefix + b"si>"
 
     @classmethod
-    def get(cls, prefix: bytes) -> "_PatternSet":
+    def get(cls, prefix: bytes) -> _PatternSet:
         if prefix not in cls._cache:
             cls._cache[prefix] = cls(prefix)
         return cls._cache[prefix]

@@ -218,7 +218,10 @@ def make_registrants(folder: Path) -> None:
 
 def sample_season_tour():
     """The first tour of the sample season, and the sample sites' IDs."""
-    from openmosprom_cli.demo.sample_schedules import SAMPLE_SITES, write_sample_schedules
+    from openmosprom_cli.demo.sample_schedules import (
+        SAMPLE_SITES,
+        write_sample_schedules,
+    )
     from openmosprom_cli.schedules.parse import import_schedules
     from openmosprom_cli.season.folder import init_season
     from openmosprom_cli.tours.season_tours import generate_season_tours
