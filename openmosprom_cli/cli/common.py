@@ -44,7 +44,14 @@ def date_option(value: str | None) -> dt.date | None:
 
 
 def load_season(workspace: Path | None) -> Season:
-    return find_season(workspace)
+    season = find_season(workspace)
+    if season.upgrade is not None:
+        u = season.upgrade
+        err_console.print(f"[yellow]note:[/] this season was made by an earlier release; its database was upgraded "
+                          f"from schema version {u.from_version} to {u.to_version} "
+                          f"({escape('; '.join(u.steps))}). The copy from before is {escape(str(u.backup))}.",
+                          soft_wrap=True)
+    return season
 
 
 def print_json(data: Any) -> None:

@@ -1,8 +1,9 @@
 """Writing files so that nothing is half-written and nothing escapes its folder.
 
 Every output is written to a temporary file beside its target and renamed into
-place; a crash leaves at most a stray ``*.omp-tmp`` file, which the next run
-removes.
+place; a crash leaves at most a stray ``*.omp-tmp`` file. Its name carries the
+writer's pid, so a later run removes only the files of writers that are gone,
+and only while it holds the season's lock.
 """
 
 from __future__ import annotations
@@ -29,18 +30,21 @@ _UNSAFE_SHEET_CHARS = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]")
 def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it into place on success."""
     target = Path(target)
+    # mkstemp creates files 0600; widen only what holds no personal data.
+    mode = PRIVATE_MODE if private else 0o644 & ~_umask()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        make_folder(target.parent, private=private)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
+                                        dir=target.parent)
         os.close(fd)
     except OSError as exc:
         raise CannotCreateError(f"cannot create {target}: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
-        # mkstemp already creates files 0600; widen only what holds no personal data.
-        if not private:
-            os.chmod(tmp, 0o644 & ~_umask())
+        os.chmod(tmp, mode)
         yield tmp
+        # A writer that recreated the file (say, after something removed it) made it with the umask's mode.
+        os.chmod(tmp, mode)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -50,6 +54,19 @@ def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def make_folder(folder: Path, *, private: bool = True) -> None:
+    """Create ``folder`` (and its parents) if missing; a private one is owner-only whatever the umask.
+
+    Another local user who could write in a season's folders could swap a roster before it is emailed.
+    """
+    folder = Path(folder)
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+    if private:
+        os.chmod(folder, 0o700)
 
 
 def _umask() -> int:
@@ -74,16 +91,39 @@ def atomic_write_with(target: Path, writer: Callable[[Path], None], *, private: 
 
 
 def remove_stray_temp_files(folder: Path) -> list[Path]:
-    """Remove temporary files a killed run left behind in ``folder`` and below."""
-    removed = []
+    """Remove temporary files that writers now gone left behind in ``folder`` and below.
+
+    Call it only while holding the season's lock: a file whose writer is alive
+    is in flight, and stays.
+    """
+    removed: list[Path] = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed
     for path in folder.rglob(f"*{TEMP_SUFFIX}"):
+        if _writer_alive(path):
+            continue
         with contextlib.suppress(OSError):
             path.unlink()
             removed.append(path)
     return removed
+
+
+def _writer_alive(temp_file: Path) -> bool:
+    """Whether the process named in a temporary file's name still runs (``.<name>.<pid>.<random>.omp-tmp``)."""
+    parts = temp_file.name[: -len(TEMP_SUFFIX)].rsplit(".", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False  # an earlier release's name: no pid to ask
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False  # this process writes no file while it cleans up
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def _safe_stem(name: str, fallback: str, max_len: int) -> str:

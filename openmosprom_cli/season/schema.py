@@ -1,0 +1,189 @@
+"""The tables of ``season.db`` and how a season made by an earlier release is brought up to date.
+
+The schema is the first release's tables (:data:`BASELINE`, never edited
+again) plus every step of :data:`MIGRATIONS`, in order. A new season runs them
+all; an older season runs those it lacks, inside one transaction and after a
+backup copy of its database, so a season is never left half-upgraded. Every
+change of the tables adds a step here, and the test that opens a season made
+by each earlier release (tests/season/test_migrations.py) gains its case.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+BASELINE_VERSION = 1
+
+BASELINE = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sites (
+    site_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    industry TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    contact TEXT NOT NULL DEFAULT '',
+    roster_emails TEXT NOT NULL DEFAULT '[]',   -- JSON list
+    phone TEXT NOT NULL DEFAULT '',
+    min_age INTEGER NOT NULL DEFAULT 0,
+    passport_required INTEGER NOT NULL DEFAULT 0,
+    citizens_only INTEGER NOT NULL DEFAULT 0,
+    max_tours_per_day INTEGER NOT NULL DEFAULT 1,
+    duration_min INTEGER NOT NULL DEFAULT 90,
+    roster_lead_days INTEGER NOT NULL DEFAULT 3,
+    notes TEXT NOT NULL DEFAULT '',
+    weight REAL,
+    source_file TEXT NOT NULL DEFAULT '',
+    imported_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS candidates (
+    tour_id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL REFERENCES sites(site_id) ON DELETE CASCADE,
+    date TEXT NOT NULL,            -- ISO date
+    start TEXT NOT NULL,           -- HH:MM
+    duration_min INTEGER NOT NULL,
+    capacity INTEGER NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    pin INTEGER NOT NULL DEFAULT 0,
+    exclude INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS candidates_site ON candidates(site_id, date, start);
+CREATE TABLE IF NOT EXISTS tours (
+    tour_id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL REFERENCES sites(site_id),
+    date TEXT NOT NULL,
+    start TEXT NOT NULL,
+    duration_min INTEGER NOT NULL,
+    capacity INTEGER NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS registrants (
+    id TEXT PRIMARY KEY,           -- VK ID as text
+    full_name TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    birth_date TEXT,               -- ISO date or NULL
+    score REAL NOT NULL DEFAULT 0,
+    registered_at TEXT,            -- ISO datetime or NULL
+    choices TEXT NOT NULL DEFAULT '[]',   -- JSON list of tour or site IDs
+    companions INTEGER NOT NULL DEFAULT 0,
+    passport TEXT NOT NULL DEFAULT '',
+    citizenship TEXT NOT NULL DEFAULT '',
+    first_seen TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS allocation_runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    seed TEXT NOT NULL,
+    inputs_fingerprint TEXT NOT NULL,
+    result_fingerprint TEXT NOT NULL,
+    is_current INTEGER NOT NULL DEFAULT 0,
+    inputs TEXT NOT NULL DEFAULT '',       -- JSON snapshot of what the run saw, for the audit
+    summary TEXT NOT NULL DEFAULT '{}'     -- JSON
+);
+CREATE TABLE IF NOT EXISTS placements (
+    run_id INTEGER NOT NULL REFERENCES allocation_runs(run_id) ON DELETE CASCADE,
+    registrant_id TEXT NOT NULL,
+    tour_id TEXT NOT NULL,
+    choice_rank INTEGER NOT NULL,  -- 1-based position in the person's list
+    seats INTEGER NOT NULL,        -- 1 + companions
+    PRIMARY KEY (run_id, registrant_id, tour_id)
+);
+CREATE TABLE IF NOT EXISTS waitlist (
+    run_id INTEGER NOT NULL REFERENCES allocation_runs(run_id) ON DELETE CASCADE,
+    tour_id TEXT NOT NULL,
+    position INTEGER NOT NULL,     -- 1-based
+    registrant_id TEXT NOT NULL,
+    PRIMARY KEY (run_id, tour_id, position)
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    run_id INTEGER NOT NULL REFERENCES allocation_runs(run_id) ON DELETE CASCADE,
+    registrant_id TEXT NOT NULL,
+    priority INTEGER NOT NULL,     -- 1 = first to choose
+    outcomes TEXT NOT NULL,        -- JSON list, per choice: what happened and why
+    PRIMARY KEY (run_id, registrant_id)
+);
+CREATE TABLE IF NOT EXISTS roster_exports (
+    site_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    visitors TEXT NOT NULL,        -- JSON list of {id, name, tour_id}
+    path TEXT NOT NULL,
+    exported_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    message_id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    state TEXT NOT NULL,           -- draft | sending | sent | failed
+    kind TEXT NOT NULL DEFAULT 'new',   -- new | update | test (a trial send to one address, not the factory)
+    fingerprint TEXT NOT NULL,
+    visitors TEXT NOT NULL DEFAULT '[]',   -- JSON snapshot of the roster's visitors, to tell the next update's changes
+    recipients TEXT NOT NULL,      -- JSON list
+    subject TEXT NOT NULL,
+    eml_path TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step: the version it produces, what it changes (shown to the organizer), and how."""
+
+    version: int
+    summary: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        # executescript() would COMMIT the surrounding transaction; one statement at a time keeps it.
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = ()
+
+SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """The tables of a new season: the baseline, then every migration. Runs inside the caller's transaction."""
+    _statements(BASELINE)(conn)
+    conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(BASELINE_VERSION),))
+    upgrade(conn, BASELINE_VERSION)
+
+
+def pending(version: int) -> tuple[Migration, ...]:
+    return tuple(m for m in MIGRATIONS if m.version > version)
+
+
+def upgrade(conn: sqlite3.Connection, version: int) -> tuple[Migration, ...]:
+    """Apply the steps after ``version`` inside the caller's transaction; returns them."""
+    steps = pending(version)
+    for step in steps:
+        step.apply(conn)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(step.version),))
+    return steps
+
+
+def stored_version(conn: sqlite3.Connection) -> int | None:
+    """The schema version recorded in the database; None when it has no version (not a season's database)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:  # no meta table
+        return None
+    try:
+        return int(row[0]) if row else None
+    except (TypeError, ValueError):
+        return None
