@@ -31,6 +31,27 @@ WorkspaceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 
+def _text_encoding(value: str | None) -> str | None:
+    """``--encoding``: a text encoding Python knows; anything else is a usage error (exit 2) naming the choices."""
+    if value is None:
+        return None
+    from openmosprom_cli.io.csv_text import text_encoding
+    from openmosprom_cli.io.values import ValueProblem
+
+    try:
+        return text_encoding(value)
+    except ValueProblem as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+EncodingOption = Annotated[
+    str | None,
+    typer.Option("--encoding", callback=_text_encoding, show_default=False,
+                 help="Text encoding of a CSV file, e.g. cp1251 for one saved by Excel on Russian Windows. "
+                      "Default: UTF-8 (a UTF-16 file with a byte-order mark is recognised)."),
+]
+
+
 def date_option(value: str | None) -> dt.date | None:
     """A date given on the command line, DD.MM.YYYY or ISO; a bad one is a usage error (exit 2)."""
     if value is None:

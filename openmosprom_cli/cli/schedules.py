@@ -56,7 +56,7 @@ def import_(
 
     Example: [bold]openmosprom schedules import schedules/[/]
     """
-    from openmosprom_cli.schedules.parse import import_schedules
+    from openmosprom_cli.schedules.importer import import_schedules
 
     report = import_schedules(load_season(workspace), paths)
     table = Table(title=f"Imported {len(report.files)} workbook{'s' if len(report.files) != 1 else ''}")
@@ -70,6 +70,8 @@ def import_(
         table.add_row(escape(site.site_id), escape(site.name), str(site.candidates),
                       str(len(site.tours.added)), str(len(site.tours.removed)), str(len(site.tours.changed)), status)
     console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     details = []
     for site in report.sites:
         if site.is_new:
@@ -97,7 +99,7 @@ def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
 
     Example: [bold]openmosprom schedules list --json[/]
     """
-    from openmosprom_cli.schedules.parse import list_schedules
+    from openmosprom_cli.schedules.importer import list_schedules
 
     schedules = list_schedules(load_season(workspace))
     if json:

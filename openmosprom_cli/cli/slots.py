@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from openmosprom_cli.cli.common import (
+    EncodingOption,
     JsonOption,
     WorkspaceOption,
     console,
@@ -34,6 +35,7 @@ def generate(
     weights: Annotated[Path | None, typer.Option("--weights", metavar="FILE", help="A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand.")] = None,
     allow_fewer: Annotated[bool, typer.Option("--allow-fewer", help="Store fewer tours, with a warning, when not enough can be found.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Regenerate even though an allocation exists (it must then be rerun).")] = False,
+    encoding: EncodingOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Choose the season's tours from the factories' candidates and store them, replacing earlier ones.
@@ -42,12 +44,13 @@ def generate(
 
     Example: [bold]openmosprom slots generate --tours 36 --from 11.12.2026 --to 22.12.2026[/]
     """
-    from openmosprom_cli.tours.season_tours import generate_season_tours
+    from openmosprom_cli.tours.generate import generate_season_tours
 
     start, end = date_option(date_from), date_option(date_to)
     season = load_season(workspace)
     report = generate_season_tours(season, tours=tours, date_from=start, date_to=end, min_per_site=min_per_site,
-                                   seed=seed, weights_file=weights, allow_fewer=allow_fewer, force=force)
+                                   seed=seed, weights_file=weights, allow_fewer=allow_fewer, force=force,
+                                   encoding=encoding)
     result, params = report.result, report.params
     console.print(f"Chose [bold]{len(result.tours)}[/] of {result.requested} tours from {result.usable} usable "
                   f"candidates ({result.candidates} in all), {params.window_start:%d.%m.%Y}–"
@@ -67,7 +70,7 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
 
     Example: [bold]openmosprom slots list --json[/]
     """
-    from openmosprom_cli.tours.season_tours import list_tours
+    from openmosprom_cli.tours.listing import list_tours
 
     listing = list_tours(load_season(workspace))
     if json_output:
@@ -105,7 +108,7 @@ def export(
 
     Example: [bold]openmosprom slots export tours.xlsx[/]
     """
-    from openmosprom_cli.tours.season_tours import export_tours
+    from openmosprom_cli.tours.exchange import export_tours
 
     path = export_tours(load_season(workspace), out)
     console.print(f"Wrote {escape(str(path))}. After editing it, take it back with "
@@ -116,6 +119,7 @@ def export(
 def import_command(
     file: Annotated[Path, typer.Argument(help="An edited export (.xlsx or .csv).", metavar="FILE")],
     force: Annotated[bool, typer.Option("--force", help="Change the tours even though an allocation exists (it must then be rerun).")] = False,
+    encoding: EncodingOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Take an edited tour export back: deleted rows remove tours, and capacity, duration, date and start may change.
@@ -124,10 +128,10 @@ def import_command(
 
     Example: [bold]openmosprom slots import tours.xlsx[/]
     """
-    from openmosprom_cli.tours.season_tours import import_tours
+    from openmosprom_cli.tours.exchange import import_tours
 
-    report = import_tours(load_season(workspace), file, force=force)
-    for note in report.ignored:
+    report = import_tours(load_season(workspace), file, force=force, encoding=encoding)
+    for note in (*report.warnings, *report.ignored):
         console.print(f"[yellow]warning:[/] {escape(note)}")
     if not report.has_changes:
         console.print(f"No changes: the {report.total} tours are as stored.")

@@ -54,10 +54,10 @@ def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE,
     from openmosprom_cli.mail.outbox import write_outbox_drafts
     from openmosprom_cli.registrants.importer import import_registrants
     from openmosprom_cli.rosters.export import export_rosters
-    from openmosprom_cli.schedules.parse import import_schedules
+    from openmosprom_cli.schedules.importer import import_schedules
     from openmosprom_cli.store.sites import load_sites
     from openmosprom_cli.store.tours import load_tours
-    from openmosprom_cli.tours.season_tours import generate_season_tours
+    from openmosprom_cli.tours.generate import generate_season_tours
 
     directory = Path(directory)
     _prepare_folder(directory, force)

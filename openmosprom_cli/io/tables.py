@@ -1,20 +1,35 @@
-"""Finding a table's header row and reading its records, for any row source.
+"""A table's header and rows, whatever file they came from.
 
 Spreadsheets and CSV files both arrive here as ``(row_number, values)`` rows.
 Headers match case-insensitively, trimmed, with ё = е; each field accepts its
 Russian name and English aliases. Title rows above the header, blank rows and
 hidden columns are skipped.
+
+A header that matches no column is a question, not noise: when it is close to
+the name of a column the table has not found (a typo such as «Размер грппы»,
+or «Длительность (мин)» for «Длительность, мин») it is an error with the
+suggestion, since the data under it would otherwise be ignored; any other
+unknown header gets one warning line. A missing required column is named
+once, at the header, not once per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import difflib
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.io.values import ValueProblem, is_blank, normalize_header
 
 HEADER_SEARCH_ROWS = 30
+# Two headers are "close" when their letters and digits agree this much (difflib's ratio).
+_CLOSE = 0.8
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+Rows = Iterable[tuple[int, Sequence[object]]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,26 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Header:
+    """Where a table's header is and what each of its columns means."""
+
+    file: str
+    sheet: str | None
+    row: int
+    index: dict[str, int]      # field -> 0-based column
+    labels: dict[str, str]     # field -> header text as written in the file
+    extras: dict[str, int]     # any other header text -> 0-based column
+    warnings: tuple[str, ...] = ()
+
+    def location(self, row: int | None = None, fieldname: str | None = None) -> Location:
+        return Location(self.file, self.sheet, row, self.labels.get(fieldname, fieldname) if fieldname else None)
+
+    def named_columns(self) -> list[tuple[int, str]]:
+        """(column, header) of every header of the file, in file order."""
+        return sorted([(i, self.labels[f]) for f, i in self.index.items()] + [(i, h) for h, i in self.extras.items()])
+
+
+@dataclass(frozen=True)
 class Record:
     row: int
     values: dict[str, object]
@@ -43,11 +78,14 @@ class Record:
 
 @dataclass(frozen=True)
 class Table:
+    """A small table read whole: one :class:`Record` per non-blank row below the header."""
+
     file: str
     sheet: str | None
     header_row: int
     headers: dict[str, str]  # field -> header text as written in the file
     records: tuple[Record, ...]
+    warnings: tuple[str, ...] = ()
 
     def location(self, row: int, fieldname: str | None = None) -> Location:
         return Location(self.file, self.sheet, row, self.headers.get(fieldname, fieldname) if fieldname else None)
@@ -65,73 +103,119 @@ def header_lookup(columns: Iterable[Column], mapping: dict[str, str] | None = No
     return lookup
 
 
-def read_table(
-    rows: Iterable[tuple[int, tuple[object, ...]]],
-    columns: Iterable[Column],
-    *,
-    file: str,
-    sheet: str | None = None,
-    hidden_columns: set[int] | frozenset[int] = frozenset(),
-    mapping: dict[str, str] | None = None,
-    keep_extra: bool = False,
-) -> Table:
-    """Locate the header row, then collect every data row as a :class:`Record`.
+def locate_header(head: Sequence[tuple[int, Sequence[object]]], columns: Sequence[Column], *, file: str,
+                  sheet: str | None = None, hidden_columns: set[int] | frozenset[int] = frozenset(),
+                  mapping: dict[str, str] | None = None) -> tuple[int, Header]:
+    """Find the header among the first rows ``head``; returns its position in ``head`` and the :class:`Header`.
 
-    Raises :class:`BadDataError` when no header row is found, a required
-    column is missing, or a header appears twice.
+    The header is the first row naming every required column (or, for a table
+    with none, two of its columns); failing that, the first row naming two, so
+    that what is missing or misspelt there can be said. Raises
+    :class:`BadDataError` with every problem of the header at once.
     """
-    columns = tuple(columns)
     lookup = header_lookup(columns, mapping)
     required = [c for c in columns if c.required]
-    iterator = iter(rows)
-    header: tuple[int, tuple[object, ...]] | None = None
-    for scanned, (number, values) in enumerate(iterator):
-        matched = {lookup[normalize_header(v)] for v in values if not is_blank(v) and normalize_header(v) in lookup}
-        if (required and all(c.field in matched for c in required)) or (not required and len(matched) >= 2):
-            header = (number, values)
-            break
-        if scanned >= HEADER_SEARCH_ROWS:
-            break
-    if header is None:
+
+    def matched(values: Sequence[object]) -> set[str]:
+        return {lookup[key] for key in (normalize_header(v) for v in values if not is_blank(v)) if key in lookup}
+
+    candidates = list(itertools.islice(head, HEADER_SEARCH_ROWS + 1))
+    found = next((i for i, (_, values) in enumerate(candidates)
+                  if (all(c.field in matched(values) for c in required) if required else len(matched(values)) >= 2)),
+                 None)
+    if found is None:
+        found = next((i for i, (_, values) in enumerate(candidates) if len(matched(values)) >= 2), None)
+    if found is None:
         names = ", ".join(c.label for c in (required or columns))
         raise BadDataError.at(Location(file, sheet), f"no header row found; expected columns such as {names}")
+    number, values = candidates[found]
+    return found, _read_header(number, values, columns, lookup, file=file, sheet=sheet, hidden=hidden_columns)
 
-    header_row, header_values = header
-    index: dict[int, str] = {}
-    headers: dict[str, str] = {}
-    extras: dict[int, str] = {}
+
+def _read_header(number: int, values: Sequence[object], columns: Sequence[Column], lookup: dict[str, str], *,
+                 file: str, sheet: str | None, hidden: set[int] | frozenset[int]) -> Header:
+    index: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    extras: dict[str, int] = {}
     problems: list[Problem] = []
-    for i, raw in enumerate(header_values):
-        if i in hidden_columns or is_blank(raw):
+    for i, raw in enumerate(values):
+        if i in hidden or is_blank(raw):
             continue
-        key = normalize_header(raw)
-        fieldname = lookup.get(key)
+        text = str(raw).strip()
+        fieldname = lookup.get(normalize_header(raw))
         if fieldname is None:
-            if keep_extra:
-                extras[i] = str(raw).strip()
+            extras.setdefault(text, i)
+        elif fieldname in labels:
+            problems.append(Problem(Location(file, sheet, number, text),
+                                    f"the column for {fieldname} appears twice (also {labels[fieldname]!r})"))
+        else:
+            index[fieldname] = i
+            labels[fieldname] = text
+    unknown: list[str] = []
+    missing = {c.field: c for c in columns if c.field not in labels}
+    for text in extras:
+        close = _closest(text, [c for c in missing.values()])
+        if close is None:
+            unknown.append(text)
             continue
-        if fieldname in headers:
-            problems.append(Problem(Location(file, sheet, header_row, str(raw).strip()),
-                                    f"the column for {fieldname} appears twice (also {headers[fieldname]!r})"))
-            continue
-        index[i] = fieldname
-        headers[fieldname] = str(raw).strip()
-    for column in required:
-        if column.field not in headers:
-            problems.append(Problem(Location(file, sheet, header_row),
-                                    f"the required column {column.label!r} is missing"))
+        problems.append(Problem(Location(file, sheet, number, text),
+                                f"is not a column this table knows; did you mean «{close[1]}»?"))
+        missing.pop(close[0].field)
+    for column in missing.values():
+        if column.required:
+            problems.append(Problem(Location(file, sheet, number), f"the required column {column.label!r} is missing"))
     if problems:
         raise BadDataError(str(problems[0]) if len(problems) == 1 else
                            f"{file}: {len(problems)} problems in the header", problems)
+    warnings = ()
+    if unknown:
+        where = " › ".join(part for part in (file, sheet) if part)
+        warnings = (f"{where}: not read, no such column: {', '.join(f'«{u}»' for u in unknown)}",)
+    return Header(file, sheet, number, index, labels, extras, warnings)
 
-    records = []
-    for number, values in iterator:
-        if all(is_blank(v) for i, v in enumerate(values) if i not in hidden_columns):
-            continue
-        record_values = {name: (values[i] if i < len(values) else None) for i, name in index.items()}
-        extra = {name: (values[i] if i < len(values) else None) for i, name in extras.items()}
-        records.append(Record(number, record_values, extra))
-    return Table(file, sheet, header_row, headers, tuple(records))
+
+def _letters(text: str) -> str:
+    return _NOT_LETTERS.sub("", normalize_header(text))
+
+
+def _closest(header: str, columns: Sequence[Column]) -> tuple[Column, str] | None:
+    """The column (and the name of it) that ``header`` most likely misspells, if any is close."""
+    key = _letters(header)
+    if not key:
+        return None
+    best: tuple[float, Column, str] | None = None
+    for column in columns:
+        for name in column.names:
+            ratio = difflib.SequenceMatcher(None, key, _letters(name)).ratio()
+            if ratio >= _CLOSE and (best is None or ratio > best[0]):
+                best = (ratio, column, name)
+    return (best[1], best[2]) if best else None
+
+
+def read_table(rows: Rows, columns: Iterable[Column], *, file: str, sheet: str | None = None,
+               hidden_columns: set[int] | frozenset[int] = frozenset(), mapping: dict[str, str] | None = None,
+               keep_extra: bool = False) -> Table:
+    """Locate the header row, then collect every non-blank data row as a :class:`Record`.
+
+    ``keep_extra``: each record also keeps the cells of the columns the table does not know.
+    """
+    columns = tuple(columns)
+    iterator = iter(rows)
+    head = list(itertools.islice(iterator, HEADER_SEARCH_ROWS + 1))
+    position, header = locate_header(head, columns, file=file, sheet=sheet, hidden_columns=hidden_columns,
+                                     mapping=mapping)
+    records = [_record(number, values, header, keep_extra)
+               for number, values in itertools.chain(head[position + 1:], iterator)
+               if not all(is_blank(v) for i, v in enumerate(values) if i not in hidden_columns)]
+    return Table(file, sheet, header.row, dict(header.labels), tuple(records), header.warnings)
+
+
+def _record(number: int, values: Sequence[object], header: Header, keep_extra: bool) -> Record:
+    def cell(i: int) -> object:
+        return values[i] if i < len(values) else None
+
+    return Record(number, {name: cell(i) for name, i in header.index.items()},
+                  {name: cell(i) for name, i in header.extras.items()} if keep_extra else {})
 
 
 class ProblemCollector:
@@ -139,6 +223,7 @@ class ProblemCollector:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.warnings: list[str] = []    # worth saying, but no reason to refuse the file
 
     def add(self, location: Location, message: str) -> None:
         self.problems.append(Problem(location, message))
@@ -172,7 +257,8 @@ class ProblemCollector:
             raise BadDataError(f"{what}: {len(self.problems)} problems found; {outcome}", self.problems, hint=hint)
 
 
-def iter_field_pairs(rows: Iterable[tuple[int, tuple[object, ...]]], hidden_columns: set[int] | frozenset[int] = frozenset()) -> Iterator[tuple[int, object, object]]:
+def iter_field_pairs(rows: Rows, hidden_columns: set[int] | frozenset[int] = frozenset()
+                     ) -> Iterator[tuple[int, object, object]]:
     """Rows of a two-column ``field | value`` sheet as ``(row, field, value)``."""
     for number, values in rows:
         visible = [v for i, v in enumerate(values) if i not in hidden_columns]

@@ -19,21 +19,14 @@ other hidden sheet is never opened, so nothing in it can reach the season.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
-from openmosprom_cli.io.tables import (
-    Column,
-    ProblemCollector,
-    Record,
-    Table,
-    iter_field_pairs,
-    read_table,
-)
+from openmosprom_cli.io.reader import find_sheet
+from openmosprom_cli.io.tables import ProblemCollector, Record, Table, iter_field_pairs, read_table
 from openmosprom_cli.io.values import (
     ValueProblem,
     check_text,
@@ -42,61 +35,26 @@ from openmosprom_cli.io.values import (
     normalize_header,
     parse_bool,
     parse_date,
-    parse_emails,
-    parse_int,
-    parse_number,
     parse_time,
 )
-from openmosprom_cli.models import Candidate, ChangeSummary, Site
-from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.models import Candidate, Site
+from openmosprom_cli.schedules.fields import (
+    CANDIDATE_COLUMNS,
+    COMBINED_CANDIDATE_COLUMNS,
+    PAIR_HEADER_KEYS,
+    SCHEDULE_SHEET,
+    SCHEDULE_SHEET_NAMES,
+    SITE_COLUMNS,
+    SITE_LABELS,
+    SITE_PARSERS,
+    SITE_SHEET,
+    SITE_SHEET_NAMES,
+    SITES_SHEET,
+    SITES_SHEET_NAMES,
+    parse_capacity,
+    parse_duration,
+)
 from openmosprom_cli.settings import Settings
-
-SITE_SHEET = "Площадка"
-SITES_SHEET = "Площадки"
-SCHEDULE_SHEET = "Расписание"
-_SITE_SHEET_NAMES = {normalize_header(n) for n in (SITE_SHEET, "Site")}
-_SITES_SHEET_NAMES = {normalize_header(n) for n in (SITES_SHEET, "Sites")}
-_SCHEDULE_SHEET_NAMES = {normalize_header(n) for n in (SCHEDULE_SHEET, "Schedule")}
-# The header row of a field/value sheet, as the template writes it.
-_PAIR_HEADER_KEYS = {normalize_header(n) for n in ("Поле", "Field", "Параметр")}
-
-MAX_DURATION_MIN = 12 * 60
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
-
-# Field names in the order the template lists them; the first name is the one shown.
-SITE_COLUMNS: tuple[Column, ...] = (
-    Column("site_id", ("Код", "site_id", "site id", "код площадки", "id"), required=True),
-    Column("name", ("Название", "name", "наименование"), required=True),
-    Column("industry", ("Отрасль", "industry")),
-    Column("address", ("Адрес", "address")),
-    Column("contact", ("Контактное лицо", "contact", "контакт")),
-    Column("roster_emails", ("Email для списков", "roster_email", "roster_emails", "roster email", "email",
-                             "e-mail для списков", "e-mail")),
-    Column("phone", ("Телефон", "phone")),
-    Column("min_age", ("Минимальный возраст", "min_age", "min age", "возраст")),
-    Column("passport_required", ("Паспорт обязателен", "passport_required", "passport required", "паспорт")),
-    Column("citizens_only", ("Только граждане РФ", "citizens_only", "citizens only", "только граждане")),
-    Column("max_tours_per_day", ("Максимум экскурсий в день", "max_tours_per_day", "max tours per day")),
-    Column("duration_min", ("Длительность, мин", "duration_min", "duration", "длительность")),
-    Column("roster_lead_days", ("Срок подачи списков, дней", "roster_lead_days", "roster lead days")),
-    Column("notes", ("Примечание для участников", "notes", "примечание", "примечания")),
-    Column("weight", ("Вес", "weight")),
-)
-
-CANDIDATE_COLUMNS: tuple[Column, ...] = (
-    Column("date", ("Дата", "date"), required=True),
-    Column("start", ("Начало", "start", "время", "time", "время начала"), required=True),
-    Column("duration_min", ("Длительность, мин", "duration_min", "duration", "длительность")),
-    Column("capacity", ("Размер группы", "capacity", "мест", "группа")),
-    Column("note", ("Примечание", "note", "notes")),
-    Column("pin", ("Закрепить", "pin")),
-    Column("exclude", ("Исключить", "exclude")),
-)
-_SITE_ID_COLUMN = Column("site_id", ("Код площадки", "site_id", "site id", "код"), required=True)
-COMBINED_CANDIDATE_COLUMNS: tuple[Column, ...] = (_SITE_ID_COLUMN, *CANDIDATE_COLUMNS)
-
-SITE_LABELS = {c.field: c.label for c in SITE_COLUMNS}
-
 
 # -- records -------------------------------------------------------------------
 
@@ -115,103 +73,11 @@ class ParsedSchedules:
 
     sites: tuple[SiteSchedule, ...]
     files: tuple[str, ...]
+    warnings: tuple[str, ...] = ()    # e.g. columns that are not read
 
     @property
     def candidate_count(self) -> int:
         return sum(len(s.candidates) for s in self.sites)
-
-
-@dataclass(frozen=True)
-class SiteImportResult:
-    site_id: str
-    name: str
-    source_file: str
-    is_new: bool
-    candidates: int
-    tours: ChangeSummary
-    site_changes: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        return self.is_new or bool(self.tours.added or self.tours.removed or self.tours.changed or self.site_changes)
-
-
-@dataclass(frozen=True)
-class ScheduleImportReport:
-    files: tuple[str, ...]
-    sites: tuple[SiteImportResult, ...]
-    # Tours generated earlier no longer follow the candidates once these change.
-    tours_already_generated: bool = False
-
-    @property
-    def has_changes(self) -> bool:
-        return any(s.changed for s in self.sites)
-
-
-# -- single values ----------------------------------------------------------------
-
-def check_site_id(value: object) -> str:
-    """A site code: a latin slug such as ``estet`` (lower-cased, trimmed)."""
-    text = check_text(value).lower()
-    if not _SLUG.match(text):
-        raise ValueProblem(f"{describe(value)} is not a latin slug: use lowercase latin letters, digits and "
-                           "hyphens, e.g. estet or rot-front")
-    return text
-
-
-def parse_min_age(value: object) -> int:
-    """``14``, or ``14+`` as age limits are usually written."""
-    if isinstance(value, str) and value.strip().endswith("+"):
-        value = value.strip()[:-1]
-    age = parse_int(value, minimum=0)
-    if age > 100:
-        raise ValueProblem(f"{describe(value)} is not a sensible age")
-    return age
-
-
-def _positive_int(value: object) -> int:
-    return parse_int(value, minimum=1)
-
-
-def _duration(value: object) -> int:
-    minutes = parse_int(value, minimum=1)
-    if minutes > MAX_DURATION_MIN:
-        raise ValueProblem(f"{describe(value)} minutes is longer than {MAX_DURATION_MIN // 60} hours")
-    return minutes
-
-
-def _weight(value: object) -> float:
-    weight = parse_number(value)
-    if weight <= 0:
-        raise ValueProblem(f"{describe(value)} is not a positive number")
-    return weight
-
-
-def _capacity(value: object) -> int:
-    try:
-        return parse_int(value, minimum=1)
-    except ValueProblem:
-        raise ValueProblem(f"{describe(value)} is not a positive whole number of visitors") from None
-
-
-# field -> (parser, default when blank); site_id, name and roster_emails are required.
-_SITE_PARSERS: dict[str, tuple[Callable[[object], object], object]] = {
-    "site_id": (check_site_id, None),
-    "name": (check_text, ""),
-    "industry": (check_text, ""),
-    "address": (check_text, ""),
-    "contact": (check_text, ""),
-    "roster_emails": (parse_emails, ()),
-    "phone": (check_text, ""),
-    "min_age": (parse_min_age, 0),
-    "passport_required": (parse_bool, False),
-    "citizens_only": (parse_bool, False),
-    "max_tours_per_day": (_positive_int, 1),
-    "duration_min": (_duration, 90),
-    "roster_lead_days": (lambda v: parse_int(v, minimum=0), 3),
-    "notes": (check_text, ""),
-    "weight": (_weight, None),
-}
 
 
 # -- parsing ---------------------------------------------------------------------
@@ -282,22 +148,14 @@ def parse_schedule_files(paths: list[Path], settings: Settings) -> ParsedSchedul
 
     schedules = _assemble(sites, settings, problems)
     problems.raise_if_any(hint="; ".join(hints) or None, outcome="nothing was imported")
-    return ParsedSchedules(tuple(schedules), tuple(p.name for p in files))
-
-
-def _find_sheet(sheets, wanted: set[str]) -> str | None:
-    """The first sheet with one of the ``wanted`` names, a visible one before a hidden one."""
-    for sheet in sorted(sheets, key=lambda s: s.hidden):
-        if normalize_header(sheet.name) in wanted:
-            return sheet.name
-    return None
+    return ParsedSchedules(tuple(schedules), tuple(p.name for p in files), tuple(problems.warnings))
 
 
 def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSite]:
     names = book.sheet_names()
-    site_sheet = _find_sheet(book.sheets, _SITE_SHEET_NAMES)
-    sites_sheet = _find_sheet(book.sheets, _SITES_SHEET_NAMES)
-    schedule_sheet = _find_sheet(book.sheets, _SCHEDULE_SHEET_NAMES)
+    site_sheet = find_sheet(book.sheets, SITE_SHEET_NAMES)
+    sites_sheet = find_sheet(book.sheets, SITES_SHEET_NAMES)
+    schedule_sheet = find_sheet(book.sheets, SCHEDULE_SHEET_NAMES)
     hidden = False
     for sheet in (site_sheet, sites_sheet, schedule_sheet):
         if sheet is not None:
@@ -357,6 +215,7 @@ def _read(book, file: str, sheet: str, columns, problems: ProblemCollector) -> T
         problems.problems.extend(exc.problems or [Problem(Location(file, sheet), exc.message)])
         return None
     problems.problems.extend(book.merged_data_problems(sheet, table.header_row))
+    problems.warnings.extend(table.warnings)
     return table
 
 
@@ -374,7 +233,7 @@ def _read_site_sheet(book, file: str, sheet: str, problems: ProblemCollector) ->
     first_field_row: int | None = None  # merged cells from here on hide values
     for row, key, value in iter_field_pairs(book.rows(sheet, problems=problems.problems), book.hidden_columns(sheet)):
         normalized = normalize_header(key)
-        if normalized in _PAIR_HEADER_KEYS:
+        if normalized in PAIR_HEADER_KEYS:
             first_field_row = first_field_row or row
             continue
         fieldname = lookup.get(normalized)
@@ -404,7 +263,7 @@ def _build_site(values: dict[str, object], locate: Callable[[str], Location], pr
                 file: str) -> _RawSite:
     parsed: dict[str, object] = {}
     failed: set[str] = set()
-    for fieldname, (parser, default) in _SITE_PARSERS.items():
+    for fieldname, (parser, default) in SITE_PARSERS.items():
         raw = values.get(fieldname)
         parsed[fieldname] = default
         if is_blank(raw):
@@ -441,8 +300,8 @@ def _read_candidate(table: Table, record: Record, site: _RawSite, problems: Prob
     before = len(problems.problems)
     date = problems.parse(table, record, "date", parse_date, required=True)
     start = problems.parse(table, record, "start", parse_time, required=True)
-    duration = problems.parse(table, record, "duration_min", _duration, site.draft.duration_min)
-    capacity = problems.parse(table, record, "capacity", _capacity, required=True)
+    duration = problems.parse(table, record, "duration_min", parse_duration, site.draft.duration_min)
+    capacity = problems.parse(table, record, "capacity", parse_capacity, required=True)
     note = problems.parse(table, record, "note", check_text, "")
     pin = problems.parse(table, record, "pin", parse_bool, False)
     exclude = problems.parse(table, record, "exclude", parse_bool, False)
@@ -506,88 +365,3 @@ def _check_overlaps(rows: list[_RawCandidate], problems: ProblemCollector) -> No
             problems.add(raw.location("start"), message)
         if latest is None or c.ends_at > latest.candidate.ends_at:
             latest = raw
-
-
-# -- the season ------------------------------------------------------------------
-
-_COMPARED_SITE_FIELDS = ("name", "industry", "address", "contact", "roster_emails", "phone", "min_age",
-                         "passport_required", "citizens_only", "max_tours_per_day", "duration_min",
-                         "roster_lead_days", "notes", "weight")
-_COMPARED_CANDIDATE_FIELDS = ("duration_min", "capacity", "note", "pin", "exclude")
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple):
-        return ", ".join(value) or "—"
-    if value is None or value == "":
-        return "—"
-    return str(value)
-
-
-def _diff_candidates(old: list[Candidate], new: tuple[Candidate, ...]) -> ChangeSummary:
-    before = {c.tour_id: c for c in old}
-    after = {c.tour_id: c for c in new}
-    changed, details = [], []
-    for tour_id in sorted(before.keys() & after.keys()):
-        differences = [f"{f} {_show(getattr(before[tour_id], f))} → {_show(getattr(after[tour_id], f))}"
-                       for f in _COMPARED_CANDIDATE_FIELDS
-                       if getattr(before[tour_id], f) != getattr(after[tour_id], f)]
-        if differences:
-            changed.append(tour_id)
-            details.append(f"{tour_id}: {', '.join(differences)}")
-    return ChangeSummary(
-        added=tuple(sorted(after.keys() - before.keys())),
-        removed=tuple(sorted(before.keys() - after.keys())),
-        changed=tuple(changed),
-        unchanged=len(before.keys() & after.keys()) - len(changed),
-        details=tuple(details),
-    )
-
-
-def import_schedules(season: Season, paths: list[Path]) -> ScheduleImportReport:
-    """Validate every workbook, then replace the schedules of the sites they hold in one transaction."""
-    from openmosprom_cli.store.sites import (
-        load_candidates,
-        load_sites,
-        replace_candidates,
-        save_site,
-    )
-
-    parsed = parse_schedule_files(paths, season.settings)
-    results = []
-    imported_at = now_iso()
-    with season.transaction() as conn:
-        old_sites = load_sites(conn)
-        tours_exist = conn.execute("SELECT count(*) FROM tours").fetchone()[0] > 0
-        for schedule in parsed.sites:
-            site = schedule.site
-            previous = old_sites.get(site.site_id)
-            old_candidates = load_candidates(conn, site.site_id) if previous else []
-            site_changes = () if previous is None else tuple(
-                f"{f} {_show(getattr(previous, f))} → {_show(getattr(site, f))}"
-                for f in _COMPARED_SITE_FIELDS if getattr(previous, f) != getattr(site, f))
-            results.append(SiteImportResult(
-                site_id=site.site_id, name=site.name, source_file=schedule.source_file, is_new=previous is None,
-                candidates=len(schedule.candidates), tours=_diff_candidates(old_candidates, schedule.candidates),
-                site_changes=site_changes,
-            ))
-            save_site(conn, site, source_file=schedule.source_file, imported_at=imported_at)
-            replace_candidates(conn, site.site_id, schedule.candidates)
-    report = ScheduleImportReport(parsed.files, tuple(results))
-    return replace(report, tours_already_generated=tours_exist and report.has_changes)
-
-
-def list_schedules(season: Season) -> list[SiteSchedule]:
-    """Every site of the season with its candidate tours."""
-    from openmosprom_cli.store.sites import load_candidates, load_sites
-
-    with season.reader() as conn:
-        sites = load_sites(conn)
-        sources = {r["site_id"]: r["source_file"] for r in conn.execute("SELECT site_id, source_file FROM sites")}
-        candidates: dict[str, list[Candidate]] = {}
-        for c in load_candidates(conn):
-            candidates.setdefault(c.site_id, []).append(c)
-    return [SiteSchedule(site, tuple(candidates.get(site_id, ())), sources.get(site_id, ""))
-            for site_id, site in sites.items()]

@@ -20,7 +20,7 @@ from openmosprom_cli.io.xlsx_out import (
     value_cell,
     write_header,
 )
-from openmosprom_cli.schedules.parse import SCHEDULE_SHEET, SITE_SHEET, check_site_id
+from openmosprom_cli.schedules.fields import SCHEDULE_SHEET, SITE_SHEET, check_site_id
 from openmosprom_cli.settings import Settings
 
 INSTRUCTIONS_SHEET = "Инструкция"

@@ -69,3 +69,8 @@ def replace_candidates(conn: sqlite3.Connection, site_id: str, candidates: Itera
         [(c.tour_id, c.site_id, c.date.isoformat(), c.start.strftime("%H:%M"), c.duration_min, c.capacity,
           c.note, int(c.pin), int(c.exclude)) for c in candidates],
     )
+
+
+def load_source_files(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each site's workbook, as it was named when its schedule was imported."""
+    return {r["site_id"]: r["source_file"] for r in conn.execute("SELECT site_id, source_file FROM sites")}

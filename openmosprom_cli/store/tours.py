@@ -27,3 +27,7 @@ def replace_tours(conn: sqlite3.Connection, tours: Iterable[Tour]) -> None:
         [(t.tour_id, t.site_id, t.date.isoformat(), t.start.strftime("%H:%M"), t.duration_min, t.capacity, t.note)
          for t in tours],
     )
+
+
+def count_tours(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM tours").fetchone()[0]

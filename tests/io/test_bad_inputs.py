@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from openmosprom_cli.demo.sample_schedules import write_sample_schedules
-from openmosprom_cli.schedules.parse import import_schedules
+from openmosprom_cli.schedules.importer import import_schedules
 from openmosprom_cli.season.folder import init_season, open_season
 from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
-from openmosprom_cli.tours.season_tours import generate_season_tours
+from openmosprom_cli.tours.generate import generate_season_tours
 from tests.paths import BAD
 from tests.season_digest import season_digest
 

@@ -32,18 +32,11 @@ from openmosprom_cli.errors import BadDataError, MissingInputError, OpenMospromE
 from openmosprom_cli.io.values import normalize_header
 from openmosprom_cli.registrants.importer import COLUMNS as REGISTRANT_COLUMNS
 from openmosprom_cli.registrants.importer import import_registrants
-from openmosprom_cli.schedules.parse import (
-    CANDIDATE_COLUMNS,
-    COMBINED_CANDIDATE_COLUMNS,
-    SITE_COLUMNS,
-    import_schedules,
-)
+from openmosprom_cli.schedules.fields import CANDIDATE_COLUMNS, COMBINED_CANDIDATE_COLUMNS, SITE_COLUMNS
+from openmosprom_cli.schedules.importer import import_schedules
 from openmosprom_cli.season.folder import init_season, open_season
-from openmosprom_cli.tours.season_tours import (
-    IMPORT_COLUMNS,
-    generate_season_tours,
-    import_tours,
-)
+from openmosprom_cli.tours.exchange import IMPORT_COLUMNS, import_tours
+from openmosprom_cli.tours.generate import generate_season_tours
 from tests.season_digest import season_digest
 
 WINDOW = (dt.date(2026, 12, 11), dt.date(2026, 12, 22))

@@ -9,11 +9,8 @@ import openpyxl
 import pytest
 
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.schedules.parse import (
-    import_schedules,
-    list_schedules,
-    parse_schedule_files,
-)
+from openmosprom_cli.schedules.importer import import_schedules, list_schedules
+from openmosprom_cli.schedules.parse import parse_schedule_files
 from openmosprom_cli.schedules.template import write_template
 from openmosprom_cli.settings import Settings
 

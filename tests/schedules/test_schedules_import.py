@@ -12,7 +12,7 @@ import pytest
 
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.models import Tour
-from openmosprom_cli.schedules.parse import import_schedules, list_schedules
+from openmosprom_cli.schedules.importer import import_schedules, list_schedules
 from openmosprom_cli.store.tours import replace_tours
 
 SITE = {"Код": "estet", "Название": "Эстет", "Email для списков": "estet@example.org", "Минимальный возраст": 12}

@@ -8,11 +8,8 @@ from pathlib import Path
 import pytest
 
 from openmosprom_cli.demo.sample_schedules import write_sample_schedules
-from openmosprom_cli.schedules.parse import (
-    import_schedules,
-    list_schedules,
-    parse_schedule_files,
-)
+from openmosprom_cli.schedules.importer import import_schedules, list_schedules
+from openmosprom_cli.schedules.parse import parse_schedule_files
 from openmosprom_cli.season.folder import init_season
 from openmosprom_cli.settings import Settings
 from tests.paths import REPO

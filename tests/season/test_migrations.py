@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.season import schema
 from openmosprom_cli.season.folder import BACKUP_FOLDER, open_season
 from tests.paths import TESTS

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.models import Candidate, Site, Tour
-from openmosprom_cli.tours.generation import GenerationParams, generate_tours
+from openmosprom_cli.tours.selection import GenerationParams, generate_tours
 
 START = dt.date(2026, 12, 11)
 END = dt.date(2026, 12, 18)

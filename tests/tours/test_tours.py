@@ -13,12 +13,9 @@ from openmosprom_cli.models import Candidate, Site
 from openmosprom_cli.store.meta import get_meta
 from openmosprom_cli.store.sites import load_sites, replace_candidates, save_site
 from openmosprom_cli.store.tours import load_tours
-from openmosprom_cli.tours.season_tours import (
-    export_tours,
-    generate_season_tours,
-    import_tours,
-    list_tours,
-)
+from openmosprom_cli.tours.exchange import export_tours, import_tours
+from openmosprom_cli.tours.generate import generate_season_tours
+from openmosprom_cli.tours.listing import list_tours
 
 DAYS = [dt.date(2026, 12, 11) + dt.timedelta(days=i) for i in range(12)]
 SITES = [
@@ -242,7 +239,12 @@ def test_edited_csv_import_in_windows_1251_with_commas(stocked, tmp_path):
     lines += [f"{t.tour_id},{t.site_id},{t.date:%d.%m.%Y},{t.start:%H:%M},{t.capacity + 1}" for t in tours[:-1]]
     path = tmp_path / "edited.csv"
     path.write_bytes("\r\n".join(lines).encode("cp1251"))
-    report = import_tours(stocked, path)
+    # Not decoded by guesswork: the organizer says which encoding it is.
+    with pytest.raises(BadDataError, match="not UTF-8") as refused:
+        import_tours(stocked, path)
+    assert "--encoding cp1251" in refused.value.hint
+    assert stored_tours(stocked) == tours
+    report = import_tours(stocked, path, encoding="cp1251")
     assert report.removed == (tours[-1].tour_id,) and len(report.changed) == 5 and not report.moved
     assert [t.capacity for t in stored_tours(stocked)] == [t.capacity + 1 for t in tours[:-1]]
 

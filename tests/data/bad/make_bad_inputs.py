@@ -222,9 +222,9 @@ def sample_season_tour():
         SAMPLE_SITES,
         write_sample_schedules,
     )
-    from openmosprom_cli.schedules.parse import import_schedules
+    from openmosprom_cli.schedules.importer import import_schedules
     from openmosprom_cli.season.folder import init_season
-    from openmosprom_cli.tours.season_tours import generate_season_tours
+    from openmosprom_cli.tours.generate import generate_season_tours
 
     with tempfile.TemporaryDirectory() as tmp:
         season = init_season(Path(tmp) / "season", year=YEAR)

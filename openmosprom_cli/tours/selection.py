@@ -80,7 +80,10 @@ class _Funnel:
 
 def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
                    params: GenerationParams) -> GenerationResult:
-    """Pick ``params.tours`` tours by the season's rules; raise :class:`BadDataError` with the reason when impossible."""
+    """Pick ``params.tours`` tours by the season's rules.
+
+    Raises :class:`BadDataError` with the reason when that is impossible.
+    """
     _check_params(params)
     ordered = _canonical(candidates)
     warnings: list[str] = []
@@ -142,7 +145,8 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
     # Minimums first, one tour per site per round so that no site crowds the early days.
     order = sorted(site_ids, key=site_rank.__getitem__)
     while needy := [s for s in order if counts.total[s] < minimum[s]]:
-        if not any([counts.add(s) for s in needy]):
+        added = [counts.add(s) for s in needy]  # every needy site gets its turn this round
+        if not any(added):
             raise BadDataError(
                 f"the programme's daily limit of {params.daily_limit} tours leaves no room to give every site "
                 f"its minimum of {params.min_per_site} tours ({', '.join(needy)} cannot get theirs)",
@@ -382,7 +386,10 @@ class _DayCounts:
         return sorted(self.days_of[site_id], key=lambda d: (self.x[(site_id, d)], self.load[d], self.day_rank[d], d))
 
     def add(self, site_id: str) -> bool:
-        """Give ``site_id`` one more tour, moving other sites' tours if the daily limit requires; False if impossible."""
+        """Give ``site_id`` one more tour, moving other sites' tours if the daily limit requires.
+
+        False when that is impossible.
+        """
         reached_day: dict[dt.date, str] = {}
         reached_site: dict[str, dt.date] = {}
         queue = [site_id]

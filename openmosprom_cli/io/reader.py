@@ -1,0 +1,181 @@
+"""The one table reader: a path and the columns a table expects, in; rows with their locations, out.
+
+CSV and ``.xlsx`` alike (the CSV policy is :mod:`openmosprom_cli.io.csv_text`,
+the safe workbook reader :mod:`openmosprom_cli.io.xlsx.reader`). Every row keeps
+its number and every column its header as written, so each problem can name
+file › sheet › row › column.
+
+Which sheet of a workbook: the first sheet named as the caller prefers, else
+the first visible sheet whose header has the table's columns. A hidden sheet is
+never read: a hidden preferred sheet is an error rather than a silent fall-back
+to another one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.io.csv_text import read_csv_rows
+from openmosprom_cli.io.tables import HEADER_SEARCH_ROWS, Column, Header, Record, Rows, Table, locate_header
+from openmosprom_cli.io.values import is_blank, normalize_header
+from openmosprom_cli.settings import Limits
+
+CSV_SUFFIXES = (".csv", ".txt")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The rows below a table's header, as read; big imports parse them column by column."""
+
+    header: Header
+    numbers: list[int]                   # row number of each data row, blank rows included
+    rows: list[Sequence[object]]
+    hidden: frozenset[int] = frozenset()
+    text_only: bool = False              # every cell is a str (CSV), so columns need no type checks
+    # Cells the reader could not give a value (an error, a formula without a saved result).
+    unreadable: tuple[Problem, ...] = ()
+
+    @property
+    def file(self) -> str:
+        return self.header.file
+
+    @property
+    def sheet(self) -> str | None:
+        return self.header.sheet
+
+    def columns(self) -> dict[str, Sequence[object]]:
+        """Each field's cells, one per data row (``None``, or "" in a CSV, where a row is short)."""
+        index = self.header.index
+        width = max(index.values(), default=-1) + 1
+        rows = self.rows
+        if not rows:
+            return {f: () for f in index}
+        if min(map(len, rows)) < width:
+            missing = "" if self.text_only else None
+            rows = [r if len(r) >= width else (*r, *(missing,) * (width - len(r))) for r in rows]
+        # One transposition at C speed (zip stops at the shortest row, which now reaches every field).
+        transposed = list(zip(*rows, strict=False))
+        return {f: transposed[i] for f, i in index.items()}
+
+    def is_blank_row(self, position: int) -> bool:
+        return all(is_blank(v) for i, v in enumerate(self.rows[position]) if i not in self.hidden)
+
+    def cells(self, position: int) -> tuple[tuple[str, object], ...]:
+        """One data row as (header, value) pairs in file order."""
+        values = self.rows[position]
+        return tuple((header, values[i] if i < len(values) else None) for i, header in self.header.named_columns())
+
+    def location(self, position: int, fieldname: str) -> Location:
+        return self.header.location(self.numbers[position], fieldname)
+
+    def table(self) -> Table:
+        """The non-blank rows as records; a table read whole refuses any cell it could not read."""
+        if self.unreadable:
+            problems = list(self.unreadable)
+            raise BadDataError(str(problems[0]) if len(problems) == 1 else
+                               f"{self.file}: {len(problems)} unreadable cells; nothing was changed", problems)
+        index = self.header.index
+        records = []
+        for position, (number, values) in enumerate(zip(self.numbers, self.rows, strict=True)):
+            if self.is_blank_row(position):
+                continue
+            records.append(Record(number, {f: values[i] if i < len(values) else None for f, i in index.items()}))
+        return Table(self.file, self.sheet, self.header.row, dict(self.header.labels), tuple(records),
+                     self.header.warnings)
+
+
+def check_input_file(path: Path) -> Path:
+    """The file, or :class:`MissingInputError` (exit 66) naming why it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingInputError(f"{path} does not exist")
+    if not path.is_file():
+        raise MissingInputError(f"{path} is not a file")
+    return path
+
+
+def read_file_table(path: Path, columns: Sequence[Column], limits: Limits, *, sheet_names: Sequence[str] = (),
+                    encoding: str | None = None, mapping: dict[str, str] | None = None) -> Table:
+    """A small table (tours, weights…) read whole; every unreadable or merged cell is a problem."""
+    return read_raw_table(path, columns, limits, sheet_names=sheet_names, encoding=encoding, mapping=mapping).table()
+
+
+def read_raw_table(path: Path, columns: Sequence[Column], limits: Limits, *, sheet_names: Sequence[str] = (),
+                   encoding: str | None = None, mapping: dict[str, str] | None = None) -> RawTable:
+    """The table in ``path``: a ``.csv`` by the CSV policy, anything else as a workbook.
+
+    A workbook's reader says what a misnamed file really is (.xls, CSV text, a zip of something else).
+    """
+    path = check_input_file(path)
+    if path.suffix.lower() in CSV_SUFFIXES:
+        rows = read_csv_rows(path, limits, encoding)
+        return _raw_table(rows, columns, file=path.name, sheet=None, mapping=mapping, text_only=True)
+    return _read_workbook_table(path, columns, limits, sheet_names=sheet_names, mapping=mapping)
+
+
+def _raw_table(rows: Rows, columns: Sequence[Column], *, file: str, sheet: str | None,
+               mapping: dict[str, str] | None, hidden: frozenset[int] = frozenset(),
+               text_only: bool = False) -> RawTable:
+    iterator = iter(rows)
+    head = list(itertools.islice(iterator, HEADER_SEARCH_ROWS + 1))
+    position, header = locate_header(head, columns, file=file, sheet=sheet, hidden_columns=hidden, mapping=mapping)
+    rest = head[position + 1:]
+    rest.extend(iterator)
+    # Blank rows stay: a big import checks only its failed rows for blankness, which is cheaper.
+    return RawTable(header, [number for number, _ in rest], [values for _, values in rest], hidden, text_only)
+
+
+def find_sheet(sheets, names: Sequence[str]) -> str | None:
+    """The first sheet with one of ``names`` (matched like headers), a visible one before a hidden one."""
+    wanted = {normalize_header(n) for n in names}
+    for sheet in sorted(sheets, key=lambda s: s.hidden):
+        if normalize_header(sheet.name) in wanted:
+            return sheet.name
+    return None
+
+
+def _read_workbook_table(path: Path, columns: Sequence[Column], limits: Limits, *, sheet_names: Sequence[str],
+                         mapping: dict[str, str] | None) -> RawTable:
+    from openmosprom_cli.io.xlsx.reader import open_workbook
+
+    file = path.name
+    with open_workbook(path, limits) as book:
+        preferred = find_sheet(book.sheets, sheet_names)
+        if preferred is not None:
+            return _sheet_table(book, book.visible_sheet(preferred).name, columns, mapping)
+        visible = [s.name for s in book.sheets if not s.hidden]
+        hidden = [s.name for s in book.sheets if s.hidden]
+        first_error: BadDataError | None = None
+        for name in visible:
+            try:
+                return _sheet_table(book, name, columns, mapping)
+            except BadDataError as exc:
+                if "no header row" not in exc.message:
+                    raise
+                first_error = first_error or exc
+    hint = f"Hidden sheets are never read ({', '.join(hidden)}); unhide the one to read." if hidden else None
+    if not visible:
+        raise BadDataError.at(Location(file), "has no visible sheet; unhide the sheet to read", hint=hint)
+    if hidden:
+        raise BadDataError.at(Location(file), "no visible sheet has the columns of this table", hint=hint)
+    assert first_error is not None  # every visible sheet was tried
+    raise first_error
+
+
+def _sheet_table(book, sheet: str, columns: Sequence[Column], mapping: dict[str, str] | None) -> RawTable:
+    unreadable: list[Problem] = []
+    raw = _raw_table(book.rows(sheet, problems=unreadable), columns, file=book.path.name, sheet=sheet,
+                     mapping=mapping, hidden=frozenset(book.hidden_columns(sheet)))
+    merged = book.merged_data_problems(sheet, raw.header.row + 1)
+    if merged:
+        message = str(merged[0]) if len(merged) == 1 else f"{book.path.name} › {sheet}: merged cells inside the data"
+        raise BadDataError(message, merged, hint="Unmerge them so that every row stands on its own.")
+    above = [p for p in unreadable if (p.location.row or 0) <= raw.header.row]
+    if above:
+        raise BadDataError(str(above[0]) if len(above) == 1 else f"{book.path.name} › {sheet}: unreadable header",
+                           above)
+    return RawTable(raw.header, raw.numbers, raw.rows, raw.hidden, False, tuple(unreadable))
