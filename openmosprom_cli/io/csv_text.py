@@ -110,9 +110,20 @@ def decode(data: bytes, encoding: str | None, file: str) -> str:
 
 
 def _looks_like_utf16(data: bytes) -> bool:
-    """Mostly-ASCII UTF-16 has a NUL in every other byte."""
+    """Text with NUL bytes that reads as clean UTF-16 (a NUL beside every ASCII character) most likely is that."""
     sample = data[:4096]
-    return len(sample) >= 4 and sample.count(b"\x00") >= len(sample) // 4
+    if b"\x00" not in sample:
+        return False
+    sample = sample[: len(sample) // 2 * 2]
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        readable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+        if readable >= 0.95 * len(text):
+            return True
+    return False
 
 
 def detect_separator(text: str) -> str:
