@@ -18,8 +18,9 @@ import pytest
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.models import Registrant, Site, Tour
-from openmosprom_cli.rosters import export as rosters
+from openmosprom_cli.rosters import export
 from openmosprom_cli.rosters.export import export_rosters
+from openmosprom_cli.rosters.notifications import csv_safe
 from openmosprom_cli.store.registrants import upsert_registrants
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
@@ -389,7 +390,7 @@ def test_notifications_prefix_values_a_spreadsheet_would_evaluate(allocated):
     ("\rx", "'\rx"), ("Анна", "Анна"), ("", ""), (None, ""), (" =x", " =x"),
 ])
 def test_csv_safe(value, expected):
-    assert rosters.csv_safe(value) == expected
+    assert csv_safe(value) == expected
 
 
 # -- participants.xlsx ----------------------------------------------------------------------------------
@@ -511,14 +512,14 @@ def test_a_failure_midway_keeps_the_previous_rosters_and_records(allocated, monk
     with allocated.transaction() as conn:
         conn.execute("UPDATE registrants SET full_name = 'Другое Имя' WHERE id = '401'")
 
-    real = rosters._site_workbook
+    real = export.site_workbook
 
     def fail_at_mol(roster, settings, stamp):
         if roster.site.site_id == "mol":
             raise OSError("disk full")
         return real(roster, settings, stamp)
 
-    monkeypatch.setattr(rosters, "_site_workbook", fail_at_mol)
+    monkeypatch.setattr(export, "site_workbook", fail_at_mol)
     with pytest.raises(OSError):
         export_rosters(allocated)
     assert sorted(p.name for p in out.iterdir()) == sorted(before_files)
@@ -655,7 +656,7 @@ from openmosprom_cli.season.folder import init_season  # noqa: E402
 
 @given(st.text())
 def test_csv_safe_never_starts_a_formula_and_loses_nothing(value):
-    safe = rosters.csv_safe(value)
+    safe = csv_safe(value)
     assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert safe in (value, "'" + value)
 
