@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.models import ChoiceOutcome, Registrant, Site, Tour
 
-
 # -- the allocation as stored ---------------------------------------------------
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ _FIELD_HEADERS = {
 }
 
 
+# -- reproducible saving ---------------------------------------------------------------
+
 def file_time(created_at: str) -> dt.datetime:
     """The allocation run's time, used as the files' creation time so that reruns give identical bytes."""
     try:
@@ -82,6 +84,8 @@ def _new_workbook(stamp: dt.datetime):
     return wb
 
 
+# -- one site's workbook ----------------------------------------------------------------
+
 def tour_sheet_title(tour: Tour) -> str:
     """``ДД.ММ ЧЧ.ММ``: Excel forbids ``:`` in sheet titles."""
     return f"{tour.date:%d.%m} {tour.start:%H.%M}"
@@ -92,6 +96,7 @@ def _organizer_contact(settings: Settings) -> str:
 
 
 def site_workbook(roster: SiteRoster, settings: Settings, stamp: dt.datetime):
+    """A sheet per tour (its visitors, to tick off at the gate) and one for the site's waitlists."""
     wb = _new_workbook(stamp)
     titles: set[str] = {WAITLIST_SHEET}
     tour_titles: dict[str, str] = {}
@@ -202,6 +207,8 @@ def _ensure_width(ws, column: int, width: int) -> None:
     dimension = ws.column_dimensions[get_column_letter(column)]
     dimension.width = max(dimension.width or 0, width)
 
+
+# -- participants.xlsx: everyone and what they got ----------------------------------------
 
 _PARTICIPANT_HEADERS = ("ID VK", "ФИО", "Телефон", "Email", "Баллы", "Приоритет", "Результат", "Экскурсия",
                         "Площадка", "Дата", "Время", "Листы ожидания", "Причины")
