@@ -19,6 +19,7 @@ from aiosmtpd.smtp import AuthResult
 
 from openmosprom_cli.models import Site, Tour, make_tour_id
 from openmosprom_cli.season.folder import Season, open_season
+from openmosprom_cli.store.rosters import RosterExportRow, save_roster_export
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
 
@@ -145,12 +146,10 @@ def export_roster(season: Season, site_id: str, visitors: list[dict]) -> Path:
         ws.append([n, visitor["name"], visitor["tour_id"], visitor["companions"]])
     wb.save(path)
     with season.transaction() as conn:
-        conn.execute(
-            "INSERT INTO roster_exports (site_id, fingerprint, visitors, path, exported_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(site_id) DO UPDATE SET fingerprint = excluded.fingerprint, visitors = excluded.visitors, "
-            "path = excluded.path, exported_at = excluded.exported_at",
-            (site_id, roster_fingerprint(visitors), json.dumps(visitors, ensure_ascii=False),
-             f"rosters/{site_id}.xlsx", "2026-12-01T10:00:00"))
+        save_roster_export(conn, RosterExportRow(
+            site_id=site_id, fingerprint=roster_fingerprint(visitors),
+            visitors_json=json.dumps(visitors, ensure_ascii=False), path=f"rosters/{site_id}.xlsx",
+            exported_at="2026-12-01T10:00:00"))
     return path
 
 
@@ -158,7 +157,7 @@ def populate(season: Season, sites: int = 3, *, lead_days: int = 3) -> dict[str,
     """``sites`` factories, each with two tours and an exported roster; returns the roster files by site."""
     tours = []
     with season.transaction() as conn:
-        for index, (site_id, name, emails) in enumerate(SITES[:sites]):
+        for site_id, name, emails in SITES[:sites]:
             save_site(conn, Site(site_id=site_id, name=name, roster_emails=emails, roster_lead_days=lead_days))
             for number in range(2):
                 tours.append(Tour(tour_id(site_id, number), site_id, dt.date(2026, 12, 14 + number),

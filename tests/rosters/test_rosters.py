@@ -14,12 +14,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.models import Registrant, Site, Tour
-from openmosprom_cli.rosters import export as rosters
+from openmosprom_cli.rosters import export
 from openmosprom_cli.rosters.export import export_rosters
+from openmosprom_cli.rosters.notifications import csv_safe
+from openmosprom_cli.season.folder import init_season
 from openmosprom_cli.store.registrants import upsert_registrants
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
@@ -146,7 +151,7 @@ def table(ws, first_header: str = "№") -> tuple[list[str], list[dict]]:
     all_rows = rows(ws)
     start = next(i for i, r in enumerate(all_rows) if r[0] == first_header)
     headers = [h for h in all_rows[start] if h is not None]
-    records = [dict(zip(headers, r)) for r in all_rows[start + 1:] if any(v is not None for v in r)]
+    records = [dict(zip(headers, r, strict=False)) for r in all_rows[start + 1:] if any(v is not None for v in r)]
     return headers, records
 
 
@@ -389,7 +394,7 @@ def test_notifications_prefix_values_a_spreadsheet_would_evaluate(allocated):
     ("\rx", "'\rx"), ("Анна", "Анна"), ("", ""), (None, ""), (" =x", " =x"),
 ])
 def test_csv_safe(value, expected):
-    assert rosters.csv_safe(value) == expected
+    assert csv_safe(value) == expected
 
 
 # -- participants.xlsx ----------------------------------------------------------------------------------
@@ -456,11 +461,11 @@ def test_unsafe_site_ids_never_write_outside_the_folder_and_collisions_get_numbe
     sites = [Site(sid, f"Площадка {i} " + "я" * 40) for i, sid in enumerate(UNSAFE_IDS)]
     tours = [tour(f"t{i}", s.site_id, 14, 11) for i, s in enumerate(sites)]
     seed(season, sites=sites, tours=tours, people=[])
-    before = {p for p in tmp_path.rglob("*")}
+    before = set(tmp_path.rglob("*"))
     out = tmp_path / "deep" / "out"
     report = export_rosters(season, out)
 
-    written = {p for p in tmp_path.rglob("*")} - before
+    written = set(tmp_path.rglob("*")) - before
     assert all(p == out.parent or p == out or p.parent == out for p in written), written
     files = [s.path for s in report.sites]
     assert len({p.name.lower() for p in files}) == len(UNSAFE_IDS)
@@ -511,14 +516,14 @@ def test_a_failure_midway_keeps_the_previous_rosters_and_records(allocated, monk
     with allocated.transaction() as conn:
         conn.execute("UPDATE registrants SET full_name = 'Другое Имя' WHERE id = '401'")
 
-    real = rosters._site_workbook
+    real = export.site_workbook
 
     def fail_at_mol(roster, settings, stamp):
         if roster.site.site_id == "mol":
             raise OSError("disk full")
         return real(roster, settings, stamp)
 
-    monkeypatch.setattr(rosters, "_site_workbook", fail_at_mol)
+    monkeypatch.setattr(export, "site_workbook", fail_at_mol)
     with pytest.raises(OSError):
         export_rosters(allocated)
     assert sorted(p.name for p in out.iterdir()) == sorted(before_files)
@@ -646,16 +651,10 @@ def test_cli_help_has_an_example(cli):
 
 # -- properties -------------------------------------------------------------------------------------------
 
-from hypothesis import given  # noqa: E402
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
-
-from openmosprom_cli.season.folder import init_season  # noqa: E402
-
 
 @given(st.text())
 def test_csv_safe_never_starts_a_formula_and_loses_nothing(value):
-    safe = rosters.csv_safe(value)
+    safe = csv_safe(value)
     assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert safe in (value, "'" + value)
 

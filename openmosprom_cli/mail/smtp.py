@@ -1,0 +1,258 @@
+"""SMTP for the outbox: one connection per batch, the server's answers sorted into refusals and interruptions.
+
+TLS follows ``[smtp] security`` (``none``, ``starttls`` or ``ssl``, with an
+optional ``ca_file`` for a server with its own certificate authority). The
+SMTP password is read only from ``OPENMOSPROM_SMTP_PASSWORD`` and is
+scrubbed from every message this module produces.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import email.policy
+import os
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from pathlib import Path
+from typing import NoReturn
+
+from openmosprom_cli.errors import EX_DATAERR, BadDataError, Location, OpenMospromError, TemporaryFailure
+from openmosprom_cli.mail.compose import envelope_sender
+from openmosprom_cli.season.folder import Season
+from openmosprom_cli.settings import SETTINGS_FILE
+
+PASSWORD_ENV = "OPENMOSPROM_SMTP_PASSWORD"
+
+
+class SmtpConfigError(OpenMospromError):
+    """The SMTP server refuses this configuration (login, TLS); retrying as is will not help.
+
+    It is bad input (the [smtp] settings or the password), hence EX_DATAERR.
+    """
+
+    exit_code = EX_DATAERR
+
+
+class MessageRejected(Exception):
+    """The server refused this message for good (5xx); the batch goes on."""
+
+    def __init__(self, answer: str):
+        super().__init__(answer)
+        self.answer = answer
+
+
+class DeliveryInterrupted(Exception):
+    """A temporary failure (4xx, broken connection, timeout); the batch stops."""
+
+    def __init__(self, answer: str, *, maybe_delivered: bool):
+        super().__init__(answer)
+        self.answer = answer
+        self.maybe_delivered = maybe_delivered
+
+
+def _answer(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(text.split())}".strip()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        # smtplib reports a read timeout as a disconnection.
+        return "timed out" if "timed out" in str(exc) else "the server closed the connection"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or exc.__class__.__name__
+
+
+class SmtpBatch:
+    """One SMTP connection for a whole batch: TLS as configured, login with the password from the environment."""
+
+    def __init__(self, season: Season):
+        self.settings = season.settings.smtp
+        self.season_path = season.path
+        self.sender = envelope_sender(season.settings)
+        self._password = os.environ.get(PASSWORD_ENV, "")
+        self._secrets = _secret_forms(self.settings.user, self._password)
+        self._smtp: smtplib.SMTP | None = None
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.settings.ca_file:
+            ca_file = Path(self.settings.ca_file).expanduser()
+            ca_file = ca_file if ca_file.is_absolute() else self.season_path / ca_file
+            try:
+                context.load_verify_locations(cafile=str(ca_file))
+            except (OSError, ssl.SSLError) as exc:
+                raise BadDataError.at(Location(SETTINGS_FILE, column="[smtp] ca_file"),
+                                      f"cannot load {ca_file}: {_reason(exc)}") from None
+        return context
+
+    def __enter__(self) -> SmtpBatch:
+        s = self.settings
+        if s.user and not self._password:
+            raise SmtpConfigError(f"[smtp] user is {s.user!r} but {PASSWORD_ENV} is not set",
+                                  hint=f"export {PASSWORD_ENV}=… in the shell that runs the command.")
+        context = self._tls_context() if s.security in ("starttls", "ssl") else None
+        try:
+            smtp: smtplib.SMTP
+            if s.security == "ssl":
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=context)
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
+        except smtplib.SMTPConnectError as exc:
+            self._refuse_or_retry(exc.smtp_code, _answer(exc.smtp_code, exc.smtp_error))
+        except ssl.SSLError as exc:
+            raise self._tls_error(exc) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryFailure(f"cannot reach the SMTP server {self.where}: {self.scrub(_reason(exc))}; "
+                                   "nothing was sent",
+                                   hint="Check [smtp] host and port in season.toml, then run the command again."
+                                   ) from None
+        self._smtp = smtp
+        try:
+            smtp.ehlo_or_helo_if_needed()
+            if s.security == "starttls":
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if s.user:
+                self._login(smtp)
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise SmtpConfigError(
+                f"the SMTP server {self.where} rejected the login of {s.user!r}: "
+                f"{self.scrub(_answer(exc.smtp_code, exc.smtp_error))}; nothing was sent",
+                hint=f"Check [smtp] user and the password in {PASSWORD_ENV}.") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            self.close()
+            raise SmtpConfigError(f"the SMTP server {self.where} does not support what [smtp] asks: "
+                                  f"{self.scrub(str(exc))}; nothing was sent",
+                                  hint="Check [smtp] security (none, starttls or ssl) and user.") from None
+        except ssl.SSLError as exc:
+            self.close()
+            raise self._tls_error(exc) from None
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            self._refuse_or_retry(exc.smtp_code, self.scrub(_answer(exc.smtp_code, exc.smtp_error)))
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise TemporaryFailure(f"the SMTP server {self.where} broke the connection before sending: "
+                                   f"{self.scrub(_reason(exc))}; nothing was sent",
+                                   hint="Run the command again later.") from None
+        return self
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        if self._password.isascii():
+            smtp.login(self.settings.user, self._password)
+            return
+        # smtplib encodes credentials as ASCII; AUTH PLAIN carries UTF-8 (RFC 4616), so send it by hand.
+        if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
+            raise smtplib.SMTPNotSupportedError("AUTH PLAIN, needed for a password with non-ASCII characters")
+        token = base64.b64encode(f"\0{self.settings.user}\0{self._password}".encode()).decode("ascii")
+        code, text = smtp.docmd("AUTH", f"PLAIN {token}")
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, text)
+
+    def _refuse_or_retry(self, code: int, answer: str) -> NoReturn:
+        if 400 <= code < 500:
+            raise TemporaryFailure(f"the SMTP server {self.where} is busy: {answer}; nothing was sent",
+                                   hint="Run the command again later.") from None
+        raise SmtpConfigError(f"the SMTP server {self.where} refused the connection: {answer}; nothing was sent")
+
+    def _tls_error(self, exc: ssl.SSLError) -> SmtpConfigError:
+        reason = getattr(exc, "verify_message", "") or _reason(exc)
+        return SmtpConfigError(
+            f"TLS with the SMTP server {self.where} failed: {self.scrub(reason)}; nothing was sent",
+            hint="Check [smtp] security and port; for a server with its own certificate authority set [smtp] ca_file.")
+
+    def __exit__(self, *exc_info) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._smtp.quit()
+            self.close()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError):
+                self._smtp.close()
+            self._smtp = None
+
+    def deliver(self, message: EmailMessage, recipients: Sequence[str], *, on_data: Callable[[], None]) -> str:
+        """Send one message; ``on_data`` runs (and commits ``sending``) just before the DATA command.
+
+        Returns "" or the refusals of some of several recipients. Raises
+        :class:`MessageRejected` for a permanent refusal, :class:`DeliveryInterrupted` for a
+        temporary one.
+        """
+        smtp = self._smtp
+        if smtp is None:
+            raise DeliveryInterrupted("the connection is closed", maybe_delivered=False)
+        try:
+            code, text = smtp.mail(self.sender)
+            if code != 250:
+                self._refused(smtp, code, text, "sender")
+            refused: dict[str, tuple[int, bytes]] = {}
+            for recipient in recipients:
+                code, text = smtp.rcpt(recipient)
+                if code not in (250, 251):
+                    refused[recipient] = (code, text)
+            if len(refused) == len(recipients):
+                if any(400 <= code < 500 for code, _ in refused.values()):
+                    raise DeliveryInterrupted(self._refusals(refused), maybe_delivered=False)
+                smtp.rset()
+                raise MessageRejected(self._refusals(refused))
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.close()
+            raise DeliveryInterrupted(self.scrub(_reason(exc)), maybe_delivered=False) from None
+        on_data()
+        try:
+            code, text = smtp.data(message.as_bytes(policy=email.policy.SMTP))
+            if code != 250:  # smtplib raises only for the answer to DATA itself, not for the final one
+                raise smtplib.SMTPDataError(code, text)
+        except smtplib.SMTPDataError as exc:
+            answer = self.scrub(_answer(exc.smtp_code, exc.smtp_error))
+            if 400 <= exc.smtp_code < 500:
+                raise DeliveryInterrupted(answer, maybe_delivered=False) from None
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                smtp.rset()
+            raise MessageRejected(answer) from None
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self.close()
+            raise DeliveryInterrupted(self.scrub(_reason(exc)), maybe_delivered=True) from None
+        return self._refusals(refused) if refused else ""
+
+    def _refused(self, smtp: smtplib.SMTP, code: int, text: bytes, what: str) -> NoReturn:
+        answer = self.scrub(_answer(code, text))
+        if 400 <= code < 500:
+            raise DeliveryInterrupted(f"{what} refused: {answer}", maybe_delivered=False)
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.rset()
+        raise MessageRejected(f"{what} refused: {answer}")
+
+    def _refusals(self, refused: dict[str, tuple[int, bytes]]) -> str:
+        return self.scrub("; ".join(f"{address}: {_answer(code, text)}" for address, (code, text) in refused.items()))
+
+
+def _secret_forms(user: str, password: str) -> tuple[str, ...]:
+    """The password as it could appear in a server's answer: plain, or base64 as AUTH PLAIN/LOGIN send it."""
+    if not password:
+        return ()
+    forms = {password}
+    for raw in (password, f"\0{user}\0{password}", f"{user}\0{password}"):
+        forms.add(base64.b64encode(raw.encode("utf-8")).decode("ascii"))
+    return tuple(sorted(forms, key=len, reverse=True))

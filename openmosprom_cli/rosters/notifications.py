@@ -1,0 +1,109 @@
+"""Everyone's result: one line per person and tour they got (or why they got none), and ``notifications.csv``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.rosters.build import Allocation, Placement
+
+RESULT_PLACE = "место"
+RESULT_WAITLIST = "лист ожидания"
+RESULT_NONE = "нет"
+
+_CSV_UNSAFE_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    """One person and a tour they got; or, for people without a tour, the person and why."""
+
+    person: Registrant
+    priority: int | None
+    result: str  # RESULT_PLACE | RESULT_WAITLIST | RESULT_NONE
+    tour: Tour | None  # the tour they got, when RESULT_PLACE
+    site: Site | None
+    waits: tuple[tuple[Tour, Site, int], ...]  # every waitlist they are on, with their place in it
+    reasons: str  # for people without a tour: what happened to each choice
+
+    @property
+    def waitlists_text(self) -> str:
+        return "; ".join(f"{tour.tour_id} (№ {position})" for tour, _, position in self.waits)
+
+
+def person_outcomes(people: dict[str, Registrant], sites: dict[str, Site], tours: dict[str, Tour],
+                    allocation: Allocation) -> list[PersonLine]:
+    """Every registrant's result in priority order, one line per tour they got.
+
+    People who registered after the run come last.
+    """
+    placed: dict[str, list[Placement]] = defaultdict(list)
+    for p in allocation.placements:
+        placed[p.registrant_id].append(p)
+    waiting: dict[str, list[tuple[Tour, Site, int]]] = defaultdict(list)
+    for tour_id, ids in allocation.waitlists.items():
+        tour = tours[tour_id]
+        for position, registrant_id in enumerate(ids, start=1):
+            waiting[registrant_id].append((tour, sites[tour.site_id], position))
+
+    def in_time(tour: Tour):
+        return (tour.date, tour.start, tour.tour_id)
+
+    def order(person: Registrant):
+        priority = allocation.priorities.get(person.id)
+        return (priority is None, priority or 0, person.id)
+
+    lines: list[PersonLine] = []
+    for person in sorted(people.values(), key=order):
+        priority = allocation.priorities.get(person.id)
+        waits = tuple(sorted(waiting[person.id], key=lambda w: in_time(w[0])))
+        got = sorted((tours[p.tour_id] for p in placed[person.id]), key=in_time)
+        if got:
+            lines += [PersonLine(person, priority, RESULT_PLACE, t, sites[t.site_id], waits, "") for t in got]
+            continue
+        if priority is None:
+            reasons = "заявка получена после распределения мест"
+        else:
+            reasons = "; ".join(f"{o.rank}. {o.choice}: {o.text_ru}" for o in allocation.outcomes.get(person.id, ()))
+        result = RESULT_WAITLIST if waits else RESULT_NONE
+        lines.append(PersonLine(person, priority, result, None, None, waits, reasons))
+    return lines
+
+
+_NOTIFICATION_HEADERS = ("ID VK", "ФИО", "Результат", "ID экскурсии", "Площадка", "Дата", "Время", "Адрес",
+                         "Примечание")
+
+
+def notifications_csv(lines: list[PersonLine]) -> str:
+    """What to tell each person, ``;``-separated as Russian-locale Excel expects; unsafe starts get a ``'``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(_NOTIFICATION_HEADERS)
+
+    def row(line: PersonLine, tour: Tour | None, site: Site | None, note: str) -> None:
+        writer.writerow([csv_safe(v) for v in (
+            line.person.id, line.person.full_name, line.result, tour.tour_id if tour else "",
+            site.name if site else "", f"{tour.date:%d.%m.%Y}" if tour else "", f"{tour.start:%H:%M}" if tour else "",
+            site.address if site else "", note,
+        )])
+
+    for line in lines:
+        if line.result == RESULT_PLACE:
+            tour, site = line.tour, line.site
+            assert tour is not None and site is not None, "a place is always on a tour at a site"
+            row(line, tour, site, " ".join(n for n in (site.notes, tour.note) if n))
+        elif line.result == RESULT_WAITLIST:
+            for tour, site, position in line.waits:
+                row(line, tour, site, f"№ {position} в листе ожидания")
+        else:
+            row(line, None, None, line.reasons)
+    return buffer.getvalue()
+
+
+def csv_safe(value: object) -> str:
+    """A CSV field that a spreadsheet will not evaluate: a leading ``= + - @``, tab or CR gets a ``'``."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_CSV_UNSAFE_STARTS) else text
