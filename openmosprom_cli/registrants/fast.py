@@ -15,6 +15,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter, itemgetter
+from typing import Any, cast
 
 from openmosprom_cli.io.values import ValueProblem
 from openmosprom_cli.registrants.cells import DATETIME_EXPORTED, DAY_FIRST, PHONE_SEPARATORS
@@ -33,15 +34,15 @@ class _Invalid:
 # A column-wide fast path: given a column's cells, either None (not applicable)
 # or the parsed values with the positions it could not decide, at C speed.
 FastColumn = Callable[[Sequence[object], "set[type]"], "tuple[list, list[int]] | None"]
-_NONE_AS_EMPTY = {None: ""}
+_NONE_AS_EMPTY: dict[object, object] = {None: ""}
 
 
 def _strings_of(raws: Sequence[object], kinds: set[type]) -> Sequence[str] | None:
     """The cells as strings when they are all strings or blank (None reads as "", which no fast pattern accepts)."""
     if kinds == {str}:
-        return raws
+        return cast("Sequence[str]", raws)
     if kinds == {str, type(None)}:
-        return list(map(_NONE_AS_EMPTY.get, raws, raws))
+        return cast("list[str]", list(map(_NONE_AS_EMPTY.get, raws, raws)))
     return None
 
 
@@ -106,7 +107,8 @@ fast_emails = _same_where(_CLEAN_EMAIL)
 
 def fast_ids(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
     if kinds == {int}:  # whole numbers from a spreadsheet
-        return list(map(str, raws)), list(itertools.compress(itertools.count(), map((0).__gt__, raws)))
+        numbers = cast("Sequence[int]", raws)
+        return list(map(str, numbers)), list(itertools.compress(itertools.count(), map((0).__gt__, numbers)))
     return _same_clean_ids(raws, kinds)
 
 
@@ -150,6 +152,8 @@ def fast_birth_dates(today: dt.date) -> FastColumn:
     earliest = dt.date(EARLIEST_BIRTH_YEAR, 1, 1)
 
     def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+        values: list
+        misses: list[int]
         if kinds <= _DATES_OR_BLANK:
             values, misses = list(raws), []  # dates from a spreadsheet are their own value
         else:
@@ -158,17 +162,17 @@ def fast_birth_dates(today: dt.date) -> FastColumn:
                 return None
             values, misses = decided
         # Impossible birth dates go the slow way, which words the problem.
-        filled = list(map(_NO_DATE.get, values, values))
+        filled = cast("list[dt.date]", list(map(_NO_DATE.get, values, values)))
         implausible = set(itertools.compress(itertools.count(), map(today.__lt__, filled)))
         implausible.update(itertools.compress(itertools.count(), map(earliest.__gt__, filled)))
         return values, sorted(implausible.union(misses)) if implausible else misses
     return fast
 
 
-_NO_DATE = {None: dt.date(EARLIEST_BIRTH_YEAR, 1, 1)}
+_NO_DATE: dict[object, object] = {None: dt.date(EARLIEST_BIRTH_YEAR, 1, 1)}
 _DATES_OR_BLANK = {dt.date, type(None)}
 _MOMENTS_OR_BLANK = {dt.datetime, type(None)}
-_NO_MOMENT = {None: dt.datetime(2000, 1, 1)}
+_NO_MOMENT: dict[object, object] = {None: dt.datetime(2000, 1, 1)}
 
 
 def fast_moments(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
@@ -182,13 +186,13 @@ def fast_moments(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[i
 
 
 def parse_column(raws: Sequence[object], parser: Callable[[object], object], default: object = None,
-                  fast: FastColumn | None = None, kinds: set[type] | None = None) -> tuple[list, list[tuple[int, str]]]:
+                 fast: FastColumn | None = None, kinds: set[type] | None = None) -> tuple[list, list[tuple[int, str]]]:
     """Parse a column: first ``fast`` for the whole column at C speed where given, then each distinct
     remaining value once (exports repeat scores, choices, dates and names a lot).
 
     Returns the parsed values (``default`` for blank cells) and ``(index, message)`` for unreadable ones.
     """
-    out: list | None = None
+    out: list = []  # filled by ``fast``, which leaves the positions in ``todo`` to the parser
     todo: list[int] | None = None
     if kinds is None:
         kinds = set(map(type, raws))
@@ -201,7 +205,7 @@ def parse_column(raws: Sequence[object], parser: Callable[[object], object], def
             raws = [raws[i] for i in todo]
     # True == 1 == 1.0 as keys, yet they parse differently: with a bool about, key by type too.
     typed = bool in kinds
-    keys = list(zip(map(type, raws), raws, strict=False)) if typed else raws
+    keys: Sequence[Any] = list(zip(map(type, raws), raws, strict=False)) if typed else raws
     results: dict = {}
     for key in dict.fromkeys(keys):
         raw = key[1] if typed else key

@@ -84,12 +84,13 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
         upsert_registrant_rows(conn, changed, now=now_iso())
         in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
         not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
-        rejected_path: Path | None = rejected_file_path(season, path)
+        target = rejected_file_path(season, path)
+        rejected_path: Path | None = None
         if parsed.rejected:
-            write_rejected(rejected_path, parsed)
+            write_rejected(target, parsed)
+            rejected_path = target
         else:
             # A file listing rows that are now fine would mislead.
-            rejected_path.unlink(missing_ok=True)
-            rejected_path = None
+            target.unlink(missing_ok=True)
     return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
                                   parsed.rejected, rejected_path)

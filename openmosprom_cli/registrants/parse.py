@@ -147,7 +147,7 @@ def _parse_sheet(sheet: Sheet, settings: Settings, tours: Iterable[Tour],
     count = len(sheet.rows)
     _check_columns(sheet, settings)
     cells_by_field = sheet.columns()
-    text_kinds = {str} if sheet.text_only else None
+    text_kinds: set[type] | None = {str} if sheet.text_only else None
     resolve_choice = ChoiceIndex(tours, sites).resolve
     today = dt.date.today()
     max_companions = settings.max_companions
@@ -231,8 +231,10 @@ def _parse_sheet(sheet: Sheet, settings: Settings, tours: Iterable[Tour],
 
     valid = [record for record in records if record is not None]
     if len(set(map(itemgetter(0), valid))) < len(valid):
-        seen: set[str] = set()
-        valid = [record for record in valid if not (record[0] in seen or seen.add(record[0]))]
+        first_of_each: dict[str, tuple] = {}
+        for record in valid:
+            first_of_each.setdefault(record[0], record)
+        valid = list(first_of_each.values())
     rejected = tuple(
         RejectedRow(sheet.numbers[i], ids[i], sheet.cells(i),
                     tuple(Problem(sheet.location(i, f), message) for f, message in problems[i]))

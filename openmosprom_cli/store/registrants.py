@@ -9,6 +9,7 @@ import operator
 import sqlite3
 from collections.abc import Iterable
 from json.encoder import encode_basestring
+from typing import Any
 
 from openmosprom_cli.models import Registrant
 
@@ -68,7 +69,7 @@ def registrant_value_rows(records: Iterable[tuple]) -> list[tuple]:
     Column by column, each distinct date, time and choice list is formatted
     once: a bulk import has 100,000 people but far fewer distinct values.
     """
-    columns = list(zip(*records, strict=False))
+    columns: list[Iterable[Any]] = list(zip(*records, strict=False))
     if not columns:
         return []
     for position, form in ((4, _iso_or_none), (6, _iso_or_none), (7, json_string_list)):
