@@ -79,10 +79,7 @@ def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
 
     Example: [bold]openmosprom registrants list --json[/]
     """
-    from openmosprom_cli.registrants.importer import (
-        list_registrants,
-        registrant_as_dict,
-    )
+    from openmosprom_cli.registrants.listing import list_registrants, registrant_as_dict
 
     registrants = list_registrants(load_season(workspace))
     if json:
@@ -117,7 +114,7 @@ def show(
 
     Example: [bold]openmosprom registrants show 1133932[/]
     """
-    from openmosprom_cli.registrants.importer import registrant_as_dict, show_registrant
+    from openmosprom_cli.registrants.listing import registrant_as_dict, show_registrant
 
     registrant = show_registrant(load_season(workspace), registrant_id)
     data = registrant_as_dict(registrant)

@@ -9,6 +9,7 @@ import operator
 import sqlite3
 from collections.abc import Iterable
 from json.encoder import encode_basestring
+from typing import Any
 
 from openmosprom_cli.models import Registrant
 
@@ -47,20 +48,35 @@ def load_registrant(conn: sqlite3.Connection, registrant_id: str) -> Registrant 
     return registrant_from_row(row) if row else None
 
 
+def count_registrants(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM registrants").fetchone()[0]
+
+
+def stored_registrant_rows(conn: sqlite3.Connection) -> dict[str, tuple]:
+    """Everyone in the season by ID, each as a plain tuple in :func:`registrant_values` form.
+
+    A re-import compares these tuples with the file's rows as they are, so
+    only the people whose data changed are written.
+    """
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return {row[0]: row for row in cursor.execute(f"SELECT {', '.join(_REGISTRANT_FIELDS)} FROM registrants")}
+
+
 def registrant_value_rows(records: Iterable[tuple]) -> list[tuple]:
     """:func:`registrant_values` for many people given as tuples of Registrant's fields, in its order.
 
     Column by column, each distinct date, time and choice list is formatted
     once: a bulk import has 100,000 people but far fewer distinct values.
     """
-    columns = list(zip(*records))
+    columns: list[Iterable[Any]] = list(zip(*records, strict=False))
     if not columns:
         return []
     for position, form in ((4, _iso_or_none), (6, _iso_or_none), (7, json_string_list)):
         column = columns[position]
         formatted = {value: form(value) for value in dict.fromkeys(column)}
         columns[position] = map(formatted.__getitem__, column)
-    return list(zip(*columns))
+    return list(zip(*columns, strict=False))
 
 
 def _iso_or_none(value: dt.date | None) -> str | None:

@@ -30,7 +30,7 @@ from openmosprom_cli.cli.main import app
 from openmosprom_cli.demo.sample_schedules import write_sample_schedules
 from openmosprom_cli.errors import BadDataError, MissingInputError, OpenMospromError
 from openmosprom_cli.io.values import normalize_header
-from openmosprom_cli.registrants.importer import COLUMNS as REGISTRANT_COLUMNS
+from openmosprom_cli.registrants.columns import COLUMNS as REGISTRANT_COLUMNS
 from openmosprom_cli.registrants.importer import import_registrants
 from openmosprom_cli.schedules.fields import CANDIDATE_COLUMNS, COMBINED_CANDIDATE_COLUMNS, SITE_COLUMNS
 from openmosprom_cli.schedules.importer import import_schedules

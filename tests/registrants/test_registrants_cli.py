@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from openmosprom_cli.registrants.importer import list_registrants
+from openmosprom_cli.registrants.listing import list_registrants
 from tests.registrants.test_registrants import GOOD_ROWS, HEADER, published, write_csv  # noqa: F401  (published: the fixture)
 
 

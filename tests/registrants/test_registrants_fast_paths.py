@@ -8,9 +8,28 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openmosprom_cli.io.values import normalize_passport
 from openmosprom_cli.io.xlsx.reader import open_workbook
 from openmosprom_cli.models import Registrant
-from openmosprom_cli.registrants import importer as reg
+from openmosprom_cli.registrants.cells import (
+    parse_birth_date,
+    parse_email,
+    parse_phone,
+    parse_registered_at,
+    parse_registrant_id,
+    parse_text,
+)
+from openmosprom_cli.registrants.columns import EARLIEST_BIRTH_YEAR
+from openmosprom_cli.registrants.fast import (
+    fast_birth_dates,
+    fast_emails,
+    fast_ids,
+    fast_moments,
+    fast_passports,
+    fast_phones,
+    fast_texts,
+    parse_column,
+)
 from openmosprom_cli.store.registrants import registrant_value_rows, registrant_values
 
 TODAY = dt.date(2026, 11, 27)
@@ -29,43 +48,43 @@ def cells(specific: st.SearchStrategy[str]) -> st.SearchStrategy[list]:
 
 def same_as_per_cell(raws, parser, default, fast):
     kinds = {str} if all(type(v) is str for v in raws) else None
-    assert reg._parse_column(raws, parser, default, fast, kinds) == reg._parse_column(raws, parser, default)
+    assert parse_column(raws, parser, default, fast, kinds) == parse_column(raws, parser, default)
 
 
 @settings(max_examples=150, deadline=None)
 @given(cells(st.from_regex(r"[0-9]{1,70}", fullmatch=True)))
 def test_ids(raws):
-    same_as_per_cell(raws, reg._registrant_id, "", reg._fast_ids)
+    same_as_per_cell(raws, parse_registrant_id, "", fast_ids)
 
 
 @settings(max_examples=150, deadline=None)
 @given(cells(st.text(alphabet=st.sampled_from("Аа Яя Ёё ЙйZz-.'"), max_size=30)))
 def test_names_and_citizenship(raws):
-    same_as_per_cell(raws, reg._text, "", reg._same_where(reg._CLEAN_TEXT, reg.MAX_TEXT_LENGTH))
+    same_as_per_cell(raws, parse_text, "", fast_texts)
 
 
 @settings(max_examples=150, deadline=None)
 @given(cells(st.from_regex(r"(\+7|8|7|\+8)?[ (]{0,2}[0-9]{3}[) -]{0,2}[0-9]{3}[- .]?[0-9]{2}[- ]?[0-9]{1,3}", fullmatch=True)))
 def test_phones(raws):
-    same_as_per_cell(raws, reg._phone, "", reg._fast_phones)
+    same_as_per_cell(raws, parse_phone, "", fast_phones)
 
 
 @settings(max_examples=150, deadline=None)
 @given(cells(st.from_regex(r"[a-z0-9._;,+ -]{1,8}@[a-zа-я0-9.-]{1,8}\.[a-z]{0,3}", fullmatch=True)))
 def test_emails(raws):
-    same_as_per_cell(raws, reg._email, "", reg._same_where(reg._CLEAN_EMAIL))
+    same_as_per_cell(raws, parse_email, "", fast_emails)
 
 
 @settings(max_examples=150, deadline=None)
 @given(cells(st.from_regex(r"[0-3][0-9]\.[01][0-9]\.(18|19|20)[0-9]{2}", fullmatch=True)))
 def test_birth_dates_including_impossible_future_and_too_old(raws):
-    same_as_per_cell(raws, lambda raw: reg._birth_date(raw, TODAY), None, reg._fast_birth_dates(TODAY))
+    same_as_per_cell(raws, lambda raw: parse_birth_date(raw, TODAY), None, fast_birth_dates(TODAY))
 
 
 @settings(max_examples=150, deadline=None)
 @given(cells(st.from_regex(r"[0-3][0-9]\.[01][0-9]\.20[0-9]{2} [0-2][0-9]:[0-6][0-9]:[0-6][0-9]", fullmatch=True)))
 def test_registration_times(raws):
-    same_as_per_cell(raws, reg._registered_at, None, reg._fast_moments)
+    same_as_per_cell(raws, parse_registered_at, None, fast_moments)
 
 
 MOMENTS = st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1))
@@ -77,26 +96,25 @@ MOMENTS = st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1))
                           st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1))), max_size=30))
 def test_registration_times_from_a_spreadsheet(raws):
     """Date-times as the reader gives them: mostly whole seconds, some with milliseconds, a zone or no time."""
-    same_as_per_cell(raws, reg._registered_at, None, reg._fast_moments)
+    same_as_per_cell(raws, parse_registered_at, None, fast_moments)
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.dates(dt.date(1890, 1, 1), dt.date(2030, 1, 1)), st.just(TODAY),
-                          st.just(dt.date(reg.EARLIEST_BIRTH_YEAR, 1, 1))), max_size=30))
+                          st.just(dt.date(EARLIEST_BIRTH_YEAR, 1, 1))), max_size=30))
 def test_birth_dates_from_a_spreadsheet_including_future_and_too_old(raws):
-    same_as_per_cell(raws, lambda raw: reg._birth_date(raw, TODAY), None, reg._fast_birth_dates(TODAY))
+    same_as_per_cell(raws, lambda raw: parse_birth_date(raw, TODAY), None, fast_birth_dates(TODAY))
 
 
 @settings(max_examples=150, deadline=None)
 @given(cells(st.from_regex(r"[0-9]{4}[ №-]{0,2}[0-9]{5,7}", fullmatch=True)))
 def test_passports(raws):
-    same_as_per_cell(raws, reg.normalize_passport, "",
-                     reg._convert_where(reg._PASSPORT_DIGITS, reg._passports_from_digits))
+    same_as_per_cell(raws, normalize_passport, "", fast_passports)
 
 
 def test_one_impossible_date_among_many_leaves_the_rest_fast():
     raws = [f"{day:02d}.01.1990" for day in range(1, 32)] + ["31.02.1990"] * 3 + ["15.06.1985"]
-    values, misses = reg._fast_birth_dates(TODAY)(raws, {str})
+    values, misses = fast_birth_dates(TODAY)(raws, {str})
     assert misses == [31, 32, 33]
     assert values[0] == dt.date(1990, 1, 1) and values[-1] == dt.date(1985, 6, 15)
 

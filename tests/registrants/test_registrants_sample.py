@@ -15,10 +15,8 @@ from openmosprom_cli.demo.sample_registrants import (
     generate_registrant_rows,
     write_registrant_export,
 )
-from openmosprom_cli.registrants.importer import (
-    import_registrants,
-    read_registrant_file,
-)
+from openmosprom_cli.registrants.importer import import_registrants
+from openmosprom_cli.registrants.parse import read_registrant_file
 from tests.registrants.test_registrants import SITES, TOURS, published  # noqa: F401  (published: the fixture)
 
 
