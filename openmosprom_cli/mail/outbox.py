@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.policy
-import fcntl
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,7 +40,8 @@ from openmosprom_cli.mail.compose import (
 )
 from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
 from openmosprom_cli.models import Site, Tour
-from openmosprom_cli.season.folder import LOCK_FILE, Season, now_iso
+from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.season.lock import run_in_progress
 from openmosprom_cli.settings import SETTINGS_FILE, Settings
 from openmosprom_cli.store.outbox import (
     OutboxRow,
@@ -143,25 +142,9 @@ def _entry(row: OutboxRow, live_run: bool) -> OutboxEntry:
     )
 
 
-def run_in_progress(season: Season) -> bool:
-    """Whether some run holds the season's lock right now (a shared probe that never waits)."""
-    path = season.path / LOCK_FILE
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # closing the descriptor also drops the probe's lock
-    return False
-
-
 def list_outbox(season: Season) -> tuple[OutboxEntry, ...]:
     """Every message with its state; ``sending`` rows that no live run holds are ``unknown``."""
-    live_run = run_in_progress(season)
+    live_run = run_in_progress(season.path)
     with season.reader() as conn:
         rows = load_outbox(conn)
     return tuple(_entry(row, live_run) for row in rows)

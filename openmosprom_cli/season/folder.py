@@ -22,7 +22,7 @@ from pathlib import Path
 from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, SeasonBusyError, SeasonNotFoundError
 from openmosprom_cli.io.files import PRIVATE_MODE, atomic_write_text, make_folder, remove_stray_temp_files
 from openmosprom_cli.season import schema
-from openmosprom_cli.season.lock import LOCK_FILE, season_lock  # noqa: F401  (LOCK_FILE: until mail/outbox imports it from lock)
+from openmosprom_cli.season.lock import season_lock
 from openmosprom_cli.settings import SETTINGS_FILE, Settings, default_year, load_settings, render_settings
 
 DB_FILE = "season.db"
