@@ -60,6 +60,8 @@ def import_(
     console.print(f"Read {report.rows_read} row{'s' if report.rows_read != 1 else ''} "
                   f"from [bold]{escape(report.file)}[/]: "
                   f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if report.not_in_file:
         console.print(f"{report.not_in_file} registered earlier but not in this file: kept as they were.")
     if report.rejected:

@@ -110,18 +110,16 @@ def decode(data: bytes, encoding: str | None, file: str) -> str:
 
 
 def _looks_like_utf16(data: bytes) -> bool:
-    """Text with NUL bytes that reads as clean UTF-16 (a NUL beside every ASCII character) most likely is that."""
+    """Latin and Cyrillic text in UTF-16 has 0x00 or 0x04 in the high byte of nearly every character.
+
+    Such a file may even decode as UTF-8 (as control characters), never usefully.
+    """
     sample = data[:4096]
-    if b"\x00" not in sample:
+    if b"\x00" not in sample or len(sample) < 8:
         return False
-    sample = sample[: len(sample) // 2 * 2]
-    for codec in ("utf-16-le", "utf-16-be"):
-        try:
-            text = sample.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        readable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
-        if readable >= 0.95 * len(text):
+    units = len(sample) // 2
+    for high in (sample[1::2], sample[0::2]):          # little-endian, then big-endian
+        if high[:units].count(0) + high[:units].count(4) >= 0.9 * units:
             return True
     return False
 

@@ -53,7 +53,7 @@ class RawTable:
         width = max(index.values(), default=-1) + 1
         rows = self.rows
         if not rows:
-            return {f: () for f in index}
+            return dict.fromkeys(index, ())
         if min(map(len, rows)) < width:
             missing = "" if self.text_only else None
             rows = [r if len(r) >= width else (*r, *(missing,) * (width - len(r))) for r in rows]
@@ -72,6 +72,18 @@ class RawTable:
     def location(self, position: int, fieldname: str) -> Location:
         return self.header.location(self.numbers[position], fieldname)
 
+    def unreadable_cells(self) -> list[tuple[int, str, str]]:
+        """(data row position, header, message) of each cell the reader could not give a value."""
+        if not self.unreadable:
+            return []
+        position: dict[int | None, int] = {number: i for i, number in enumerate(self.numbers)}
+        header_of: dict[int | None, str] = dict(self.header.named_columns())
+        found: list[tuple[int, str, str]] = []
+        for problem in self.unreadable:
+            label = problem.location.column or ""  # the workbook reader names the column: "column C"
+            found.append((position[problem.location.row], header_of.get(_column_index(label), label), problem.message))
+        return found
+
     def table(self) -> Table:
         """The non-blank rows as records; a table read whole refuses any cell it could not read."""
         if self.unreadable:
@@ -86,6 +98,17 @@ class RawTable:
             records.append(Record(number, {f: values[i] if i < len(values) else None for f, i in index.items()}))
         return Table(self.file, self.sheet, self.header.row, dict(self.header.labels), tuple(records),
                      self.header.warnings)
+
+
+def _column_index(label: str) -> int | None:
+    """0-based index of a workbook reader's ``column C``."""
+    letters = label.removeprefix("column ").strip()
+    if not letters.isalpha():
+        return None
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
 
 
 def check_input_file(path: Path) -> Path:
@@ -105,16 +128,19 @@ def read_file_table(path: Path, columns: Sequence[Column], limits: Limits, *, sh
 
 
 def read_raw_table(path: Path, columns: Sequence[Column], limits: Limits, *, sheet_names: Sequence[str] = (),
-                   encoding: str | None = None, mapping: dict[str, str] | None = None) -> RawTable:
+                   encoding: str | None = None, mapping: dict[str, str] | None = None,
+                   what: str = "the columns of this table") -> RawTable:
     """The table in ``path``: a ``.csv`` by the CSV policy, anything else as a workbook.
 
     A workbook's reader says what a misnamed file really is (.xls, CSV text, a zip of something else).
     """
     path = check_input_file(path)
+    if path.suffix.lower() == ".xls":
+        raise BadDataError.at(Location(path.name), "is an old Excel 97–2003 workbook; save it as .xlsx or .csv")
     if path.suffix.lower() in CSV_SUFFIXES:
         rows = read_csv_rows(path, limits, encoding)
         return _raw_table(rows, columns, file=path.name, sheet=None, mapping=mapping, text_only=True)
-    return _read_workbook_table(path, columns, limits, sheet_names=sheet_names, mapping=mapping)
+    return _read_workbook_table(path, columns, limits, sheet_names=sheet_names, mapping=mapping, what=what)
 
 
 def _raw_table(rows: Rows, columns: Sequence[Column], *, file: str, sheet: str | None,
@@ -139,7 +165,7 @@ def find_sheet(sheets, names: Sequence[str]) -> str | None:
 
 
 def _read_workbook_table(path: Path, columns: Sequence[Column], limits: Limits, *, sheet_names: Sequence[str],
-                         mapping: dict[str, str] | None) -> RawTable:
+                         mapping: dict[str, str] | None, what: str) -> RawTable:
     from openmosprom_cli.io.xlsx.reader import open_workbook
 
     file = path.name
@@ -161,7 +187,7 @@ def _read_workbook_table(path: Path, columns: Sequence[Column], limits: Limits, 
     if not visible:
         raise BadDataError.at(Location(file), "has no visible sheet; unhide the sheet to read", hint=hint)
     if hidden:
-        raise BadDataError.at(Location(file), "no visible sheet has the columns of this table", hint=hint)
+        raise BadDataError.at(Location(file), f"no visible sheet has {what}", hint=hint)
     assert first_error is not None  # every visible sheet was tried
     raise first_error
 

@@ -154,7 +154,7 @@ def _read_header(number: int, values: Sequence[object], columns: Sequence[Column
     unknown: list[str] = []
     missing = {c.field: c for c in columns if c.field not in labels}
     for text in extras:
-        close = _closest(text, [c for c in missing.values()])
+        close = _closest(text, list(missing.values()))
         if close is None:
             unknown.append(text)
             continue

@@ -31,6 +31,7 @@ class RegistrantImportReport:
     not_in_file: int  # people already in the season whom this file does not mention (kept)
     rejected: tuple[RejectedRow, ...] = ()
     rejected_path: Path | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def imported(self) -> int:
@@ -93,4 +94,4 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             # A file listing rows that are now fine would mislead.
             target.unlink(missing_ok=True)
     return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
-                                  parsed.rejected, rejected_path)
+                                  parsed.rejected, rejected_path, parsed.warnings)

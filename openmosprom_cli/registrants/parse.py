@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 
-from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.errors import BadDataError, Problem
+from openmosprom_cli.io.reader import RawTable, check_input_file, read_raw_table
 from openmosprom_cli.io.values import ValueProblem, normalize_passport, parse_int
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.registrants.cells import (
@@ -65,7 +66,6 @@ from openmosprom_cli.registrants.fast import (
     fast_texts,
     parse_column,
 )
-from openmosprom_cli.registrants.sheet import Sheet, read_sheet
 from openmosprom_cli.settings import Settings
 
 
@@ -93,6 +93,7 @@ class ParsedRegistrants:
     rows_read: int
     records: tuple[tuple, ...]  # valid people as Registrant field tuples, duplicates merged, in file order
     rejected: tuple[RejectedRow, ...]  # in file order
+    warnings: tuple[str, ...] = ()     # about the file, e.g. columns that are not read
 
     @functools.cached_property
     def registrants(self) -> tuple[Registrant, ...]:
@@ -126,24 +127,21 @@ def read_registrant_file(path: Path, *, settings: Settings, tours: Iterable[Tour
     readable, no header row, a required or ``[scoring]`` column missing);
     invalid rows come back in ``.rejected``.
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingInputError(f"{path} does not exist")
-    if not path.is_file():
-        raise MissingInputError(f"{path} is not a file")
+    path = check_input_file(path)
     columns = columns_for(settings)
     lookup = resolve_mapping(mapping, columns)
     with collector_paused():
-        sheet = read_sheet(path, columns, lookup, settings=settings, encoding=encoding)
+        sheet = read_raw_table(path, columns, settings.limits, encoding=encoding, mapping=lookup,
+                               what="the registrant columns")
         return _parse_sheet(sheet, settings, tours, sites)
 
 
 _CHOICE_SPLIT = re.compile(r"[;,\n]")
 
 
-def _parse_sheet(sheet: Sheet, settings: Settings, tours: Iterable[Tour],
+def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
                  sites: Mapping[str, Site] | Iterable[Site]) -> ParsedRegistrants:
-    headers = sheet.headers
+    headers = sheet.header.labels
     count = len(sheet.rows)
     _check_columns(sheet, settings)
     cells_by_field = sheet.columns()
@@ -240,9 +238,9 @@ def _parse_sheet(sheet: Sheet, settings: Settings, tours: Iterable[Tour],
                     tuple(Problem(sheet.location(i, f), message) for f, message in problems[i]))
         for i in sorted(problems)
     )
-    headers_in_order = tuple(header for _, header in sheet.named_columns())
-    return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header_row, headers_in_order, count - len(blank_rows),
-                             tuple(valid), rejected)
+    headers_in_order = tuple(header for _, header in sheet.header.named_columns())
+    return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header.row, headers_in_order, count - len(blank_rows),
+                             tuple(valid), rejected, sheet.header.warnings)
 
 
 def _names(column: Callable[..., list], headers: Mapping[str, str]) -> tuple[list[str], str]:
@@ -286,10 +284,10 @@ def _combine_choices(columns: list[list], count: int, last_is_split: bool) -> li
     return combined
 
 
-def _check_columns(table: Sheet, settings: Settings) -> None:
-    headers = table.headers
+def _check_columns(table: RawTable, settings: Settings) -> None:
+    headers = table.header.labels
     problems: list[Problem] = []
-    where = Location(table.file, table.sheet, table.header_row)
+    where = table.header.location(table.header.row)
     if "full_name" not in headers and not ({"last_name", "first_name"} & headers.keys()):
         problems.append(Problem(where, "no name column: expected ФИО, or Фамилия and Имя"))
     if "choices" in headers and any(f in headers for f in CHOICE_FIELDS):

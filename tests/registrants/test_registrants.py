@@ -19,7 +19,7 @@ from openmosprom_cli.registrants.cells import task_done
 from openmosprom_cli.registrants.importer import import_registrants
 from openmosprom_cli.registrants.listing import list_registrants, show_registrant
 from openmosprom_cli.registrants.parse import read_registrant_file
-from openmosprom_cli.registrants.sheet import detect_separator
+from openmosprom_cli.io.csv_text import detect_separator
 from openmosprom_cli.season.folder import open_season
 from openmosprom_cli.store.registrants import json_string_list
 from openmosprom_cli.store.sites import save_site
@@ -474,7 +474,7 @@ def test_fast_csv_split_equals_the_csv_module(rows, separator, newline, final_ne
     import csv
     import io
 
-    from openmosprom_cli.registrants.sheet import split_csv
+    from openmosprom_cli.io.csv_text import split_csv
 
     text = newline.join(separator.join(cells) for cells in rows) + (newline if final_newline and rows else "")
     expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
