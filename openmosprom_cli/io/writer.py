@@ -283,7 +283,7 @@ def write_csv(path: Path, columns: Sequence[Column | str], rows: Iterable[Sequen
         for row in rows:
             if len(row) > width:
                 raise ValueError(f"a row has {len(row)} values for {width} columns")
-            writer.writerow([csv_text(v, yes_no_column=f) for v, f in zip(row, flags)])
+            writer.writerow([csv_text(v, yes_no_column=f) for v, f in zip(row, flags, strict=False)])
     return path
 
 

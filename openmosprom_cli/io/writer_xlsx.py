@@ -231,11 +231,11 @@ class _SheetWriter:
                 raise ValueError(f"a row of sheet {sheet.name!r} has {len(values)} values for {count} columns")
             col = 0
             for value in values:
-                kind = type(value)
-                if kind is str and value and needs_care(value) is None:
+                if isinstance(value, str) and value and needs_care(value) is None:
                     write_string(row, col, value, text_formats[col])
                     width = len(value) if "\n" not in value else _text_width(value)
-                elif kind is int and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT:
+                elif (isinstance(value, int) and value is not True and value is not False
+                      and -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT):
                     write_number(row, col, value, number_formats[col])
                     width = len(str(value))
                 elif value is None:
