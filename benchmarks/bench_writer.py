@@ -11,7 +11,9 @@ that path lives here so that the benchmark outlives it. "new" is
 ``io.writer.write_workbook``. ``--csv`` adds the CSV writer (``write_csv``).
 
 Each run is a fresh process (its peak resident memory is the process's
-``ru_maxrss``, the interpreter and imports included); the kinds alternate,
+``ru_maxrss``, the interpreter and imports included; its CPU time is reported
+beside the wall time, since on a shared machine the wall time mostly measures
+the neighbours); the kinds alternate,
 ``--rounds`` times, and the medians are reported. The rows come from a
 generator in both, so neither holds the table in memory unless it must; the
 time to only generate them is reported too.
@@ -147,12 +149,19 @@ def one_run(kind: str, count: int, folder: Path) -> None:
     """In the child process: write once, print the seconds, peak memory and file size as JSON."""
     write, suffix = KINDS[kind]
     path = folder / f"{kind}{suffix}"
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     write(path, count)
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     size = path.stat().st_size if suffix else 0
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "size_mb": size / 1e6}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_kb / 1024, "size_mb": size / 1e6}))
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -179,16 +188,18 @@ def main() -> None:
                     check=True, capture_output=True, text=True).stdout
                 result = json.loads(output.strip().splitlines()[-1])
                 results[kind].append(result)
-                print(f"  round {round_number} {kind:>4}: {result['seconds']:6.2f} s, "
+                print(f"  round {round_number} {kind:>4}: {result['seconds']:6.2f} s (CPU {result['cpu']:6.2f} s), "
                       f"peak {result['peak_mb']:6.0f} MB, file {result['size_mb']:5.1f} MB")
     print(f"medians of {args.rounds} (load average now {os.getloadavg()[0]:.2f}):")
     for kind in kinds:
         seconds = statistics.median(r["seconds"] for r in results[kind])
+        cpu = statistics.median(r["cpu"] for r in results[kind])
         peak = statistics.median(r["peak_mb"] for r in results[kind])
-        print(f"  {kind:>4}: {seconds:6.2f} s, peak {peak:6.0f} MB")
-    old = statistics.median(r["seconds"] for r in results["old"])
-    new = statistics.median(r["seconds"] for r in results["new"])
-    print(f"new / old time: {new / old:.2f}")
+        print(f"  {kind:>4}: {seconds:6.2f} s (CPU {cpu:6.2f} s), peak {peak:6.0f} MB")
+    for measure in ("seconds", "cpu", "peak_mb"):
+        old = statistics.median(r[measure] for r in results["old"])
+        new = statistics.median(r[measure] for r in results["new"])
+        print(f"new / old {measure}: {new / old:.2f}")
 
 
 if __name__ == "__main__":
