@@ -125,8 +125,10 @@ class Validation:
     def __post_init__(self) -> None:
         if self.kind not in _VALIDATION_KINDS or self.criteria not in _CRITERIA:
             raise ValueError(f"unknown validation {self.kind!r} {self.criteria!r}")
-        if self.kind == "list" and (not self.choices or len(",".join(self.choices)) > 255):
-            raise ValueError("a list validation needs choices, at most 255 characters in all (Excel's limit)")
+        if self.kind == "list" and (not self.choices or len(",".join(self.choices)) > 255
+                                    or any("," in c or '"' in c for c in self.choices)):
+            raise ValueError("a list validation needs choices without commas or quotes, "
+                             "at most 255 characters in all (Excel's limit)")
         if self.kind != "list" and (self.minimum is None or (self.criteria == "between") != (self.maximum is not None)):
             raise ValueError(f"validation {self.kind!r} {self.criteria!r} needs its bounds")
         # Excel's limits; xlsxwriter would only warn and drop the rule.

@@ -455,6 +455,8 @@ def test_validation_rules_excel_would_drop_are_refused_up_front():
     with pytest.raises(ValueError):
         Validation.one_of(*[f"вариант {i}" for i in range(40)])
     with pytest.raises(ValueError):
+        Validation.one_of("да, конечно", "нет")
+    with pytest.raises(ValueError):
         Validation.between("whole", 1, None)
     with pytest.raises(ValueError):
         Validation.one_of("да", "нет", error="я" * 256)
