@@ -52,6 +52,8 @@ class Recorder:
     refuse: set[str] = field(default_factory=set)      # recipients answered with 550
     drop_after: int | None = None                       # close the connection at the next MAIL after this many
     data_delay_s: float = 0.0                           # stall before answering DATA
+    # When set, DATA is answered only once the test releases it: a run that stays in the middle of a batch.
+    data_gate: threading.Event | None = None
     data_started: threading.Event = field(default_factory=threading.Event)
     stall_at: int | None = None                         # hang at DATA of the message after this many
     data_answers: dict[int, str] = field(default_factory=dict)  # n -> a one-time answer at DATA after n messages
@@ -75,6 +77,8 @@ class Recorder:
         self.data_started.set()
         if self.data_delay_s:
             await asyncio.sleep(self.data_delay_s)
+        if self.data_gate is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.data_gate.wait)
         if len(self.messages) in self.data_answers:
             return self.data_answers.pop(len(self.messages))
         if self.stall_at is not None and len(self.messages) == self.stall_at:

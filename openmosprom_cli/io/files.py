@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from openmosprom_cli.checkpoints import checkpoint
 from openmosprom_cli.errors import CannotCreateError
 
 TEMP_SUFFIX = ".omp-tmp"
@@ -47,7 +48,9 @@ def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
         os.chmod(tmp, mode)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        checkpoint("file.written")
         os.replace(tmp, target)
+        checkpoint("file.replaced")
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise CannotCreateError(f"cannot write {target}: {exc.strerror or exc}") from None

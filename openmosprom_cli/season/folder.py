@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmosprom_cli.checkpoints import checkpoint
 from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, SeasonBusyError, SeasonNotFoundError
 from openmosprom_cli.io.files import PRIVATE_MODE, atomic_write_text, make_folder, remove_stray_temp_files
 from openmosprom_cli.season import schema
@@ -102,8 +103,10 @@ class Season:
             conn = self._connect(timeout_s=max(self.settings.limits.lock_timeout_s, 1.0))
             try:
                 _begin(conn)
+                checkpoint("transaction.begun")
                 try:
                     yield conn
+                    checkpoint("transaction.committing")
                     conn.execute("COMMIT")
                 except BaseException as exc:
                     # SQLite may have rolled back already (a full disk does); a second ROLLBACK
@@ -114,6 +117,7 @@ class Season:
                     if isinstance(exc, sqlite3.OperationalError):
                         raise _storage_error(exc, self.db_path) from exc
                     raise
+                checkpoint("transaction.committed")
             finally:
                 conn.close()
 

@@ -351,12 +351,12 @@ def test_a_row_held_by_a_live_run_shows_as_sending(ready):
     def hold():
         with ready.lock():
             held.set()
-            release.wait(10)
+            release.wait(120)
 
     holder = threading.Thread(target=hold)
     holder.start()
     try:
-        assert held.wait(5)
+        assert held.wait(120)
         assert {e.site_id: e.state for e in list_outbox(ready)}["estet"] == "sending"
     finally:
         release.set()
@@ -365,14 +365,19 @@ def test_a_row_held_by_a_live_run_shows_as_sending(ready):
 
 
 def test_a_second_run_during_a_batch_exits_75_and_nothing_is_sent_twice(cli, season, rosters):
-    with SmtpServer(Recorder(data_delay_s=0.6)) as slow:
+    gate = threading.Event()
+    with SmtpServer(Recorder(data_gate=gate)) as slow:
         ready = set_lock_timeout(configure_smtp(season, slow.port), 0.2)
         outcome = {}
         batch = threading.Thread(target=lambda: outcome.setdefault("result", email_rosters(ready, send=True)))
         batch.start()
-        assert slow.recorder.data_started.wait(5)
-        second = _send(cli, ready)
-        batch.join()
+        try:
+            # The batch is in the middle of its first message, holding the season, until the gate opens.
+            assert slow.recorder.data_started.wait(120)
+            second = _send(cli, ready)
+        finally:
+            gate.set()
+            batch.join()
     assert second.exit_code == 75, second.output
     assert "in use by another run" in second.output
     assert [i.outcome for i in outcome["result"].items] == ["sent", "sent", "sent"]

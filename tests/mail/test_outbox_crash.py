@@ -8,6 +8,8 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.mail.outbox import list_outbox
 from openmosprom_cli.season.folder import open_season
@@ -20,6 +22,8 @@ from tests.mail_fixtures import (
 )
 from tests.paths import REPO
 
+pytestmark = pytest.mark.slow
+
 
 def test_a_batch_killed_mid_delivery_leaves_one_unknown_message_that_the_rerun_does_not_repeat(cli, season):
     populate(season, 3)
@@ -31,7 +35,7 @@ def test_a_batch_killed_mid_delivery_leaves_one_unknown_message_that_the_rerun_d
             [sys.executable, "-m", "openmosprom_cli", "rosters", "email", "--send", "-w", str(ready.path)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
         try:
-            assert stalling.recorder.stalled.wait(30), process.communicate(timeout=5)
+            assert stalling.recorder.stalled.wait(300), process.communicate(timeout=5)
             in_flight = {r["site_id"]: r["state"] for r in outbox_rows(ready)}
             assert in_flight == {"estet": "sent", "kristall": "sending", "mosmetro": "draft"}
             process.send_signal(signal.SIGKILL)
