@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EX_OK = 0
+EX_FOUND_PROBLEMS = 1   # a check ran and found problems (audit)
+EX_USAGE = 2            # a bad option or argument (click's own status)
 EX_DATAERR = 65
 EX_NOINPUT = 66
 EX_SOFTWARE = 70
 EX_CANTCREAT = 73
 EX_TEMPFAIL = 75
+EX_INTERRUPTED = 130    # Ctrl-C
+
+EXIT_STATUSES: dict[int, str] = {
+    0: "success",
+    EX_FOUND_PROBLEMS: "a check found problems (audit)",
+    EX_USAGE: "usage error: a bad option or argument",
+    EX_DATAERR: "bad input data, or a request the season's state does not allow",
+    EX_NOINPUT: "an input file or the season is missing",
+    EX_SOFTWARE: "internal error: a bug, please report it",
+    EX_CANTCREAT: "an output cannot be created",
+    EX_TEMPFAIL: "temporary failure: the season is in use, or the mail server is down; try again",
+    EX_INTERRUPTED: "interrupted",
+}
+"""Every exit status a command may end with; README and --help name only these."""
 
 
 @dataclass(frozen=True)

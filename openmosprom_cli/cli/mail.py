@@ -64,8 +64,8 @@ def email(
     mail client. With --send each message is delivered once: a rerun sends only
     what was not delivered yet, and a changed roster is sent as an update that
     lists who was added and removed. Exit status 75 when the server is
-    unreachable or the connection breaks (rerun later), 78 when it rejects the
-    login or TLS, 1 when a factory's address was refused.
+    unreachable or the connection breaks (rerun later), 65 when it rejects the
+    login or TLS, or refuses a factory's address.
 
     Example: [bold]openmosprom rosters email --send --test-to me@example.org[/]
     """

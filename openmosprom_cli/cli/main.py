@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from openmosprom_cli import __version__
 from openmosprom_cli.cli.common import debug_enabled, err_console, render_error
-from openmosprom_cli.errors import EX_SOFTWARE, OpenMospromError
+from openmosprom_cli.errors import EX_INTERRUPTED, EX_SOFTWARE, OpenMospromError
 
 
 class ErrorReportingGroup(TyperGroup):
@@ -30,7 +30,7 @@ class ErrorReportingGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EX_INTERRUPTED) from None
         except Exception as error:  # a bug: say so plainly, keep the traceback for --debug
             if debug_enabled():
                 traceback.print_exc()

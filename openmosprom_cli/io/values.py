@@ -61,10 +61,6 @@ def check_text(value: object) -> str:
     return " ".join(text.split())
 
 
-def parse_text(value: object) -> str:
-    return check_text(value)
-
-
 def parse_date(value: object) -> dt.date:
     """Excel dates, or text day-first (``11.12.2026``) or ISO (``2026-12-11``); strict."""
     if isinstance(value, dt.datetime):
@@ -90,22 +86,6 @@ def parse_date(value: object) -> dt.date:
         except ValueError:
             raise ValueProblem(f"{describe(value)} is not a real date") from None
     raise ValueProblem(f"{describe(value)} is not a date (write DD.MM.YYYY)")
-
-
-def parse_datetime(value: object) -> dt.datetime:
-    """A date with an optional time: ``11.12.2026 10:30``, ISO, or an Excel date-time."""
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(0, 0))
-    if isinstance(value, str):
-        text = value.strip().replace("T", " ")
-        date_part, _, time_part = text.partition(" ")
-        day = parse_date(date_part)
-        if not time_part.strip():
-            return dt.datetime.combine(day, dt.time(0, 0))
-        return dt.datetime.combine(day, parse_time(time_part))
-    raise ValueProblem(f"{describe(value)} is not a date and time (write DD.MM.YYYY HH:MM)")
 
 
 def parse_time(value: object) -> dt.time:
