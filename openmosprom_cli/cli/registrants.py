@@ -19,6 +19,9 @@ from openmosprom_cli.cli.common import (
 from openmosprom_cli.cli.groups import registrants_app
 
 MAX_REJECTED_SHOWN = 20
+FIELD_NAMES = {"full_name": "name", "phone": "phone", "email": "email", "birth_date": "birth date",
+               "score": "score", "registered_at": "registration time", "choices": "choices",
+               "companions": "guests", "passport": "passport", "citizenship": "citizenship"}
 
 
 def parse_mappings(items: list[str]) -> dict[str, str]:
@@ -60,6 +63,9 @@ def import_(
     console.print(f"Read {report.rows_read} row{'s' if report.rows_read != 1 else ''} "
                   f"from [bold]{escape(report.file)}[/]: "
                   f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+    for change in report.field_changes:
+        people = f"{change.people} {'person' if change.people == 1 else 'people'}"
+        console.print(f"  {people}: {FIELD_NAMES.get(change.field, change.field)} {change.kind}")
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     if report.not_in_file:

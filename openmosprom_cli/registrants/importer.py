@@ -1,16 +1,22 @@
 """Importing the people who registered in the VK mini-app «Открытая промышленность» into the season.
 
 The file is read by :mod:`parse` (its columns in :mod:`columns`, its rows by
-:mod:`sheet`, its cells by :mod:`cells` and :mod:`fast`). An import is
+the one table reader, its cells by :mod:`cells` and :mod:`fast`). An import is
 all-or-nothing unless ``skip_invalid``: then the valid rows are imported and
 the rejected ones, with their reasons, are written to
 ``<season>/rejected-<file>.xlsx`` (owner-only, since it holds personal data;
 see :mod:`rejected`).
+
+Imports are cumulative and never erase: people are updated by ID and added,
+never deleted; a column the file does not have leaves every known person's
+stored value alone, while a cell that is there but empty clears it. The report
+counts, field by field, how many people each import set, changed or cleared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -19,6 +25,18 @@ from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
 from openmosprom_cli.registrants.rejected import rejected_file_path, write_rejected
 from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.store.registrants import REGISTRANT_COLUMNS
+
+SET, CHANGED, CLEARED = "set", "changed", "cleared"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """How many known people had one field set (it was empty), changed, or cleared by an import."""
+
+    field: str
+    kind: str       # set | changed | cleared
+    people: int
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,7 @@ class RegistrantImportReport:
     rejected: tuple[RejectedRow, ...] = ()
     rejected_path: Path | None = None
     warnings: tuple[str, ...] = ()
+    field_changes: tuple[FieldChange, ...] = ()   # what the re-import changed in people already known
 
     @property
     def imported(self) -> int:
@@ -74,10 +93,15 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             )
         stored = stored_registrant_rows(conn)
         rows = registrant_value_rows(parsed.records)
+        field_changes: Counter[tuple[str, str]] = Counter()
         if stored:
+            rows = _kept_where_the_file_is_silent(rows, stored, parsed.fields)
             befores = list(map(stored.get, map(itemgetter(0), rows)))
             added = befores.count(None)
-            changed = [row for row, before in zip(rows, befores, strict=False) if row != before]
+            changed = [row for row, before in zip(rows, befores, strict=True) if row != before]
+            for row, before in zip(rows, befores, strict=True):
+                if before is not None and row != before:
+                    field_changes.update(_what_changed(before, row))
             updated = len(changed) - added
             unchanged = len(rows) - len(changed)
         else:
@@ -94,4 +118,51 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             # A file listing rows that are now fine would mislead.
             target.unlink(missing_ok=True)
     return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
-                                  parsed.rejected, rejected_path, parsed.warnings)
+                                  parsed.rejected, rejected_path, parsed.warnings,
+                                  tuple(FieldChange(field, kind, people) for (field, kind), people
+                                        in sorted(field_changes.items(), key=_in_field_order)))
+
+
+def _kept_where_the_file_is_silent(rows: list[tuple], stored: Mapping[str, tuple], given: Sequence[str]
+                                   ) -> list[tuple]:
+    """A known person's row with the stored value of every field the file has no column for.
+
+    A later export with fewer columns must never erase what an earlier one gave.
+    """
+    kept = [i for i, name in enumerate(REGISTRANT_COLUMNS) if name not in given]
+    if not kept:
+        return rows
+    merged = []
+    for row in rows:
+        before = stored.get(row[0])
+        if before is not None:
+            row = list(row)
+            for i in kept:
+                row[i] = before[i]
+            row = tuple(row)
+        merged.append(row)
+    return merged
+
+
+def _what_changed(before: tuple, after: tuple) -> list[tuple[str, str]]:
+    """(field, how) of each stored value this row changes: set, changed or cleared."""
+    found = []
+    for name, old, new in zip(REGISTRANT_COLUMNS[1:], before[1:], after[1:], strict=True):
+        if old == new:
+            continue
+        if _is_empty(new):
+            found.append((name, CLEARED))
+        elif _is_empty(old):
+            found.append((name, SET))
+        else:
+            found.append((name, CHANGED))
+    return found
+
+
+def _is_empty(stored_value: object) -> bool:
+    return stored_value in (None, "", "[]")
+
+
+def _in_field_order(item: tuple[tuple[str, str], int]) -> tuple[int, str]:
+    (field, kind), _ = item
+    return REGISTRANT_COLUMNS.index(field), kind

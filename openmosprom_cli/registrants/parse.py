@@ -28,7 +28,7 @@ import itertools
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from operator import itemgetter
 from pathlib import Path
 
@@ -94,6 +94,8 @@ class ParsedRegistrants:
     records: tuple[tuple, ...]  # valid people as Registrant field tuples, duplicates merged, in file order
     rejected: tuple[RejectedRow, ...]  # in file order
     warnings: tuple[str, ...] = ()     # about the file, e.g. columns that are not read
+    # The Registrant fields this file gives; an import leaves the others of a known person as stored.
+    fields: tuple[str, ...] = ("id",)
 
     @functools.cached_property
     def registrants(self) -> tuple[Registrant, ...]:
@@ -240,7 +242,24 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
     )
     headers_in_order = tuple(header for _, header in sheet.header.named_columns())
     return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header.row, headers_in_order, count - len(blank_rows),
-                             tuple(valid), rejected, sheet.header.warnings)
+                             tuple(valid), rejected, sheet.header.warnings, _fields_given(headers, settings))
+
+
+REGISTRANT_FIELD_ORDER = tuple(f.name for f in fields(Registrant))
+
+
+def _fields_given(headers: Mapping[str, str], settings: Settings) -> tuple[str, ...]:
+    """The Registrant fields a file with these columns gives (every one of them, or none, for each person)."""
+    given = {"id"}
+    if {"full_name", "last_name", "first_name", "middle_name"} & headers.keys():
+        given.add("full_name")
+    if "score" in headers or settings.scoring:
+        given.add("score")
+    if "choices" in headers or any(f in headers for f in CHOICE_FIELDS):
+        given.add("choices")
+    given |= {f for f in ("phone", "email", "birth_date", "registered_at", "companions", "passport", "citizenship")
+              if f in headers}
+    return tuple(f for f in REGISTRANT_FIELD_ORDER if f in given)
 
 
 def _names(column: Callable[..., list], headers: Mapping[str, str]) -> tuple[list[str], str]:

@@ -13,7 +13,8 @@ from typing import Any
 
 from openmosprom_cli.models import Registrant
 
-_REGISTRANT_FIELDS = ("id", "full_name", "phone", "email", "birth_date", "score", "registered_at", "choices",
+# The stored columns of a person, in Registrant's field order.
+REGISTRANT_COLUMNS = ("id", "full_name", "phone", "email", "birth_date", "score", "registered_at", "choices",
                       "companions", "passport", "citizenship")
 
 
@@ -60,7 +61,7 @@ def stored_registrant_rows(conn: sqlite3.Connection) -> dict[str, tuple]:
     """
     cursor = conn.cursor()
     cursor.row_factory = None
-    return {row[0]: row for row in cursor.execute(f"SELECT {', '.join(_REGISTRANT_FIELDS)} FROM registrants")}
+    return {row[0]: row for row in cursor.execute(f"SELECT {', '.join(REGISTRANT_COLUMNS)} FROM registrants")}
 
 
 def registrant_value_rows(records: Iterable[tuple]) -> list[tuple]:
@@ -90,10 +91,10 @@ def upsert_registrants(conn: sqlite3.Connection, registrants: Iterable[Registran
 
 def upsert_registrant_rows(conn: sqlite3.Connection, rows: Iterable[tuple], *, now: str) -> None:
     """:func:`upsert_registrants` for rows already in :func:`registrant_values` form."""
-    placeholders = ", ".join("?" for _ in _REGISTRANT_FIELDS)
-    updates = ", ".join(f"{f} = excluded.{f}" for f in _REGISTRANT_FIELDS[1:])
+    placeholders = ", ".join("?" for _ in REGISTRANT_COLUMNS)
+    updates = ", ".join(f"{f} = excluded.{f}" for f in REGISTRANT_COLUMNS[1:])
     conn.executemany(
-        f"INSERT INTO registrants ({', '.join(_REGISTRANT_FIELDS)}, first_seen, updated_at) "
+        f"INSERT INTO registrants ({', '.join(REGISTRANT_COLUMNS)}, first_seen, updated_at) "
         f"VALUES ({placeholders}, ?, ?) ON CONFLICT(id) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
         map(operator.add, rows, itertools.repeat((now, now))),
     )
