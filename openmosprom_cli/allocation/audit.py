@@ -18,6 +18,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from openmosprom_cli.allocation.inputs import AllocationInput, Applicant
+from openmosprom_cli.allocation.priority import priority_order
+from openmosprom_cli.allocation.result import Placement
+from openmosprom_cli.allocation.rules import eligibility, fits, ordered_tours, overlaps, tour_minutes
 from openmosprom_cli.allocation.runs import (
     PurgeRecord,
     StoredResult,
@@ -25,18 +29,7 @@ from openmosprom_cli.allocation.runs import (
     current_run,
     load_result,
 )
-from openmosprom_cli.allocation.solver import (
-    AllocationInput,
-    Applicant,
-    Placement,
-    allocate,
-    eligibility,
-    fits,
-    ordered_tours,
-    overlaps,
-    priority_order,
-    tour_minutes,
-)
+from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.season.folder import Season
 

@@ -22,14 +22,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from openmosprom_cli.allocation.solver import (
-    AllocationInput,
-    AllocationResult,
-    Placement,
-    allocate,
-    lottery_number,
-    result_fingerprint,
-)
+from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.priority import lottery_number
+from openmosprom_cli.allocation.result import AllocationResult, Placement, result_fingerprint
+from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.season.folder import Season, now_iso

@@ -16,7 +16,8 @@ from openmosprom_cli.allocation.runs import (
     explain,
     run_assignment,
 )
-from openmosprom_cli.allocation.solver import AllocationInput, allocate
+from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.privacy import purge_personal_data
 from openmosprom_cli.store.registrants import upsert_registrants
