@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.allocation.runs import erase_birth_dates
+from openmosprom_cli.allocation.snapshots import erase_birth_dates
 from openmosprom_cli.registrants.importer import REJECTED_PREFIX
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.meta import set_meta
