@@ -1,4 +1,9 @@
-"""Who chooses first: score, then registration time, then the seeded lottery, then the ID."""
+"""Who chooses first: score, then registration time, then the seeded lottery, then the ID.
+
+:func:`priority_key` states the order plainly (the reference solver sorts by
+it); :func:`priority_indices` gives the same order fast, packing score and
+time into one int64 key and drawing the lottery only where they tie.
+"""
 
 from __future__ import annotations
 
