@@ -23,8 +23,12 @@ from typing import Any
 import numpy as np
 import pandas  # noqa: F401  (imported here, so that no stage's time includes importing it)
 
-from openmosprom_cli.allocation import solver as core
-from openmosprom_cli.allocation.solver import AllocationInput, Applicant, allocate, allocate_reference
+from openmosprom_cli.allocation.columns import in_priority_order, read_input_columns
+from openmosprom_cli.allocation.inputs import AllocationInput, Applicant, check_inputs
+from openmosprom_cli.allocation.priority import priority_indices, priority_order
+from openmosprom_cli.allocation.reference import allocate_reference
+from openmosprom_cli.allocation.result import AllocationResult, derive_waitlist
+from openmosprom_cli.allocation.solver import allocate, solve
 from openmosprom_cli.models import Site, Tour, make_tour_id
 
 WINDOW_START = dt.date(2026, 12, 11)
@@ -97,7 +101,8 @@ def make_instance(people: int, tours: int, *, seed: int, choices: int = 5, simpl
             id=str(100_000_000 + i * 7),
             score=float(scores[i]),
             registered_at=None if registered_missing[i] else base_time + dt.timedelta(seconds=int(seconds[i])),
-            birth_date=None if (birth_missing[i] and not simple) else base_birth + dt.timedelta(days=int(birth_days[i])),
+            birth_date=(None if birth_missing[i] and not simple
+                        else base_birth + dt.timedelta(days=int(birth_days[i]))),
             companions=int(companions[i]),
             has_passport=bool(passports[i]),
             is_citizen=bool(citizens[i]),
@@ -136,7 +141,7 @@ def matching_solve(inputs: AllocationInput, seed: str) -> dict[str, str]:
     """The `matching` library's resident-optimal hospital–resident solution under our common priority."""
     from matching.games import HospitalResident
 
-    order = core.priority_order(inputs.applicants, seed)
+    order = priority_order(inputs.applicants, seed)
     resident_prefs = {a.id: list(a.choices) for a in inputs.applicants if a.choices}
     hospital_prefs: dict[str, list[str]] = {t.tour_id: [] for t in inputs.tours}
     for rid in order:
@@ -149,7 +154,7 @@ def matching_solve(inputs: AllocationInput, seed: str) -> dict[str, str]:
     return {resident.name: hospital.name for hospital, residents in solution.items() for resident in residents}
 
 
-def ours_as_pairs(result: core.AllocationResult) -> dict[str, str]:
+def ours_as_pairs(result: AllocationResult) -> dict[str, str]:
     return {p.registrant_id: p.tour_id for p in result.placements()}
 
 
@@ -158,11 +163,12 @@ def print_table(rows: list[Row]) -> None:
     cells = [(r.stage, r.size, f"{r.seconds:.3f}", f"{r.peak_mb:.0f}" if r.peak_mb is not None else "–", r.note)
              for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     print(line)
     print("-" * len(line))
     for c in cells:
-        print("  ".join(v.ljust(w) if i in (0, 1, 4) else v.rjust(w) for i, (v, w) in enumerate(zip(c, widths))))
+        print("  ".join(v.ljust(w) if i in (0, 1, 4) else v.rjust(w)
+                        for i, (v, w) in enumerate(zip(c, widths, strict=True))))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,6 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the traced second runs")
     parser.add_argument("--repeat", type=int, default=5, help="runs of allocate() end to end (best and median)")
     args = parser.parse_args(argv)
+    # Each stage group in its own function: what it built is freed before the next one starts.
+    rows = stage_rows(args)
+    gc.collect()
+    rows += reference_rows(args)
+    rows += matching_rows(args)
+    print(f"Allocation benchmark, seed {args.seed!r}, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    print_table(rows)
+    return 0
+
+
+def stage_rows(args: argparse.Namespace) -> list[Row]:
+    """Each stage of one allocation of the large instance, then allocate() end to end."""
     trace = not args.no_memory
     seed = args.seed
     rows: list[Row] = []
@@ -184,67 +202,77 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(Row("build inputs (records)", size, seconds, peak))
 
     applicants = inputs.applicants
-    _, seconds, peak = measure(lambda: core._check_inputs(inputs), trace=trace)
-    rows.append(Row("checking the inputs", size, seconds, peak, "unique IDs, known sites"))
-
-    read, seconds, peak = measure(lambda: core._read_input_columns(inputs), trace=trace)
-    rows.append(Row("columns (records → arrays)", size, seconds, peak, "once per AllocationInput"))
-
-    order, seconds, peak = measure(lambda: core._priority_indices(applicants, seed, read.priority), trace=trace)
-    rows.append(Row("priority order", size, seconds, peak))
-
-    columns, seconds, peak = measure(lambda: core._columns(read, order), trace=trace)
-    rows.append(Row("columns in priority order", size, seconds, peak))
-
-    result, seconds, peak = measure(lambda: core._solve(inputs, seed, read.tours, order, columns), trace=trace)
-    rows.append(Row("solving (serial dictatorship)", size, seconds, peak,
-                    f"{len(result.placements()):,} people placed"))
-    del result, columns, read
+    rows += separate_stage_rows(inputs, seed, size, trace=trace)
+    gc.collect()
 
     # A fresh AllocationInput per run (sharing the records), so that no run reuses the columns an
     # earlier one read: this is the time of one allocation of new inputs.
-    def cold() -> core.AllocationResult:
+    def cold() -> AllocationResult:
         return allocate(AllocationInput(inputs.tours, inputs.sites, applicants, inputs.max_tours_per_person),
                         seed=seed)
 
-    result, seconds, peak = measure(cold, trace=trace)
+    allocated, seconds, peak = measure(cold, trace=trace)
     times = [seconds]
     for _ in range(args.repeat - 1):
         times.append(measure(cold, trace=False)[1])
     times.sort()
     rows.append(Row("allocate() end to end", size, times[0], peak,
                     f"best of {len(times)}, median {times[len(times) // 2]:.3f} s; new inputs each run"))
-    again, seconds, peak = measure(lambda: allocate(result.inputs, seed=seed), trace=trace)
+    seconds, peak = measure(lambda: allocate(allocated.inputs, seed=seed), trace=trace)[1:]
     rows.append(Row("allocate() again, same inputs", size, seconds, peak, "columns already read"))
-    del again
-    waitlist, seconds, peak = measure(lambda: core.derive_waitlist(result), trace=trace)
+    waitlist, seconds, peak = measure(lambda: derive_waitlist(allocated), trace=trace)
     rows.append(Row("waitlists (derived after)", size, seconds, peak, f"{len(waitlist[0]):,} entries"))
-    del result, waitlist, inputs, applicants, order
-    gc.collect()
+    return rows
 
+
+def separate_stage_rows(inputs: AllocationInput, seed: str, size: str, *, trace: bool) -> list[Row]:
+    """The stages of allocate(), one by one."""
+    rows: list[Row] = []
+    applicants = inputs.applicants
+    _, seconds, peak = measure(lambda: check_inputs(inputs), trace=trace)
+    rows.append(Row("checking the inputs", size, seconds, peak, "unique IDs, known sites"))
+
+    read, seconds, peak = measure(lambda: read_input_columns(inputs), trace=trace)
+    rows.append(Row("columns (records → arrays)", size, seconds, peak, "once per AllocationInput"))
+
+    order, seconds, peak = measure(lambda: priority_indices(applicants, seed, read.priority), trace=trace)
+    rows.append(Row("priority order", size, seconds, peak))
+
+    columns, seconds, peak = measure(lambda: in_priority_order(read, order), trace=trace)
+    rows.append(Row("columns in priority order", size, seconds, peak))
+
+    result, seconds, peak = measure(lambda: solve(inputs, seed, read.tours, order, columns), trace=trace)
+    rows.append(Row("solving (serial dictatorship)", size, seconds, peak,
+                    f"{len(result.placements()):,} people placed"))
+    return rows
+
+
+def reference_rows(args: argparse.Namespace) -> list[Row]:
+    """The fast and the reference solver on a smaller instance; their results must be equal."""
+    seed = args.seed
     small = make_instance(args.reference_people, max(20, args.tours * args.reference_people // args.people),
                           seed=2)
     small_size = f"{args.reference_people:,} × 5 / {len(small.tours):,} tours"
     fast, fast_s, _ = measure(lambda: allocate(small, seed=seed), trace=False)
     reference, reference_s, _ = measure(lambda: allocate_reference(small, seed=seed), trace=False)
     assert reference.same_as(fast), "the reference and fast solvers disagree"
-    rows.append(Row("allocate() (fast)", small_size, fast_s, None))
-    rows.append(Row("allocate_reference()", small_size, reference_s, None,
-                    f"equal to fast; {reference_s / fast_s:.1f}× slower"))
+    return [Row("allocate() (fast)", small_size, fast_s, None),
+            Row("allocate_reference()", small_size, reference_s, None,
+                f"equal to fast; {reference_s / fast_s:.1f}× slower")]
 
+
+def matching_rows(args: argparse.Namespace) -> list[Row]:
+    """Ours and the matching library's on a simple instance; their results must be equal."""
+    seed = args.seed
     simple = make_instance(args.matching_people, max(20, args.tours * args.matching_people // args.people),
                            seed=3, simple=True)
     simple_size = f"{args.matching_people:,} × ≤5 / {len(simple.tours):,} tours"
     ours, ours_s, _ = measure(lambda: allocate(simple, seed=seed), trace=False)
     theirs, theirs_s, _ = measure(lambda: matching_solve(simple, seed), trace=False)
     assert ours_as_pairs(ours) == theirs, "our allocation differs from the matching library's"
-    rows.append(Row("allocate() (ours)", simple_size, ours_s, None, "no companions or age rules"))
-    rows.append(Row("matching HospitalResident", simple_size, theirs_s, None,
-                    f"same result; {theirs_s / ours_s:.0f}× our time"))
-
-    print(f"Allocation benchmark, seed {seed!r}, Python {sys.version.split()[0]}, numpy {np.__version__}")
-    print_table(rows)
-    return 0
+    return [Row("allocate() (ours)", simple_size, ours_s, None, "no companions or age rules"),
+            Row("matching HospitalResident", simple_size, theirs_s, None,
+                f"same result; {theirs_s / ours_s:.0f}× our time")]
 
 
 if __name__ == "__main__":

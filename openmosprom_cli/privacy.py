@@ -8,21 +8,30 @@ season's history and prize decisions remain.
 Allocation snapshots already hold passports and citizenship only as yes/no.
 Their birth dates are replaced by the one thing the audit still needs: for
 each age-limited tour the person listed, whether they were old enough (see
-``allocation_runs.erase_birth_dates``), so ``openmosprom audit`` keeps working.
+``allocation.snapshots.erase_birth_dates``), so ``openmosprom audit`` keeps working.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.allocation.runs import erase_birth_dates
+from openmosprom_cli.allocation.snapshots import erase_birth_dates
 from openmosprom_cli.registrants.rejected import REJECTED_PREFIX
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.meta import set_meta
+from openmosprom_cli.store.privacy import (
+    email_paths,
+    erase_sensitive_fields,
+    last_listed_tour_dates,
+    last_tour_date,
+    load_sensitive_fields,
+    registrant_ids,
+    roster_files,
+)
+from openmosprom_cli.store.runs import current_run_id, load_snapshot, save_snapshot
 
 SENSITIVE_FIELDS = ("passport", "citizenship", "birth_date")
 
@@ -45,24 +54,14 @@ def _people_whose_tours_are_over(conn: sqlite3.Connection, before: dt.date) -> t
 
     People linked to no tour are over once the whole season's last tour is.
     """
-    last_tour = conn.execute("SELECT max(date) FROM tours").fetchone()[0]
-    season_over = last_tour is not None and dt.date.fromisoformat(last_tour) < before
-    run = conn.execute("SELECT run_id FROM allocation_runs WHERE is_current = 1").fetchone()
-    latest: dict[str, str] = {}
-    if run is not None:
-        rows = conn.execute(
-            "SELECT p.registrant_id AS id, t.date AS date FROM placements p JOIN tours t ON t.tour_id = p.tour_id "
-            "WHERE p.run_id = ? UNION ALL "
-            "SELECT w.registrant_id, t.date FROM waitlist w JOIN tours t ON t.tour_id = w.tour_id WHERE w.run_id = ?",
-            (run["run_id"], run["run_id"]),
-        )
-        for row in rows:
-            if row["id"] not in latest or row["date"] > latest[row["id"]]:
-                latest[row["id"]] = row["date"]
+    last_tour = last_tour_date(conn)
+    season_over = last_tour is not None and last_tour < before
+    run_id = current_run_id(conn)
+    latest = last_listed_tour_dates(conn, run_id) if run_id is not None else {}
     over, waiting = set(), 0
-    for (registrant_id,) in conn.execute("SELECT id FROM registrants"):
+    for registrant_id in registrant_ids(conn):
         last = latest.get(registrant_id)
-        done = dt.date.fromisoformat(last) < before if last else season_over
+        done = last < before if last is not None else season_over
         if done:
             over.add(registrant_id)
         else:
@@ -96,28 +95,23 @@ def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeR
         counts = dict.fromkeys(SENSITIVE_FIELDS, 0)
         people = 0
         for registrant_id in sorted(over):
-            row = conn.execute("SELECT passport, citizenship, birth_date FROM registrants WHERE id = ?",
-                               (registrant_id,)).fetchone()
-            held = [f for f in SENSITIVE_FIELDS if row[f]]
+            values = load_sensitive_fields(conn, registrant_id)
+            held = [f for f in SENSITIVE_FIELDS if values[f]]
             if not held:
                 continue
             people += 1
             for field in held:
                 counts[field] += 1
-            conn.execute("UPDATE registrants SET passport = '', citizenship = '', birth_date = NULL, updated_at = ? "
-                         "WHERE id = ?", (now_iso(), registrant_id))
+            erase_sensitive_fields(conn, registrant_id, now=now_iso())
         snapshots = erase_birth_dates(conn, over, before)
         runs_scrubbed = len(snapshots.purged)
         for run_id in snapshots.unreadable:
-            (text,) = conn.execute("SELECT inputs FROM allocation_runs WHERE run_id = ?", (run_id,)).fetchone()
-            snapshot, changed = _scrub(json.loads(text), over)
+            snapshot, changed = _scrub(load_snapshot(conn, run_id), over)
             if changed:
                 runs_scrubbed += 1
-                conn.execute("UPDATE allocation_runs SET inputs = ? WHERE run_id = ?",
-                             (json.dumps(snapshot, ensure_ascii=False, sort_keys=True), run_id))
-        current = conn.execute("SELECT run_id FROM allocation_runs WHERE is_current = 1").fetchone()
-        fingerprint = next((s.record.inputs_fingerprint for s in snapshots.purged
-                            if current is not None and s.run_id == current["run_id"]), None)
+                save_snapshot(conn, run_id, snapshot)
+        current = current_run_id(conn)
+        fingerprint = next((s.record.inputs_fingerprint for s in snapshots.purged if s.run_id == current), None)
         if people or runs_scrubbed:
             set_meta(conn, "purged_before", before.isoformat())
         files_removed = _remove_exported_copies(season, conn, before)
@@ -129,28 +123,24 @@ def _remove_exported_copies(season: Season, conn: sqlite3.Connection, before: dt
     """Remove the roster files of sites whose tours are all over (they hold the erased fields), the emails
     that carried them, and, once the season is over, the rejected rows of registrant imports."""
     removed = []
-    rows = conn.execute(
-        "SELECT r.site_id, r.path, max(t.date) AS last FROM roster_exports r JOIN tours t ON t.site_id = r.site_id "
-        "GROUP BY r.site_id").fetchall()
-    for row in rows:
-        if dt.date.fromisoformat(row["last"]) >= before:
+    for site_id, recorded_path, last in roster_files(conn):
+        if last >= before:
             continue
-        path = Path(row["path"])
+        path = Path(recorded_path)
         path = path if path.is_absolute() else season.path / path
         if path.exists() and (path.stat().st_mode & 0o077) == 0:
             path.unlink()
             removed.append(path)
         # Drafts and sent copies carry the same roster as an attachment.
-        for (eml,) in conn.execute("SELECT eml_path FROM outbox WHERE site_id = ? AND eml_path != ''",
-                                   (row["site_id"],)).fetchall():
+        for eml in email_paths(conn, site_id):
             eml_path = Path(eml) if Path(eml).is_absolute() else season.path / eml
             if eml_path.exists():
                 eml_path.unlink()
                 removed.append(eml_path)
     # Rejected rows of registrant imports hold passports and birth dates as typed; needed only while
     # the season's imports are being fixed, so they go once every tour is over.
-    last_tour = conn.execute("SELECT max(date) FROM tours").fetchone()[0]
-    if last_tour is not None and dt.date.fromisoformat(last_tour) < before:
+    last_tour = last_tour_date(conn)
+    if last_tour is not None and last_tour < before:
         for rejected in sorted(season.path.glob(f"{REJECTED_PREFIX}*.xlsx")):
             rejected.unlink()
             removed.append(rejected)

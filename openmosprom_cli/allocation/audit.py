@@ -1,6 +1,6 @@
 """``openmosprom audit``: re-derive the current allocation from its stored inputs and seed, and check every rule.
 
-The checks use the same constraints as the solvers (``allocation.ineligibility``,
+The checks use the same constraints as the solvers (``allocation.rules``: ``eligibility``,
 ``fits``, ``overlaps``) but walk the stored result independently: a stored
 result that was edited, or produced by a faulty solver, shows up as named
 violations rather than as a different total.
@@ -16,27 +16,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
-from openmosprom_cli.allocation.runs import (
-    PurgeRecord,
-    StoredResult,
-    StoredRun,
-    current_run,
-    load_result,
-)
-from openmosprom_cli.allocation.solver import (
-    AllocationInput,
-    Applicant,
-    Placement,
-    allocate,
-    eligibility,
-    fits,
-    ordered_tours,
-    overlaps,
-    priority_order,
-    tour_minutes,
-)
+from openmosprom_cli.allocation.inputs import AllocationInput, Applicant
+from openmosprom_cli.allocation.priority import priority_order
+from openmosprom_cli.allocation.result import Placement
+from openmosprom_cli.allocation.rules import eligibility, fits, ordered_tours, overlaps, tour_minutes
+from openmosprom_cli.allocation.snapshots import PurgeRecord
+from openmosprom_cli.allocation.solver import allocate
+from openmosprom_cli.allocation.stored import StoredResult, StoredRun, load_current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.season.folder import Season
 
@@ -95,11 +84,10 @@ class AuditCertificate:
 def audit_current(season: Season) -> AuditCertificate:
     """Audit the season's current allocation run."""
     with season.reader() as conn:
-        run = current_run(conn)
-        if run is None:
-            raise MissingInputError("there is no allocation to audit", hint="Run `openmosprom assign` first.")
-        stored = load_result(conn, run.run_id)
-    return audit_run(run, stored)
+        allocation = load_current_allocation(conn)
+    if allocation is None:
+        raise MissingInputError("there is no allocation to audit", hint="Run `openmosprom assign` first.")
+    return audit_run(allocation.run, allocation.result)
 
 
 def audit_run(run: StoredRun, stored: StoredResult) -> AuditCertificate:
@@ -151,8 +139,8 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult) -> li
     sites = {s.site_id: s for s in inputs.sites}
     people = {a.id: a for a in inputs.applicants}
     site_tours: dict[str, list[str]] = defaultdict(list)
-    for tour in ordered_tours(inputs.tours):
-        site_tours[tour.site_id].append(tour.tour_id)
+    for t in ordered_tours(inputs.tours):
+        site_tours[t.site_id].append(t.tour_id)
     times = {t.tour_id: tour_minutes(t) for t in inputs.tours}
     order = priority_order(inputs.applicants, seed)
     priority = {rid: i + 1 for i, rid in enumerate(order)}
@@ -163,13 +151,13 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult) -> li
         return eligibility(person, tour, sites[tour.site_id])
 
     held: dict[str, list[Placement]] = defaultdict(list)
-    seats = Counter()
+    seats: Counter[str] = Counter()
     for p in stored.placements:
         person, tour = people.get(p.registrant_id), tours.get(p.tour_id)
         if person is None or tour is None:
+            unknown = "no such registrant" if person is None else "no such tour"
             violations.append(Violation("placements match choices",
-                                        f"{p.registrant_id} holds {p.tour_id}, but "
-                                        f"{'no such registrant' if person is None else 'no such tour'} was in the inputs",
+                                        f"{p.registrant_id} holds {p.tour_id}, but {unknown} was in the inputs",
                                         p.registrant_id, p.tour_id))
             continue
         held[p.registrant_id].append(p)
@@ -220,7 +208,7 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult) -> li
             violations.append(Violation("waitlists in priority order",
                                         f"the waitlist of {tour_id} has positions {positions[:10]}…, not 1…{len(ids)}",
                                         tour_id=tour_id))
-        for before, after in zip(ids, ids[1:]):
+        for before, after in pairwise(ids):
             if priority.get(before, 0) >= priority.get(after, 0):
                 violations.append(Violation("waitlists in priority order",
                                             f"on the waitlist of {tour_id}, {after} (priority {priority.get(after)}) "
@@ -235,7 +223,7 @@ def _envy(inputs: AllocationInput, order: tuple[str, ...], people: dict[str, App
           site_tours: dict[str, list[str]], times: dict, held: dict[str, list[Placement]], eligible) -> list[Violation]:
     """Walk the priority order with the stored seats: nobody may be denied a better choice that had room for them."""
     violations = []
-    taken = Counter()
+    taken: Counter[str] = Counter()
     holders: dict[str, list[str]] = defaultdict(list)
     for rid in order:
         for p in held.get(rid, ()):
@@ -288,29 +276,29 @@ def _compare_with_rederived(inputs: AllocationInput, seed: str, stored: StoredRe
         if derived.get(rid) != recorded.get(rid):
             violations.append(Violation(check, f"{rid} holds {_describe(recorded.get(rid))}; "
                                                f"re-derived: {_describe(derived.get(rid))}", rid))
-    for position, applicant, rows in result.iter_outcomes():
+    for _, applicant, rows in result.iter_outcomes():
         mine = stored.outcomes.get(applicant.id)
         expected = [o.to_json() for o in rows]
         if mine is not None and mine[1] != expected:
             differing = [f"choice {e['rank']}: recorded {r.get('code')} {r.get('tour_id') or ''}".rstrip()
                          + f", re-derived {e['code']} {e['tour_id'] or ''}".rstrip()
-                         for r, e in zip(mine[1], expected) if r != e]
+                         for r, e in zip(mine[1], expected, strict=False) if r != e]
             if len(mine[1]) != len(expected):
                 differing.append(f"{len(mine[1])} choices recorded, {len(expected)} in the inputs")
             violations.append(Violation(check, f"{applicant.id}'s recorded outcomes differ: {'; '.join(differing)}",
                                         applicant.id))
     derived_waitlists = result.waitlists()
     for tour_id in sorted(set(derived_waitlists) | set(stored.waitlists)):
-        mine, theirs = stored.waitlists.get(tour_id, []), derived_waitlists.get(tour_id, [])
-        if mine != theirs:
-            missing = [rid for rid in theirs if rid not in mine]
-            extra = [rid for rid in mine if rid not in theirs]
+        recorded_ids, derived_ids = stored.waitlists.get(tour_id, []), derived_waitlists.get(tour_id, [])
+        if recorded_ids != derived_ids:
+            missing = [rid for rid in derived_ids if rid not in recorded_ids]
+            extra = [rid for rid in recorded_ids if rid not in derived_ids]
             detail = "; ".join(part for part in (
                 f"missing {', '.join(missing[:10])}" if missing else "",
                 f"not due {', '.join(extra[:10])}" if extra else "",
                 "order differs" if not missing and not extra else "") if part)
             violations.append(Violation(check, f"the waitlist of {tour_id} differs from the re-derived one: {detail}",
-                                        (missing or extra or [None])[0], tour_id))
+                                        next(iter(missing or extra), None), tour_id))
     return violations
 
 

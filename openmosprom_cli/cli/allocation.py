@@ -20,7 +20,8 @@ from openmosprom_cli.models import OUTCOME_TEXT
 
 if TYPE_CHECKING:
     from openmosprom_cli.allocation.audit import AuditCertificate
-    from openmosprom_cli.allocation.runs import AssignmentReport, Explanation, SeatCount
+    from openmosprom_cli.allocation.explain import Explanation
+    from openmosprom_cli.allocation.runs import AssignmentReport, SeatCount
 
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
@@ -128,7 +129,7 @@ def explain(
 
     Example: [bold]openmosprom explain 123456789[/]
     """
-    from openmosprom_cli.allocation.runs import explain as explain_result
+    from openmosprom_cli.allocation.explain import explain as explain_result
 
     explanation = explain_result(load_season(workspace), registrant_id)
     if json_:

@@ -10,19 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openmosprom_cli.allocation.solver import (
-    AllocationInput,
-    Applicant,
-    allocate,
-    allocate_reference,
-    eligibility,
-    lottery_number,
-    ordered_tours,
-    overlaps,
-    priority_key,
-    priority_order,
-    tour_minutes,
-)
+from openmosprom_cli.allocation.inputs import AllocationInput, Applicant
+from openmosprom_cli.allocation.priority import lottery_number, priority_key, priority_order
+from openmosprom_cli.allocation.reference import allocate_reference
+from openmosprom_cli.allocation.rules import eligibility, ordered_tours, overlaps, tour_minutes
+from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
 
 DAY = dt.date(2026, 12, 11)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from openmosprom_cli.allocation.solver import AllocationInput, allocate, priority_order
+from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.priority import priority_order
+from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.models import Registrant, Site
 from tests.allocation.test_allocation import person, tour
 

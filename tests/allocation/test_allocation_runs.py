@@ -7,18 +7,13 @@ import json
 
 import pytest
 
-from openmosprom_cli.allocation.runs import (
-    current_run,
-    explain,
-    load_result,
-    run_assignment,
-)
-from openmosprom_cli.allocation.solver import (
-    AllocationInput,
-    allocate,
-    lottery_number,
-    result_fingerprint,
-)
+from openmosprom_cli.allocation.explain import explain
+from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.priority import lottery_number
+from openmosprom_cli.allocation.result import result_fingerprint
+from openmosprom_cli.allocation.runs import run_assignment
+from openmosprom_cli.allocation.solver import allocate
+from openmosprom_cli.allocation.stored import current_run, load_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
 from openmosprom_cli.store.registrants import upsert_registrants

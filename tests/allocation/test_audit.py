@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from openmosprom_cli.allocation.audit import audit_current, check_result
-from openmosprom_cli.allocation.runs import StoredResult, current_run, run_assignment
-from openmosprom_cli.allocation.solver import AllocationInput, allocate
+from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.runs import run_assignment
+from openmosprom_cli.allocation.solver import allocate
+from openmosprom_cli.allocation.stored import StoredResult, current_run
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.store.registrants import upsert_registrants

@@ -10,13 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openmosprom_cli.allocation.audit import audit_current, check_result
-from openmosprom_cli.allocation.runs import (
-    StoredResult,
-    current_run,
-    explain,
-    run_assignment,
-)
-from openmosprom_cli.allocation.solver import AllocationInput, allocate
+from openmosprom_cli.allocation.explain import explain
+from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.runs import run_assignment
+from openmosprom_cli.allocation.solver import allocate
+from openmosprom_cli.allocation.stored import StoredResult, current_run
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.privacy import purge_personal_data
 from openmosprom_cli.store.registrants import upsert_registrants
