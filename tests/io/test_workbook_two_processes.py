@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.io.xlsx import reader as workbook
-from openmosprom_cli.io.xlsx.reader import open_workbook
+from openmosprom_cli.io.xlsx import two_processes as workbook
+from openmosprom_cli.io.xlsx.reader import WorkbookReader, open_workbook
 from tests.io.test_workbook import rewrite_sheet, tables, written_by_openpyxl
 
 
@@ -192,7 +192,7 @@ def test_damaged_shared_strings_unused_by_the_sheet_are_no_error_either_way(tmp_
     def damaged(self):
         raise BadDataError("book.xlsx is damaged: xl/sharedStrings.xml inside it ...")
 
-    monkeypatch.setattr(workbook.WorkbookReader, "_strings", damaged)
+    monkeypatch.setattr(WorkbookReader, "_strings", damaged)
     path = write(tmp_path, written_by_openpyxl([[i, i * 2] for i in range(300)]))  # numbers only
     rows = read(path)["Данные"][0]
     assert len(rows) == 300 and rows == read(path, one_process=True)["Данные"][0]
