@@ -19,10 +19,6 @@ class CellProblem(Exception):
     pass
 
 
-# A sheet reports at most this many unreadable cells: past that, more say nothing new.
-MAX_CELL_PROBLEMS = 1000
-
-
 # -- cell kinds ---------------------------------------------------------------
 
 T_NUMBER, T_SHARED, T_STR, T_INLINE, T_BOOL, T_ERROR, T_ISO_DATE, T_UNKNOWN = range(8)

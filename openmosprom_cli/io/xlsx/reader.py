@@ -19,9 +19,7 @@ decompressed chunks (``tokens``), which is what makes the reader fast. That is
 only sound for the XML that spreadsheet programs write, so the tokeniser refuses
 what they never write (comments, CDATA, processing instructions, DTDs, non-UTF-8
 encodings) and falls back to a slower, attribute-order-agnostic path whenever
-the fast pattern did not account for every cell tag in a chunk. A large sheet
-is read by two processes, the second half by a forked copy (``two_processes``),
-with exactly one process's rows, problems and errors.
+the fast pattern did not account for every cell tag in a chunk.
 
 This module holds the workbook's structure: its sheets and the parts they live
 in, relationships, date styles and shared strings, loaded once.

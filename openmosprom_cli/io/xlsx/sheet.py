@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.io.xlsx.cells import (
     CELL_TYPES,
-    MAX_CELL_PROBLEMS,
     T_BOOL,
     T_ERROR,
     T_INLINE,
@@ -41,10 +40,12 @@ from openmosprom_cli.io.xlsx.tokens import (
     cut_at_last,
     merge_refs,
 )
-from openmosprom_cli.io.xlsx.two_processes import rows_in_two_processes, second_process_pays
 
 if TYPE_CHECKING:
     from openmosprom_cli.io.xlsx.reader import WorkbookReader
+
+# A sheet reports at most this many unreadable cells: past that, more say nothing new.
+_MAX_CELL_PROBLEMS = 1000
 
 
 def hidden_columns_in(chunks: Iterable[tuple[bytes, bytes]], max_columns: int) -> set[int]:
@@ -106,29 +107,19 @@ class SheetRows:
         self.date_cache: dict[tuple[float, str], object] = {}
         self.row_number = 0
         self.values: list[object] = []
-        self.first_row: int | None = None  # the first row that held a value
-        self.counted_rows = False  # a row without a number was numbered after the one before it
         self.patterns: PatternSet | None = None
         self.prefix = b""
         self.merged: list[str] = []
 
-    def restarted(self) -> SheetRows:
-        """A reader of the same sheet from a fresh start, collecting its own problems."""
-        return SheetRows(self.reader, self.sheet, self.part, [])
-
     def rows(self) -> Iterator[tuple[int, tuple[object, ...]]]:
         if self.part is None:
             return
-        chunks = self.reader._checked_chunks(self.part)
-        if second_process_pays(self.reader, self.part):
-            yield from rows_in_two_processes(self, chunks)
-        else:
-            yield from self.rows_of(chunks)
+        yield from self._rows_of(self.reader._checked_chunks(self.part))
         if self.values:
-            yield from self.flush()
+            yield from self._flush()
         self.reader._merged.setdefault(self.sheet, tuple(self.merged))
 
-    def rows_of(self, chunks: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[int, tuple[object, ...]]]:
+    def _rows_of(self, chunks: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[int, tuple[object, ...]]]:
         """The rows in these chunks of the sheet's XML.
 
         The last row is left open, as the next chunk may go on with it.
@@ -153,9 +144,7 @@ class SheetRows:
             self.merged.extend(merge_refs(piece, self.prefix))
         yield from self._chunk(piece)
 
-    def flush(self) -> Iterator[tuple[int, tuple[object, ...]]]:
-        if self.first_row is None:
-            self.first_row = self.row_number
+    def _flush(self) -> Iterator[tuple[int, tuple[object, ...]]]:
         values = self.values
         self.values = []
         while values and (values[-1] is None or values[-1] == ""):
@@ -165,7 +154,7 @@ class SheetRows:
 
     def _chunk(self, text: bytes) -> Iterator[tuple[int, tuple[object, ...]]]:
         patterns = self.patterns
-        assert patterns is not None  # set by rows_of before any chunk
+        assert patterns is not None  # set by _rows_of before any chunk
         found = patterns.fast_cell.findall(text)
         # "<c" also starts <col…> and <cfRule…>, so the exact count is needed only when the quick one disagrees.
         if (len(found) != text.count(patterns.cell_open)
@@ -191,7 +180,7 @@ class SheetRows:
                 number = int(digits)
                 if number != row_number:
                     if values:
-                        yield from self.flush()
+                        yield from self._flush()
                     values = self.values = []
                     row_number = self.row_number = number
                     limit = max_columns if number <= max_rows else 0
@@ -285,19 +274,16 @@ class SheetRows:
         Slower, so used only when the fast pattern missed a cell.
         """
         patterns = self.patterns
-        assert patterns is not None  # set by rows_of before any chunk
+        assert patterns is not None  # set by _rows_of before any chunk
         column = -1
         for match in patterns.general.finditer(text):
             row_attrs, cell_attrs, body = match.groups()
             if row_attrs is not None and cell_attrs is None:
                 reference = attributes(row_attrs).get("r")
-                if reference and reference.isdigit():
-                    number = int(reference)
-                else:
-                    number = self.row_number + 1
-                    self.counted_rows = True
+                # A row without a number follows the one before it.
+                number = int(reference) if reference and reference.isdigit() else self.row_number + 1
                 if number != self.row_number and self.values:
-                    yield from self.flush()
+                    yield from self._flush()
                 self.row_number = number
                 column = -1
                 continue
@@ -308,7 +294,7 @@ class SheetRows:
                 number = int(cell_ref.group(2))
                 if number != self.row_number:
                     if self.values:
-                        yield from self.flush()
+                        yield from self._flush()
                     self.row_number = number
             else:
                 column += 1
@@ -347,7 +333,7 @@ class SheetRows:
         return BadDataError.at(self._location(column), message, hint=hint)
 
     def _problem(self, column: int, message: str) -> None:
-        if len(self.problems) < MAX_CELL_PROBLEMS:
+        if len(self.problems) < _MAX_CELL_PROBLEMS:
             self.problems.append(Problem(self._location(column), message))
 
     def _text(self, raw: bytes, column: int) -> str | None:
@@ -362,7 +348,7 @@ class SheetRows:
         """The value of one cell from its type, style and either its <v> text or its whole body."""
         cell_type, date_kind = style
         patterns = self.patterns
-        assert patterns is not None  # set by rows_of before any chunk
+        assert patterns is not None  # set by _rows_of before any chunk
         formula = None
         has_value = raw_value is not None and (raw_value != b"" or cell_type == T_STR)
         if body:
