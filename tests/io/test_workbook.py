@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError
-from openmosprom_cli.io.xlsx.reader import _format_kind, open_workbook
+from openmosprom_cli.io.xlsx.cells import format_kind as _format_kind
+from openmosprom_cli.io.xlsx.reader import open_workbook
 from openmosprom_cli.settings import Limits
 from tests.paths import BAD
 
