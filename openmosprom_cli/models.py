@@ -120,6 +120,21 @@ class ChangeSummary:
     details: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class Holding:
+    """A seat that an allocation must keep: a commitment (announced, or placed by an organizer).
+
+    ``seats`` is the party it was given for; a later import that adds guests
+    does not grow it. ``choice_rank`` is the choice it answers (1-based; 0
+    for none, as when an organizer put the person on a tour they never chose).
+    """
+
+    registrant_id: str
+    tour_id: str
+    seats: int
+    choice_rank: int = 0
+
+
 # Why a choice did not give a person a seat. Codes are stored in season.db;
 # the English text is for organizers in the terminal, the Russian for
 # spreadsheets and notifications that visitors and factories see.
@@ -135,6 +150,9 @@ OUTCOME_TEXT: dict[str, tuple[str, str]] = {
     "limit_reached": ("already has the most tours a person may get", "уже получено максимальное число экскурсий"),
     "overlaps": ("overlaps a tour the person already has", "пересекается с другой экскурсией"),
     "not_reached": ("not needed: an earlier choice was granted", "не рассматривался: выделено место по более раннему выбору"),
+    # After publication a seat that was announced is kept (a commitment); its holder chooses no more.
+    "held": ("seat kept: it was announced", "место закреплено"),
+    "holds_seat": ("not considered: the person keeps an announced seat", "не рассматривался: место уже закреплено"),
 }
 
 

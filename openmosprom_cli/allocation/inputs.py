@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from openmosprom_cli.allocation.rules import ELIGIBILITY_RULES, person_traits, tour_traits
 from openmosprom_cli.io.values import is_russian_citizen
-from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.models import Holding, Registrant, Site, Tour
 
 if TYPE_CHECKING:
     from openmosprom_cli.allocation.columns import InputColumns
@@ -71,23 +71,45 @@ def _naive(moment: dt.datetime | None) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class AllocationInput:
-    """Exactly what one allocation sees; stored with each run so the audit can re-derive it."""
+    """Exactly what one allocation sees; stored with each run so the audit can re-derive it.
+
+    After publication an allocation gives only what is left: ``held`` are the
+    seats it must keep (commitments), and ``closed`` the tours whose lists are
+    frozen (their deadline, the date of ``today``, has come), which it gives
+    to nobody. Both are part of the stored inputs and their fingerprint.
+    """
 
     tours: tuple[Tour, ...]
     sites: tuple[Site, ...]
     applicants: tuple[Applicant, ...]
     max_tours_per_person: int = 1
+    held: tuple[Holding, ...] = ()
+    closed: tuple[str, ...] = ()
+    today: dt.date | None = None
 
     @classmethod
     def build(cls, tours: Iterable[Tour], sites: Iterable[Site], people: Iterable[Registrant | Applicant],
-              max_tours_per_person: int = 1) -> AllocationInput:
+              max_tours_per_person: int = 1, *, held: Iterable[Holding] = (), closed: Iterable[str] = (),
+              today: dt.date | None = None) -> AllocationInput:
         cache: dict[str, bool] = {}
         applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache) for p in people)
-        return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person)
+        return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person,
+                   tuple(sorted(held, key=attrgetter("registrant_id", "tour_id"))), tuple(sorted(set(closed))),
+                   today)
 
     def to_json(self) -> dict[str, Any]:
         """A canonical form: sorted, so the same inputs always give the same fingerprint."""
+        # What later releases added appears only when used: the inputs of a fresh allocation keep the
+        # fingerprint they always had.
+        later: dict[str, Any] = {}
+        if self.held:
+            later["held"] = [[h.registrant_id, h.tour_id, h.seats, h.choice_rank] for h in self.held]
+        if self.closed:
+            later["closed"] = list(self.closed)
+        if self.today is not None:
+            later["today"] = self.today.isoformat()
         return {
+            **later,
             "max_tours_per_person": self.max_tours_per_person,
             "sites": [
                 {"site_id": s.site_id, "name": s.name, "min_age": s.min_age,
@@ -119,7 +141,11 @@ class AllocationInput:
                       choices=tuple(a["choices"]),
                       age_ok=tuple(sorted(a["age_ok"].items())) if a.get("age_ok") is not None else None)
             for a in data["applicants"])
-        return cls(tours, sites, applicants, data["max_tours_per_person"])
+        held = tuple(Holding(str(rid), str(tour_id), int(seats), int(rank))
+                     for rid, tour_id, seats, rank in data.get("held", ()))
+        today = dt.date.fromisoformat(data["today"]) if data.get("today") else None
+        return cls(tours, sites, applicants, data["max_tours_per_person"], held, tuple(data.get("closed", ())),
+                   today)
 
     def fingerprint(self) -> str:
         return fingerprint_of(self.to_json())
@@ -190,6 +216,16 @@ def check_inputs(inputs: AllocationInput) -> None:
         raise ValueError("tour IDs must be unique")
     if inputs.max_tours_per_person < 1:
         raise ValueError("max_tours_per_person must be at least 1")
+    if inputs.held:
+        ids = {a.id for a in inputs.applicants}
+        tour_ids = {t.tour_id for t in inputs.tours}
+        stray_held = [h for h in inputs.held if h.registrant_id not in ids or h.tour_id not in tour_ids]
+        if stray_held:
+            raise ValueError(f"held seats of unknown people or tours: {stray_held[:3]}")
+        if len({(h.registrant_id, h.tour_id) for h in inputs.held}) != len(inputs.held):
+            raise ValueError("a seat is held twice")
+    if set(inputs.closed) - {t.tour_id for t in inputs.tours}:
+        raise ValueError("closed tours that are not tours of the inputs")
 
 
 def _ids_unique(applicants: Sequence[Applicant]) -> bool:

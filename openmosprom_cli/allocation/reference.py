@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from openmosprom_cli.allocation.inputs import AllocationInput, check_inputs
+from openmosprom_cli.allocation.market import Market, mark_held, market_of, options_of
 from openmosprom_cli.allocation.priority import priority_key
 from openmosprom_cli.allocation.result import AllocationResult
 from openmosprom_cli.allocation.rules import (
     CODE_INDEX,
     FULL,
+    HELD,
+    HOLDS_SEAT,
     LIMIT_REACHED,
     NO_CHOICE,
     NOT_REACHED,
@@ -38,22 +41,30 @@ def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResul
     site_tours = tours_by_site(tours)
     traits = [tour_traits(t, sites[t.site_id]) for t in tours]
     times = [tour_minutes(t) for t in tours]
-    seats_left = [t.capacity for t in tours]
     limit = inputs.max_tours_per_person
     after_limit = NOT_REACHED if limit == 1 else LIMIT_REACHED
 
     key = priority_key(seed)
     order = sorted(range(len(inputs.applicants)), key=lambda i: key(inputs.applicants[i]))
+    market = market_of(inputs, tours, order)
+    seats_left = list(market.seats)
     rows: list[tuple[list[int], list[int]]] = []
     waitlist: list[tuple[int, int]] = []
     for position, i in enumerate(order):
         person = inputs.applicants[i]
-        held: list[int] = []
+        if position in market.done:     # holds all they may: mark_held says so for each choice
+            rows.append(([HOLDS_SEAT] * len(person.choices), [-1] * len(person.choices)))
+            continue
+        held: list[int] = list(market.holds(position))
         codes: list[int] = []
         granted_tours: list[int] = []
-        for choice in person.choices:
+        for slot, choice in enumerate(person.choices):
             named_tour = index_of.get(choice, -1)
-            options = [named_tour] if named_tour >= 0 else site_tours.get(choice, [])
+            options = options_of(choice, index_of, site_tours)
+            if slot in market.answers(position):
+                codes.append(HELD)      # a seat they hold answers this choice; mark_held names it
+                granted_tours.append(-1)
+                continue
             if len(held) >= limit:
                 codes.append(after_limit)
                 granted_tours.append(named_tour)
@@ -87,11 +98,12 @@ def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResul
             codes.append(FULL if full else OVERLAPS if overlapped else CODE_INDEX[str(first_reason)])
             granted_tours.append(named_tour)
         rows.append((codes, granted_tours))
-    return _pack(inputs, seed, order, tours, rows, waitlist)
+    return _pack(inputs, seed, order, tours, rows, waitlist, market)
 
 
 def _pack(inputs: AllocationInput, seed: str, order: Sequence[int], tours: tuple[Tour, ...],
-          rows: Sequence[tuple[list[int], list[int]]], waitlist: Iterable[tuple[int, int]]) -> AllocationResult:
+          rows: Sequence[tuple[list[int], list[int]]], waitlist: Iterable[tuple[int, int]],
+          market: Market) -> AllocationResult:
     """The result as the fast solver gives it: outcome columns, with the waitlists listed as found."""
     import numpy as np
 
@@ -102,7 +114,8 @@ def _pack(inputs: AllocationInput, seed: str, order: Sequence[int], tours: tuple
     for p, (codes, tour_ids) in enumerate(rows):
         code[p, :len(codes)] = codes
         tour[p, :len(tour_ids)] = tour_ids
+    mark_held(inputs, tours, order, market, code, tour)
     entries = sorted(set(waitlist))
     explicit = (np.array([t for t, _ in entries], dtype=np.int32), np.array([p for _, p in entries], dtype=np.int32))
-    return AllocationResult(inputs, seed, np.asarray(order, dtype=np.int64), tours, code, tour, explicit)
+    return AllocationResult(inputs, seed, np.asarray(order, dtype=np.int64), tours, code, tour, market, explicit)
 

@@ -16,6 +16,7 @@ from openmosprom_cli.allocation.columns import (
     true_at,
 )
 from openmosprom_cli.allocation.inputs import AllocationInput, Applicant, fingerprint_of
+from openmosprom_cli.allocation.market import Market
 from openmosprom_cli.allocation.rules import CODES, ELIGIBLE, FULL, PLACED, restricts
 from openmosprom_cli.models import ChoiceOutcome, Tour
 
@@ -54,6 +55,7 @@ class AllocationResult:
     tours: tuple[Tour, ...]      # tour index → tour, earliest first
     choice_code: np.ndarray
     choice_tour: np.ndarray
+    market: Market
     explicit_waitlist: tuple[np.ndarray, np.ndarray] | None = None
 
     @functools.cached_property
@@ -69,7 +71,11 @@ class AllocationResult:
         return [applicants[i].id for i in self.order.tolist()]
 
     def placements(self) -> list[Placement]:
-        """Every seat given, in priority order."""
+        """Every seat: those given by this allocation in priority order, then those it kept.
+
+        A kept seat counts as the choice it answers, or as choice 0 when it
+        answers none (an organizer placed the person there).
+        """
         import numpy as np
 
         positions, slots = np.nonzero(self.choice_code == PLACED)
@@ -78,6 +84,13 @@ class AllocationResult:
                             strict=True):
             applicant = self.applicant_at(p)
             placements.append(Placement(applicant.id, self.tours[t].tour_id, j + 1, applicant.party_size))
+        if self.inputs.held:
+            index_of = {t.tour_id: i for i, t in enumerate(self.tours)}
+            position_of = {self.applicant_at(p).id: p for p in self.market.held_at}
+            for holding in self.inputs.held:
+                p, t = position_of[holding.registrant_id], index_of[holding.tour_id]
+                rank = next((slot + 1 for slot, held in self.market.answers(p).items() if held == t), 0)
+                placements.append(Placement(holding.registrant_id, holding.tour_id, rank, holding.seats))
         return placements
 
     def waitlists(self) -> dict[str, list[str]]:
@@ -160,6 +173,14 @@ def derive_waitlist(result: AllocationResult) -> tuple[np.ndarray, np.ndarray]:
             clash = ((code[p, earlier] == PLACED) & (earlier < choice[holders])
                      & (c.start[t] < c.end[held]) & (c.start[held] < c.end[t]))
             ok[holders[clash]] = False
+        # Seats kept from before are held from the start, whatever the rank of the choice they answer.
+        if result.market.held_at:
+            holding = np.fromiter(result.market.held_at, dtype=np.int64)
+            for p in np.flatnonzero(np.isin(person, holding)):
+                held = np.asarray(result.market.held_at[int(person[p])])
+                t = tour[p]
+                if ((c.start[t] < c.end[held]) & (c.start[held] < c.end[t])).any():
+                    ok[p] = False
         tours.append(tour[ok])
         people.append(person[ok])
     n = max(len(result.order), 1)

@@ -50,6 +50,8 @@ OVERLAPS = CODE_INDEX["overlaps"]
 UNKNOWN_CHOICE = CODE_INDEX["unknown_choice"]
 NOT_REACHED = CODE_INDEX["not_reached"]
 LIMIT_REACHED = CODE_INDEX["limit_reached"]
+HELD = CODE_INDEX["held"]
+HOLDS_SEAT = CODE_INDEX["holds_seat"]
 NO_CHOICE = -1      # padding in the per-choice arrays of people with fewer choices
 ELIGIBLE = -1       # "no reason against" in eligibility code arrays
 

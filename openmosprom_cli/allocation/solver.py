@@ -19,11 +19,13 @@ from openmosprom_cli.allocation.columns import (
     true_at,
 )
 from openmosprom_cli.allocation.inputs import AllocationInput, check_inputs
+from openmosprom_cli.allocation.market import Market, mark_held, market_of
 from openmosprom_cli.allocation.priority import priority_indices
 from openmosprom_cli.allocation.result import AllocationResult
 from openmosprom_cli.allocation.rules import (
     ELIGIBLE,
     FULL,
+    HELD,
     LIMIT_REACHED,
     NO_CHOICE,
     NOT_REACHED,
@@ -64,7 +66,16 @@ def solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: np
     code = np.full((n, k), NO_CHOICE, dtype=np.int8)
     chosen = np.full((n, k), -1, dtype=np.int32)
     decided = np.zeros(n, dtype=bool)
-    seats_left = c.capacity.copy()
+    market = market_of(inputs, tours, order.tolist()) if inputs.held or inputs.closed else None
+    if market is None:
+        seats_left = c.capacity.copy()
+        choosing: dict[int, tuple[tuple[int, ...], frozenset[int]]] = {}
+    else:
+        seats_left = np.array(market.seats, dtype=c.capacity.dtype)
+        decided[list(market.done)] = True          # they choose no more: mark_held gives their outcomes
+        # Holders who go on choosing are decided one by one, whatever the numpy filter would say.
+        choosing = {p: (ts, frozenset(market.answers(p))) for p, ts in market.held_at.items()
+                    if p not in market.done}
 
     is_tour = c.kind == KIND_TOUR
     # Only the slots naming a tour that some rule applies to need the rules at all.
@@ -77,13 +88,22 @@ def solve(inputs: AllocationInput, seed: str, tours: tuple[Tour, ...], order: np
     while start < n and tours:
         stop = min(n, start + chunk)
         maybe = _might_be_placed(c, start, stop, is_tour, tour_reason, seats_left)
+        if choosing:
+            extra = [p for p in choosing if start <= p < stop]
+            maybe = np.union1d(maybe, np.asarray(extra, dtype=maybe.dtype)) if extra else maybe
+        if market is not None:
+            maybe = maybe[~decided[maybe]]
         if maybe.size:
-            _decide_exactly(c, maybe, seats_left, code, chosen, inputs.max_tours_per_person)
+            _decide_exactly(c, maybe, seats_left, code, chosen, inputs.max_tours_per_person, choosing)
             decided[maybe] = True
         start, chunk = stop, chunk * 2
 
     _settle_the_rest(c, ~decided, tour_reason, code, chosen)
-    return AllocationResult(inputs, seed, order, tours, code, chosen)
+    if market is None:
+        market = Market(tuple(c.capacity.tolist()), {}, {}, frozenset())
+    else:
+        mark_held(inputs, tours, order.tolist(), market, code, chosen)
+    return AllocationResult(inputs, seed, order, tours, code, chosen, market)
 
 
 def _might_be_placed(c: Columns, start: int, stop: int, is_tour: np.ndarray, tour_reason: np.ndarray,
@@ -113,7 +133,8 @@ def _might_be_placed(c: Columns, start: int, stop: int, is_tour: np.ndarray, tou
 
 
 def _decide_exactly(c: Columns, people: np.ndarray, seats: np.ndarray, code: np.ndarray,
-                    chosen: np.ndarray, limit: int) -> None:
+                    chosen: np.ndarray, limit: int,
+                    holding: dict[int, tuple[tuple[int, ...], frozenset[int]]]) -> None:
     """Serial dictatorship for these people, in priority order, with every option's reason precomputed."""
     import numpy as np
 
@@ -139,9 +160,11 @@ def _decide_exactly(c: Columns, people: np.ndarray, seats: np.ndarray, code: np.
     out_tour = [-1] * kind.size
     # Where each person reached the limit; their later choices are settled below, in bulk.
     limit_at = [k] * len(people)
+    positions = people.tolist()
     for i in range(len(people)):
         party = sizes[i]
-        held: list[int] = []
+        kept, answered = holding.get(positions[i], ((), frozenset())) if holding else ((), frozenset())
+        held: list[int] = list(kept)
         base = i * k
         for j in range(base, base + k):
             what = kinds[j]
@@ -149,6 +172,9 @@ def _decide_exactly(c: Columns, people: np.ndarray, seats: np.ndarray, code: np.
                 break
             if what == KIND_UNKNOWN:
                 out_code[j] = UNKNOWN_CHOICE
+                continue
+            if answered and j - base in answered:
+                out_code[j] = HELD      # a seat they hold answers this choice; mark_held names it
                 continue
             first_reason = -1
             overlapped = False
