@@ -9,10 +9,12 @@ accepts.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from openmosprom_cli.errors import CannotCreateError, Location, MissingInputError
 from openmosprom_cli.io.reader import read_file_table
@@ -139,12 +141,13 @@ def import_tours(season: Season, path: Path, *, force: bool = False, encoding: s
 
 def _ignored_site_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[str, Site]) -> tuple[str, ...]:
     """Where the file's address, age, passport or note column differs from what was exported: said, not taken."""
-    readers = {"address": check_text, "min_age": parse_int, "passport_required": parse_bool, "note": check_text}
+    readers: dict[str, Callable[[object], object]] = {
+        "address": check_text, "min_age": parse_int, "passport_required": parse_bool, "note": check_text}
     notes = []
     for record in table.records:
         tour = current.get(str(record.values.get("tour_id") or "").strip())
         site = sites.get(tour.site_id) if tour else None
-        if site is None:
+        if tour is None or site is None:
             continue
         for fieldname, read in readers.items():
             if fieldname not in table.headers or is_blank(record.values.get(fieldname)):
@@ -185,12 +188,15 @@ def _validated_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[s
     first_row: dict[str, int] = {}
     edited: list[tuple[int, str, Tour]] = []
     for record in table.records:
-        tour_id = problems.parse(table, record, "tour_id", check_text, required=True)
-        day = problems.parse(table, record, "date", parse_date, required=True)
-        start = problems.parse(table, record, "start", parse_time, required=True)
-        duration = problems.parse(table, record, "duration_min", lambda v: parse_int(v, minimum=1))
-        capacity = problems.parse(table, record, "capacity", lambda v: parse_int(v, minimum=1), required=True)
-        site_text = problems.parse(table, record, "site", check_text)
+        # Each field is its parser's type, or None where it was empty or wrong.
+        tour_id = cast("str | None", problems.parse(table, record, "tour_id", check_text, required=True))
+        day = cast("dt.date | None", problems.parse(table, record, "date", parse_date, required=True))
+        start = cast("dt.time | None", problems.parse(table, record, "start", parse_time, required=True))
+        duration = cast("int | None", problems.parse(table, record, "duration_min",
+                                                      lambda v: parse_int(v, minimum=1)))
+        capacity = cast("int | None", problems.parse(table, record, "capacity", lambda v: parse_int(v, minimum=1),
+                                                      required=True))
+        site_text = cast("str | None", problems.parse(table, record, "site", check_text))
         if day is not None:
             if not settings.window_start <= day <= settings.window_end:
                 problems.add(table.location(record.row, "date"),
