@@ -328,11 +328,15 @@ def _break_rows(columns: dict[str, list[str]], rng, n: int, invalid_rows: int, m
 def write_registrant_export(path: Path, rows: Sequence[Mapping[str, str]]) -> Path:
     """Write rows as the mini-app exports them: ``.csv`` (UTF-8 with BOM, ``;``) or ``.xlsx``, by suffix.
 
-    In ``.xlsx`` the ID, score and guest count are numbers and the dates are
-    Excel dates, as a spreadsheet export has them; the file is owner-only,
-    since it looks like personal data.
+    The CSV imitates a third party's file, so it is written with the csv module
+    as that party would, not through the tool's own writer: the writer's formula
+    guard would give every ``+7 …`` phone a leading ``'`` that the real export
+    does not have. In ``.xlsx`` the ID, score and guest count are numbers and
+    the dates are Excel dates, as a spreadsheet export has them. Either file is
+    owner-only, since it looks like personal data.
     """
-    from openmosprom_cli.io.files import atomic_path, atomic_write_with
+    from openmosprom_cli.io.files import atomic_path
+    from openmosprom_cli.io.writer import Sheet, write_workbook
 
     path = Path(path)
     headers = list(rows[0].keys()) if rows else list(HEADERS)
@@ -345,16 +349,9 @@ def write_registrant_export(path: Path, rows: Sequence[Mapping[str, str]]) -> Pa
         return path
     if suffix != ".xlsx":
         raise ValueError(f"{path.name}: the export is written as .csv or .xlsx")
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("Участники")
-    ws.append(headers)
     converters = [_XLSX_CONVERTERS.get(h, _as_text) for h in headers]
-    for row in rows:
-        ws.append([convert(row.get(h, "")) for h, convert in zip(headers, converters)])
-    atomic_write_with(path, wb.save, private=True)
-    return path
+    cells = ([convert(row.get(h, "")) for h, convert in zip(headers, converters)] for row in rows)
+    return write_workbook(path, [Sheet("Участники", headers, cells)], private=True)
 
 
 def _as_text(value: str) -> str | None:

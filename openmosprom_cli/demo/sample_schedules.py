@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.io.files import atomic_write_with, inside
-from openmosprom_cli.schedules.template import (
-    NO,
-    SITE_FIELD_ROWS,
-    SITE_FIRST_ROW,
-    YES,
-    build_template_workbook,
-    season_dates,
-    write_schedule_row,
-)
+from openmosprom_cli.io.files import inside
+from openmosprom_cli.io.writer import Sheet, write_workbook
+from openmosprom_cli.schedules.template import NO, YES, schedule_row, season_dates, template_sheets
 from openmosprom_cli.settings import Settings
 
 SATURDAY = 5
@@ -177,50 +171,30 @@ def _site_values(site: SampleSite) -> dict[str, object]:
     }
 
 
-def build_sample_workbook(site: SampleSite, settings: Settings):
-    from openmosprom_cli.io.xlsx_out import value_cell
+def sample_sheets(site: SampleSite, settings: Settings) -> list[Sheet]:
+    """The blank template filled in as the factory would: its site's fields, and its tours on their dates."""
+    return template_sheets(settings, site.site_id, site_values=_site_values(site),
+                           schedule_rows=_schedule_rows(sample_tours(site, settings), settings))
 
-    wb = build_template_workbook(settings, site.site_id)
-    values = _site_values(site)
-    sheet = wb["Площадка"]
-    for offset, (label, _, _) in enumerate(SITE_FIELD_ROWS):
-        if label in values:
-            value_cell(sheet, SITE_FIRST_ROW + offset, 2, values[label])
-    schedule = wb["Расписание"]
-    tours = sample_tours(site, settings)
-    row = 2
+
+def _schedule_rows(tours: list[SampleTour], settings: Settings) -> Iterator[tuple[object, ...]]:
     for day in season_dates(settings):
         todays = [t for t in tours if t.date == day]
         for tour in todays:
-            write_schedule_row(schedule, row, day, tour.start, tour.capacity, tour.duration_min, tour.note)
-            row += 1
+            yield schedule_row(day, tour.start, tour.capacity, tour.duration_min, tour.note)
         if not todays:
-            write_schedule_row(schedule, row, day)  # offered no tour: left as the template had it
-            row += 1
-    # Fixed document dates: the content depends on the year alone.
-    wb.properties.created = wb.properties.modified = dt.datetime(settings.year, 11, 1, 12, 0)
-    wb.properties.creator = "openmosprom"
-    return wb
-
-
-def _save_reproducibly(wb, path: Path) -> None:
-    """Save without openpyxl's own ``save``, which stamps the current time into the file."""
-    from zipfile import ZIP_DEFLATED, ZipFile
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    def write(tmp: Path) -> None:
-        ExcelWriter(wb, ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True)).save()
-
-    atomic_write_with(path, write)
+            yield schedule_row(day)  # offered no tour: left as the template had it
 
 
 def write_sample_schedules(folder: Path, year: int) -> list[Path]:
     """Write the fourteen sample workbooks (``<site_id>.xlsx``) for ``year``'s December window."""
     settings = Settings.defaults(year)
+    # Fixed document dates: the bytes depend on the year alone.
+    stamp = dt.datetime(year, 11, 1, 12, 0)
     paths = []
     for site in SAMPLE_SITES:
         path = inside(Path(folder), f"{site.site_id}.xlsx")
-        _save_reproducibly(build_sample_workbook(site, settings), path)
+        # Fictional factories and example.org addresses: no personal data, so the files follow the umask.
+        write_workbook(path, sample_sheets(site, settings), private=False, stamp=stamp)
         paths.append(path)
     return sorted(paths)

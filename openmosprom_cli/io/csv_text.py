@@ -15,7 +15,8 @@
 * **Not CSV at all.** A zip (``.xlsx``), an old ``.xls`` or an empty file is
   named for what it is.
 * **Formula guard.** A cell written by our own CSV writer as ``'=…`` (the
-  guard against formulas) reads back as ``=…``.
+  guard against formulas) reads back as ``=…``: :func:`~openmosprom_cli.io.writer.csv_unguard`,
+  beside the guard itself.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError
 from openmosprom_cli.io.values import ValueProblem, is_blank
+from openmosprom_cli.io.writer import csv_unguard
 from openmosprom_cli.settings import Limits
 
 HEADER_SEARCH_ROWS = 30
 SEPARATORS = (",", ";", "\t")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED = re.compile(r'"[^"]*"')
 ENCODING_HINT = "A CSV saved by Excel is usually in cp1251: add --encoding cp1251."
 
@@ -77,7 +78,7 @@ def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> li
     rows = []
     for number, cells in enumerate(records, start=1):
         if any(cell[:1] == "'" for cell in cells):
-            cells = [undo_formula_guard(cell) for cell in cells]
+            cells = [csv_unguard(cell) for cell in cells]
         rows.append((number, cells))
     return rows
 
@@ -166,7 +167,3 @@ def _check_width(records: list[list[str]], max_columns: int, file: str) -> None:
     for i, cells in enumerate(records):
         if len(cells) > max_columns:
             records[i] = cells[:max_columns]
-
-
-def undo_formula_guard(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value

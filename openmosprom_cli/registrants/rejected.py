@@ -7,6 +7,7 @@ its row number and every reason; it holds personal data, so it is owner-only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from openmosprom_cli.registrants.parse import ParsedRegistrants
 
 REJECTED_PREFIX = "rejected-"
+REJECTED_SHEET = "Отклонённые"
 
 
 def rejected_file_path(season: Season, source: Path) -> Path:
@@ -27,32 +29,19 @@ def rejected_file_path(season: Season, source: Path) -> Path:
 
 def write_rejected(target: Path, parsed: ParsedRegistrants) -> None:
     """The rejected rows as written in the file, each with its row number and reasons; owner-only."""
-    from openmosprom_cli.io.xlsx_out import (
-        fit_columns,
-        new_workbook,
-        print_ready,
-        save_workbook,
-        text_cell,
-        value_cell,
-        write_header,
-    )
+    from openmosprom_cli.io.writer import Sheet, write_workbook
 
-    wb = new_workbook()
-    ws = wb.create_sheet("Отклонённые")
-    write_header(ws, 1, ("Строка", "Причины", *parsed.headers))
-    for i, rejected in enumerate(parsed.rejected, start=2):
-        value_cell(ws, i, 1, rejected.row)
-        text_cell(ws, i, 2, "\n".join(rejected.reasons))
+    columns = ("Строка", "Причины", *parsed.headers)
+    write_workbook(target, [Sheet(REJECTED_SHEET, columns, _rejected_rows(parsed), print_ready=True)], private=True)
+
+
+def _rejected_rows(parsed: ParsedRegistrants) -> Iterator[tuple[object, ...]]:
+    """Dates and times as the file had them; everything else as text, as it was written (no numbers reinterpreted)."""
+    for rejected in parsed.rejected:
         by_header = dict(rejected.cells)
-        for j, header in enumerate(parsed.headers, start=3):
-            raw = by_header.get(header)
-            if isinstance(raw, (dt.date, dt.time)):
-                value_cell(ws, i, j, raw)
-            else:
-                text_cell(ws, i, j, "" if raw is None else describe_cell(raw))
-    fit_columns(ws)
-    print_ready(ws, header_row=1)
-    save_workbook(wb, target, private=True)
+        cells = (by_header.get(header) for header in parsed.headers)
+        yield (rejected.row, "\n".join(rejected.reasons),
+               *(raw if raw is None or isinstance(raw, (dt.date, dt.time)) else describe_cell(raw) for raw in cells))
 
 
 def describe_cell(value: object) -> str:

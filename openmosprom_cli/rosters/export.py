@@ -10,9 +10,10 @@ Every value that came from a registrant or a factory is written as text that
 can never become a formula. Files are written atomically and are byte-for-byte
 reproducible: the same season state gives the same files.
 
-Each site's roster is built in ``build.py``, the workbooks are laid out in
-``workbooks.py``, everyone's result and the CSV in ``notifications.py``; the
-export records go through ``store/rosters.py``.
+Each site's roster is built in ``build.py``, the workbooks' sheets are laid out
+in ``workbooks.py``, everyone's result and the CSV's rows in ``notifications.py``,
+and :mod:`openmosprom_cli.io.writer` writes every file; the export records go
+through ``store/rosters.py``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.io.files import atomic_write_text, inside, remove_stray_temp_files, safe_file_name, unique_name
+from openmosprom_cli.io.files import inside, remove_stray_temp_files, safe_file_name, unique_name
+from openmosprom_cli.io.writer import write_csv, write_workbook
 from openmosprom_cli.rosters.build import build_site_rosters, load_current_allocation
-from openmosprom_cli.rosters.notifications import notifications_csv, person_outcomes
-from openmosprom_cli.rosters.workbooks import file_time, participants_workbook, save_reproducibly, site_workbook
+from openmosprom_cli.rosters.notifications import NOTIFICATION_HEADERS, notification_rows, person_outcomes
+from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.rosters import (
@@ -95,7 +97,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         for roster in rosters:
             stem = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken, max_len=80)
             path = inside(out_dir, f"{stem}.xlsx")
-            save_reproducibly(site_workbook(roster, season.settings, stamp), path, private=True, stamp=stamp)
+            write_workbook(path, site_sheets(roster, season.settings), private=True, stamp=stamp)
             fingerprint = roster.fingerprint()
             save_roster_export(conn, RosterExportRow(
                 site_id=roster.site.site_id, fingerprint=fingerprint,
@@ -119,9 +121,9 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
         participants_path = inside(out_dir, PARTICIPANTS_FILE)
         # Every file here names people with their phones (some with passports and birth dates): owner only.
-        save_reproducibly(participants_workbook(outcomes, stamp), participants_path, private=True, stamp=stamp)
+        write_workbook(participants_path, [participants_sheet(outcomes)], private=True, stamp=stamp)
         notifications_path = inside(out_dir, NOTIFICATIONS_FILE)
-        atomic_write_text(notifications_path, notifications_csv(outcomes), encoding="utf-8-sig", private=True)
+        write_csv(notifications_path, NOTIFICATION_HEADERS, notification_rows(outcomes), private=True)
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),

@@ -1,10 +1,14 @@
-"""Everyone's result: one line per person and tour they got (or why they got none), and ``notifications.csv``."""
+"""Everyone's result: one line per person and tour they got (or why they got none), and ``notifications.csv``'s rows.
+
+The rows are written by :func:`openmosprom_cli.io.writer.write_csv`: ``;``-separated
+as Russian-locale Excel expects, with a ``'`` before any text a spreadsheet would
+evaluate.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from openmosprom_cli.models import Registrant, Site, Tour
@@ -13,8 +17,6 @@ from openmosprom_cli.rosters.build import Allocation, Placement
 RESULT_PLACE = "место"
 RESULT_WAITLIST = "лист ожидания"
 RESULT_NONE = "нет"
-
-_CSV_UNSAFE_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -73,37 +75,25 @@ def person_outcomes(people: dict[str, Registrant], sites: dict[str, Site], tours
     return lines
 
 
-_NOTIFICATION_HEADERS = ("ID VK", "ФИО", "Результат", "ID экскурсии", "Площадка", "Дата", "Время", "Адрес",
-                         "Примечание")
+NOTIFICATION_HEADERS = ("ID VK", "ФИО", "Результат", "ID экскурсии", "Площадка", "Дата", "Время", "Адрес",
+                        "Примечание")
 
 
-def notifications_csv(lines: list[PersonLine]) -> str:
-    """What to tell each person, ``;``-separated as Russian-locale Excel expects; unsafe starts get a ``'``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_NOTIFICATION_HEADERS)
+def notification_rows(lines: Iterable[PersonLine]) -> Iterator[tuple[object, ...]]:
+    """What to tell each person, one row per tour they got or wait for; for ``notifications.csv``."""
 
-    def row(line: PersonLine, tour: Tour | None, site: Site | None, note: str) -> None:
-        writer.writerow([csv_safe(v) for v in (
-            line.person.id, line.person.full_name, line.result, tour.tour_id if tour else "",
-            site.name if site else "", f"{tour.date:%d.%m.%Y}" if tour else "", f"{tour.start:%H:%M}" if tour else "",
-            site.address if site else "", note,
-        )])
+    def row(line: PersonLine, tour: Tour | None, site: Site | None, note: str) -> tuple[object, ...]:
+        return (line.person.id, line.person.full_name, line.result, tour.tour_id if tour else None,
+                site.name if site else None, tour.date if tour else None, tour.start if tour else None,
+                site.address if site else None, note)
 
     for line in lines:
         if line.result == RESULT_PLACE:
             tour, site = line.tour, line.site
             assert tour is not None and site is not None, "a place is always on a tour at a site"
-            row(line, tour, site, " ".join(n for n in (site.notes, tour.note) if n))
+            yield row(line, tour, site, " ".join(n for n in (site.notes, tour.note) if n))
         elif line.result == RESULT_WAITLIST:
             for tour, site, position in line.waits:
-                row(line, tour, site, f"№ {position} в листе ожидания")
+                yield row(line, tour, site, f"№ {position} в листе ожидания")
         else:
-            row(line, None, None, line.reasons)
-    return buffer.getvalue()
-
-
-def csv_safe(value: object) -> str:
-    """A CSV field that a spreadsheet will not evaluate: a leading ``= + - @``, tab or CR gets a ``'``."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_CSV_UNSAFE_STARTS) else text
+            yield row(line, None, None, line.reasons)

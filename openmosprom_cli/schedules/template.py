@@ -8,18 +8,12 @@ checked by Excel's data validation as it types, and again by the import.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.io.values import ValueProblem
-from openmosprom_cli.io.xlsx_out import (
-    fit_columns,
-    new_workbook,
-    save_workbook,
-    text_cell,
-    value_cell,
-    write_header,
-)
+from openmosprom_cli.io.writer import Cell, Column, Sheet, Style, Validation, write_workbook
 from openmosprom_cli.schedules.fields import SCHEDULE_SHEET, SITE_SHEET, check_site_id
 from openmosprom_cli.settings import Settings
 
@@ -49,11 +43,6 @@ SITE_FIELD_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 SITE_DEFAULTS = {"Минимальный возраст": 0, "Паспорт обязателен": NO, "Только граждане РФ": NO,
                  "Максимум экскурсий в день": 1, "Длительность, мин": 90, "Срок подачи списков, дней": 3}
-SITE_FIRST_ROW = 3  # below the title and the «Поле | Значение» header
-
-SCHEDULE_HEADERS = ("Дата", "День недели", "Начало", "Длительность, мин", "Размер группы", "Примечание",
-                    "Закрепить", "Исключить")
-SCHEDULE_COLUMN = {name: i for i, name in enumerate(SCHEDULE_HEADERS, start=1)}
 
 INSTRUCTIONS = (
     "Расписание экскурсий «Открой#Моспром»",
@@ -77,28 +66,47 @@ INSTRUCTIONS = (
     "Не переименовывайте листы «Площадка» и «Расписание» и заголовки столбцов.",
     "Заполненный файл отправьте организаторам.",
 )
+_HEADINGS = ("Как заполнить", "Форматы")
 
 
-def build_template_workbook(settings: Settings, site_id: str | None = None):
-    """The template as an openpyxl workbook, for :func:`write_template` and the sample data."""
+# Keeps what is typed as text: phone numbers and codes lose nothing to Excel's guessing.
+_TEXT = Style(number_format="@")
+_SITE_RULE_ERROR = "Проверьте значение: подсказка в столбце C."
+# Excel refuses what breaks these as it is typed, with the message; the import checks again.
+_SITE_RULES = {
+    "bool": Validation.one_of(YES, NO, error=_SITE_RULE_ERROR),
+    "age": Validation.between("whole", 0, 100, error=_SITE_RULE_ERROR),
+    "count": Validation.between("whole", 1, 20, error=_SITE_RULE_ERROR),
+    "minutes": Validation.between("whole", 15, 720, error=_SITE_RULE_ERROR),
+    "days": Validation.between("whole", 0, 60, error=_SITE_RULE_ERROR),
+    "weight": Validation.compare("decimal", ">", 0, error=_SITE_RULE_ERROR),
+}
+
+
+def template_sheets(settings: Settings, site_id: str | None = None, *,
+                    site_values: Mapping[str, object] | None = None,
+                    schedule_rows: Iterable[Sequence[object]] | None = None) -> list[Sheet]:
+    """The template's sheets, for :func:`write_template` and, filled in, for the sample data.
+
+    ``site_values`` fill the ``Площадка`` sheet by field label, over the
+    defaults; ``schedule_rows`` (from :func:`schedule_row`) replace the bare
+    season dates of ``Расписание``.
+    """
     if site_id is not None:
         try:
             site_id = check_site_id(site_id)
         except ValueProblem as exc:
             raise BadDataError(f"the site code {exc}") from None
-    wb = new_workbook()
-    _instructions_sheet(wb.create_sheet(INSTRUCTIONS_SHEET), settings)
-    _site_sheet(wb.create_sheet(SITE_SHEET), site_id)
-    _schedule_sheet(wb.create_sheet(SCHEDULE_SHEET), settings)
-    wb.active = 0
-    return wb
+    values: dict[str, object] = {**SITE_DEFAULTS, **({"Код": site_id} if site_id else {}), **(site_values or {})}
+    if schedule_rows is None:
+        schedule_rows = (schedule_row(day) for day in season_dates(settings))
+    return [_instructions_sheet(settings), _site_sheet(values), _schedule_sheet(settings, schedule_rows)]
 
 
 def write_template(path: Path, settings: Settings, site_id: str | None = None) -> Path:
     """Write the blank per-factory workbook to ``path`` (atomically) and return the path."""
-    path = Path(path)
-    save_workbook(build_template_workbook(settings, site_id), path)
-    return path
+    # No personal data: the file follows the umask, and its fixed date makes the same season give the same bytes.
+    return write_workbook(Path(path), template_sheets(settings, site_id), private=False)
 
 
 def season_dates(settings: Settings) -> list[dt.date]:
@@ -109,9 +117,7 @@ def season_dates(settings: Settings) -> list[dt.date]:
     return [d for d in dates if d not in blackout]
 
 
-def _instructions_sheet(ws, settings: Settings) -> None:
-    from openpyxl.styles import Alignment, Font
-
+def _instructions_sheet(settings: Settings) -> Sheet:
     lines = list(INSTRUCTIONS)
     lines.insert(1, f"Сезон {settings.year}: экскурсии с {settings.window_start:%d.%m.%Y} "
                     f"по {settings.window_end:%d.%m.%Y}.")
@@ -120,116 +126,47 @@ def _instructions_sheet(ws, settings: Settings) -> None:
     contact = ", ".join(x for x in (settings.organizer_name, settings.organizer_email, settings.organizer_phone) if x)
     if contact:
         lines += ["", f"Вопросы: {contact}"]
-    for row, line in enumerate(lines, start=1):
-        cell = text_cell(ws, row, 1, line)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if row == 1 or line in ("Как заполнить", "Форматы"):
-            cell.font = Font(bold=True, size=14 if row == 1 else 11)
-    ws.column_dimensions["A"].width = 110
+    rows = [(Cell(line, style=Style(bold=True, size=14 if i == 0 else 11)) if i == 0 or line in _HEADINGS else line,)
+            for i, line in enumerate(lines)]
+    return Sheet(INSTRUCTIONS_SHEET, [Column("", width=110, style=Style(wrap=True, valign="top"))], rows,
+                 header=False)
 
 
-def _site_sheet(ws, site_id: str | None) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    title = text_cell(ws, 1, 1, "Сведения о площадке")
-    title.font = Font(bold=True, size=13)
-    write_header(ws, 2, ("Поле", "Значение", "Подсказка"))
-    ws.freeze_panes = "A3"
-    rules = {
-        "bool": _yes_no_validation(),
-        "age": DataValidation(type="whole", operator="between", formula1="0", formula2="100", allow_blank=True),
-        "count": DataValidation(type="whole", operator="between", formula1="1", formula2="20", allow_blank=True),
-        "minutes": DataValidation(type="whole", operator="between", formula1="15", formula2="720", allow_blank=True),
-        "days": DataValidation(type="whole", operator="between", formula1="0", formula2="60", allow_blank=True),
-        "weight": DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True),
-    }
-    for rule in rules.values():
-        rule.error = "Проверьте значение: подсказка в столбце C."
-        _refuse_invalid(rule)
-        ws.add_data_validation(rule)
-    for offset, (label, kind, hint) in enumerate(SITE_FIELD_ROWS):
-        row = SITE_FIRST_ROW + offset
-        text_cell(ws, row, 1, label).font = Font(bold=True)
-        value = site_id if label == "Код" and site_id else SITE_DEFAULTS.get(label)
-        cell = ws.cell(row=row, column=2) if value is None else value_cell(ws, row, 2, value)
-        if kind == "text":
-            cell.number_format = "@"  # keeps phone numbers and codes as typed
-        if kind in rules:
-            rules[kind].add(cell.coordinate)
-        text_cell(ws, row, 3, hint).font = Font(italic=True, color="666666")
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 45
-    ws.column_dimensions["C"].width = 70
+def _site_sheet(values: Mapping[str, object]) -> Sheet:
+    columns = [Column("Поле", width=30, style=Style(bold=True)), Column("Значение", width=45),
+               Column("Подсказка", width=70, style=Style(italic=True, color="666666"))]
+    rows = [(label, Cell(values.get(label), style=_TEXT if kind == "text" else None, validation=_SITE_RULES.get(kind)),
+             hint)
+            for label, kind, hint in SITE_FIELD_ROWS]
+    # Below the title, the «Поле | Значение» header, then the fields from row 3.
+    return Sheet(SITE_SHEET, columns, rows, title="Сведения о площадке", spacing=0, freeze=True)
 
 
-def _refuse_invalid(rule) -> None:
-    """Excel shows the rule's message and refuses the value; openpyxl's default only remembers the rule."""
-    rule.showErrorMessage = True
-    rule.errorStyle = "stop"
-    rule.errorTitle = "Неверное значение"
-
-
-def _yes_no_validation():
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    rule = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)
-    rule.error = "Выберите «да» или «нет»."
-    return rule
-
-
-def _schedule_sheet(ws, settings: Settings) -> None:
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    write_header(ws, 1, SCHEDULE_HEADERS)
-    ws.freeze_panes = "A2"
-    dates = season_dates(settings)
-    last_row = 1 + len(dates) + EXTRA_SCHEDULE_ROWS
-
-    def column_range(name: str) -> str:
-        letter = get_column_letter(SCHEDULE_COLUMN[name])
-        return f"{letter}2:{letter}{last_row}"
-
+def _schedule_sheet(settings: Settings, rows: Iterable[Sequence[object]]) -> Sheet:
     start, end = settings.window_start, settings.window_end
-    date_rule = DataValidation(type="date", operator="between", allow_blank=True,
-                               formula1=f"DATE({start.year},{start.month},{start.day})",
-                               formula2=f"DATE({end.year},{end.month},{end.day})")
-    date_rule.error = f"Дата сезона: с {start:%d.%m.%Y} по {end:%d.%m.%Y}."
-    time_rule = DataValidation(type="time", operator="between", allow_blank=True,
-                               formula1="TIME(0,0,0)", formula2="TIME(23,59,0)")
-    time_rule.error = "Время в формате ЧЧ:ММ, например 10:00."
-    capacity_rule = DataValidation(type="whole", operator="between", formula1="1", formula2="500", allow_blank=True)
-    capacity_rule.error = "Размер группы — целое число участников."
-    duration_rule = DataValidation(type="whole", operator="between", formula1="15", formula2="720", allow_blank=True)
-    duration_rule.error = "Длительность — целое число минут."
-    yes_no = _yes_no_validation()
-    for rule, names in ((date_rule, ("Дата",)), (time_rule, ("Начало",)), (capacity_rule, ("Размер группы",)),
-                        (duration_rule, ("Длительность, мин",)), (yes_no, ("Закрепить", "Исключить"))):
-        _refuse_invalid(rule)
-        ws.add_data_validation(rule)
-        for name in names:
-            rule.add(column_range(name))
-    for row in range(2, last_row + 1):
-        ws.cell(row=row, column=SCHEDULE_COLUMN["Дата"]).number_format = "DD.MM.YYYY"
-        ws.cell(row=row, column=SCHEDULE_COLUMN["Начало"]).number_format = "HH:MM"
-        ws.cell(row=row, column=SCHEDULE_COLUMN["Примечание"]).number_format = "@"
-    for row, day in enumerate(dates, start=2):
-        write_schedule_row(ws, row, day)
-    fit_columns(ws, minimum=10)
-    ws.column_dimensions[get_column_letter(SCHEDULE_COLUMN["Примечание"])].width = 40
+    yes_no = Validation.one_of(YES, NO, error="Выберите «да» или «нет».")
+    columns = [
+        Column("Дата", style=Style(number_format="DD.MM.YYYY"),
+               validation=Validation.between("date", start, end, error=f"Дата сезона: с {start:%d.%m.%Y} "
+                                                                        f"по {end:%d.%m.%Y}.")),
+        Column("День недели"),
+        Column("Начало", style=Style(number_format="HH:MM"),
+               validation=Validation.between("time", dt.time(0, 0), dt.time(23, 59),
+                                             error="Время в формате ЧЧ:ММ, например 10:00.")),
+        Column("Длительность, мин",
+               validation=Validation.between("whole", 15, 720, error="Длительность — целое число минут.")),
+        Column("Размер группы",
+               validation=Validation.between("whole", 1, 500, error="Размер группы — целое число участников.")),
+        Column("Примечание", width=40, style=_TEXT),
+        Column("Закрепить", validation=yes_no),
+        Column("Исключить", validation=yes_no),
+    ]
+    # Every season date, and room below for a second tour on a day: formats and validation down to there.
+    return Sheet(SCHEDULE_SHEET, columns, rows, freeze=True, min_width=10,
+                 min_rows=len(season_dates(settings)) + EXTRA_SCHEDULE_ROWS)
 
 
-def write_schedule_row(ws, row: int, day: dt.date, start: dt.time | None = None, capacity: int | None = None,
-                       duration_min: int | None = None, note: str = "") -> None:
+def schedule_row(day: dt.date, start: dt.time | None = None, capacity: int | None = None,
+                 duration_min: int | None = None, note: str = "") -> tuple[object, ...]:
     """One row of ``Расписание``: the date and its weekday, and the tour if there is one."""
-    value_cell(ws, row, SCHEDULE_COLUMN["Дата"], day)
-    text_cell(ws, row, SCHEDULE_COLUMN["День недели"], WEEKDAYS_RU[day.weekday()])
-    if start is not None:
-        value_cell(ws, row, SCHEDULE_COLUMN["Начало"], start)
-    if capacity is not None:
-        value_cell(ws, row, SCHEDULE_COLUMN["Размер группы"], capacity)
-    if duration_min is not None:
-        value_cell(ws, row, SCHEDULE_COLUMN["Длительность, мин"], duration_min)
-    if note:
-        text_cell(ws, row, SCHEDULE_COLUMN["Примечание"], note)
+    return (day, WEEKDAYS_RU[day.weekday()], start, duration_min, capacity, note or None)

@@ -1,23 +1,22 @@
 """The season's tours as a file: exported for publishing in the VK mini-app, and taken back once edited.
 
-The export is what gets published, so it is in Russian. Its CSV form uses
-``;`` between cells and UTF-8 with a BOM: that is what Excel with Russian
-regional settings opens directly (``,`` is the decimal separator there). The
-import reads any table the one table reader accepts.
+The export is what gets published, so it is in Russian. It goes through the
+one table writer: its CSV form uses ``;`` between cells and UTF-8 with a BOM,
+which is what Excel with Russian regional settings opens directly (``,`` is the
+decimal separator there). The import reads any table the one table reader
+accepts.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from openmosprom_cli.errors import CannotCreateError, Location, MissingInputError
-from openmosprom_cli.io.files import atomic_write_bytes
 from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column, ProblemCollector, Table
 from openmosprom_cli.io.values import (
@@ -30,6 +29,8 @@ from openmosprom_cli.io.values import (
     parse_int,
     parse_time,
 )
+from openmosprom_cli.io.writer import Column as WriterColumn
+from openmosprom_cli.io.writer import Sheet, write_table
 from openmosprom_cli.models import Site, Tour, make_tour_id
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.settings import Settings
@@ -41,8 +42,7 @@ from openmosprom_cli.tours.generate import refuse_if_allocated
 EXPORT_SHEET = "Экскурсии"
 EXPORT_HEADERS = ("ID экскурсии", "Площадка", "Дата", "Начало", "Длительность, мин", "Размер группы", "Адрес",
                   "Минимальный возраст", "Паспорт обязателен", "Примечание")
-CSV_DELIMITER = ";"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_COLUMNS = tuple(WriterColumn(h, yes_no=h == "Паспорт обязателен") for h in EXPORT_HEADERS)
 
 # Only the tour's own columns are taken back; address, age, passport and notes come from the factories' workbooks.
 IMPORT_COLUMNS = (
@@ -59,23 +59,20 @@ IMPORT_COLUMNS = (
     Column("note", ("Примечание", "note")),
 )
 
+
 def export_tours(season: Season, out: Path) -> Path:
     """Write the tours for publishing and editing: ``.xlsx``, or ``.csv`` (``;``-separated, UTF-8 with BOM)."""
     out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
+    if out.suffix.lower() not in (".xlsx", ".csv"):
         raise CannotCreateError(f"cannot write {out.name}: the export must end in .xlsx or .csv")
     with season.reader() as conn:
         tours = load_tours(conn)
         sites = load_sites(conn)
     if not tours:
         raise MissingInputError("the season has no tours yet", hint="Generate them first: openmosprom slots generate")
-    rows = [_export_row(t, sites[t.site_id]) for t in tours]
-    if suffix == ".xlsx":
-        _write_xlsx(out, rows)
-    else:
-        _write_csv(out, rows)
-    return out
+    rows = (_export_row(t, sites[t.site_id]) for t in tours)
+    # Published for everyone: no personal data, so the file follows the umask.
+    return write_table(out, Sheet(EXPORT_SHEET, EXPORT_COLUMNS, rows, print_ready=True), private=False)
 
 
 def _export_note(tour: Tour, site: Site) -> str:
@@ -85,54 +82,7 @@ def _export_note(tour: Tour, site: Site) -> str:
 def _export_row(tour: Tour, site: Site) -> tuple:
     note = _export_note(tour, site)
     return (tour.tour_id, site.name or site.site_id, tour.date, tour.start, tour.duration_min, tour.capacity,
-            site.address, site.min_age, "да" if site.passport_required else "нет", note)
-
-
-_TEXT_COLUMNS = {0, 1, 6, 8, 9}
-
-
-def _write_xlsx(out: Path, rows: list[tuple]) -> None:
-    from openmosprom_cli.io.xlsx_out import (
-        fit_columns,
-        new_workbook,
-        print_ready,
-        save_workbook,
-        text_cell,
-        value_cell,
-        write_header,
-    )
-
-    wb = new_workbook()
-    ws = wb.create_sheet(EXPORT_SHEET)
-    write_header(ws, 1, EXPORT_HEADERS)
-    for r, row in enumerate(rows, start=2):
-        for c, value in enumerate(row, start=1):
-            if c - 1 in _TEXT_COLUMNS:
-                text_cell(ws, r, c, value)
-            else:
-                value_cell(ws, r, c, value)
-    fit_columns(ws)
-    print_ready(ws, header_row=1)
-    save_workbook(wb, out)
-
-
-def _csv_text(value: object) -> str:
-    """A cell as text that no spreadsheet will run as a formula."""
-    if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M")
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-def _write_csv(out: Path, rows: list[tuple]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
-    for row in rows:
-        writer.writerow([_csv_text(v) for v in row])
-    atomic_write_bytes(out, buffer.getvalue().encode("utf-8-sig"))
+            site.address, site.min_age, site.passport_required, note)
 
 
 # -- import ------------------------------------------------------------------------------------------
@@ -191,12 +141,13 @@ def import_tours(season: Season, path: Path, *, force: bool = False, encoding: s
 
 def _ignored_site_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[str, Site]) -> tuple[str, ...]:
     """Where the file's address, age, passport or note column differs from what was exported: said, not taken."""
-    readers = {"address": check_text, "min_age": parse_int, "passport_required": parse_bool, "note": check_text}
+    readers: dict[str, Callable[[object], object]] = {
+        "address": check_text, "min_age": parse_int, "passport_required": parse_bool, "note": check_text}
     notes = []
     for record in table.records:
         tour = current.get(str(record.values.get("tour_id") or "").strip())
         site = sites.get(tour.site_id) if tour else None
-        if site is None:
+        if tour is None or site is None:
             continue
         for fieldname, read in readers.items():
             if fieldname not in table.headers or is_blank(record.values.get(fieldname)):
@@ -237,12 +188,15 @@ def _validated_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[s
     first_row: dict[str, int] = {}
     edited: list[tuple[int, str, Tour]] = []
     for record in table.records:
-        tour_id = problems.parse(table, record, "tour_id", check_text, required=True)
-        day = problems.parse(table, record, "date", parse_date, required=True)
-        start = problems.parse(table, record, "start", parse_time, required=True)
-        duration = problems.parse(table, record, "duration_min", lambda v: parse_int(v, minimum=1))
-        capacity = problems.parse(table, record, "capacity", lambda v: parse_int(v, minimum=1), required=True)
-        site_text = problems.parse(table, record, "site", check_text)
+        # Each field is its parser's type, or None where it was empty or wrong.
+        tour_id = cast("str | None", problems.parse(table, record, "tour_id", check_text, required=True))
+        day = cast("dt.date | None", problems.parse(table, record, "date", parse_date, required=True))
+        start = cast("dt.time | None", problems.parse(table, record, "start", parse_time, required=True))
+        duration = cast("int | None", problems.parse(table, record, "duration_min",
+                                                      lambda v: parse_int(v, minimum=1)))
+        capacity = cast("int | None", problems.parse(table, record, "capacity", lambda v: parse_int(v, minimum=1),
+                                                      required=True))
+        site_text = cast("str | None", problems.parse(table, record, "site", check_text))
         if day is not None:
             if not settings.window_start <= day <= settings.window_end:
                 problems.add(table.location(record.row, "date"),

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.io.files import TEMP_SUFFIX
+from openmosprom_cli.io.writer import FORMULA_STARTS, csv_text, csv_unguard, visible_text
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.rosters import export
 from openmosprom_cli.rosters.export import export_rosters
-from openmosprom_cli.rosters.notifications import csv_safe
 from openmosprom_cli.season.folder import init_season
 from openmosprom_cli.store.registrants import upsert_registrants
 from openmosprom_cli.store.sites import save_site
@@ -393,8 +393,8 @@ def test_notifications_prefix_values_a_spreadsheet_would_evaluate(allocated):
     ("=1+1", "'=1+1"), ("+7916", "'+7916"), ("-2", "'-2"), ("@SUM(1)", "'@SUM(1)"), ("\tx", "'\tx"),
     ("\rx", "'\rx"), ("Анна", "Анна"), ("", ""), (None, ""), (" =x", " =x"),
 ])
-def test_csv_safe(value, expected):
-    assert csv_safe(value) == expected
+def test_csv_fields_are_guarded_by_the_writer(value, expected):
+    assert csv_text(value) == expected
 
 
 # -- participants.xlsx ----------------------------------------------------------------------------------
@@ -516,14 +516,14 @@ def test_a_failure_midway_keeps_the_previous_rosters_and_records(allocated, monk
     with allocated.transaction() as conn:
         conn.execute("UPDATE registrants SET full_name = 'Другое Имя' WHERE id = '401'")
 
-    real = export.site_workbook
+    real = export.site_sheets
 
-    def fail_at_mol(roster, settings, stamp):
+    def fail_at_mol(roster, settings):
         if roster.site.site_id == "mol":
             raise OSError("disk full")
-        return real(roster, settings, stamp)
+        return real(roster, settings)
 
-    monkeypatch.setattr(export, "site_workbook", fail_at_mol)
+    monkeypatch.setattr(export, "site_sheets", fail_at_mol)
     with pytest.raises(OSError):
         export_rosters(allocated)
     assert sorted(p.name for p in out.iterdir()) == sorted(before_files)
@@ -653,10 +653,10 @@ def test_cli_help_has_an_example(cli):
 
 
 @given(st.text())
-def test_csv_safe_never_starts_a_formula_and_loses_nothing(value):
-    safe = csv_safe(value)
-    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
-    assert safe in (value, "'" + value)
+def test_a_csv_field_never_starts_a_formula_and_loses_nothing(value):
+    safe = csv_text(value)
+    assert not safe.startswith(FORMULA_STARTS)
+    assert csv_unguard(safe) == visible_text(value)
 
 
 # Names reach cells; imports reject control characters (values.check_text), so none are generated here.
