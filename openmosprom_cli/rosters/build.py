@@ -9,72 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from openmosprom_cli.errors import BadDataError, MissingInputError
-from openmosprom_cli.models import ChoiceOutcome, Registrant, Site, Tour
-
-# -- the allocation as stored ---------------------------------------------------
-
-@dataclass(frozen=True)
-class Placement:
-    registrant_id: str
-    tour_id: str
-    seats: int  # 1 + companions, as allocated
-
-    @property
-    def companions(self) -> int:
-        return self.seats - 1
-
-
-@dataclass(frozen=True)
-class Allocation:
-    """The current allocation run and its result, as the allocation stage stored it."""
-
-    run_id: int
-    seed: str
-    created_at: str
-    placements: tuple[Placement, ...]
-    waitlists: dict[str, tuple[str, ...]]  # tour_id -> registrant IDs, first in line first
-    priorities: dict[str, int]
-    outcomes: dict[str, tuple[ChoiceOutcome, ...]]
-
-
-def load_current_allocation(conn: sqlite3.Connection) -> Allocation:
-    run = conn.execute(
-        "SELECT run_id, seed, created_at FROM allocation_runs WHERE is_current = 1 ORDER BY run_id DESC LIMIT 1"
-    ).fetchone()
-    if run is None:
-        raise MissingInputError(
-            "there is no allocation yet, so there are no rosters to export",
-            hint="Run `openmosprom assign` first.",
-        )
-    run_id = run["run_id"]
-    placements = tuple(
-        Placement(r["registrant_id"], r["tour_id"], r["seats"])
-        for r in conn.execute(
-            "SELECT registrant_id, tour_id, seats FROM placements WHERE run_id = ? "
-            "ORDER BY tour_id, registrant_id", (run_id,))
-    )
-    waitlists: dict[str, list[str]] = defaultdict(list)
-    for r in conn.execute("SELECT tour_id, registrant_id FROM waitlist WHERE run_id = ? ORDER BY tour_id, position",
-                          (run_id,)):
-        waitlists[r["tour_id"]].append(r["registrant_id"])
-    priorities: dict[str, int] = {}
-    outcomes: dict[str, tuple[ChoiceOutcome, ...]] = {}
-    for r in conn.execute("SELECT registrant_id, priority, outcomes FROM outcomes WHERE run_id = ?", (run_id,)):
-        priorities[r["registrant_id"]] = r["priority"]
-        outcomes[r["registrant_id"]] = tuple(
-            ChoiceOutcome(int(o.get("rank", i + 1)), str(o.get("choice", "")), o.get("tour_id"), str(o.get("code", "")))
-            for i, o in enumerate(json.loads(r["outcomes"]))
-        )
-    return Allocation(run_id=run_id, seed=str(run["seed"]), created_at=run["created_at"], placements=placements,
-                      waitlists={k: tuple(v) for k, v in waitlists.items()}, priorities=priorities,
-                      outcomes=outcomes)
-
+from openmosprom_cli.allocation.result import Placement
+from openmosprom_cli.allocation.stored import StoredAllocation
+from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.models import Registrant, Site, Tour
 
 # -- one site's roster -------------------------------------------------------------
 
@@ -159,7 +101,7 @@ class SiteRoster:
 
 
 def build_site_rosters(sites: dict[str, Site], tours: Iterable[Tour], people: dict[str, Registrant],
-                       allocation: Allocation) -> list[SiteRoster]:
+                       allocation: StoredAllocation) -> list[SiteRoster]:
     """Every site that has tours, each tour with its visitors and waitlist; raises if the allocation is stale."""
     tours_by_id = {t.tour_id: t for t in tours}
     unknown_tours = sorted({p.tour_id for p in allocation.placements if p.tour_id not in tours_by_id}

@@ -22,9 +22,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmosprom_cli.allocation.stored import load_current_allocation
+from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.io.files import inside, remove_stray_temp_files, safe_file_name, unique_name
 from openmosprom_cli.io.writer import write_csv, write_workbook
-from openmosprom_cli.rosters.build import build_site_rosters, load_current_allocation
+from openmosprom_cli.rosters.build import build_site_rosters
 from openmosprom_cli.rosters.notifications import NOTIFICATION_HEADERS, notification_rows, person_outcomes
 from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
@@ -84,6 +86,9 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         # Only under the season's lock: another run's temporary files are not stray.
         remove_stray_temp_files(out_dir)
         allocation = load_current_allocation(conn)
+        if allocation is None:
+            raise MissingInputError("there is no allocation yet, so there are no rosters to export",
+                                    hint="Run `openmosprom assign` first.")
         sites = load_sites(conn)
         tours = load_tours(conn)
         people = {p.id: p for p in load_registrants(conn)}

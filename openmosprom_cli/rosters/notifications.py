@@ -11,8 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from openmosprom_cli.allocation.result import Placement
+from openmosprom_cli.allocation.stored import StoredAllocation
 from openmosprom_cli.models import Registrant, Site, Tour
-from openmosprom_cli.rosters.build import Allocation, Placement
 
 RESULT_PLACE = "место"
 RESULT_WAITLIST = "лист ожидания"
@@ -37,7 +38,7 @@ class PersonLine:
 
 
 def person_outcomes(people: dict[str, Registrant], sites: dict[str, Site], tours: dict[str, Tour],
-                    allocation: Allocation) -> list[PersonLine]:
+                    allocation: StoredAllocation) -> list[PersonLine]:
     """Every registrant's result in priority order, one line per tour they got.
 
     People who registered after the run come last.
@@ -69,7 +70,8 @@ def person_outcomes(people: dict[str, Registrant], sites: dict[str, Site], tours
         if priority is None:
             reasons = "заявка получена после распределения мест"
         else:
-            reasons = "; ".join(f"{o.rank}. {o.choice}: {o.text_ru}" for o in allocation.outcomes.get(person.id, ()))
+            outcomes = allocation.choice_outcomes.get(person.id, ())
+            reasons = "; ".join(f"{o.rank}. {o.choice}: {o.text_ru}" for o in outcomes)
         result = RESULT_WAITLIST if waits else RESULT_NONE
         lines.append(PersonLine(person, priority, result, None, None, waits, reasons))
     return lines
