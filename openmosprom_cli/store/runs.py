@@ -50,6 +50,10 @@ def decode_snapshot(text: str) -> Any:
     return json.loads(text) if text else {}
 
 
+def count_runs(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM allocation_runs").fetchone()[0]
+
+
 def current_run_id(conn: sqlite3.Connection) -> int | None:
     row = conn.execute(
         "SELECT run_id FROM allocation_runs WHERE is_current = 1 ORDER BY run_id DESC LIMIT 1").fetchone()

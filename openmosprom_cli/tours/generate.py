@@ -16,6 +16,7 @@ from openmosprom_cli.models import Site
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.settings import Limits
 from openmosprom_cli.store.meta import set_meta
+from openmosprom_cli.store.runs import count_runs
 from openmosprom_cli.store.sites import load_candidates, load_sites
 from openmosprom_cli.store.tours import load_tours, replace_tours
 from openmosprom_cli.tours.selection import GenerationParams, GenerationResult, generate_tours
@@ -85,7 +86,7 @@ def _params_record(params: GenerationParams) -> dict:
 
 
 def refuse_if_allocated(conn, force: bool, action: str) -> tuple[str, ...]:
-    runs = conn.execute("SELECT count(*) FROM allocation_runs").fetchone()[0]
+    runs = count_runs(conn)
     if not runs:
         return ()
     if not force:
