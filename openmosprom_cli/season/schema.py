@@ -145,14 +145,81 @@ class Migration:
 def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         # executescript() would COMMIT the surrounding transaction; one statement at a time keeps it.
-        for statement in script.split(";"):
-            if statement.strip():
+        # sqlite3.complete_statement() knows a ";" in a comment or a string from one that ends a statement.
+        statement = ""
+        for line in script.splitlines(keepends=True):
+            statement += line
+            if sqlite3.complete_statement(statement):
                 conn.execute(statement)
+                statement = ""
+        if statement.strip() and not all(s.strip().startswith("--") for s in statement.splitlines() if s.strip()):
+            raise ValueError(f"an incomplete SQL statement: {statement.strip()[:60]}")
 
     return apply
 
 
-MIGRATIONS: tuple[Migration, ...] = ()
+AFTER_PUBLICATION = """
+-- A cancelled tour stays, so that what was said about it can still be read.
+ALTER TABLE tours ADD COLUMN status TEXT NOT NULL DEFAULT 'active';        -- active | cancelled
+ALTER TABLE tours ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
+-- Every change of the season after a run, in order: the audit replays them between runs.
+CREATE TABLE changes (
+    change_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,            -- commit | seat | unseat | cancel | reinstate | tour_cancel | tour_add | tour_time | tour_capacity
+    registrant_id TEXT,
+    tour_id TEXT,
+    seats INTEGER,
+    choice_rank INTEGER,
+    reason TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}',   -- JSON: what else the kind needs (the cause of an unseat, old and new values…)
+    run_id INTEGER                       -- the current run when it happened
+);
+CREATE INDEX changes_person ON changes(registrant_id);
+-- Seats that every later allocation keeps: announced, or placed there by an organizer.
+CREATE TABLE commitments (
+    registrant_id TEXT NOT NULL,
+    tour_id TEXT NOT NULL,
+    seats INTEGER NOT NULL,
+    choice_rank INTEGER NOT NULL DEFAULT 0,
+    change_id INTEGER NOT NULL,          -- the change that made it
+    override TEXT NOT NULL DEFAULT '',   -- the organizer's reason, when placing the person broke a rule
+    PRIMARY KEY (registrant_id, tour_id)
+);
+CREATE TABLE cancellations (
+    registrant_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    source TEXT NOT NULL,                -- the organizer, or the file of declines it came from
+    change_id INTEGER NOT NULL
+);
+CREATE TABLE publications (
+    publication_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,                  -- publish | email (a site's roster was sent)
+    run_id INTEGER NOT NULL,
+    change_id INTEGER NOT NULL,          -- the last change it includes
+    site_id TEXT NOT NULL DEFAULT '',
+    files TEXT NOT NULL DEFAULT '[]',    -- JSON list, relative to the season folder
+    people INTEGER NOT NULL DEFAULT 0
+);
+-- What each visitor was last told through the mini-app, to say what changed since.
+CREATE TABLE told (
+    registrant_id TEXT NOT NULL,
+    tour_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    start TEXT NOT NULL,
+    publication_id INTEGER NOT NULL,
+    PRIMARY KEY (registrant_id, tour_id)
+);
+-- A run's inputs include every change up to this one; "fresh", "incremental" or "from_scratch".
+ALTER TABLE allocation_runs ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE allocation_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'fresh';
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "the season after publication: commitments, cancellations, changes, publications",
+              _statements(AFTER_PUBLICATION)),
+)
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION
 

@@ -10,6 +10,7 @@ from openmosprom_cli.errors import (
     SeasonNotFoundError,
 )
 from openmosprom_cli.season.folder import find_season, init_season, open_season
+from openmosprom_cli.season.schema import SCHEMA_VERSION
 from openmosprom_cli.settings import default_year, load_settings
 
 
@@ -21,7 +22,7 @@ def test_init_writes_commented_defaults(tmp_path):
     assert (s.window_start, s.window_end) == (dt.date(2026, 12, 11), dt.date(2026, 12, 22))
     assert s.tours == 36 and s.min_per_site == 2 and s.max_tours_per_day is None and s.blackout_dates == ()
     conn = sqlite3.connect(season.db_path)
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(SCHEMA_VERSION),)
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
