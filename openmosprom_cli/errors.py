@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EX_FOUND_PROBLEMS = 1   # a check ran and found problems (audit)
+EX_FOUND_PROBLEMS = 1   # a check ran and found problems (audit), or a question was answered no
 EX_USAGE = 2            # a bad option or argument (click's own status)
 EX_DATAERR = 65
 EX_NOINPUT = 66
@@ -19,7 +19,7 @@ EX_INTERRUPTED = 130    # Ctrl-C
 
 EXIT_STATUSES: dict[int, str] = {
     0: "success",
-    EX_FOUND_PROBLEMS: "a check found problems (audit)",
+    EX_FOUND_PROBLEMS: "a check found problems (audit), or a confirmation was declined: nothing changed",
     EX_USAGE: "usage error: a bad option or argument",
     EX_DATAERR: "bad input data, or a request the season's state does not allow",
     EX_NOINPUT: "an input file or the season is missing",
@@ -104,6 +104,12 @@ class TemporaryFailure(OpenMospromError):
 
 class SeasonBusyError(TemporaryFailure):
     pass
+
+
+class Declined(OpenMospromError):
+    """The organizer answered no (or could not be asked, with no --yes): nothing was changed."""
+
+    exit_code = EX_FOUND_PROBLEMS
 
 
 class InternalError(OpenMospromError):

@@ -113,7 +113,9 @@ class AllocationInput:
             "max_tours_per_person": self.max_tours_per_person,
             "sites": [
                 {"site_id": s.site_id, "name": s.name, "min_age": s.min_age,
-                 "passport_required": s.passport_required, "citizens_only": s.citizens_only}
+                 "passport_required": s.passport_required, "citizens_only": s.citizens_only,
+                 # With the date, what froze the closed tours: the audit checks them.
+                 **({"roster_lead_days": s.roster_lead_days} if self.today is not None else {})}
                 for s in sorted(self.sites, key=lambda s: s.site_id)
             ],
             "tours": [
@@ -127,7 +129,8 @@ class AllocationInput:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AllocationInput:
         sites = tuple(Site(site_id=s["site_id"], name=s["name"], min_age=s["min_age"],
-                           passport_required=s["passport_required"], citizens_only=s["citizens_only"])
+                           passport_required=s["passport_required"], citizens_only=s["citizens_only"],
+                           roster_lead_days=s.get("roster_lead_days", Site.roster_lead_days))
                       for s in data["sites"])
         tours = tuple(Tour(tour_id=t["tour_id"], site_id=t["site_id"], date=dt.date.fromisoformat(t["date"]),
                            start=dt.time.fromisoformat(t["start"]), duration_min=t["duration_min"],

@@ -9,16 +9,27 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from openmosprom_cli.allocation.deadlines import frozen_tours
 from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.result import AllocationResult, Placement, result_fingerprint
 from openmosprom_cli.allocation.solver import allocate
-from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.errors import Declined, MissingInputError
 from openmosprom_cli.models import Site
-from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.season import clock
+from openmosprom_cli.season.clock import now_iso
+from openmosprom_cli.season.folder import Season
+from openmosprom_cli.store.changes import (
+    add_change,
+    end_commitment,
+    is_published,
+    last_change_id,
+    load_cancellations,
+    load_commitments,
+)
 from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.runs import insert_current_run, insert_result, save_run_summary
 from openmosprom_cli.store.sites import load_sites
@@ -87,26 +98,71 @@ def unplaced_reason(outcomes: list[dict[str, Any]]) -> str:
 
 # -- running one ------------------------------------------------------------------------
 
-def run_assignment(season: Season, seed: str | int | None = None) -> AssignmentReport:
-    """Allocate the seats by priority and store the run as the season's current result, in one transaction."""
+@dataclass(frozen=True)
+class SeatLoss:
+    """A commitment a fresh allocation (``--from-scratch``) would end: the person was told, and loses that seat."""
+
+    registrant_id: str
+    tour_id: str
+    new_tours: tuple[str, ...]      # what the fresh allocation gives them instead, if anything
+
+
+ConfirmLosses = Callable[[Sequence[SeatLoss]], bool]
+
+
+def run_assignment(season: Season, seed: str | int | None = None, *, from_scratch: bool = False,
+                   confirm: ConfirmLosses = lambda losses: False) -> AssignmentReport:
+    """Allocate the seats by priority and store the run as the season's current result, in one transaction.
+
+    Every commitment is kept and only what is left is given (see
+    :mod:`~openmosprom_cli.allocation.market`). ``from_scratch`` allocates as
+    if nobody had been told; when that would take or change a seat someone was
+    told of, ``confirm`` is asked with the list, and nothing changes unless it
+    says yes.
+    """
     seed = str(seed if seed is not None else season.settings.allocation_seed)
     with season.transaction() as conn:
         tours = load_tours(conn)
         if not tours:
             raise MissingInputError("the season has no tours yet",
                                     hint="Generate them with `openmosprom slots generate` first.")
-        registrants = load_registrants(conn)
+        cancelled = load_cancellations(conn)
+        registrants = [r for r in load_registrants(conn) if r.id not in cancelled]
         if not registrants:
             raise MissingInputError("the season has no registrants yet",
                                     hint="Import the mini-app's export with `openmosprom registrants import FILE`.")
         sites = load_sites(conn)
-        inputs = AllocationInput.build(tours, sites.values(), registrants, season.settings.max_tours_per_person)
+        commitments = load_commitments(conn)
+        today = clock.today()
+        held = () if from_scratch else tuple(c.holding for c in commitments)
+        inputs = AllocationInput.build(tours, sites.values(), registrants, season.settings.max_tours_per_person,
+                                       held=held, closed=frozen_tours(tours, sites, today), today=today)
         result = allocate(inputs, seed=seed)
-        return _store_run(conn, inputs, result, sites)
+        kind = "from_scratch" if from_scratch else ("incremental" if is_published(conn) or held else "fresh")
+        losses = _losses(commitments, result) if from_scratch else ()
+        if losses and not confirm(losses):
+            raise Declined(f"nothing changed: a fresh allocation would take or change the seats of {len(losses)} "
+                           "people who were told", hint="Pass --yes to go ahead.")
+        report = _store_run(conn, inputs, result, sites, kind=kind, last_change=last_change_id(conn))
+        for loss in losses:
+            end_commitment(conn, loss.registrant_id, loss.tour_id)
+            add_change(conn, at=now_iso(), kind="unseat", registrant_id=loss.registrant_id, tour_id=loss.tour_id,
+                       reason="fresh allocation (--from-scratch)", detail={"cause": "reallocated"},
+                       run_id=report.run_id)
+        # Seats a fresh allocation gives again stay commitments, answering the choice it gave them for.
+        return report
+
+
+def _losses(commitments, result: AllocationResult) -> tuple[SeatLoss, ...]:
+    given: dict[str, list[str]] = {}
+    for p in result.placements():
+        given.setdefault(p.registrant_id, []).append(p.tour_id)
+    return tuple(SeatLoss(c.registrant_id, c.tour_id, tuple(given.get(c.registrant_id, ())))
+                 for c in commitments if c.tour_id not in given.get(c.registrant_id, ()))
 
 
 def _store_run(conn: sqlite3.Connection, inputs: AllocationInput, result: AllocationResult,
-               sites: Mapping[str, Site]) -> AssignmentReport:
+               sites: Mapping[str, Site], *, kind: str, last_change: int) -> AssignmentReport:
     placements = result.placements()
     waitlists = result.waitlists()
     outcomes = {a.id: (position + 1, [o.to_json() for o in rows]) for position, a, rows in result.iter_outcomes()}
@@ -116,7 +172,7 @@ def _store_run(conn: sqlite3.Connection, inputs: AllocationInput, result: Alloca
 
     run_id = insert_current_run(conn, created_at=created_at, seed=result.seed,
                                 inputs_fingerprint=inputs_fingerprint, result_fingerprint=fingerprint,
-                                snapshot=inputs.to_json())
+                                snapshot=inputs.to_json(), last_change=last_change, kind=kind)
     insert_result(conn, run_id, [(p.registrant_id, p.tour_id, p.choice_rank, p.seats) for p in placements],
                   waitlists, outcomes)
 

@@ -46,6 +46,8 @@ class StoredRun:
     summary: dict[str, Any]
     # Decoded on first use: the rosters never need it, and a million people's is large.
     snapshot_text: str = field(default="", repr=False)
+    last_change: int = 0          # its inputs include every change up to this one
+    kind: str = "fresh"           # fresh | incremental | from_scratch
 
     @functools.cached_property
     def _snapshot(self) -> tuple[dict[str, Any], tuple[PurgeRecord, ...]]:
@@ -138,7 +140,7 @@ def current_run(conn: sqlite3.Connection) -> StoredRun | None:
     if row is None:
         return None
     return StoredRun(row.run_id, row.created_at, row.seed, row.inputs_fingerprint, row.result_fingerprint,
-                     row.summary, row.snapshot_text)
+                     row.summary, row.snapshot_text, row.last_change, row.kind)
 
 
 def load_result(conn: sqlite3.Connection, run_id: int) -> StoredResult:

@@ -30,16 +30,25 @@ class RunRow:
     result_fingerprint: str
     snapshot_text: str = field(repr=False)   # '' when the run stored no snapshot
     summary: dict[str, Any]
+    last_change: int = 0                     # its inputs include every change up to this one
+    kind: str = "fresh"                      # fresh | incremental | from_scratch
 
 
 # -- the runs -----------------------------------------------------------------------------
 
+def _run(row: sqlite3.Row) -> RunRow:
+    return RunRow(row["run_id"], row["created_at"], row["seed"], row["inputs_fingerprint"], row["result_fingerprint"],
+                  row["inputs"], json.loads(row["summary"] or "{}"), row["last_change"], row["kind"])
+
+
 def load_current_run(conn: sqlite3.Connection) -> RunRow | None:
     row = conn.execute("SELECT * FROM allocation_runs WHERE is_current = 1 ORDER BY run_id DESC LIMIT 1").fetchone()
-    if row is None:
-        return None
-    return RunRow(row["run_id"], row["created_at"], row["seed"], row["inputs_fingerprint"], row["result_fingerprint"],
-                  row["inputs"], json.loads(row["summary"] or "{}"))
+    return None if row is None else _run(row)
+
+
+def load_runs(conn: sqlite3.Connection) -> list[RunRow]:
+    """Every run, oldest first."""
+    return [_run(row) for row in conn.execute("SELECT * FROM allocation_runs ORDER BY run_id")]
 
 
 def decode_snapshot(text: str) -> Any:
@@ -61,13 +70,14 @@ def current_run_id(conn: sqlite3.Connection) -> int | None:
 
 
 def insert_current_run(conn: sqlite3.Connection, *, created_at: str, seed: str, inputs_fingerprint: str,
-                       result_fingerprint: str, snapshot: Mapping[str, Any]) -> int:
+                       result_fingerprint: str, snapshot: Mapping[str, Any], last_change: int = 0,
+                       kind: str = "fresh") -> int:
     """Store a new run as the current one (the previous current one becomes history); its ID."""
     conn.execute("UPDATE allocation_runs SET is_current = 0 WHERE is_current = 1")
     run_id = conn.execute(
-        "INSERT INTO allocation_runs (created_at, seed, inputs_fingerprint, result_fingerprint, is_current, inputs) "
-        "VALUES (?, ?, ?, ?, 1, ?)",
-        (created_at, seed, inputs_fingerprint, result_fingerprint, _snapshot_text(snapshot)),
+        "INSERT INTO allocation_runs (created_at, seed, inputs_fingerprint, result_fingerprint, is_current, inputs, "
+        "last_change, kind) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+        (created_at, seed, inputs_fingerprint, result_fingerprint, _snapshot_text(snapshot), last_change, kind),
     ).lastrowid
     return cast(int, run_id)      # an INSERT always sets it
 
