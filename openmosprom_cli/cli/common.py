@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import math
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -75,9 +77,36 @@ def load_season(workspace: Path | None) -> Season:
     return season
 
 
-def print_json(data: Any) -> None:
+def print_json(record: Any) -> None:
+    """``--json`` of every command: the core's record as a dictionary (see :func:`jsonable`)."""
     # Plain print: Rich would wrap long lines and break the JSON.
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    typer.echo(json.dumps(jsonable(record), ensure_ascii=False, indent=2))
+
+
+def jsonable(value: Any) -> Any:
+    """The one JSON shape of every command: a record's fields by name, recursively.
+
+    Dates are ISO (``2026-12-11``), times ``HH:MM``, moments ISO; paths are
+    text; tuples are lists; mappings keep their keys as text.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def render_error(error: OpenMospromError) -> None:

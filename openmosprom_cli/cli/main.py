@@ -76,6 +76,7 @@ def _register() -> None:
         allocation,
         mail,
         privacy,
+        publication,
         registrants,
         rosters,
         schedules,
@@ -86,7 +87,7 @@ def _register() -> None:
 
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
-    for module in (season, schedules, slots, registrants, allocation, rosters, mail, privacy):
+    for module in (season, schedules, slots, registrants, allocation, publication, rosters, mail, privacy):
         module.register(app)
 
 

@@ -26,13 +26,13 @@ def export(
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write each factory's roster, the organizers' participants list and the notifications CSV.
+    """Write each factory's roster and the organizers' participants list.
 
     One workbook per site: a sheet per tour plus its waitlists, with that site's visitors only.
 
     Each site gets only the fields it needs: birth dates at age-limited sites, passports where required.
 
-    participants.xlsx lists everyone's result; notifications.csv says what to tell each person.
+    participants.xlsx lists everyone's result. Before `openmosprom publish` the rosters are a preview.
 
     Files with passports, birth dates or everyone's contacts are readable by their owner only.
 
@@ -42,19 +42,7 @@ def export(
 
     report = export_rosters(load_season(workspace), out)
     if as_json:
-        print_json({
-            "out_dir": str(report.out_dir),
-            "run_id": report.run_id,
-            "seed": report.seed,
-            "people": report.people,
-            "sites": [{"site_id": s.site_id, "site_name": s.site_name, "path": str(s.path), "tours": s.tours,
-                       "visitors": s.visitors, "seats_taken": s.seats_taken, "waitlisted": s.waitlisted,
-                       "private": s.private, "status": s.status, "fingerprint": s.fingerprint}
-                      for s in report.sites],
-            "participants": str(report.participants_path),
-            "notifications": str(report.notifications_path),
-            "removed_sites": list(report.removed_sites),
-        })
+        print_json(report)
         return
 
     table = Table(title=f"Rosters of allocation run {report.run_id} (seed {escape(report.seed)})")
@@ -73,7 +61,6 @@ def export(
     console.print(table)
     console.print(f"Participants: [bold]{escape(str(report.participants_path))}[/] "
                   f"({report.people} people, owner only)")
-    console.print(f"Notifications: [bold]{escape(str(report.notifications_path))}[/]")
     if report.removed_sites:
         console.print(f"No tours any more, roster records dropped: {escape(', '.join(report.removed_sites))}")
     console.print(f"Written to {escape(str(report.out_dir))}")

@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from openmosprom_cli.allocation.current import CurrentAllocation
 from openmosprom_cli.allocation.result import Placement
-from openmosprom_cli.allocation.stored import StoredAllocation
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.models import Registrant, Site, Tour
 
@@ -101,7 +101,7 @@ class SiteRoster:
 
 
 def build_site_rosters(sites: dict[str, Site], tours: Iterable[Tour], people: dict[str, Registrant],
-                       allocation: StoredAllocation) -> list[SiteRoster]:
+                       allocation: CurrentAllocation) -> list[SiteRoster]:
     """Every site that has tours, each tour with its visitors and waitlist; raises if the allocation is stale."""
     tours_by_id = {t.tour_id: t for t in tours}
     unknown_tours = sorted({p.tour_id for p in allocation.placements if p.tour_id not in tours_by_id}
@@ -137,8 +137,11 @@ def build_site_rosters(sites: dict[str, Site], tours: Iterable[Tour], people: di
             visitors = tuple(RosterEntry(people[p.registrant_id], p.companions, i)
                              for i, p in enumerate(ordered, start=1))
             # Someone who visits another factory is that factory's visitor: this one never sees them.
-            waiting = [r for r in allocation.waitlists.get(tour.tour_id, ()) if not sites_held[r] - {site_id}]
-            waitlist = tuple(RosterEntry(people[r], people[r].companions, i) for i, r in enumerate(waiting, start=1))
+            # Positions as the visitors are told them; but someone who visits another factory is that
+            # factory's visitor, and this one never sees them.
+            waitlist = tuple(RosterEntry(people[r], people[r].companions, position)
+                             for position, r in enumerate(allocation.waitlists.get(tour.tour_id, ()), start=1)
+                             if not sites_held[r] - {site_id})
             tour_rosters.append(TourRoster(tour, visitors, waitlist))
         rosters.append(SiteRoster(sites[site_id], tuple(tour_rosters)))
     return rosters

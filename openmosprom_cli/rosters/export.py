@@ -3,15 +3,18 @@
 ``export_rosters`` turns the current allocation run into
 - one workbook per site with one sheet per tour and the site's waitlists,
   holding only that site's visitors and only the fields the site needs;
-- ``participants.xlsx``, the organizers' list of everyone and what they got;
-- ``notifications.csv``, what to tell each person.
+- ``participants.xlsx``, the organizers' list of everyone and what they got.
+
+What the visitors are told is written by ``publish``
+(:mod:`openmosprom_cli.publication.publish`); before publication these
+rosters are a preview.
 
 Every value that came from a registrant or a factory is written as text that
 can never become a formula. Files are written atomically and are byte-for-byte
 reproducible: the same season state gives the same files.
 
 Each site's roster is built in ``build.py``, the workbooks' sheets are laid out
-in ``workbooks.py``, everyone's result and the CSV's rows in ``notifications.py``,
+in ``workbooks.py``, everyone's result in :mod:`openmosprom_cli.publication.outcomes`,
 and :mod:`openmosprom_cli.io.writer` writes every file; the export records go
 through ``store/rosters.py``.
 """
@@ -22,12 +25,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.allocation.stored import load_current_allocation
+from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.io.files import inside, remove_stray_temp_files, safe_file_name, unique_name
-from openmosprom_cli.io.writer import write_csv, write_workbook
+from openmosprom_cli.io.writer import write_workbook
+from openmosprom_cli.publication.outcomes import person_outcomes
 from openmosprom_cli.rosters.build import build_site_rosters
-from openmosprom_cli.rosters.notifications import NOTIFICATION_HEADERS, notification_rows, person_outcomes
 from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.registrants import load_registrants
@@ -42,7 +45,6 @@ from openmosprom_cli.store.tours import load_tours
 
 ROSTER_FOLDER = "rosters"
 PARTICIPANTS_FILE = "participants.xlsx"
-NOTIFICATIONS_FILE = "notifications.csv"
 
 
 # -- the report ------------------------------------------------------------------------
@@ -68,7 +70,6 @@ class RosterExportReport:
     seed: str
     sites: tuple[SiteExport, ...]
     participants_path: Path
-    notifications_path: Path
     people: int
     removed_sites: tuple[str, ...]  # sites that had a roster but no longer have tours
 
@@ -85,7 +86,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
     with season.transaction() as conn:
         # Only under the season's lock: another run's temporary files are not stray.
         remove_stray_temp_files(out_dir)
-        allocation = load_current_allocation(conn)
+        allocation = current_allocation(conn)
         if allocation is None:
             raise MissingInputError("there is no allocation yet, so there are no rosters to export",
                                     hint="Run `openmosprom assign` first.")
@@ -97,7 +98,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         stamp = file_time(allocation.created_at)
         exported_at = now_iso()
 
-        taken = {Path(PARTICIPANTS_FILE).stem, Path(NOTIFICATIONS_FILE).stem}
+        taken = {Path(PARTICIPANTS_FILE).stem}
         site_exports = []
         for roster in rosters:
             stem = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken, max_len=80)
@@ -127,12 +128,10 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
         participants_path = inside(out_dir, PARTICIPANTS_FILE)
         # Every file here names people with their phones (some with passports and birth dates): owner only.
         write_workbook(participants_path, [participants_sheet(outcomes)], private=True, stamp=stamp)
-        notifications_path = inside(out_dir, NOTIFICATIONS_FILE)
-        write_csv(notifications_path, NOTIFICATION_HEADERS, notification_rows(outcomes), private=True)
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),
-                              participants_path=participants_path, notifications_path=notifications_path,
+                              participants_path=participants_path,
                               people=len(people), removed_sites=removed)
 
 

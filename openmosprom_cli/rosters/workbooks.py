@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from openmosprom_cli.io.files import safe_sheet_title, unique_name
 from openmosprom_cli.io.writer import Sheet
 from openmosprom_cli.models import Tour
+from openmosprom_cli.publication.outcomes import PersonLine
 from openmosprom_cli.rosters.build import SiteRoster, TourRoster
-from openmosprom_cli.rosters.notifications import PersonLine
 from openmosprom_cli.settings import Settings
 
 WAITLIST_SHEET = "Лист ожидания"
@@ -124,8 +124,9 @@ def participants_sheet(lines: Sequence[PersonLine]) -> Sheet:
 
 def _participant_rows(lines: Sequence[PersonLine]) -> Iterator[tuple[object, ...]]:
     for line in lines:
-        person, tour = line.person, line.tour
+        person = line.person
         score = int(person.score) if float(person.score).is_integer() else person.score
-        yield (person.id, person.full_name, person.phone, person.email, score, line.priority, line.result,
-               tour.tour_id if tour else None, line.site.name if line.site else None,
-               tour.date if tour else None, tour.start if tour else None, line.waitlists_text, line.reasons)
+        for tour, site in line.tours or ((None, None),):
+            yield (person.id, person.full_name, person.phone, person.email, score, line.priority, line.result,
+                   tour.tour_id if tour else None, site.name if site else None,
+                   tour.date if tour else None, tour.start if tour else None, line.waitlists_text, line.reasons)

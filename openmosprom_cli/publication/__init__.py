@@ -1,0 +1,1 @@
+"""Telling the visitors: publication, what each person hears, and what changed since they last heard."""
