@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from functools import partial
 from pathlib import Path
 
 from openmosprom_cli.demo.sample_registrants import (
@@ -126,13 +127,13 @@ def main(argv: list[str] | None = None) -> int:
                 if rows is None:
                     rows, wall, _ = timed(lambda: generate_registrant_rows(tours, sites, args.rows, seed=args.seed))
                     print(f"generate {args.rows:,} rows: {wall:.2f} s")
-                _, wall, _ = timed(lambda: write_registrant_export(path, rows))
+                _, wall, _ = timed(partial(write_registrant_export, path, rows))
                 print(f"write {path.name} ({path.stat().st_size / 1e6:.1f} MB): {wall:.2f} s")
             firsts, agains = [], []
             for attempt in range(args.repeat):
                 season = published_season(work / f"season-{fmt}-{attempt}", sites, tours)
-                report, wall, cpu = timed(lambda: import_registrants(season, path, skip_invalid=True))
-                again, wall2, cpu2 = timed(lambda: import_registrants(season, path, skip_invalid=True))
+                report, wall, cpu = timed(partial(import_registrants, season, path, skip_invalid=True))
+                again, wall2, cpu2 = timed(partial(import_registrants, season, path, skip_invalid=True))
                 firsts.append((wall, cpu))
                 agains.append((wall2, cpu2))
                 shutil.rmtree(season.path, ignore_errors=True)
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  re-import {fmt}: {_spread(agains)}; {again.unchanged:,} unchanged")
             if not args.no_memory:
                 fresh = published_season(work / f"season-{fmt}-traced", sites, tours)
-                peak = traced_peak_mb(lambda: import_registrants(fresh, path, skip_invalid=True))
+                peak = traced_peak_mb(partial(import_registrants, fresh, path, skip_invalid=True))
                 print(f"  import {fmt}: peak traced memory {peak:.0f} MB")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {rss:.0f} MB")

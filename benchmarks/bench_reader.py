@@ -55,7 +55,8 @@ def with_shared_strings(source: Path, target: Path) -> None:
         for info in original.infolist():
             data = original.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'(<c r="[A-Z]+[0-9]+"(?: s="[0-9]+")?) t="inlineStr"><is><t>([^<]*)</t></is></c>', shared, data)
+                data = re.sub(rb'(<c r="[A-Z]+[0-9]+"(?: s="[0-9]+")?) t="inlineStr"><is><t>([^<]*)</t></is></c>',
+                              shared, data)
             elif info.filename == "xl/_rels/workbook.xml.rels":
                 data = data.replace(b"</Relationships>", b'<Relationship Id="rIdSST" Target="sharedStrings.xml" '
                                     b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'

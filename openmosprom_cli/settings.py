@@ -163,7 +163,8 @@ def load_settings(path: Path) -> Settings:
 
     def number(sec: str, key: str, default, kind=int, minimum=None):
         value = section(sec).get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or (kind is int and not isinstance(value, int))):
             raise BadDataError.at(loc(sec, key), f"{value!r} is not a {'whole ' if kind is int else ''}number")
         if minimum is not None and value < minimum:
             raise BadDataError.at(loc(sec, key), f"must be at least {minimum}")

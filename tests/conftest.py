@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app
 from openmosprom_cli.season.folder import init_season
+from tests.tours_fixtures import stock_season
 
 # Bounded by default; OPENMOSPROM_FUZZ_EXAMPLES=5000 for a deeper run. Under CI the examples are
 # derandomized, so a landing never hangs on a new random draw; local runs keep exploring.
@@ -29,6 +30,12 @@ def _isolate_env(monkeypatch):
 def season(tmp_path: Path):
     """A fresh 2026 season in a temporary folder."""
     return init_season(tmp_path / "season", year=2026)
+
+
+@pytest.fixture
+def stocked(season):
+    """The 2026 season with three sites offering 10:00 and 14:00 on every day of the window."""
+    return stock_season(season)
 
 
 @pytest.fixture

@@ -119,10 +119,8 @@ def _looks_like_utf16(data: bytes) -> bool:
     if b"\x00" not in sample or len(sample) < 8:
         return False
     units = len(sample) // 2
-    for high in (sample[1::2], sample[0::2]):          # little-endian, then big-endian
-        if high[:units].count(0) + high[:units].count(4) >= 0.9 * units:
-            return True
-    return False
+    return any(high[:units].count(0) + high[:units].count(4) >= 0.9 * units
+               for high in (sample[1::2], sample[0::2]))  # little-endian, then big-endian
 
 
 def detect_separator(text: str) -> str:

@@ -20,6 +20,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar, overload
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.io.values import ValueProblem, is_blank, normalize_header
@@ -30,6 +31,7 @@ _CLOSE = 0.8
 _NOT_LETTERS = re.compile(r"[\W_]+")
 
 Rows = Iterable[tuple[int, Sequence[object]]]
+_Parsed = TypeVar("_Parsed")
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def _read_header(number: int, values: Sequence[object], columns: Sequence[Column
     if problems:
         raise BadDataError(str(problems[0]) if len(problems) == 1 else
                            f"{file}: {len(problems)} problems in the header", problems)
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if unknown:
         where = " › ".join(part for part in (file, sheet) if part)
         warnings = (f"{where}: not read, no such column: {', '.join(f'«{u}»' for u in unknown)}",)
@@ -228,8 +230,15 @@ class ProblemCollector:
     def add(self, location: Location, message: str) -> None:
         self.problems.append(Problem(location, message))
 
-    def parse(self, table: Table, record: Record, fieldname: str, parser: Callable[[object], object],
-              default: object = None, *, required: bool = False) -> object:
+    @overload
+    def parse(self, table: Table, record: Record, fieldname: str, parser: Callable[[object], _Parsed],
+              default: None = None, *, required: bool = False) -> _Parsed | None: ...
+    @overload
+    def parse(self, table: Table, record: Record, fieldname: str, parser: Callable[[object], _Parsed],
+              default: _Parsed, *, required: bool = False) -> _Parsed: ...
+
+    def parse(self, table: Table, record: Record, fieldname: str, parser: Callable[[object], _Parsed],
+              default: _Parsed | None = None, *, required: bool = False) -> _Parsed | None:
         """Parse one field of a record; on failure note the problem and return ``default``."""
         raw = record.values.get(fieldname)
         if is_blank(raw):

@@ -136,10 +136,10 @@ def _kept_where_the_file_is_silent(rows: list[tuple], stored: Mapping[str, tuple
     for row in rows:
         before = stored.get(row[0])
         if before is not None:
-            row = list(row)
+            values = list(row)
             for i in kept:
-                row[i] = before[i]
-            row = tuple(row)
+                values[i] = before[i]
+            row = tuple(values)
         merged.append(row)
     return merged
 

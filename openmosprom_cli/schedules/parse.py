@@ -178,13 +178,17 @@ def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSit
     if site_sheet:
         site = _read_site_sheet(book, file, site_sheet, problems)
         table = _read(book, file, schedule_sheet, CANDIDATE_COLUMNS, problems)
-        for record in table.records if table else ():
-            _read_candidate(table, record, site, problems)
+        if table is not None:
+            for record in table.records:
+                _read_candidate(table, record, site, problems)
         return [site]
 
+    assert sites_sheet is not None  # neither layout's sheet returned above
     sites_table = _read(book, file, sites_sheet, SITE_COLUMNS, problems)
-    sites = [_build_site(record.values, partial(sites_table.location, record.row), problems, file)
-             for record in (sites_table.records if sites_table else ())]
+    sites: list[_RawSite] = []
+    if sites_table is not None:
+        sites = [_build_site(record.values, partial(sites_table.location, record.row), problems, file)
+                 for record in sites_table.records]
     table = _read(book, file, schedule_sheet, COMBINED_CANDIDATE_COLUMNS, problems)
     if table is None or sites_table is None:
         return sites
@@ -194,9 +198,10 @@ def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSit
             local.setdefault(site.declared_id, site)
     for record in table.records:
         raw_id = record.get("site_id")
-        site = local.get(_declared_id(raw_id))
-        if site is not None:
-            _read_candidate(table, record, site, problems)
+        declared = _declared_id(raw_id)
+        owner = local.get(declared) if declared is not None else None
+        if owner is not None:
+            _read_candidate(table, record, owner, problems)
         elif raw_id is None:
             if not _is_skippable_date_row(record):
                 problems.add(table.location(record.row, "site_id"), "is empty")
@@ -283,7 +288,8 @@ def _build_site(values: dict[str, object], locate: Callable[[str], Location], pr
             problems.add(locate(fieldname), "holds nothing" + why)
             failed.add(fieldname)
     declared = _declared_id(values.get("site_id"))
-    draft = Site(**{**parsed, "site_id": parsed["site_id"] or declared or "?"})
+    # Each value is its field's parser's result or default (SITE_PARSERS), which mypy cannot tie to Site's fields.
+    draft = Site(**{**parsed, "site_id": parsed["site_id"] or declared or "?"})  # type: ignore[arg-type]
     return _RawSite(draft, not failed, declared, file, locate("site_id"))
 
 
@@ -305,7 +311,8 @@ def _read_candidate(table: Table, record: Record, site: _RawSite, problems: Prob
     note = problems.parse(table, record, "note", check_text, "")
     pin = problems.parse(table, record, "pin", parse_bool, False)
     exclude = problems.parse(table, record, "exclude", parse_bool, False)
-    if len(problems.problems) > before:
+    # A required field left None has noted its problem too; the checks for None are for the type checker.
+    if len(problems.problems) > before or date is None or start is None or capacity is None:
         return
     if pin and exclude:
         problems.add(table.location(record.row, "exclude"), "a tour cannot be both pinned and excluded")
@@ -335,12 +342,12 @@ def _assemble(raw_sites: list[_RawSite], settings: Settings, problems: ProblemCo
     for site_id in sorted(sites):
         raw_site = sites[site_id]
         inside = []
-        for raw in raw_site.candidates:
-            day = raw.candidate.date
+        for offered in raw_site.candidates:
+            day = offered.candidate.date
             if settings.window_start <= day <= settings.window_end:
-                inside.append(raw)
+                inside.append(offered)
             else:
-                problems.add(raw.location("date"), f"{day:%d.%m.%Y} is outside the season window {window}")
+                problems.add(offered.location("date"), f"{day:%d.%m.%Y} is outside the season window {window}")
         _check_overlaps(inside, problems)
         if raw_site.valid:
             candidates = tuple(sorted((r.candidate for r in inside), key=lambda c: (c.date, c.start)))

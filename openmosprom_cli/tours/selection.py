@@ -115,7 +115,7 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
         overlap_free_total += most
         room[key] = min(sites[key[0]].max_tours_per_day, most)
     floor = Counter((c.site_id, c.date) for c in pins)
-    cap = Counter()
+    cap: Counter[str] = Counter()
     for (site_id, _), n in room.items():
         cap[site_id] += n
     funnel = _Funnel(len(ordered), len(unknown), len(in_window), len(off_blackout), len(usable),
@@ -209,8 +209,8 @@ def _check_params(params: GenerationParams) -> None:
 def _canonical(candidates: Iterable[Candidate]) -> list[Candidate]:
     ordered = sorted(candidates, key=lambda c: (c.site_id, c.date, c.start, c.duration_min, c.capacity, c.note,
                                                 c.pin, c.exclude))
-    seen: set[str] = set()
-    duplicates = sorted({c.tour_id for c in ordered if c.tour_id in seen or seen.add(c.tour_id)})
+    counts = Counter(c.tour_id for c in ordered)
+    duplicates = sorted(tour_id for tour_id, n in counts.items() if n > 1)
     if duplicates:
         raise BadDataError(f"candidate tour IDs appear more than once: {', '.join(duplicates[:10])}")
     return ordered
@@ -300,14 +300,14 @@ def _weights(sites: Mapping[str, Site], usable: list[Candidate], cap: Counter,
         if missing:
             raise BadDataError(f"no weight given for the site(s) {', '.join(missing)}")
     elif any(sites[s].weight is not None for s in sites):
-        source = {s: sites[s].weight for s in sites if sites[s].weight is not None}
+        source = {s: site.weight for s, site in sites.items() if site.weight is not None}
         measure = "site weights"
         missing = [s for s in needed if s not in source]
         if missing:
             raise BadDataError(f"some sites have a weight and {', '.join(missing)} do not; "
                                "give every site a weight, or none to share by capacity")
     else:
-        seats = Counter()
+        seats: Counter[str] = Counter()
         for c in usable:
             seats[c.site_id] += c.capacity
         return {s: Fraction(seats[s]) for s in sites}, "capacity"

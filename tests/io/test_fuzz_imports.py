@@ -106,7 +106,8 @@ PLAUSIBLE = {
 # Only valid values: a table made of these alone usually imports, which takes the examples deep.
 clean_text = st.from_regex(r"[А-ЯЁ][а-яё]{1,9}( [А-ЯЁ][а-яё]{1,9}){0,2}", fullmatch=True)
 VALID = {
-    **dict.fromkeys(("название", "отрасль", "адрес", "контактное лицо", "примечание для участников", "примечание", "фио", "фамилия", "имя", "отчество"), clean_text),
+    **dict.fromkeys(("название", "отрасль", "адрес", "контактное лицо", "примечание для участников", "примечание",
+                     "фио", "фамилия", "имя", "отчество"), clean_text),
     "паспорт обязателен": st.just("нет"),
     "только граждане рф": st.just("нет"),
     "максимум экскурсий в день": st.integers(1, 3),
@@ -185,7 +186,8 @@ def table(draw, columns, clean: bool, max_rows: int = 8) -> list[list[object]]:
     header = draw(headers_from(columns, clean))
     labels = labels_of(columns)
     if clean:
-        return [header] + [[draw(cell_for(h, -1, labels)) for h in header] for _ in range(draw(st.integers(1, max_rows)))]
+        return [header] + [[draw(cell_for(h, -1, labels)) for h in header]
+                           for _ in range(draw(st.integers(1, max_rows)))]
     rows = [header] if draw(st.integers(0, 9)) else []
     mess = draw(st.sampled_from([0, 1, 3, 10]))  # out of 10: how often a cell is junk
     for _ in range(draw(st.integers(0, max_rows))):
@@ -362,7 +364,8 @@ schedule_sheets = st.one_of(
     workbook_sheets([(["Площадка", "Site", "площадка"], None), (["Расписание", "Schedule"], CANDIDATE_COLUMNS)],
                     CANDIDATE_COLUMNS),
     # all sites: a «Площадки» table and a «Расписание» table whose rows name their site
-    workbook_sheets([(["Площадки", "Sites"], SITE_COLUMNS, 1), (["Расписание", "Schedule"], COMBINED_CANDIDATE_COLUMNS)],
+    workbook_sheets([(["Площадки", "Sites"], SITE_COLUMNS, 1),
+                     (["Расписание", "Schedule"], COMBINED_CANDIDATE_COLUMNS)],
                     SITE_COLUMNS),
 )
 

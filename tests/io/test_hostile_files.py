@@ -34,7 +34,8 @@ def read_everything(path: Path, limits: Limits | None = None) -> dict[str, list]
     ("empty.xlsx", "empty.xlsx: is an empty file, not an .xlsx workbook"),
     ("truncated.xlsx", "truncated.xlsx: is a damaged or truncated .xlsx workbook"),
     ("not-xlsx.zip.xlsx", "is a zip archive but not an .xlsx workbook (it has no xl/workbook.xml)"),
-    ("zip-bomb.xlsx", "zip-bomb.xlsx: xl/worksheets/sheet1.xml inflates to 300 MB (limit 256 MB); rejected as a possible zip bomb"),
+    ("zip-bomb.xlsx",
+     "zip-bomb.xlsx: xl/worksheets/sheet1.xml inflates to 300 MB (limit 256 MB); rejected as a possible zip bomb"),
     ("zip-ratio.xlsx", "compresses 1009:1 (limit 200:1); rejected as a possible zip bomb"),
     ("zip-lying-size.xlsx", "sizes that do not match the contents"),
     ("billion-laughs.xlsx", "xl/worksheets/sheet1.xml inside it contains a DTD (<!DOCTYPE>)"),
@@ -93,9 +94,9 @@ def test_bytes_actually_inflated_are_capped_too(monkeypatch):
         return infos
 
     monkeypatch.setattr(zipfile.ZipFile, "infolist", understated)
-    with open_workbook(BAD / "zip-ratio.xlsx", Limits(max_uncompressed_mb=4)) as book:
-        with pytest.raises(BadDataError, match="inflates beyond 4 MB while reading xl/worksheets/sheet1.xml"):
-            list(book.rows("Лист1"))
+    with (open_workbook(BAD / "zip-ratio.xlsx", Limits(max_uncompressed_mb=4)) as book,
+          pytest.raises(BadDataError, match="inflates beyond 4 MB while reading xl/worksheets/sheet1.xml")):
+        list(book.rows("Лист1"))
 
 
 def test_huge_dimension_with_only_an_empty_far_cell_reads_normally():
@@ -154,12 +155,14 @@ def test_merged_cells_inside_the_data_are_found_and_the_title_is_not():
         assert book.merged_in_data("Лист1", 2) == ("B3:B4",)
         problems = book.merged_data_problems("Лист1", 2)
     assert [str(p) for p in problems] == [
-        "merged-in-data.xlsx › Лист1 › row 3: merged cells B3:B4 inside the data; unmerge them so every row has its own values"]
+        "merged-in-data.xlsx › Лист1 › row 3: merged cells B3:B4 inside the data; "
+        "unmerge them so every row has its own values"]
 
 
 def test_hidden_sheets_are_flagged_and_refused_by_visible_sheet():
     with open_workbook(BAD / "hidden-sheet.xlsx") as book:
-        assert [(s.name, s.hidden) for s in book.sheets] == [("Участники", False), ("Черновик", True), ("Служебный", True)]
+        assert [(s.name, s.hidden) for s in book.sheets] == [
+            ("Участники", False), ("Черновик", True), ("Служебный", True)]
         assert book.visible_sheet("Участники").name == "Участники"
         with pytest.raises(BadDataError, match="hidden-sheet.xlsx: sheet 'Черновик' is hidden; unhide it or remove it"):
             book.visible_sheet("Черновик")

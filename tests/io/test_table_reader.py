@@ -15,7 +15,6 @@ from openmosprom_cli.tours.exchange import export_tours
 from openmosprom_cli.tours.generate import generate_season_tours
 from tests.schedules.test_schedules import factory_book, problems
 from tests.season_digest import season_digest
-from tests.tours.test_tours import stocked  # noqa: F401  (the fixture)
 
 COLUMNS = (Column("date", ("Дата", "date"), required=True), Column("start", ("Начало", "start"), required=True),
            Column("duration_min", ("Длительность, мин", "duration_min")),
@@ -147,7 +146,7 @@ def test_only_text_encodings_are_encodings(name):
         text_encoding(name)
 
 
-def test_a_non_text_encoding_on_the_command_line_is_a_usage_error(stocked, tmp_path, cli):  # noqa: F811
+def test_a_non_text_encoding_on_the_command_line_is_a_usage_error(stocked, tmp_path, cli):
     generate_season_tours(stocked, tours=6)
     path = export_tours(stocked, tmp_path / "tours.csv")
     result = cli("slots", "import", path, "--encoding", "base64", "-w", stocked.path)
@@ -155,7 +154,7 @@ def test_a_non_text_encoding_on_the_command_line_is_a_usage_error(stocked, tmp_p
     assert "not a text encoding" in result.output
 
 
-def test_slots_import_reads_a_utf16_export_saved_by_excel(stocked, tmp_path, cli):  # noqa: F811
+def test_slots_import_reads_a_utf16_export_saved_by_excel(stocked, tmp_path, cli):
     generate_season_tours(stocked, tours=6)
     exported = export_tours(stocked, tmp_path / "tours.csv")
     text = exported.read_bytes().decode("utf-8-sig").replace(";", "\t")

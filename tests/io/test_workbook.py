@@ -69,7 +69,8 @@ def test_error_cells_and_the_phantom_leap_day_are_reported_by_cell():
     assert [str(p) for p in problems] == [
         "valid.xlsx › Ошибки › row 2 › column A: holds the error #DIV/0!; fix the cell or its formula in Excel",
         "valid.xlsx › Ошибки › row 2 › column B: holds the error #N/A; fix the cell or its formula in Excel",
-        "valid.xlsx › Ошибки › row 3 › column A: holds 29.02.1900, a date that does not exist (Excel's 1900 leap-year bug)",
+        "valid.xlsx › Ошибки › row 3 › column A: holds 29.02.1900, a date that does not exist "
+        "(Excel's 1900 leap-year bug)",
     ]
 
 
@@ -89,9 +90,9 @@ def test_number_format_kinds(code, kind):
 
 
 def test_unknown_sheet_is_a_data_error():
-    with open_workbook(BAD / "valid.xlsx") as book:
-        with pytest.raises(BadDataError, match=r"has no sheet named 'Лист9' \(sheets: 'Значения', 'Ошибки'\)"):
-            list(book.rows("Лист9"))
+    with (open_workbook(BAD / "valid.xlsx") as book,
+          pytest.raises(BadDataError, match=r"has no sheet named 'Лист9' \(sheets: 'Значения', 'Ошибки'\)")):
+        list(book.rows("Лист9"))
 
 
 # -- round trips through openpyxl -----------------------------------------------------
@@ -205,7 +206,8 @@ def test_a_far_column_with_a_value_is_refused_naming_it(tmp_path):
     data = written_by_openpyxl([["ID VK"]])
 
     def far(xml: bytes) -> bytes:
-        return xml.replace(b"</sheetData>", b'<row r="5"><c r="ZZ5" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+        return xml.replace(b"</sheetData>",
+                           b'<row r="5"><c r="ZZ5" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
     with pytest.raises(BadDataError, match=r"book.xlsx › Данные › row 5 › column ZZ: holds a value beyond column GR"):
         read_bytes(tmp_path, rewrite_sheet(data, far))
 
@@ -243,9 +245,10 @@ def test_corrupted_zip_bytes_never_escape_as_other_errors(tmp_path, positions):
     read_all_or_bad_data(tmp_path, bytes(data))
 
 
-xml_noise = st.sampled_from([b"<", b">", b"&", b"&amp;", b"&#0;", b"&#x110000;", b"&bogus;", b'"', b"'", b"</c>", b"<c r=\"B",
-                             b"<row>", b"</row>", b"<v>", b"</v>", b"<f>", b"\xff", b"\x00", b"_x0000_", b"<is>", b"<t>", b"/>",
-                             b" t=\"s\"", b" t=\"e\"", b" t=\"b\"", b" s=\"99999\"", b"<!--", b"<![CDATA[", b"XFD1048576", b"9" * 30])
+xml_noise = st.sampled_from([b"<", b">", b"&", b"&amp;", b"&#0;", b"&#x110000;", b"&bogus;", b'"', b"'", b"</c>",
+                             b"<c r=\"B", b"<row>", b"</row>", b"<v>", b"</v>", b"<f>", b"\xff", b"\x00", b"_x0000_",
+                             b"<is>", b"<t>", b"/>", b" t=\"s\"", b" t=\"e\"", b" t=\"b\"", b" s=\"99999\"", b"<!--",
+                             b"<![CDATA[", b"XFD1048576", b"9" * 30])
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

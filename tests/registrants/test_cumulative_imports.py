@@ -6,7 +6,7 @@ import datetime as dt
 
 from openmosprom_cli.registrants.importer import FieldChange, import_registrants
 from openmosprom_cli.store.registrants import load_registrant
-from tests.registrants.test_registrants import GOOD_ROWS, HEADER, published, write_csv  # noqa: F401
+from tests.registrants.test_registrants import GOOD_ROWS, HEADER, write_csv
 
 
 def person(season, registrant_id):
@@ -14,7 +14,7 @@ def person(season, registrant_id):
         return load_registrant(conn, registrant_id)
 
 
-def test_a_later_export_with_fewer_columns_keeps_what_it_does_not_mention(published, tmp_path):  # noqa: F811
+def test_a_later_export_with_fewer_columns_keeps_what_it_does_not_mention(published, tmp_path):
     import_registrants(published, write_csv(tmp_path / "full.csv", [HEADER, *GOOD_ROWS]))
     before = person(published, "102")
     assert before.passport == "4510 123456" and before.citizenship == "Россия"
@@ -33,7 +33,7 @@ def test_a_later_export_with_fewer_columns_keeps_what_it_does_not_mention(publis
     assert person(published, "101") is not None and report.not_in_file == 2
 
 
-def test_an_empty_cell_in_a_column_that_is_there_clears_the_value_and_is_counted(published, tmp_path):  # noqa: F811
+def test_an_empty_cell_in_a_column_that_is_there_clears_the_value_and_is_counted(published, tmp_path):
     import_registrants(published, write_csv(tmp_path / "full.csv", [HEADER, *GOOD_ROWS]))
     report = import_registrants(published, write_csv(tmp_path / "again.csv", [
         "ID VK;ФИО;Паспорт;Email",
@@ -43,7 +43,7 @@ def test_an_empty_cell_in_a_column_that_is_there_clears_the_value_and_is_counted
     assert report.field_changes == (FieldChange("email", "set", 1), FieldChange("passport", "cleared", 1))
 
 
-def test_the_command_says_which_fields_changed_for_how_many(published, tmp_path, cli):  # noqa: F811
+def test_the_command_says_which_fields_changed_for_how_many(published, tmp_path, cli):
     cli("registrants", "import", write_csv(tmp_path / "full.csv", [HEADER, *GOOD_ROWS]), "-w", published.path)
     result = cli("registrants", "import", write_csv(tmp_path / "again.csv", [
         "ID VK;ФИО;Паспорт;Баллы", "102;Петров Олег;;45", "101;Иванова Анна Сергеевна;;130",

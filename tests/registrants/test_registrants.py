@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
+from openmosprom_cli.io.csv_text import detect_separator
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
 from openmosprom_cli.registrants.cells import task_done
 from openmosprom_cli.registrants.importer import import_registrants
 from openmosprom_cli.registrants.listing import list_registrants, show_registrant
 from openmosprom_cli.registrants.parse import read_registrant_file
-from openmosprom_cli.io.csv_text import detect_separator
 from openmosprom_cli.season.folder import open_season
 from openmosprom_cli.store.registrants import json_string_list
 from openmosprom_cli.store.sites import save_site
@@ -27,7 +27,8 @@ from openmosprom_cli.store.tours import replace_tours
 
 HEADER = "ID VK;ФИО;Телефон;Email;Дата рождения;Баллы;Дата регистрации;Выбор 1;Выбор 2;Гостей;Паспорт;Гражданство"
 GOOD_ROWS = [
-    "101;Иванова Анна Сергеевна;+7 916 123-45-67;anna@mail.ru;05.03.1990;120;20.11.2026 10:15:30;estet;ilyushin-1214-1100;1;;РФ",
+    ("101;Иванова Анна Сергеевна;+7 916 123-45-67;anna@mail.ru;05.03.1990;120;20.11.2026 10:15:30;estet;"
+     "ilyushin-1214-1100;1;;РФ"),
     "102;Петров Олег;89161234568;;14.07.2010;40;21.11.2026 09:00:00;ESTET-1211-1000;;0;4510 123456;Россия",
     "103;Сидоров Пётр;8 (495) 123-45-67;;;0;21.11.2026 09:00:01;molniya;;;;",
 ]
@@ -41,16 +42,6 @@ def tour(site_id: str, day: int, hour: int, capacity: int = 20) -> Tour:
 TOURS = [tour("estet", 11, 10), tour("estet", 12, 14), tour("ilyushin", 14, 11), tour("molniya", 15, 10)]
 SITES = [Site("estet", "Эстет"), Site("ilyushin", "Ил", min_age=14, passport_required=True),
          Site("molniya", "НПО «Молния»", min_age=16), Site("empty", "Без экскурсий")]
-
-
-@pytest.fixture
-def published(season):
-    """A season whose tours are published: the list registrants choose from."""
-    with season.transaction() as conn:
-        for site in SITES:
-            save_site(conn, site)
-        replace_tours(conn, TOURS)
-    return season
 
 
 def write_csv(path, lines, *, encoding="utf-8", bom=False):
@@ -272,8 +263,8 @@ BAD_CASES = [
 ]
 TEMPLATE_HEADER = "ID VK;ФИО;Телефон;Email;Дата рождения;Баллы;Дата регистрации;Выбор 1;Гостей"
 TEMPLATE_ROW = "{id};{name};{phone};{email};{birth};{score};{registered};{choice};{companions}"
-DEFAULTS = dict(id="201", name="Анна", phone="+79161234567", email="a@b.ru", birth="01.01.2000", score="5",
-                registered="20.11.2026 10:00:00", choice="estet", companions="0")
+DEFAULTS = {"id": "201", "name": "Анна", "phone": "+79161234567", "email": "a@b.ru", "birth": "01.01.2000",
+            "score": "5", "registered": "20.11.2026 10:00:00", "choice": "estet", "companions": "0"}
 
 
 @pytest.mark.parametrize("slot,value,expected", BAD_CASES, ids=[c[2].split("› ", 1)[1][:40] for c in BAD_CASES])

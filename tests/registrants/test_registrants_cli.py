@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from openmosprom_cli.registrants.listing import list_registrants
-from tests.registrants.test_registrants import GOOD_ROWS, HEADER, published, write_csv  # noqa: F401  (published: the fixture)
+from tests.registrants.test_registrants import GOOD_ROWS, HEADER, write_csv
 
 
 def test_import_then_list_and_show(cli, tmp_path, published):

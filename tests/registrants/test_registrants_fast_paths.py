@@ -64,7 +64,8 @@ def test_names_and_citizenship(raws):
 
 
 @settings(max_examples=150, deadline=None)
-@given(cells(st.from_regex(r"(\+7|8|7|\+8)?[ (]{0,2}[0-9]{3}[) -]{0,2}[0-9]{3}[- .]?[0-9]{2}[- ]?[0-9]{1,3}", fullmatch=True)))
+@given(cells(st.from_regex(r"(\+7|8|7|\+8)?[ (]{0,2}[0-9]{3}[) -]{0,2}[0-9]{3}[- .]?[0-9]{2}[- ]?[0-9]{1,3}",
+                           fullmatch=True)))
 def test_phones(raws):
     same_as_per_cell(raws, parse_phone, "", fast_phones)
 

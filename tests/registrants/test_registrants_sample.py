@@ -17,7 +17,7 @@ from openmosprom_cli.demo.sample_registrants import (
 )
 from openmosprom_cli.registrants.importer import import_registrants
 from openmosprom_cli.registrants.parse import read_registrant_file
-from tests.registrants.test_registrants import SITES, TOURS, published  # noqa: F401  (published: the fixture)
+from tests.registrants.test_registrants import SITES, TOURS
 
 
 def test_same_seed_same_people_other_seed_other_people():

@@ -58,7 +58,8 @@ def only_site(parsed):
 def test_reads_every_site_field_by_its_russian_name(tmp_path):
     site = {
         "Код": "estet", "Название": "Ювелирный завод «Эстет»", "Отрасль": "Ювелирное производство",
-        "Адрес": "Москва, ул. Годовикова, 9", "Контактное лицо": "Анна", "Email для списков": "a@example.org; b@example.ru",
+        "Адрес": "Москва, ул. Годовикова, 9", "Контактное лицо": "Анна",
+        "Email для списков": "a@example.org; b@example.ru",
         "Телефон": "+7 495 000-00-01", "Минимальный возраст": "14+", "Паспорт обязателен": "да",
         "Только граждане РФ": "нет", "Максимум экскурсий в день": 2, "Длительность, мин": 120,
         "Срок подачи списков, дней": 5, "Примечание для участников": "закрытая обувь, без фото", "Вес": "1,5",
@@ -206,7 +207,8 @@ def test_result_does_not_depend_on_file_order(tmp_path):
 
 # -- the combined layout ----------------------------------------------------------------
 
-def combined_book(path: Path, sites, schedule, site_header=("Код", "Название", "Email для списков", "Минимальный возраст"),
+def combined_book(path: Path, sites, schedule,
+                  site_header=("Код", "Название", "Email для списков", "Минимальный возраст"),
                   schedule_header=("Код площадки", "Дата", "Начало", "Размер группы")) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -339,7 +341,8 @@ def test_missing_roster_email(tmp_path):
 
 def test_unknown_field_with_a_value_is_reported(tmp_path):
     site = {**SITE, "Мин. возраст": 12}
-    assert problems(factory_book(tmp_path / "a.xlsx", site)) == ["a.xlsx › Площадка › row 4 › Мин. возраст: is not a known field"]
+    assert problems(factory_book(tmp_path / "a.xlsx", site)) == [
+        "a.xlsx › Площадка › row 4 › Мин. возраст: is not a known field"]
 
 
 def test_duplicate_site_across_files(tmp_path):
@@ -369,8 +372,9 @@ def test_overlapping_and_repeated_tours_at_one_site(tmp_path):
 def test_problems_of_every_file_are_reported_together(tmp_path):
     a = factory_book(tmp_path / "a.xlsx", {**SITE, "Код": "aaa"}, rows=[("11.12.2026", "25:00", 20)])
     b = factory_book(tmp_path / "b.xlsx", {**SITE, "Код": "bbb"}, rows=[("11.12.2026", "10:00", -3)])
-    assert problems(a, b) == ["a.xlsx › Расписание › row 2 › Начало: '25:00' is not a time (write HH:MM)",
-                              "b.xlsx › Расписание › row 2 › Размер группы: -3 is not a positive whole number of visitors"]
+    assert problems(a, b) == [
+        "a.xlsx › Расписание › row 2 › Начало: '25:00' is not a time (write HH:MM)",
+        "b.xlsx › Расписание › row 2 › Размер группы: -3 is not a positive whole number of visitors"]
 
 
 def test_missing_schedule_header_is_reported(tmp_path):

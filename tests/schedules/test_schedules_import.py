@@ -136,7 +136,8 @@ def test_cli_template_import_list(cli, season, tmp_path):
         ("estet-1211-1000", "10:00", 30), ("estet-1215-1000", "10:00", 20)]
 
     result = cli("schedules", "list", "-w", season.path)
-    assert result.exit_code == 0 and "estet-1215-1000" in result.output and "1 sites, 2 candidate tours" in result.output
+    assert result.exit_code == 0
+    assert "estet-1215-1000" in result.output and "1 sites, 2 candidate tours" in result.output
 
 
 def test_cli_template_refuses_to_overwrite(cli, season, tmp_path):

@@ -34,7 +34,8 @@ def scenarios(draw, max_sites=5, max_candidates=45, max_tours=18):
         candidates[c.tour_id] = c
     days = [START + dt.timedelta(days=i) for i in range((END - START).days + 1)]
     params = GenerationParams(
-        tours=draw(st.integers(1, max(1, min(max_tours, len(candidates) * 2 // 3)))), window_start=START, window_end=END,
+        tours=draw(st.integers(1, max(1, min(max_tours, len(candidates) * 2 // 3)))),
+        window_start=START, window_end=END,
         min_per_site=draw(st.integers(0, 3)), daily_limit=draw(st.none() | st.integers(1, 5)),
         blackout_dates=frozenset(draw(st.sets(st.sampled_from(days), max_size=2))),
         seed=draw(st.integers(0, 10_000)),
@@ -324,7 +325,8 @@ def test_a_site_gets_different_days_even_when_doubling_up_would_even_the_load():
 def test_the_daily_limit_moves_other_sites_tours_to_make_room():
     # B can only come on the 11th; with one tour a day, A must take the 12th whatever the seed prefers.
     sites = {s: Site(s, s) for s in "AB"}
-    candidates = [Candidate("A", START, dt.time(10, 0), 90, 20), Candidate("A", START + dt.timedelta(days=1), dt.time(10, 0), 90, 20),
+    candidates = [Candidate("A", START, dt.time(10, 0), 90, 20),
+                  Candidate("A", START + dt.timedelta(days=1), dt.time(10, 0), 90, 20),
                   Candidate("B", START, dt.time(10, 0), 90, 20)]
     for seed in range(8):
         result = generate_tours(sites, candidates, GenerationParams(2, START, END, min_per_site=1, daily_limit=1,

@@ -9,32 +9,13 @@ import openpyxl
 import pytest
 
 from openmosprom_cli.errors import BadDataError, CannotCreateError, MissingInputError
-from openmosprom_cli.models import Candidate, Site
 from openmosprom_cli.store.meta import get_meta
-from openmosprom_cli.store.sites import load_sites, replace_candidates, save_site
+from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
 from openmosprom_cli.tours.exchange import export_tours, import_tours
 from openmosprom_cli.tours.generate import generate_season_tours
 from openmosprom_cli.tours.listing import list_tours
-
-DAYS = [dt.date(2026, 12, 11) + dt.timedelta(days=i) for i in range(12)]
-SITES = [
-    Site("estet", "Эстет", address="ул. Летниковская, 10", min_age=12, notes="=HYPERLINK(\"http://x\")"),
-    Site("il", "ПАО «Ил»", address="Ленинградский пр., 45", min_age=18, passport_required=True),
-    Site("molniya", "НПО «Молния»", address="ул. Новосходненская, 6"),
-]
-
-
-@pytest.fixture
-def stocked(season):
-    """The 2026 season with three sites offering 10:00 and 14:00 on every day of the window."""
-    with season.transaction() as conn:
-        for site in SITES:
-            save_site(conn, site)
-            replace_candidates(conn, site.site_id, [
-                Candidate(site.site_id, day, dt.time(hour, 0), 90, 20 + 5 * i, note="Сбор у проходной" if site.site_id == "molniya" else "")
-                for day in DAYS for i, hour in enumerate((10, 14))])
-    return season
+from tests.tours_fixtures import DAYS
 
 
 def stored_tours(season):
