@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app
 from openmosprom_cli.season.folder import init_season
+from tests.rosters_fixtures import allocate_by_hand
 from tests.tours_fixtures import stock_season
 
 # Bounded by default; OPENMOSPROM_FUZZ_EXAMPLES=5000 for a deeper run. Under CI the examples are
@@ -24,6 +25,8 @@ def _isolate_env(monkeypatch):
     monkeypatch.delenv("OPENMOSPROM_WORKSPACE", raising=False)
     monkeypatch.delenv("OPENMOSPROM_DEBUG", raising=False)
     monkeypatch.delenv("OPENMOSPROM_SMTP_PASSWORD", raising=False)
+    monkeypatch.delenv("OPENMOSPROM_TODAY", raising=False)
+    monkeypatch.delenv("OPENMOSPROM_TEST_PAUSE_AT", raising=False)
 
 
 @pytest.fixture
@@ -36,6 +39,12 @@ def season(tmp_path: Path):
 def stocked(season):
     """The 2026 season with three sites offering 10:00 and 14:00 on every day of the window."""
     return stock_season(season)
+
+
+@pytest.fixture
+def allocated(season):
+    """A season with six sites, tours, nine people and an allocation run written by hand."""
+    return allocate_by_hand(season)
 
 
 @pytest.fixture

@@ -70,10 +70,14 @@ def demo(
         console.print(f"  rejected rows with their reasons: {escape(str(reg.rejected_path))}")
     console.rule("[bold]4. Allocation by score")
     render_assignment(report.assignment)
+    published = report.publication
+    console.rule("[bold]5. Publication")
+    console.print(f"Publication {published.number}: {published.committed} seats announced and kept from now on; "
+                  f"for the mini-app {escape(str(published.notifications_path))} and "
+                  f"{escape(str(published.changes_path.name))}")
     rosters = report.rosters
-    console.rule("[bold]5. Rosters and email drafts")
-    console.print(f"{len(rosters.sites)} site rosters, participants.xlsx and notifications.csv in "
-                  f"{escape(str(rosters.out_dir))}")
+    console.rule("[bold]6. Rosters and email drafts")
+    console.print(f"{len(rosters.sites)} site rosters and participants.xlsx in {escape(str(rosters.out_dir))}")
     console.print(f"{len(report.outbox)} email drafts (.eml, open them in a mail client) in "
                   f"{escape(str(where / 'outbox'))}")
     console.rule()

@@ -28,6 +28,7 @@ class DemoReport:
     registrant_export: Path
     registrants: Any
     assignment: Any
+    publication: Any
     rosters: Any
     outbox: tuple[Path, ...]
 
@@ -52,6 +53,7 @@ def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE,
     )
     from openmosprom_cli.demo.sample_schedules import write_sample_schedules
     from openmosprom_cli.mail.outbox import write_outbox_drafts
+    from openmosprom_cli.publication.publish import publish
     from openmosprom_cli.registrants.importer import import_registrants
     from openmosprom_cli.rosters.export import export_rosters
     from openmosprom_cli.schedules.importer import import_schedules
@@ -72,7 +74,8 @@ def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE,
     write_registrant_export(export, generate_registrant_rows(published, sites, count=people, seed=seed))
     registrants = import_registrants(season, export, skip_invalid=True)
     assignment = run_assignment(season)
+    publication = publish(season)
     rosters = export_rosters(season)
     outbox = tuple(write_outbox_drafts(season))
     return DemoReport(directory, schedule_files, schedules, tours, export, registrants, assignment,
-                      rosters, outbox)
+                      publication, rosters, outbox)

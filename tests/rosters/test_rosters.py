@@ -1,4 +1,4 @@
-"""``rosters export``: per-site workbooks, participants.xlsx, notifications.csv, roster_exports."""
+"""``rosters export``: per-site workbooks, participants.xlsx, roster_exports."""
 
 from __future__ import annotations
 
@@ -21,123 +21,27 @@ from hypothesis import strategies as st
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.io.writer import FORMULA_STARTS, csv_text, csv_unguard, visible_text
-from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.models import Site
 from openmosprom_cli.rosters import export
 from openmosprom_cli.rosters.export import export_rosters
 from openmosprom_cli.season.folder import init_season
-from openmosprom_cli.store.registrants import upsert_registrants
-from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
+from tests.rosters_fixtures import (
+    EVIL_NAME,
+    OUTCOMES,
+    PEOPLE,
+    PLACEMENTS,
+    SITES,
+    TOURS,
+    WAITLISTS,
+    person,
+    seed,
+    tour,
+    write_run,
+)
 
-EVIL_NAME = '=HYPERLINK("http://evil","x")'
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
-# -- building a season with an allocation ------------------------------------------------------
-
-def tour(tour_id: str, site_id: str, day: int, hour: int, minute: int = 0, capacity: int = 10, note: str = "") -> Tour:
-    return Tour(tour_id, site_id, dt.date(2026, 12, day), dt.time(hour, minute), 90, capacity, note)
-
-
-def person(rid: str, name: str, **kw) -> Registrant:
-    kw.setdefault("phone", f"+7916{int(rid):07d}" if rid.isdigit() else "+79160000000")
-    kw.setdefault("email", f"p{rid}@example.ru")
-    return Registrant(rid, name, **kw)
-
-
-def seed(season, *, sites, tours, people, placements=(), waitlists=None, outcomes=None,
-         created_at="2026-12-01T10:00:00"):
-    """Store sites, tours, people and a current allocation run the way the allocation stage does."""
-    waitlists = waitlists or {}
-    outcomes = outcomes or {}
-    with season.transaction() as conn:
-        for site in sites:
-            save_site(conn, site)
-        replace_tours(conn, tours)
-        upsert_registrants(conn, people, now="2026-11-30T00:00:00")
-        run_id = write_run(conn, placements, waitlists, outcomes, created_at)
-    return run_id
-
-
-def write_run(conn, placements, waitlists, outcomes, created_at="2026-12-01T10:00:00"):
-    conn.execute("UPDATE allocation_runs SET is_current = 0")
-    run_id = conn.execute(
-        "INSERT INTO allocation_runs (created_at, seed, inputs_fingerprint, result_fingerprint, is_current) "
-        "VALUES (?, '2026', 'in', 'out', 1)", (created_at,)).lastrowid
-    conn.executemany("INSERT INTO placements VALUES (?, ?, ?, ?, ?)",
-                     [(run_id, rid, tid, rank, seats) for rid, tid, rank, seats in placements])
-    conn.executemany("INSERT INTO waitlist VALUES (?, ?, ?, ?)",
-                     [(run_id, tid, pos, rid) for tid, ids in waitlists.items() for pos, rid in enumerate(ids, 1)])
-    conn.executemany("INSERT INTO outcomes VALUES (?, ?, ?, ?)",
-                     [(run_id, rid, priority, json.dumps(items, ensure_ascii=False))
-                      for rid, (priority, items) in outcomes.items()])
-    return run_id
-
-
-def outcome(rank, choice, tour_id, code):
-    return {"rank": rank, "choice": choice, "tour_id": tour_id, "code": code}
-
-
-SITES = [
-    Site("estet", "Эстет", address="Москва, ул. Рабочая, 1", notes="Сменная обувь"),
-    Site("khr", "ГКНПЦ им. М.В. Хруничева", address="Новозаводская, 18", passport_required=True, min_age=14),
-    Site("il", "ПАО «Ил»", min_age=12),
-    Site("mol", "НПО «Молния»", citizens_only=True),
-    Site("kond", "Объединённые кондитеры"),
-    Site("idle", "Без экскурсий"),
-]
-TOURS = [
-    tour("estet-1214-1100", "estet", 14, 11),
-    tour("estet-1215-1500", "estet", 15, 15, capacity=2, note="Вход со двора"),
-    tour("khr-1216-1000", "khr", 16, 10),
-    tour("il-1217-1200", "il", 17, 12),
-    tour("mol-1218-1300", "mol", 18, 13),
-    tour("kond-1219-1100", "kond", 19, 11),
-]
-PEOPLE = [
-    person("101", "Смирнова Анна", birth_date=dt.date(1990, 5, 1), score=50, companions=1, passport="4510 111111",
-           citizenship="RU"),
-    person("102", "Борисов Борис", birth_date=dt.date(1991, 6, 2), score=40),
-    person("103", EVIL_NAME, phone="+79160000103", email="@SUM(1)", score=30),
-    person("201", "Кузнецов Пётр", birth_date=dt.date(1985, 3, 3), passport="4511 222222", citizenship="RU",
-           score=45),
-    person("301", "Орлова Ольга", birth_date=dt.date(2001, 1, 1), passport="4513 444444", score=20),
-    person("401", "Волков Виктор", birth_date=dt.date(1970, 7, 7), passport="4512 333333", citizenship="Россия",
-           score=15),
-    person("501", "Лебедева Лена", birth_date=dt.date(1999, 9, 9), score=10),
-    person("601", "-Минусов Никита", birth_date=dt.date(2015, 1, 1), score=5),
-    person("701", "Поздняя Полина", score=1),
-]
-PLACEMENTS = [
-    ("101", "estet-1214-1100", 1, 2),
-    ("102", "estet-1214-1100", 1, 1),
-    ("103", "estet-1215-1500", 1, 1),
-    ("201", "khr-1216-1000", 1, 1),
-    ("301", "il-1217-1200", 2, 1),
-    ("401", "mol-1218-1300", 1, 1),
-]
-WAITLISTS = {"estet-1215-1500": ["501", "102"], "khr-1216-1000": ["501"]}
-OUTCOMES = {
-    "101": (1, [outcome(1, "estet", "estet-1214-1100", "placed")]),
-    "201": (2, [outcome(1, "khr-1216-1000", "khr-1216-1000", "placed")]),
-    "102": (3, [outcome(1, "estet-1214-1100", "estet-1214-1100", "placed")]),
-    "103": (4, [outcome(1, "estet-1215-1500", "estet-1215-1500", "placed")]),
-    "301": (5, [outcome(1, "khr-1216-1000", "khr-1216-1000", "no_passport"),
-                outcome(2, "il-1217-1200", "il-1217-1200", "placed")]),
-    "401": (6, [outcome(1, "mol-1218-1300", "mol-1218-1300", "placed")]),
-    "501": (7, [outcome(1, "estet-1215-1500", "estet-1215-1500", "full"),
-                outcome(2, "khr-1216-1000", "khr-1216-1000", "full")]),
-    "601": (8, [outcome(1, "il-1217-1200", "il-1217-1200", "below_min_age"),
-                outcome(2, "nowhere", None, "unknown_choice")]),
-}
-
-
-@pytest.fixture
-def allocated(season):
-    seed(season, sites=SITES, tours=TOURS, people=PEOPLE, placements=PLACEMENTS, waitlists=WAITLISTS,
-         outcomes=OUTCOMES)
-    return season
 
 
 # -- reading what was written ----------------------------------------------------------------------
@@ -350,45 +254,6 @@ def test_factory_values_stay_text_too(season):
         assert cell.type in ("s", "inlineStr") and cell.quote_prefix and not cell.has_formula
 
 
-# -- notifications.csv ------------------------------------------------------------------------------
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    raw = path.read_bytes()
-    assert raw.startswith("\ufeff".encode("utf-8"))
-    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-
-
-def test_notifications_tell_each_person_their_result(allocated):
-    report = export_rosters(allocated)
-    lines = read_csv(report.notifications_path)
-    assert list(lines[0]) == ["ID VK", "ФИО", "Результат", "ID экскурсии", "Площадка", "Дата", "Время", "Адрес",
-                              "Примечание"]
-    by_id: dict[str, list[dict]] = {}
-    for line in lines:
-        by_id.setdefault(line["ID VK"], []).append(line)
-    assert by_id["101"] == [{"ID VK": "101", "ФИО": "Смирнова Анна", "Результат": "место",
-                             "ID экскурсии": "estet-1214-1100", "Площадка": "Эстет", "Дата": "14.12.2026",
-                             "Время": "11:00", "Адрес": "Москва, ул. Рабочая, 1", "Примечание": "Сменная обувь"}]
-    assert by_id["103"][0]["Примечание"] == "Сменная обувь Вход со двора"
-    assert [(w["Результат"], w["ID экскурсии"], w["Примечание"]) for w in by_id["501"]] == [
-        ("лист ожидания", "estet-1215-1500", "№ 1 в листе ожидания"),
-        ("лист ожидания", "khr-1216-1000", "№ 1 в листе ожидания"),
-    ]
-    assert [(n["Результат"], n["ID экскурсии"]) for n in by_id["601"]] == [("нет", "")]
-    assert "возраст ниже допустимого" in by_id["601"][0]["Примечание"]
-    assert "такой экскурсии нет" in by_id["601"][0]["Примечание"]
-    assert by_id["701"][0]["Результат"] == "нет"
-    assert [line["ID VK"] for line in lines][:2] == ["101", "201"]  # priority order
-
-
-def test_notifications_prefix_values_a_spreadsheet_would_evaluate(allocated):
-    report = export_rosters(allocated)
-    names = {line["ID VK"]: line["ФИО"] for line in read_csv(report.notifications_path)}
-    assert names["103"] == "'" + EVIL_NAME
-    assert names["601"] == "'-Минусов Никита"
-    assert names["101"] == "Смирнова Анна"
-
-
 @pytest.mark.parametrize("value, expected", [
     ("=1+1", "'=1+1"), ("+7916", "'+7916"), ("-2", "'-2"), ("@SUM(1)", "'@SUM(1)"), ("\tx", "'\tx"),
     ("\rx", "'\rx"), ("Анна", "Анна"), ("", ""), (None, ""), (" =x", " =x"),
@@ -431,8 +296,7 @@ def test_participants_lists_everyone_with_their_result_and_no_passport_data(allo
 def test_every_file_with_personal_data_is_owner_only(allocated):
     report = export_rosters(allocated)
     out = allocated.path / "rosters"
-    for name in ("khr.xlsx", "il.xlsx", "mol.xlsx", "estet.xlsx", "kond.xlsx", "participants.xlsx",
-                 "notifications.csv"):
+    for name in ("khr.xlsx", "il.xlsx", "mol.xlsx", "estet.xlsx", "kond.xlsx", "participants.xlsx"):
         assert mode(out / name) == 0o600, name
     assert all(s.private for s in report.sites)
 
@@ -625,7 +489,7 @@ def test_an_allocation_of_tours_that_are_gone_is_refused(allocated):
 def test_cli_export_prints_the_files(allocated, cli, tmp_path):
     result = cli("rosters", "export", "-w", allocated.path, "--out", tmp_path / "r")
     assert result.exit_code == 0, result.output
-    for name in ("estet.xlsx", "khr.xlsx", "kond.xlsx", "participants.xlsx", "notifications.csv"):
+    for name in ("estet.xlsx", "khr.xlsx", "kond.xlsx", "participants.xlsx"):
         assert name in result.output
     assert (tmp_path / "r" / "estet.xlsx").exists()
 
@@ -633,7 +497,7 @@ def test_cli_export_prints_the_files(allocated, cli, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert {s["site_id"]: s["seats_taken"] for s in data["sites"]}["estet"] == 4
-    assert data["notifications"].endswith("rosters/notifications.csv")
+    assert data["participants_path"].endswith("rosters/participants.xlsx")
     assert (data["run_id"], data["seed"]) == (1, "2026")
 
 
