@@ -66,6 +66,23 @@ def date_option(value: str | None) -> dt.date | None:
         raise typer.BadParameter(str(exc)) from None
 
 
+def time_option(value: str) -> dt.time:
+    """A time given on the command line, HH:MM; a bad one is a usage error (exit 2)."""
+    from openmosprom_cli.io.values import ValueProblem, parse_time
+
+    try:
+        return parse_time(value)
+    except ValueProblem as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+ReasonOption = Annotated[
+    str | None,
+    typer.Option("--reason", metavar="TEXT", show_default=False,
+                 help="Why: kept with the change, shown by explain and audit, and told where it concerns someone."),
+]
+
+
 def load_season(workspace: Path | None) -> Season:
     season = find_season(workspace)
     if season.upgrade is not None:

@@ -106,9 +106,9 @@ def _render_batch(result: BatchResult, season_path) -> None:
                       escape("\n".join(item.tours)), str(item.visitors), escape(item.attachment),
                       f"[{style}]{escape(outcome)}[/]" if style else escape(outcome))
     console.print(table)
-    written = [item for item in result.items if item.eml_path and item.outcome != "up to date"]
+    written = [item.eml_path for item in result.items if item.eml_path and item.outcome != "up to date"]
     if written and not result.test_to:
-        folder = written[0].eml_path.parent
+        folder = written[0].parent
         console.print(f"Messages are in [bold]{escape(str(folder))}[/] (open a .eml file in a mail client).")
     if not result.sent:
         console.print("Nothing was sent. Add [bold]--send[/] to deliver, or [bold]--send --test-to YOUR@ADDRESS[/] "

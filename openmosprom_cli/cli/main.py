@@ -74,6 +74,7 @@ def main(
 def _register() -> None:
     from openmosprom_cli.cli import (
         allocation,
+        changes,
         mail,
         privacy,
         publication,
@@ -87,7 +88,8 @@ def _register() -> None:
 
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
-    for module in (season, schedules, slots, registrants, allocation, publication, rosters, mail, privacy):
+    for module in (season, schedules, slots, registrants, changes, allocation, publication, rosters, mail,
+                   privacy):
         module.register(app)
 
 

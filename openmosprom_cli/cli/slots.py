@@ -11,14 +11,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from openmosprom_cli.cli.changes import render_seat_changes
 from openmosprom_cli.cli.common import (
     EncodingOption,
     JsonOption,
+    ReasonOption,
     WorkspaceOption,
     console,
     date_option,
     load_season,
     print_json,
+    time_option,
 )
 from openmosprom_cli.cli.groups import slots_app
 
@@ -118,32 +121,95 @@ def export(
 @slots_app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="An edited export (.xlsx or .csv).", metavar="FILE")],
-    force: Annotated[bool, typer.Option("--force", help="Change the tours even though an allocation exists (it must then be rerun).")] = False,
+    reason: ReasonOption = None,
     encoding: EncodingOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Take an edited tour export back: deleted rows remove tours, and capacity, duration, date and start may change.
+    """Take an edited tour export back: capacity, duration, date and start may change, and rows may be added.
 
-    A tour given another date or start gets a new ID. Address, age, passport and notes come from the factories' workbooks: edits there are reported as not taken. Nothing changes unless the whole file is valid.
+    A tour moved to another date or time keeps its ID, and its visitors keep their seats. A capacity cut below the seats taken frees the seats of the lowest-priority parties. A row with an empty ID and a site adds a late tour. Before publication a deleted row removes its tour; after it, a tour missing from the file stays (cancel one with `openmosprom slots cancel`). After publication, taking anyone's seat needs --reason. Address, age, passport and notes come from the factories' workbooks: edits there are reported as not taken. Nothing changes unless the whole file is valid.
 
-    Example: [bold]openmosprom slots import tours.xlsx[/]
+    Example: [bold]openmosprom slots import tours.xlsx --reason "the factory has a smaller room"[/]
     """
-    from openmosprom_cli.tours.exchange import import_tours
+    from openmosprom_cli.tours.edits import import_tours
 
-    report = import_tours(load_season(workspace), file, force=force, encoding=encoding)
+    report = import_tours(load_season(workspace), file, reason=reason, encoding=encoding)
     for note in (*report.warnings, *report.ignored):
-        console.print(f"[yellow]warning:[/] {escape(note)}")
+        console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+    for tour_id in report.missing:
+        console.print(f"[yellow]warning:[/] {escape(tour_id)} is not in the file; it stays "
+                      f"(to cancel it: openmosprom slots cancel {escape(tour_id)} --reason …)", soft_wrap=True)
     if not report.has_changes:
         console.print(f"No changes: the {report.total} tours are as stored.")
         return
     for tour_id in report.removed:
         console.print(f"[red]removed[/] {escape(tour_id)}")
-    for old, new in report.moved:
-        console.print(f"[cyan]moved[/]   {escape(old)} → {escape(new)}")
+    for tour_id, what in report.retimed:
+        console.print(f"[cyan]moved[/]   {escape(tour_id)}: {escape(what)}")
     for tour_id, what in report.changed:
         console.print(f"[yellow]changed[/] {escape(tour_id)}: {escape(what)}")
-    console.print(f"{len(report.removed)} removed, {len(report.moved)} moved, {len(report.changed)} changed, "
-                  f"{report.unchanged} unchanged; the season now has {report.total} tours.")
+    for tour_id in report.added:
+        console.print(f"[green]added[/]   {escape(tour_id)}")
+    render_seat_changes(report.seats_freed)
+    console.print(f"{len(report.removed)} removed, {len(report.retimed)} moved, {len(report.changed)} changed, "
+                  f"{len(report.added)} added, {report.unchanged} unchanged; the season now has {report.total} "
+                  "tours.")
+
+
+@slots_app.command("cancel")
+def cancel_command(
+    tour: Annotated[str, typer.Argument(help="The tour's ID, as `openmosprom slots list` shows it.", metavar="TOUR")],
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Cancel a tour: its visitors lose their seats and go back to the next assign, by their priority.
+
+    Works until the tour starts. The next `openmosprom publish` tells its visitors, and the next `openmosprom rosters email --send` the factory.
+
+    Example: [bold]openmosprom slots cancel estet-1214-1100 --reason "the workshop is closed for repairs"[/]
+    """
+    from openmosprom_cli.changes.tours import cancel_season_tour
+
+    report = cancel_season_tour(load_season(workspace), tour, reason=reason)
+    if as_json:
+        print_json(report)
+        return
+    console.print(f"Cancelled [bold]{escape(report.tour.tour_id)}[/].")
+    render_seat_changes(report.seats_freed)
+    console.print("Next: [bold]openmosprom assign[/] gives their seats again, then [bold]openmosprom publish[/].")
+
+
+@slots_app.command("add")
+def add_command(
+    site: Annotated[str, typer.Argument(help="The site's code, as `openmosprom schedules list` shows it.", metavar="SITE")],
+    date: Annotated[str, typer.Argument(help="The day: DD.MM.YYYY or ISO.", metavar="DATE")],
+    start: Annotated[str, typer.Argument(help="The start time: HH:MM.", metavar="START")],
+    capacity: Annotated[int, typer.Option("--capacity", min=1, help="How many visitors the tour takes.")],
+    duration: Annotated[int | None, typer.Option("--duration", min=1, help="Minutes (default: the site's usual duration).")] = None,
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Add a late tour at a known site; the next assign fills it by priority.
+
+    Its ID is <site>-<MMDD>-<HHMM>, with a suffix if a tour of the season ever had that ID.
+
+    Example: [bold]openmosprom slots add estet 18.12.2026 15:00 --capacity 20 --reason "a second group offered"[/]
+    """
+    from openmosprom_cli.changes.tours import add_season_tour
+
+    tour = add_season_tour(load_season(workspace), site, date_option(date) or _required("DATE"),
+                           time_option(start), capacity=capacity, duration_min=duration, reason=reason)
+    if as_json:
+        print_json(tour)
+        return
+    console.print(f"Added [bold]{escape(tour.tour_id)}[/]: {tour.date:%d.%m.%Y} {tour.start:%H:%M}, "
+                  f"{tour.duration_min} min, {tour.capacity} seats. Next: [bold]openmosprom assign[/].")
+
+
+def _required(name: str):
+    raise typer.BadParameter(f"{name} is required")
 
 
 def _print_site_counts(per_site: Mapping[str, int], sites, tours) -> None:

@@ -35,7 +35,7 @@ from openmosprom_cli.registrants.importer import import_registrants
 from openmosprom_cli.schedules.fields import CANDIDATE_COLUMNS, COMBINED_CANDIDATE_COLUMNS, SITE_COLUMNS
 from openmosprom_cli.schedules.importer import import_schedules
 from openmosprom_cli.season.folder import init_season, open_season
-from openmosprom_cli.tours.exchange import IMPORT_COLUMNS, import_tours
+from openmosprom_cli.tours.edits import IMPORT_COLUMNS, import_tours
 from openmosprom_cli.tours.generate import generate_season_tours
 from tests.season_digest import season_digest
 
@@ -393,7 +393,7 @@ def test_any_registrant_workbook_imports_or_is_refused_clearly(seasons, sheets):
                          workbook_sheets([(["Экскурсии"], IMPORT_COLUMNS)], IMPORT_COLUMNS, clean_rows=1)))
 def test_any_edited_tour_export_imports_or_is_refused_clearly(seasons, content):
     attempt(seasons["sample"], "tours.csv" if isinstance(content, bytes) else "tours.xlsx", content,
-            lambda season, path: import_tours(season, path, force=True))
+            lambda season, path: import_tours(season, path))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,8 @@ from openmosprom_cli.errors import BadDataError, CannotCreateError, MissingInput
 from openmosprom_cli.store.meta import get_meta
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
-from openmosprom_cli.tours.exchange import export_tours, import_tours
+from openmosprom_cli.tours.edits import import_tours
+from openmosprom_cli.tours.exchange import export_tours
 from openmosprom_cli.tours.generate import generate_season_tours
 from openmosprom_cli.tours.listing import list_tours
 from tests.tours_fixtures import DAYS
@@ -184,7 +185,7 @@ def store_sites(season):
         return load_sites(conn)
 
 
-def test_edited_xlsx_import_removes_moves_and_changes_tours(stocked, tmp_path):
+def test_edited_xlsx_import_removes_moves_and_changes_tours_and_a_moved_tour_keeps_its_id(stocked, tmp_path):
     generate_season_tours(stocked, tours=6)
     before = {t.tour_id: t for t in stored_tours(stocked)}
     path = export_tours(stocked, tmp_path / "tours.xlsx")
@@ -200,17 +201,17 @@ def test_edited_xlsx_import_removes_moves_and_changes_tours(stocked, tmp_path):
     wb.save(path)
 
     report = import_tours(stocked, path)
-    new_id = f"{moved.site_id}-{new_day:%m%d}-1630"
     assert report.removed == (removed_id,)
-    assert report.moved == ((moved_id, new_id),)
-    assert dict(report.changed) == {resized_id: f"capacity {before[resized_id].capacity} → 33",
-                                    new_id: f"date {moved.date:%d.%m.%Y} → {new_day:%d.%m.%Y}, start "
-                                            f"{moved.start:%H:%M} → 16:30"}
+    # The ID stays, so every choice and seat that names the tour still does.
+    assert report.retimed == ((moved_id, f"date {moved.date:%d.%m.%Y} → {new_day:%d.%m.%Y}, start "
+                                         f"{moved.start:%H:%M} → 16:30"),)
+    assert dict(report.changed) == {resized_id: f"capacity {before[resized_id].capacity} → 33"}
     assert report.unchanged == 3 and report.total == 5
     after = {t.tour_id: t for t in stored_tours(stocked)}
-    assert set(after) == set(before) - {removed_id, moved_id} | {new_id}
+    assert set(after) == set(before) - {removed_id}
     assert after[resized_id].capacity == 33
-    assert after[new_id].date == new_day and after[new_id].note == moved.note
+    assert (after[moved_id].date, after[moved_id].start) == (new_day, dt.time(16, 30))
+    assert after[moved_id].note == moved.note
 
 
 def test_edited_csv_import_in_windows_1251_with_commas(stocked, tmp_path):
@@ -226,7 +227,7 @@ def test_edited_csv_import_in_windows_1251_with_commas(stocked, tmp_path):
     assert "--encoding cp1251" in refused.value.hint
     assert stored_tours(stocked) == tours
     report = import_tours(stocked, path, encoding="cp1251")
-    assert report.removed == (tours[-1].tour_id,) and len(report.changed) == 5 and not report.moved
+    assert report.removed == (tours[-1].tour_id,) and len(report.changed) == 5 and not report.retimed
     assert [t.capacity for t in stored_tours(stocked)] == [t.capacity + 1 for t in tours[:-1]]
 
 
@@ -279,19 +280,18 @@ def test_an_overlap_created_by_a_move_is_reported(stocked, tmp_path):
     assert stored_tours(stocked) == tours
 
 
-def test_import_after_an_allocation_needs_force(stocked, tmp_path):
+def test_a_row_without_an_id_adds_a_late_tour_with_a_fresh_id(stocked, tmp_path):
     generate_season_tours(stocked, tours=6)
     path = export_tours(stocked, tmp_path / "tours.csv")
-    with stocked.transaction() as conn:
-        conn.execute("INSERT INTO allocation_runs (created_at, seed, inputs_fingerprint, result_fingerprint) "
-                     "VALUES ('2026-12-01T10:00:00', '1', 'a', 'b')")
-    assert not import_tours(stocked, path).has_changes  # nothing to change is always fine
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    path.write_text("\n".join(lines[:-1]), encoding="utf-8")
-    with pytest.raises(BadDataError, match="would invalidate"):
-        import_tours(stocked, path)
-    assert len(stored_tours(stocked)) == 6
-    assert len(import_tours(stocked, path, force=True).removed) == 1
+    taken = {(t.site_id, t.date) for t in stored_tours(stocked)}
+    day = next(d for d in DAYS if ("molniya", d) not in taken)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f";НПО «Молния»;{day:%d.%m.%Y};12:00;;15\r\n")
+    report = import_tours(stocked, path)
+    (added,) = report.added
+    assert added == f"molniya-{day:%m%d}-1200" and report.total == 7
+    new = {t.tour_id: t for t in stored_tours(stocked)}[added]
+    assert (new.capacity, new.duration_min) == (15, 90)
 
 
 # -- commands ---------------------------------------------------------------------------------------

@@ -1,0 +1,234 @@
+"""Changes to people's seats: cancellations (and reinstating), and an organizer's moves.
+
+A cancelled person leaves every tour and every waitlist, and no allocation
+places them again unless they are reinstated. A move puts a person on a tour
+(from another, or from none) as an organizer decides, with a reason: the
+eligibility rules and the tour's capacity still hold unless ``override`` says
+why not, and a frozen tour takes someone only ``after_deadline``. Nothing
+changes a tour once it has started.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openmosprom_cli.allocation.current import CurrentAllocation, current_allocation
+from openmosprom_cli.allocation.deadlines import has_started, is_frozen, roster_deadline
+from openmosprom_cli.allocation.inputs import Applicant
+from openmosprom_cli.allocation.rules import eligibility, overlaps, tour_minutes
+from openmosprom_cli.changes.seats import (
+    CANCELLED,
+    MOVED,
+    UNASSIGNED,
+    SeatChange,
+    require_reason,
+    seat,
+    seats_taken,
+    unseat,
+)
+from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.io.reader import read_file_table
+from openmosprom_cli.io.tables import Column
+from openmosprom_cli.io.values import check_text
+from openmosprom_cli.models import OUTCOME_TEXT, Holding, Registrant, Tour
+from openmosprom_cli.season import clock
+from openmosprom_cli.season.clock import now_iso
+from openmosprom_cli.season.folder import Season
+from openmosprom_cli.store.changes import add_cancellation, add_change, load_cancellations, remove_cancellation
+from openmosprom_cli.store.registrants import load_registrant
+from openmosprom_cli.store.sites import load_sites
+from openmosprom_cli.store.tours import load_tours
+
+DECLINED_IN_THE_APP = "отказ в мини-приложении"
+DECLINE_COLUMNS = (Column("id", ("ID VK", "id", "ID ВК", "VK ID", "vk_id", "ID пользователя", "user_id"),
+                          required=True),
+                   Column("reason", ("Причина", "reason", "Комментарий", "comment")))
+
+
+@dataclass(frozen=True)
+class CancellationReport:
+    cancelled: tuple[str, ...]                 # IDs cancelled now
+    already: tuple[str, ...]                   # IDs that were cancelled before: left as they were
+    seats_freed: tuple[SeatChange, ...]
+
+
+@dataclass(frozen=True)
+class MoveReport:
+    registrant_id: str
+    changes: tuple[SeatChange, ...]
+    override: str                              # the rule broken on purpose, with the reason; "" when none
+    frozen: bool                               # the tour's list was frozen (allowed with --after-deadline)
+
+
+# -- cancellations -------------------------------------------------------------------------------------------
+
+def cancel_registrants(season: Season, ids: Sequence[str] = (), *, reason: str | None = None,
+                       file: Path | None = None, encoding: str | None = None) -> CancellationReport:
+    """Cancel people by ID, or those listed in a file of declines (the mini-app's export); all or nothing.
+
+    An organizer's cancellation needs a reason; a file's rows may give theirs in a «Причина» column, and
+    are the visitors' own declines otherwise.
+    """
+    wanted: list[tuple[str, str, Location]] = []      # (ID, reason, where it was named)
+    if file is not None:
+        table = read_file_table(file, DECLINE_COLUMNS, season.settings.limits, encoding=encoding)
+        for record in table.records:
+            rid = check_text(record.get("id", "")).strip()
+            own = check_text(record.get("reason", "")).strip()
+            why = own or (reason or "").strip() or DECLINED_IN_THE_APP
+            wanted.append((rid, why, table.location(record.row, "id")))
+    if ids:
+        why = require_reason(reason, "these people are cancelled")
+        wanted += [(rid.strip(), why, Location("ID", column=rid)) for rid in ids]
+    if not wanted:
+        raise BadDataError("name the people to cancel: their IDs, or --file with the declines")
+    with season.transaction() as conn:
+        allocation = current_allocation(conn)
+        problems = [Problem(where, f"{rid!r} is not a registrant of this season" if rid else "the ID is empty")
+                    for rid, _, where in wanted if not rid or load_registrant(conn, rid) is None]
+        if problems:
+            raise BadDataError(str(problems[0]) if len(problems) == 1 else
+                               f"{len(problems)} IDs are not registrants of this season; nothing was cancelled",
+                               problems)
+        already_cancelled = load_cancellations(conn)
+        cancelled: list[str] = []
+        already: list[str] = []
+        freed: list[SeatChange] = []
+        source = file.name if file is not None else "organizer"
+        for rid, why, _ in wanted:
+            if rid in already_cancelled or rid in cancelled:
+                already.append(rid)
+                continue
+            at = now_iso()
+            change_id = add_change(conn, at=at, kind="cancel", registrant_id=rid, reason=why,
+                                   detail={"source": source}, run_id=allocation.run_id if allocation else None)
+            add_cancellation(conn, rid, reason=why, source=source, change_id=change_id)
+            cancelled.append(rid)
+            if allocation is not None:
+                for placement in [p for p in allocation.placements if p.registrant_id == rid]:
+                    freed.append(unseat(conn, allocation, placement, cause=CANCELLED, reason=why, at=at))
+    return CancellationReport(tuple(cancelled), tuple(dict.fromkeys(already)), tuple(freed))
+
+
+def reinstate_registrants(season: Season, ids: Sequence[str], *, reason: str | None) -> tuple[str, ...]:
+    """Undo cancellations: the next allocation considers these people again (their old seats are not restored)."""
+    why = require_reason(reason, "these people are reinstated")
+    with season.transaction() as conn:
+        cancelled = load_cancellations(conn)
+        unknown = [rid for rid in ids if rid not in cancelled]
+        if unknown:
+            raise BadDataError(f"not cancelled: {', '.join(unknown)}; nothing was changed",
+                               [Problem(Location("ID", column=rid), "is not cancelled") for rid in unknown])
+        allocation = current_allocation(conn)
+        for rid in ids:
+            add_change(conn, at=now_iso(), kind="reinstate", registrant_id=rid, reason=why,
+                       run_id=allocation.run_id if allocation else None)
+            remove_cancellation(conn, rid)
+    return tuple(ids)
+
+
+# -- an organizer's moves ---------------------------------------------------------------------------------------
+
+def move_registrant(season: Season, registrant_id: str, tour_id: str, *, reason: str | None,
+                    from_tour: str | None = None, override: bool = False,
+                    after_deadline: bool = False) -> MoveReport:
+    """Put a person on a tour, from the seat they hold (or ``from_tour`` among several), or from none."""
+    why = require_reason(reason, "the person is moved")
+    with season.transaction() as conn:
+        allocation, person, tours = _context(conn, registrant_id)
+        target = tours.get(tour_id)
+        if target is None:
+            raise BadDataError.at(Location("TOUR", column=tour_id), "is not a tour of this season")
+        sites = load_sites(conn)
+        site = sites[target.site_id]
+        now = clock.now()
+        if has_started(target, now):
+            raise BadDataError(f"{tour_id} has already started ({target.date:%d.%m.%Y} {target.start:%H:%M}); "
+                               "nothing changes a tour once it has started")
+        frozen = is_frozen(target, site, now.date())
+        if frozen and not after_deadline:
+            raise BadDataError(
+                f"the list of {tour_id} is frozen since {roster_deadline(target, site):%d.%m.%Y} (the factory's "
+                "deadline); nothing was changed", hint="Pass --after-deadline to fill a freed seat all the same.")
+        held = [p for p in allocation.placements if p.registrant_id == registrant_id]
+        if any(p.tour_id == tour_id for p in held):
+            raise BadDataError(f"{registrant_id} already holds a seat on {tour_id}; nothing was changed")
+        leaving = _leaving(held, from_tour, registrant_id)
+        if leaving is not None and has_started(tours[leaving.tour_id], now):
+            raise BadDataError(f"{leaving.tour_id} has already started; nothing changes it")
+        staying = [p for p in held if p is not leaving]
+        applicant = Applicant.of(person)
+        broken = _rules_broken(applicant, target, site, staying, tours, allocation,
+                               season.settings.max_tours_per_person)
+        if broken and not override:
+            raise BadDataError(f"{registrant_id} cannot be moved to {tour_id}: {'; '.join(broken)}; "
+                               "nothing was changed",
+                               hint="Pass --override, with the reason in --reason, to do it all the same.")
+        changes = []
+        if leaving is not None:
+            changes.append(unseat(conn, allocation, leaving, cause=MOVED, reason=why))
+        rank = next((i for i, choice in enumerate(person.choices, 1) if choice in (tour_id, target.site_id)), 0)
+        exception = f"{'; '.join(broken)} — {why}" if broken else ""
+        changes.append(seat(conn, allocation, Holding(registrant_id, tour_id, applicant.party_size, rank),
+                            reason=why, override=exception, after_deadline=frozen))
+    return MoveReport(registrant_id, tuple(changes), exception, frozen)
+
+
+def unassign_registrant(season: Season, registrant_id: str, *, reason: str | None,
+                        tour_id: str | None = None) -> tuple[SeatChange, ...]:
+    """Take a person's seat away (``tour_id`` among several); the next ``assign`` gives it to the next in line."""
+    why = require_reason(reason, "the seat is taken away")
+    with season.transaction() as conn:
+        allocation, _, tours = _context(conn, registrant_id)
+        held = [p for p in allocation.placements if p.registrant_id == registrant_id]
+        leaving = _leaving(held, tour_id, registrant_id)
+        if leaving is None:
+            raise BadDataError(f"{registrant_id} holds no seat; nothing was changed")
+        if has_started(tours[leaving.tour_id], clock.now()):
+            raise BadDataError(f"{leaving.tour_id} has already started; nothing changes it")
+        return (unseat(conn, allocation, leaving, cause=UNASSIGNED, reason=why),)
+
+
+def _context(conn: sqlite3.Connection, registrant_id: str) -> tuple[CurrentAllocation, Registrant, dict[str, Tour]]:
+    allocation = current_allocation(conn)
+    if allocation is None:
+        raise MissingInputError("there is no allocation yet", hint="Give out the seats with `openmosprom assign`.")
+    person = load_registrant(conn, registrant_id)
+    if person is None:
+        raise BadDataError.at(Location("ID", column=registrant_id), "is not a registrant of this season")
+    if registrant_id in load_cancellations(conn):
+        raise BadDataError(f"{registrant_id} is cancelled; reinstate them first (`openmosprom registrants reinstate`)")
+    return allocation, person, {t.tour_id: t for t in load_tours(conn)}
+
+
+def _leaving(held, from_tour: str | None, registrant_id: str):
+    if from_tour is not None:
+        leaving = next((p for p in held if p.tour_id == from_tour), None)
+        if leaving is None:
+            raise BadDataError(f"{registrant_id} holds no seat on {from_tour}; nothing was changed")
+        return leaving
+    if len(held) > 1:
+        raise BadDataError(f"{registrant_id} holds {len(held)} seats ({', '.join(p.tour_id for p in held)}); "
+                           "say which with --from")
+    return held[0] if held else None
+
+
+def _rules_broken(applicant: Applicant, target: Tour, site, staying, tours: dict[str, Tour],
+                  allocation: CurrentAllocation, limit: int) -> list[str]:
+    """The rules this move would break, each said as the rule that stops it."""
+    broken = []
+    reason = eligibility(applicant, target, site)
+    if reason is not None:
+        broken.append(OUTCOME_TEXT[reason][0])
+    left = target.capacity - seats_taken(allocation, target.tour_id)
+    if applicant.party_size > left:
+        broken.append(f"the tour is full: {max(left, 0)} seat(s) left for a party of {applicant.party_size}")
+    if len(staying) + 1 > limit:
+        broken.append(f"it would give the person more than {limit} tour(s)")
+    clash = [p.tour_id for p in staying if overlaps(tour_minutes(tours[p.tour_id]), tour_minutes(target))]
+    if clash:
+        broken.append(f"it overlaps {', '.join(clash)}, which the person holds")
+    return broken

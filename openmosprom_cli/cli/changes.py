@@ -1,0 +1,141 @@
+"""Commands that change people's seats after the fact: cancel, reinstate, move, unassign."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from openmosprom_cli.cli.common import (
+    EncodingOption,
+    JsonOption,
+    ReasonOption,
+    WorkspaceOption,
+    console,
+    load_season,
+    print_json,
+)
+from openmosprom_cli.cli.groups import registrants_app
+
+if TYPE_CHECKING:
+    from openmosprom_cli.changes.seats import SeatChange
+
+
+def render_seat_changes(changes: Sequence[SeatChange]) -> None:
+    for c in changes:
+        if c.gained:
+            console.print(f"  [green]+[/] {escape(c.registrant_id)} seated on {escape(c.tour_id)} "
+                          f"({c.seats} seat{'s' if c.seats != 1 else ''}), kept from now on")
+        else:
+            told = ", who was told" if c.was_committed else ""
+            console.print(f"  [red]−[/] {escape(c.registrant_id)} loses {c.seats} seat{'s' if c.seats != 1 else ''} "
+                          f"on {escape(c.tour_id)}{told}")
+
+
+@registrants_app.command("cancel")
+def cancel(
+    ids: Annotated[list[str] | None, typer.Argument(help="VK IDs of the people who cancel.", metavar="ID...",
+                                                     show_default=False)] = None,
+    file: Annotated[Path | None, typer.Option("--file", metavar="FILE", show_default=False,
+                                              help="The mini-app's export of declines (.csv or .xlsx): an «ID VK» "
+                                                   "column, and an optional «Причина».")] = None,
+    reason: ReasonOption = None,
+    encoding: EncodingOption = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Cancel people: they leave every tour and waitlist, and no allocation places them again unless reinstated.
+
+    Their seats go to the next assign, by priority. IDs on the command line need --reason; the file's rows are the
+    visitors' own declines. Any unknown ID stops the whole command (exit 65) and nothing changes.
+
+    Example: [bold]openmosprom registrants cancel 123456 --reason "called to say she cannot come"[/]
+    """
+    from openmosprom_cli.changes.people import cancel_registrants
+
+    report = cancel_registrants(load_season(workspace), ids or (), reason=reason, file=file, encoding=encoding)
+    if as_json:
+        print_json(report)
+        return
+    console.print(f"Cancelled {len(report.cancelled)} {'person' if len(report.cancelled) == 1 else 'people'}.")
+    if report.already:
+        console.print(f"Already cancelled, left as they were: {escape(', '.join(report.already))}")
+    render_seat_changes(report.seats_freed)
+    if report.seats_freed:
+        console.print("Next: [bold]openmosprom assign[/] gives the freed seats, then [bold]openmosprom publish[/].")
+
+
+@registrants_app.command("reinstate")
+def reinstate(
+    ids: Annotated[list[str], typer.Argument(help="VK IDs of cancelled people.", metavar="ID...")],
+    reason: ReasonOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Undo a cancellation: the next assign considers the person again (their old seat is not given back).
+
+    Example: [bold]openmosprom registrants reinstate 123456 --reason "cancelled by mistake"[/]
+    """
+    from openmosprom_cli.changes.people import reinstate_registrants
+
+    done = reinstate_registrants(load_season(workspace), ids, reason=reason)
+    console.print(f"Reinstated {escape(', '.join(done))}. Next: [bold]openmosprom assign[/].")
+
+
+def move(
+    registrant_id: Annotated[str, typer.Argument(help="The person's VK ID.", metavar="ID")],
+    tour: Annotated[str, typer.Argument(help="The tour to put them on.", metavar="TOUR")],
+    reason: ReasonOption = None,
+    from_tour: Annotated[str | None, typer.Option("--from", metavar="TOUR", show_default=False,
+                                                  help="Which of their seats to move, when they hold several.")] = None,
+    override: Annotated[bool, typer.Option("--override", help="Move them even though a rule (eligibility, capacity, "
+                                                              "overlap, the limit of tours) forbids it; the reason "
+                                                              "is kept as a documented exception.")] = False,
+    after_deadline: Annotated[bool, typer.Option("--after-deadline", help="Fill a seat on a tour whose list is "
+                                                                          "already frozen (its deadline has come).")]
+    = False,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Put a person on a tour: from the seat they hold, or from none. Every later assign keeps it.
+
+    Eligibility and capacity still hold unless --override; a frozen tour needs --after-deadline; a tour that has
+    started never changes. A rule that stops the move is named, and nothing changes (exit 65).
+
+    Example: [bold]openmosprom move 123456 estet-1215-1500 --reason "asked for a later day"[/]
+    """
+    from openmosprom_cli.changes.people import move_registrant
+
+    report = move_registrant(load_season(workspace), registrant_id, tour, reason=reason, from_tour=from_tour,
+                             override=override, after_deadline=after_deadline)
+    if as_json:
+        print_json(report)
+        return
+    render_seat_changes(report.changes)
+    if report.override:
+        console.print(f"[yellow]Documented exception:[/] {escape(report.override)}", soft_wrap=True)
+    console.print("Next: [bold]openmosprom publish[/] tells the person, [bold]openmosprom rosters export[/] and "
+                  "[bold]rosters email --send[/] the factory.")
+
+
+def unassign(
+    registrant_id: Annotated[str, typer.Argument(help="The person's VK ID.", metavar="ID")],
+    reason: ReasonOption = None,
+    tour: Annotated[str | None, typer.Option("--tour", metavar="TOUR", show_default=False,
+                                             help="Which seat, when they hold several.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Take a person's seat away; the next assign gives it to the next in line who fits.
+
+    Example: [bold]openmosprom unassign 123456 --reason "duplicate booking"[/]
+    """
+    from openmosprom_cli.changes.people import unassign_registrant
+
+    render_seat_changes(unassign_registrant(load_season(workspace), registrant_id, reason=reason, tour_id=tour))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(move)
+    app.command()(unassign)
