@@ -6,6 +6,7 @@ What a run stores, and how it is read back, is described in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections import Counter
@@ -68,6 +69,8 @@ class AssignmentReport:
     by_choice: tuple[tuple[int, int], ...]   # (rank of the choice granted first, people)
     unplaced_by_reason: tuple[tuple[str, int], ...]
     waitlisted: int                          # people on at least one waitlist
+    kind: str = "fresh"                      # fresh | incremental | from_scratch
+    kept: int = 0                            # seats kept because they were announced (commitments)
 
     @property
     def unplaced(self) -> int:
@@ -84,7 +87,7 @@ class AssignmentReport:
                            "share": round(people / self.registrants, 4) if self.registrants else 0.0}
                           for rank, people in self.by_choice],
             "unplaced_by_reason": [{"reason": code, "people": people} for code, people in self.unplaced_by_reason],
-            "waitlisted": self.waitlisted,
+            "waitlisted": self.waitlisted, "kind": self.kind, "kept": self.kept,
         }
 
 
@@ -176,8 +179,9 @@ def _store_run(conn: sqlite3.Connection, inputs: AllocationInput, result: Alloca
     insert_result(conn, run_id, [(p.registrant_id, p.tour_id, p.choice_rank, p.seats) for p in placements],
                   waitlists, outcomes)
 
-    report = _summarise(run_id, created_at, result.seed, inputs_fingerprint, fingerprint, inputs, placements,
-                        waitlists, outcomes, sites)
+    report = dataclasses.replace(
+        _summarise(run_id, created_at, result.seed, inputs_fingerprint, fingerprint, inputs, placements,
+                   waitlists, outcomes, sites), kind=kind, kept=len(inputs.held))
     save_run_summary(conn, run_id, report.to_json())
     return report
 

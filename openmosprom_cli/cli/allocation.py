@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,6 +14,7 @@ from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
+    err_console,
     load_season,
     print_json,
 )
@@ -49,7 +51,9 @@ def _seat_table(title: str, first: str, rows: tuple[SeatCount, ...]) -> Table:
 
 def render_assignment(report: AssignmentReport) -> None:
     """The Rich summary of an allocation run; the demo prints it too."""
-    console.print(f"[bold]Allocation run {report.run_id}[/] — seed [bold]{escape(report.seed)}[/]")
+    kind = {"incremental": f" ({report.kept} announced seats kept; what was left given)",
+            "from_scratch": " (from scratch)"}.get(report.kind, "")
+    console.print(f"[bold]Allocation run {report.run_id}[/]{kind} — seed [bold]{escape(report.seed)}[/]")
     console.print(_seat_table("Seats per site", "site", report.by_site))
     console.print(_seat_table("Seats per day", "day", report.by_day))
     console.print(f"Seats: {report.seats_filled} of {report.seats_offered} filled "
@@ -70,6 +74,8 @@ def render_assignment(report: AssignmentReport) -> None:
 
 def assign(
     seed: Annotated[str | None, typer.Option("--seed", help="Lottery seed (default: [allocation] seed in season.toml).")] = None,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="After publication: allocate as if nobody had been told. Says how many people who were told would lose or change their seat, and asks first.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --from-scratch: do not ask.")] = False,
     json_: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -78,12 +84,31 @@ def assign(
     Priority: score, then registration time, then a lottery drawn from the
     seed and the person's ID, then the ID. In that order everyone gets their
     first choice that they are eligible for and that has room for their party.
+    After publication every seat that was announced is kept, and only what is
+    left (freed seats, late tours) is given, in the same order, to everyone
+    else; a tour whose list is frozen (its deadline has come) gets nobody new.
 
     Example: [bold]openmosprom assign --seed 2026[/]
     """
     from openmosprom_cli.allocation.runs import run_assignment
 
-    report = run_assignment(load_season(workspace), seed=seed)
+    def confirm(losses) -> bool:
+        changed = sum(1 for loss in losses if loss.new_tours)
+        err_console.print(f"[yellow]A fresh allocation would take the seats of {len(losses) - changed} people who "
+                          f"were told, and change the seats of {changed} more.[/]")
+        for loss in losses[:20]:
+            instead = f", gets {', '.join(loss.new_tours)} instead" if loss.new_tours else ""
+            err_console.print(f"  {escape(loss.registrant_id)}: loses {escape(loss.tour_id)}{escape(instead)}")
+        if len(losses) > 20:
+            err_console.print(f"  … and {len(losses) - 20} more")
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            err_console.print("[dim]Not asking without a terminal; pass --yes to go ahead.[/]")
+            return False
+        return typer.confirm("Go ahead?", default=False)
+
+    report = run_assignment(load_season(workspace), seed=seed, from_scratch=from_scratch, confirm=confirm)
     if json_:
         print_json(report.to_json())
     else:

@@ -166,7 +166,8 @@ ALTER TABLE tours ADD COLUMN status_reason TEXT NOT NULL DEFAULT '';
 CREATE TABLE changes (
     change_id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
-    kind TEXT NOT NULL,            -- commit | seat | unseat | cancel | reinstate | tour_cancel | tour_add | tour_time | tour_capacity
+    -- commit | seat | unseat | cancel | reinstate | tour_cancel | tour_add | tour_time | tour_capacity
+    kind TEXT NOT NULL,
     registrant_id TEXT,
     tour_id TEXT,
     seats INTEGER,
