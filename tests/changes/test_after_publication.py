@@ -1,0 +1,142 @@
+"""After publication: no seat that was told is lost except by the rules, and what changed is said exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from openmosprom_cli.allocation.current import current_allocation
+from openmosprom_cli.allocation.runs import run_assignment
+from openmosprom_cli.changes.people import cancel_registrants, move_registrant
+from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.publication.publish import publish
+from tests.changes.scenario import E1, E2, FIRST_SEATS, K1, Z1, allocate_and_publish
+from tests.season_digest import season_digest
+
+
+@pytest.fixture
+def published(season):
+    return allocate_and_publish(season)
+
+
+def seats(season) -> set[tuple[str, str]]:
+    with season.reader() as conn:
+        return {(p.registrant_id, p.tour_id) for p in current_allocation(conn).placements}
+
+
+def waitlists(season) -> dict[str, list[str]]:
+    with season.reader() as conn:
+        return current_allocation(conn).waitlists
+
+
+def changes_of(report) -> list[tuple[str, str, str]]:
+    text = report.changes_path.read_bytes().decode("utf-8-sig")
+    return sorted((r["ID VK"], r["Что изменилось"], r["ID экскурсии"])
+                  for r in csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+def test_the_first_allocation_is_as_worked_out(published):
+    assert seats(published) == FIRST_SEATS
+    # Those waiting at E1 who hold a seat elsewhere (p5, p6) were told of it, so they wait no more.
+    assert waitlists(published) == {E1.tour_id: ["p7", "p10"], E2.tour_id: ["p7"]}
+
+
+def test_assign_again_after_publication_keeps_every_seat_that_was_told(published):
+    before = seats(published)
+    report = run_assignment(published)
+    assert report.kind == "incremental" and report.kept == len(FIRST_SEATS)
+    assert seats(published) == before
+
+
+def test_a_cancelled_seat_goes_to_the_next_who_fits_and_a_party_that_does_not_keeps_its_place(published):
+    report = cancel_registrants(published, ["p1"], reason="заболела")
+    assert [(c.registrant_id, c.tour_id, c.was_committed) for c in report.seats_freed] == [("p1", E1.tour_id, True)]
+    assert ("p1", E1.tour_id) not in seats(published)
+    # p7 (a party of 2) is next in line for E1 but does not fit in one seat: p10 gets it; p7 keeps its place.
+    run_assignment(published)
+    assert seats(published) == FIRST_SEATS - {("p1", E1.tour_id)} | {("p10", E1.tour_id)}
+    assert waitlists(published)[E1.tour_id] == ["p7"]
+    assert "p1" not in {rid for ids in waitlists(published).values() for rid in ids}
+    second = publish(published)
+    assert changes_of(second) == [("p1", "место отменено", E1.tour_id), ("p10", "место выделено", E1.tour_id)]
+
+
+def test_a_cancelled_person_is_never_placed_again_unless_reinstated(published, cli):
+    assert cli("registrants", "cancel", "p7", "--reason", "не сможет", "-w", published.path).exit_code == 0
+    assert cli("registrants", "cancel", "p2", "--reason", "уезжает", "-w", published.path).exit_code == 0
+    run_assignment(published)
+    # E1 has one seat: p7 is gone from every list, so p10, the next in line, gets it.
+    assert ("p10", E1.tour_id) in seats(published) and not any(rid == "p7" for rid, _ in seats(published))
+    result = cli("registrants", "reinstate", "p7", "--reason", "передумал", "-w", published.path)
+    assert result.exit_code == 0, result.output
+    run_assignment(published)
+    assert waitlists(published)[E1.tour_id] == ["p7"]
+
+
+def test_cancellations_need_a_reason_and_an_unknown_id_changes_nothing(published, cli):
+    before = season_digest(published.path)
+    result = cli("registrants", "cancel", "p1", "-w", published.path)
+    assert result.exit_code == 65 and "--reason" in result.output
+    result = cli("registrants", "cancel", "p1", "nobody", "--reason", "x", "-w", published.path)
+    assert result.exit_code == 65 and "'nobody' is not a registrant" in result.output
+    assert season_digest(published.path) == before
+
+
+def test_a_move_that_breaks_a_rule_is_refused_naming_it_and_changes_nothing(published):
+    before = season_digest(published.path)
+    with pytest.raises(BadDataError, match="no passport number"):
+        move_registrant(published, "p9", K1.tour_id, reason="просьба завода")
+    with pytest.raises(BadDataError, match="the tour is full"):
+        move_registrant(published, "p10", E1.tour_id, reason="просьба")
+    assert season_digest(published.path) == before
+    report = move_registrant(published, "p9", K1.tour_id, reason="паспорт принесёт на проходную", override=True)
+    assert "no passport number" in report.override
+    assert ("p9", K1.tour_id) in seats(published)
+    # Every later allocation keeps it.
+    run_assignment(published)
+    assert ("p9", K1.tour_id) in seats(published)
+
+
+def test_a_move_takes_the_person_off_their_seat_and_the_freed_seat_is_given(published):
+    move_registrant(published, "p4", E2.tour_id, reason="просила другой день", override=True)
+    assert ("p4", E1.tour_id) not in seats(published) and ("p4", E2.tour_id) in seats(published)
+    run_assignment(published)
+    assert ("p10", E1.tour_id) in seats(published)
+    report = publish(published)
+    assert changes_of(report) == [("p10", "место выделено", E1.tour_id), ("p4", "перенос на другую экскурсию",
+                                                                         E2.tour_id)]
+
+
+def test_a_frozen_tour_gets_nobody_new_by_itself_but_an_organizer_may_fill_it(published, monkeypatch):
+    monkeypatch.setenv("OPENMOSPROM_TODAY", "2026-12-12")        # E1's list is frozen from 11.12
+    cancel_registrants(published, ["p4"], reason="не придёт")
+    run_assignment(published)
+    assert not any(tour == E1.tour_id and rid in ("p7", "p10") for rid, tour in seats(published))
+    with pytest.raises(BadDataError, match="frozen") as refused:
+        move_registrant(published, "p10", E1.tour_id, reason="позвонили, придёт")
+    assert "--after-deadline" in refused.value.hint
+    move_registrant(published, "p10", E1.tour_id, reason="позвонили, придёт", after_deadline=True)
+    assert ("p10", E1.tour_id) in seats(published)
+
+
+def test_after_the_start_nothing_changes_a_tour(published, monkeypatch):
+    monkeypatch.setenv("OPENMOSPROM_TODAY", "2026-12-15")        # E1 took place on the 14th
+    with pytest.raises(BadDataError, match="already started"):
+        move_registrant(published, "p10", E1.tour_id, reason="x", override=True, after_deadline=True)
+    from openmosprom_cli.changes.tours import cancel_season_tour
+
+    with pytest.raises(BadDataError, match="already started"):
+        cancel_season_tour(published, E1.tour_id, reason="x")
+
+
+def test_a_cancelled_tour_sends_its_visitors_back_by_priority(published, cli):
+    result = cli("slots", "cancel", Z1.tour_id, "--reason", "ремонт цеха", "-w", published.path)
+    assert result.exit_code == 0, result.output
+    assert not any(tour == Z1.tour_id for _, tour in seats(published))
+    run_assignment(published)
+    report = publish(published)
+    assert changes_of(report) == [("p5", "место отменено", Z1.tour_id), ("p6", "место отменено", Z1.tour_id)]
+    reasons = report.changes_path.read_bytes().decode("utf-8-sig")
+    assert "экскурсия отменена: ремонт цеха" in reasons
