@@ -12,10 +12,11 @@ from openmosprom_cli.errors import BadDataError, Location, MissingInputError
 from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column, ProblemCollector
 from openmosprom_cli.io.values import check_text, parse_number
-from openmosprom_cli.models import Site
+from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.settings import Limits
-from openmosprom_cli.store.meta import set_meta
+from openmosprom_cli.store.changes import is_published
+from openmosprom_cli.store.meta import get_meta, set_meta
 from openmosprom_cli.store.runs import count_runs
 from openmosprom_cli.store.sites import load_candidates, load_sites
 from openmosprom_cli.store.tours import load_tours, replace_tours
@@ -42,11 +43,23 @@ def generate_season_tours(season: Season, *, tours: int | None = None, date_from
                           force: bool = False) -> GenerationReport:
     """Choose the season's tours from the candidates and store them, replacing earlier ones, in one transaction.
 
-    Settings come from season.toml unless given here. Refuses when an
-    allocation exists (new tours would invalidate it) unless ``force``.
+    Settings come from season.toml unless given here. After publication it
+    refuses: people were told of those tours. Before, it refuses unless
+    ``force`` when an allocation exists (new tours would invalidate it) or when
+    it would undo the organizer's edits of the tours (it lists them).
     """
     s = season.settings
     with season.transaction() as conn:
+        if is_published(conn):
+            raise BadDataError("the season's seats are published: regenerating the tours would take the seats of "
+                               "people who were told; nothing was changed",
+                               hint="Change single tours instead: openmosprom slots import, slots cancel, slots add.")
+        undone = _edits_it_would_undo(conn)
+        if undone and not force:
+            raise BadDataError(
+                f"regenerating would undo {len(undone)} edit(s) of the tours: " + "; ".join(undone[:10])
+                + (f"; … and {len(undone) - 10} more" if len(undone) > 10 else ""),
+                hint="Pass --force to regenerate all the same.")
         sites = load_sites(conn)
         weights = (read_weights(Path(weights_file), sites, s.limits, encoding=encoding)
                    if weights_file is not None else None)
@@ -71,7 +84,36 @@ def generate_season_tours(season: Season, *, tours: int | None = None, date_from
         replace_tours(conn, result.tours)
         set_meta(conn, "tours_generated_at", now_iso())
         set_meta(conn, "tours_generation", json.dumps(_params_record(params), ensure_ascii=False))
+        set_meta(conn, GENERATED_KEY, json.dumps(sorted(_shape(t) for t in result.tours)))
     return GenerationReport(result, params, sites, replaced, (*result.warnings, *warnings))
+
+
+GENERATED_KEY = "tours_generated"
+
+
+def _shape(tour: Tour) -> list:
+    return [tour.tour_id, tour.date.isoformat(), tour.start.strftime("%H:%M"), tour.duration_min, tour.capacity]
+
+
+def _edits_it_would_undo(conn) -> list[str]:
+    """How the tours differ from what the last generation made: the organizer's edits since."""
+    stored = get_meta(conn, GENERATED_KEY)
+    if stored is None:
+        return []
+    generated = {row[0]: row for row in json.loads(stored)}
+    now = {t.tour_id: _shape(t) for t in load_tours(conn)}
+    undone = []
+    for tour_id in sorted(generated.keys() | now.keys()):
+        before, after = generated.get(tour_id), now.get(tour_id)
+        if after is None:
+            undone.append(f"bring back {tour_id}, which was removed")
+        elif before is None:
+            undone.append(f"drop {tour_id}, which was added")
+        elif before != after:
+            what = [name for name, a, b in zip(("date", "start", "duration", "capacity"), before[1:], after[1:],
+                                               strict=True) if a != b]
+            undone.append(f"revert the {' and '.join(what)} of {tour_id}")
+    return undone
 
 
 def _params_record(params: GenerationParams) -> dict:

@@ -333,3 +333,31 @@ def test_slots_command_errors_have_sysexits_codes(stocked, cli, tmp_path):
     assert failed.exit_code == 65 and "bad.csv › row 2 › Размер группы" in failed.output
     assert cli("slots", "import", str(tmp_path / "missing.csv"), "-w", w).exit_code == 66
     assert cli("slots", "export", str(tmp_path / "tours.txt"), "-w", w).exit_code == 73
+
+
+def test_regenerating_lists_the_edits_it_would_undo_and_needs_force(stocked, tmp_path):
+    generate_season_tours(stocked, tours=6)
+    path = export_tours(stocked, tmp_path / "tours.csv")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    header, first, *rest = lines
+    cells = first.split(";")
+    cells[5] = "7"                                   # a capacity edited
+    path.write_text("\n".join([header, ";".join(cells), *rest[:-1]]), encoding="utf-8")  # and a row deleted
+    import_tours(stocked, path)
+    edited = stored_tours(stocked)
+    with pytest.raises(BadDataError, match="would undo 2 edit") as refused:
+        generate_season_tours(stocked, tours=6)
+    assert "revert the capacity of" in str(refused.value) and "bring back" in str(refused.value)
+    assert stored_tours(stocked) == edited
+    generate_season_tours(stocked, tours=6, force=True)
+    assert len(stored_tours(stocked)) == 6 and stored_tours(stocked) != edited
+
+
+def test_after_publication_regenerating_is_refused(stocked):
+    from openmosprom_cli.store.changes import add_publication
+
+    generate_season_tours(stocked, tours=6)
+    with stocked.transaction() as conn:
+        add_publication(conn, at="2026-12-01T10:00:00", kind="publish", run_id=1, change_id=0)
+    with pytest.raises(BadDataError, match="published"):
+        generate_season_tours(stocked, tours=6, force=True)
