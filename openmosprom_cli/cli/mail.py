@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 OUTCOME_STYLE = {
     "sent": "green", "draft written": "cyan", "up to date": "dim", "failed": "bold red",
-    "unknown, not sent": "yellow", "no roster email": "red",
+    "unknown, not sent": "yellow", "no roster email": "red", "no visitors, not sent": "dim",
 }
 STATE_STYLE = {"draft": "cyan", "sending": "yellow", "sent": "green", "failed": "bold red", "unknown": "bold yellow"}
 
@@ -56,6 +56,7 @@ def email(
     resend: Annotated[bool, typer.Option("--resend", help="Also send again messages already sent or left unknown by an interrupted run (asks first).")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before sending again with --resend.")] = False,
     test_to: Annotated[str | None, typer.Option("--test-to", metavar="ADDRESS", help="With --send: send every message to this one address instead of the factories, marked as a test.")] = None,
+    include_empty: Annotated[bool, typer.Option("--include-empty", help="Also tell factories that never got a roster and have no visitors, with a short notice and no list.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Email every factory its roster: a dry run writing .eml files by default, delivery with --send.
@@ -63,7 +64,11 @@ def email(
     Every message is written to <season>/outbox/ first, so you can open it in a
     mail client. With --send each message is delivered once: a rerun sends only
     what was not delivered yet, and a changed roster is sent as an update that
-    lists who was added and removed. Exit status 75 when the server is
+    lists who was added, removed or moved and which times changed. Sending a
+    factory its roster publishes its seats: no later assign takes them. A
+    factory that was never sent a roster and has no visitors gets nothing unless
+    --include-empty; one that was sent a roster and now has none always gets the
+    update. Exit status 75 when the server is
     unreachable or the connection breaks (rerun later), 65 when it rejects the
     login or TLS, or refuses a factory's address.
 
@@ -80,6 +85,7 @@ def email(
             raise BadDataError.at(Location("--test-to"), str(exc)) from None
     season = load_season(workspace)
     result = email_rosters(season, site_ids=site or (), send=send, resend=resend, test_to=test_to or None,
+                           include_empty=include_empty,
                            confirm=_confirmer(yes))
     _render_batch(result, season.path)
     if result.count("failed"):

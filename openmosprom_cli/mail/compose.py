@@ -57,6 +57,7 @@ class Visitor:
     name: str
     tour_id: str
     companions: int = 0
+    when: str = ""      # the tour's start as it was then, ``YYYY-MM-DDTHH:MM``; "" in records of earlier releases
 
     @property
     def party_size(self) -> int:
@@ -66,13 +67,14 @@ class Visitor:
 def visitors_from_json(text: str) -> tuple[Visitor, ...]:
     return tuple(
         Visitor(id=str(v["id"]), name=str(v.get("name", "")), tour_id=str(v.get("tour_id", "")),
-                companions=int(v.get("companions") or 0))
+                companions=int(v.get("companions") or 0), when=str(v.get("when", "")))
         for v in json.loads(text or "[]")
     )
 
 
 def visitors_to_json(visitors: tuple[Visitor, ...]) -> str:
-    return json.dumps([{"id": v.id, "name": v.name, "tour_id": v.tour_id, "companions": v.companions}
+    return json.dumps([{"id": v.id, "name": v.name, "tour_id": v.tour_id, "companions": v.companions,
+                        **({"when": v.when} if v.when else {})}
                        for v in visitors], ensure_ascii=False)
 
 
@@ -84,10 +86,11 @@ class RosterChanges:
     removed: tuple[Visitor, ...] = ()
     moved: tuple[tuple[Visitor, Visitor], ...] = ()    # (before, after): same person, another tour
     renamed: tuple[tuple[Visitor, Visitor], ...] = ()  # (before, after): same person and tour, name corrected
+    retimed: tuple[tuple[str, str, str], ...] = ()     # (tour, start before, start now): the tour was moved
 
     @property
     def anyone(self) -> bool:
-        return bool(self.added or self.removed or self.moved or self.renamed)
+        return bool(self.added or self.removed or self.moved or self.renamed or self.retimed)
 
 
 def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> RosterChanges:
@@ -116,6 +119,8 @@ def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> Ro
                            key=lambda pair: (pair[1].name.casefold(), pair[1].id))),
         renamed=tuple(sorted(((old[k], new[k]) for k in old.keys() & new.keys() if old[k].name != new[k].name),
                              key=lambda pair: (pair[1].name.casefold(), pair[1].id, pair[1].tour_id))),
+        retimed=tuple(sorted({(old[k].tour_id, old[k].when, new[k].when) for k in old.keys() & new.keys()
+                              if old[k].when and new[k].when and old[k].when != new[k].when})),
     )
 
 
@@ -241,10 +246,18 @@ def _changes_text(letter: RosterLetter) -> str:
     if changes.renamed:
         lines.append("Исправлены имена:")
         lines += [f"  ✎ {after.name} (было: {before.name})" for before, after in changes.renamed]
+    if changes.retimed:
+        lines.append("Изменилось время экскурсий (посетители те же):")
+        lines += [f"  ⏰ {_when_label(now)} (было {_when_label(before)})" for _, before, now in changes.retimed]
     if not changes.anyone:
         lines.append("Состав посетителей прежний, изменились их данные (например, число гостей).")
     lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")
     return "\n".join(lines) + "\n"
+
+
+def _when_label(when: str) -> str:
+    moment = dt.datetime.fromisoformat(when)
+    return f"{moment:%d.%m.%Y} ({_WEEKDAYS_SHORT[moment.weekday()]}), {moment:%H:%M}"
 
 
 def attachment_name(site: Site) -> str:
@@ -304,16 +317,20 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
     The roster workbook is attached byte for byte; its Cyrillic file name is
     encoded per RFC 2231.
     """
-    subject, body = render_letter(letter, settings, template, now.date())
+    empty = not letter.visitors and not letter.is_update
+    subject, body = (_empty_notice(letter, settings) if empty
+                     else render_letter(letter, settings, template, now.date()))
     if test_to:
         subject = f"{TEST_MARK} {subject}"
         body = ("Это тестовое письмо. Настоящее письмо получили бы: "
                 + ", ".join(letter.site.roster_emails) + ".\n\n" + body)
-    try:
-        data = letter.roster_path.read_bytes()
-    except OSError as exc:
-        raise MissingInputError(f"cannot read the roster {letter.roster_path}: {exc.strerror or exc}",
-                                hint="Export it again with `openmosprom rosters export`.") from None
+    data = b""
+    if not empty:
+        try:
+            data = letter.roster_path.read_bytes()
+        except OSError as exc:
+            raise MissingInputError(f"cannot read the roster {letter.roster_path}: {exc.strerror or exc}",
+                                    hint="Export it again with `openmosprom rosters export`.") from None
     message = EmailMessage()
     message["From"] = settings.smtp.sender
     message["To"] = test_to if test_to else ", ".join(letter.site.roster_emails)
@@ -328,5 +345,19 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
     if test_to:
         message[TEST_HEADER] = "yes"
     message.set_content(body, cte="base64")
-    message.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=attachment_name(letter.site))
+    if not empty:
+        message.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                               filename=attachment_name(letter.site))
     return message
+
+
+def _empty_notice(letter: RosterLetter, settings: Settings) -> tuple[str, str]:
+    """A short word to a factory nobody is coming to (``--include-empty``): no list, nothing to confirm."""
+    site = _one_line(letter.site.name or letter.site.site_id)
+    tours = "\n".join(f"  • {_tour_label(t, t.tour_id)}" for t in letter.tours) or "  (экскурсий нет)"
+    contact = ", ".join(_one_line(part) for part in (settings.organizer_name, settings.organizer_phone,
+                                                     settings.organizer_email) if part)
+    body = (f"Здравствуйте!\n\nНа экскурсии «Открой#Моспром» на площадке «{site}» посетители не записаны:\n{tours}\n\n"
+            "Список посетителей не нужен и подтверждать ничего не требуется. Если кто-то запишется, мы пришлём "
+            f"список отдельным письмом.\n\n{contact}\n")
+    return f"«Открой#Моспром»: на экскурсии посетителей нет — {site}", body

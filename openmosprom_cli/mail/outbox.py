@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
 
+from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem, TemporaryFailure
 from openmosprom_cli.io.files import atomic_write_bytes, inside, safe_file_name
 from openmosprom_cli.mail.compose import (
@@ -40,9 +41,11 @@ from openmosprom_cli.mail.compose import (
 )
 from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
 from openmosprom_cli.models import Site, Tour
+from openmosprom_cli.publication.publish import commit_placements
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.season.lock import run_in_progress
 from openmosprom_cli.settings import SETTINGS_FILE, Settings
+from openmosprom_cli.store.changes import add_publication, last_change_id
 from openmosprom_cli.store.outbox import (
     OutboxRow,
     delete_message,
@@ -66,6 +69,7 @@ WROTE_DRAFT = "draft written"
 UP_TO_DATE = "up to date"
 LEFT_UNKNOWN = "unknown, not sent"
 NO_ADDRESS = "no roster email"
+NO_VISITORS = "no visitors, not sent"
 DELIVERED = "sent"
 REFUSED = "failed"
 
@@ -208,7 +212,7 @@ def _eml_name(site_id: str, kind: str, fingerprint: str) -> str:
 
 
 def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[OutboxRow],
-               settings: Settings) -> _Plan:
+               settings: Settings, *, include_empty: bool = False) -> _Plan:
     """Decide one site's message from its outbox history (``rows``: oldest first, trial sends excluded)."""
     sent = [r for r in rows if r.state == SENT]
     last_sent = max(sent, key=lambda r: (r.sent_at or "", r.seq)) if sent else None
@@ -238,6 +242,10 @@ def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[
         action, message_id, row_state = DRAFT, new_message_id(settings), None
     if not site.roster_emails:
         action = NO_ADDRESS
+    elif last_sent is None and not export.visitors and not include_empty:
+        # A first list with nobody on it asks a factory to confirm nothing; one that was sent and emptied
+        # still goes out, so the factory learns who was removed.
+        action = NO_VISITORS
     return _Plan(site, letter(last_sent), action, message_id, kind, row_state,
                  _eml_name(site.site_id, kind, export.fingerprint),
                  stale=tuple(r for r in unsent if r.message_id != message_id))
@@ -264,7 +272,8 @@ def _item(plan: _Plan, outcome: str, *, eml_path: Path | None = None, error: str
 # -- the batch ----------------------------------------------------------------------
 
 def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = False, resend: bool = False,
-                  test_to: str | None = None, confirm: Confirm = lambda reason, items: False) -> BatchResult:
+                  test_to: str | None = None, include_empty: bool = False,
+                  confirm: Confirm = lambda reason, items: False) -> BatchResult:
     """Build every site's roster email, write it to ``<season>/outbox/*.eml``, and with ``send`` deliver it.
 
     Without ``send`` nothing leaves the machine (a dry run). With ``test_to``
@@ -288,7 +297,8 @@ def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = 
         for site_id in selected:
             site_tours = tuple(t for t in all_tours if t.site_id == site_id)
             rows = [r for r in history if r.site_id == site_id]
-            plans.append(_plan_site(sites[site_id], exports[site_id], site_tours, rows, season.settings))
+            plans.append(_plan_site(sites[site_id], exports[site_id], site_tours, rows, season.settings,
+                                    include_empty=include_empty))
         plans = _write_drafts(season, plans, template, resend=resend)
         if not send:
             return BatchResult(tuple(_item(p, _dry_outcome(p, resend), eml_path=_eml_path(season, p))
@@ -394,7 +404,7 @@ def _send_to_factories(season: Season, plans: list[_Plan], *, resend: bool, conf
                         _mark(season, plan.message_id, plan.row_state or DRAFT)
                     sent = sum(o.outcome == DELIVERED for o in outcomes.values())
                     raise _batch_stopped(interrupted, plan, sent=sent, left=len(chosen) - number) from None
-                _mark(season, plan.message_id, SENT, error=error, delivered=True)
+                _mark_delivered(season, plan, error)
                 outcomes[plan.site.site_id] = _item(plan, DELIVERED, error=error, eml_path=_eml_path(season, plan))
     return BatchResult(tuple(outcomes[p.site.site_id] for p in plans), sent=True)
 
@@ -428,6 +438,23 @@ def _send_trial(season: Season, plans: list[_Plan], template: EmailTemplate, tes
             _mark(season, message_id, SENT, error=error, delivered=True)
             items.append(_item(plan, DELIVERED, error=error, recipients=(test_to,), message_id=message_id, kind=TEST))
     return BatchResult(tuple(items), sent=True, test_to=test_to)
+
+
+def _mark_delivered(season: Season, plan: _Plan, error: str) -> None:
+    """The factory has its roster: the message is sent, and the seats it lists are now commitments.
+
+    Sending a roster tells the factory, so it publishes that site's seats: no later allocation takes them.
+    """
+    with season.transaction() as conn:
+        set_message_state(conn, plan.message_id, SENT, error=error, delivered=True, now=now_iso())
+        allocation = current_allocation(conn)
+        if allocation is None:
+            return
+        listed = {(v.id, v.tour_id) for v in plan.letter.visitors}
+        seats = [p for p in allocation.placements if (p.registrant_id, p.tour_id) in listed]
+        commit_placements(conn, allocation, seats, by=f"roster sent to {plan.site.site_id}")
+        add_publication(conn, at=now_iso(), kind="email", run_id=allocation.run_id, change_id=last_change_id(conn),
+                        site_id=plan.site.site_id, people=len(seats))
 
 
 def _mark(season: Season, message_id: str, state: str, *, error: str | None = None,

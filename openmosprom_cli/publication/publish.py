@@ -16,11 +16,14 @@ writes the same number again.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.allocation.current import UNSEAT, current_allocation
+from openmosprom_cli.allocation.current import UNSEAT, CurrentAllocation, current_allocation
+from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.io.files import inside
 from openmosprom_cli.io.writer import write_csv
@@ -65,6 +68,22 @@ class PublicationReport:
     pending_changes: int                   # seats freed since the last assign, which it has not given again yet
 
 
+def commit_placements(conn: sqlite3.Connection, allocation: CurrentAllocation, placements: Iterable[Placement], *,
+                      by: str, at: str | None = None) -> int:
+    """Make these seats commitments (those that are not yet), logged as told ``by``; how many became one."""
+    at = at or now_iso()
+    committed = 0
+    for p in sorted(placements, key=lambda p: (p.registrant_id, p.tour_id)):
+        if allocation.is_committed(p.registrant_id, p.tour_id):
+            continue
+        change_id = add_change(conn, at=at, kind=COMMIT, registrant_id=p.registrant_id, tour_id=p.tour_id,
+                               seats=p.seats, choice_rank=p.choice_rank, detail={"by": by},
+                               run_id=allocation.run_id)
+        add_commitment(conn, Holding(p.registrant_id, p.tour_id, p.seats, p.choice_rank), change_id=change_id)
+        committed += 1
+    return committed
+
+
 def publish(season: Season) -> PublicationReport:
     with season.transaction() as conn:
         allocation = current_allocation(conn)
@@ -77,16 +96,7 @@ def publish(season: Season) -> PublicationReport:
         lines = person_outcomes(people, sites, tours, allocation)
 
         at = now_iso()
-        committed = 0
-        for p in sorted(allocation.placements, key=lambda p: (p.registrant_id, p.tour_id)):
-            if allocation.is_committed(p.registrant_id, p.tour_id):
-                continue
-            holding = Holding(p.registrant_id, p.tour_id, p.seats, p.choice_rank)
-            change_id = add_change(conn, at=at, kind=COMMIT, registrant_id=p.registrant_id, tour_id=p.tour_id,
-                                   seats=p.seats, choice_rank=p.choice_rank, detail={"by": "publication"},
-                                   run_id=allocation.run_id)
-            add_commitment(conn, holding, change_id=change_id)
-            committed += 1
+        committed = commit_placements(conn, allocation, allocation.placements, by="publication", at=at)
 
         told: dict[str, list[Told]] = {}
         for registrant_id, tour_id, date, start in load_told(conn):

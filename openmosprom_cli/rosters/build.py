@@ -95,7 +95,7 @@ class SiteRoster:
     def visitors_summary(self) -> list[dict[str, object]]:
         """Who is on this site's lists, for telling the factory who was added or removed since last time."""
         rows = [{"id": v.person.id, "name": v.person.full_name, "tour_id": t.tour.tour_id,
-                 "companions": v.companions}
+                 "companions": v.companions, "when": t.tour.starts_at.strftime("%Y-%m-%dT%H:%M")}
                 for t in self.tours for v in t.visitors]
         return sorted(rows, key=lambda r: (r["tour_id"], r["name"], r["id"]))
 

@@ -420,9 +420,11 @@ def test_roster_exports_record_each_site(allocated):
     assert estet["path"] == "rosters/estet.xlsx"
     assert len(estet["fingerprint"]) == 64
     assert json.loads(estet["visitors"]) == [
-        {"id": "102", "name": "Борисов Борис", "tour_id": "estet-1214-1100", "companions": 0},
-        {"id": "101", "name": "Смирнова Анна", "tour_id": "estet-1214-1100", "companions": 1},
-        {"id": "103", "name": EVIL_NAME, "tour_id": "estet-1215-1500", "companions": 0},
+        {"id": "102", "name": "Борисов Борис", "tour_id": "estet-1214-1100", "companions": 0,
+         "when": "2026-12-14T11:00"},
+        {"id": "101", "name": "Смирнова Анна", "tour_id": "estet-1214-1100", "companions": 1,
+         "when": "2026-12-14T11:00"},
+        {"id": "103", "name": EVIL_NAME, "tour_id": "estet-1215-1500", "companions": 0, "when": "2026-12-15T15:00"},
     ]
     assert json.loads(recorded["kond"]["visitors"]) == []
     dt.datetime.fromisoformat(estet["exported_at"])
