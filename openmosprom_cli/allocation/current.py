@@ -30,7 +30,8 @@ from openmosprom_cli.store.changes import (
     load_commitments,
 )
 
-SEAT, UNSEAT = "seat", "unseat"
+# The kinds of change that begin or end a seat (store/changes.py logs them).
+COMMIT, SEAT, UNSEAT = "commit", "seat", "unseat"
 
 
 @dataclass(frozen=True)

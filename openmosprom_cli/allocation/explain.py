@@ -1,17 +1,44 @@
-"""``openmosprom explain``: one person's place in the priority order and what each of their choices gave them."""
+"""``openmosprom explain``: one person's story.
+
+Their place in the priority order and what each of their choices gave them in
+the current run; the seats they hold now and why each is kept (announced, sent
+to the factory, or placed by an organizer, with the reason and any rule broken
+on purpose); their places on waitlists, counted as the visitors are told them;
+and every change that concerned them since, with its reason.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
+from openmosprom_cli.allocation.current import SEAT, CurrentAllocation, current_allocation
 from openmosprom_cli.allocation.priority import lottery_number
-from openmosprom_cli.allocation.stored import current_run, load_person_result
+from openmosprom_cli.allocation.stored import load_person_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.season.folder import Season
-from openmosprom_cli.store.registrants import load_registrant
+from openmosprom_cli.store.changes import ChangeRow, load_person_changes
+from openmosprom_cli.store.registrants import count_registrants, load_registrant
+
+
+@dataclass(frozen=True)
+class HeldSeat:
+    """A seat the person holds now, and why it is kept."""
+
+    tour_id: str
+    seats: int
+    kept_because: str        # "" when it is not a commitment yet (the run gave it; not announced)
+    exception: str = ""      # a rule an organizer broke on purpose, and why
+
+
+@dataclass(frozen=True)
+class PersonChange:
+    at: str
+    kind: str
+    tour_id: str | None
+    reason: str
+    cause: str = ""
 
 
 @dataclass(frozen=True)
@@ -20,54 +47,83 @@ class Explanation:
     full_name: str
     run_id: int
     seed: str
-    priority: int                # 1 = chose first
+    priority: int | None         # 1 = chose first; None: registered after the run
     people: int
     score: float
     registered_at: dt.datetime | None
     lottery: int
     choices: tuple[ChoiceOutcome, ...]
-    tours: tuple[str, ...]                       # tours granted
-    waitlists: tuple[tuple[str, int], ...]       # (tour, position)
+    tours: tuple[str, ...]                       # tours the run granted
+    waitlists: tuple[tuple[str, int], ...]       # (tour, position as the visitors are told it), now
     # After a purge erased the birth date: (tour, met the minimum age) for each age-limited tour listed.
     age_verdicts: tuple[tuple[str, bool], ...] | None = None
+    seats: tuple[HeldSeat, ...] = ()             # held now, after every change since the run
+    cancelled: str = ""                          # why, if they cancelled (or were cancelled)
+    changes: tuple[PersonChange, ...] = ()       # every change that concerned them, oldest first
 
     @property
     def birth_date_erased(self) -> bool:
         return self.age_verdicts is not None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "registrant_id": self.registrant_id, "full_name": self.full_name, "run_id": self.run_id,
-            "seed": self.seed, "priority": self.priority, "people": self.people, "score": self.score,
-            "registered_at": self.registered_at.isoformat() if self.registered_at else None,
-            "lottery": self.lottery, "choices": [c.to_json() for c in self.choices], "tours": list(self.tours),
-            "waitlists": [{"tour_id": t, "position": p} for t, p in self.waitlists],
-            "birth_date_erased": self.birth_date_erased,
-            "age_verdicts": dict(self.age_verdicts) if self.age_verdicts is not None else None,
-        }
-
 
 def explain(season: Season, registrant_id: str) -> Explanation:
-    """One person's place in the priority order and, for each choice, what happened and why."""
+    """One person's place in the priority order, each choice's outcome, and what they hold now and why."""
+    registrant_id = registrant_id.strip()
     with season.reader() as conn:
-        run = current_run(conn)
-        if run is None:
+        registrant = load_registrant(conn, registrant_id)
+        if registrant is None:
+            raise MissingInputError(f"{registrant_id!r} is not a registrant of this season "
+                                    f"({count_registrants(conn)} registered)",
+                                    hint="Check the ID with `openmosprom registrants list`.")
+        allocation = current_allocation(conn)
+        if allocation is None:
             raise MissingInputError("there is no allocation yet",
                                     hint="Give out the seats with `openmosprom assign`.")
+        run = allocation.stored.run
         mine = load_person_result(conn, run.run_id, registrant_id)
-        registrant = load_registrant(conn, registrant_id)
-    if mine is None:
-        raise MissingInputError(
-            f"registrant {registrant_id} was not part of allocation run {run.run_id}",
-            hint="They registered after the run; run `openmosprom assign` again." if registrant is not None
-            else "Check the ID with `openmosprom registrants list`.")
-    applicant = next(a for a in run.inputs["applicants"] if a["id"] == registrant_id)
+        history = load_person_changes(conn, registrant_id)
+    cancelled = allocation.cancelled.get(registrant_id)
+    held = tuple(_held_seat(allocation, registrant_id, history, p.tour_id, p.seats)
+                 for p in sorted(allocation.placements, key=lambda p: p.tour_id) if p.registrant_id == registrant_id)
+    waiting = tuple(sorted(allocation.positions.get(registrant_id, {}).items()))
+    applicant = (next((a for a in run.inputs.get("applicants", ()) if a["id"] == registrant_id), None)
+                 if mine is not None else None)
     return Explanation(
-        registrant_id=registrant_id, full_name=registrant.full_name if registrant else "", run_id=run.run_id,
-        seed=run.seed, priority=mine.priority, people=mine.people, score=float(applicant["score"]),
-        registered_at=dt.datetime.fromisoformat(applicant["registered_at"]) if applicant["registered_at"] else None,
-        lottery=lottery_number(run.seed, registrant_id), choices=mine.choices, tours=mine.tours,
-        waitlists=mine.waitlists,
+        registrant_id=registrant_id, full_name=registrant.full_name, run_id=run.run_id, seed=run.seed,
+        priority=mine.priority if mine else None, people=mine.people if mine else 0,
+        score=float(applicant["score"]) if applicant else float(registrant.score),
+        registered_at=_registered_at(applicant, registrant.registered_at),
+        lottery=lottery_number(run.seed, registrant_id), choices=mine.choices if mine else (),
+        tours=mine.tours if mine else (), waitlists=waiting,
         age_verdicts=(tuple(sorted(applicant["age_ok"].items()))
-                      if applicant.get("age_ok") is not None and not applicant["birth_date"] else None),
+                      if applicant and applicant.get("age_ok") is not None and not applicant["birth_date"]
+                      else None),
+        seats=held, cancelled=cancelled[0] if cancelled else "",
+        changes=tuple(PersonChange(c.at, c.kind, c.tour_id, c.reason, str(c.detail.get("cause", "")))
+                      for c in history),
     )
+
+
+def _registered_at(applicant: dict | None, stored: dt.datetime | None) -> dt.datetime | None:
+    """As the run saw it; for someone the run never saw, as stored now."""
+    if applicant is None:
+        return stored
+    return dt.datetime.fromisoformat(applicant["registered_at"]) if applicant["registered_at"] else None
+
+
+def _held_seat(allocation: CurrentAllocation, registrant_id: str, history: list[ChangeRow], tour_id: str,
+               seats: int) -> HeldSeat:
+    commitment = allocation.commitments.get((registrant_id, tour_id))
+    if commitment is None:
+        return HeldSeat(tour_id, seats, "")
+    made = next((c for c in history if c.change_id == commitment.change_id), None)
+    if made is None:
+        because = "kept"
+    elif made.kind == SEAT:
+        because = f"placed by an organizer on {made.at[:10]}: {made.reason}"
+    elif made.detail.get("by") == "publication":
+        because = f"announced on {made.at[:10]}"
+    else:
+        because = f"{made.detail.get('by', 'announced')} on {made.at[:10]}"
+    return HeldSeat(tour_id, seats, because, commitment.override)
+

@@ -24,6 +24,7 @@ from openmosprom_cli.allocation.result import Placement, result_fingerprint
 from openmosprom_cli.allocation.snapshots import PurgeRecord, split_snapshot
 from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.store.runs import (
+    RunRow,
     count_people,
     decode_snapshot,
     load_current_run,
@@ -137,8 +138,10 @@ def choice_outcomes_of(rows: Iterable[Mapping[str, Any]]) -> tuple[ChoiceOutcome
 
 def current_run(conn: sqlite3.Connection) -> StoredRun | None:
     row = load_current_run(conn)
-    if row is None:
-        return None
+    return None if row is None else stored_run(row)
+
+
+def stored_run(row: RunRow) -> StoredRun:
     return StoredRun(row.run_id, row.created_at, row.seed, row.inputs_fingerprint, row.result_fingerprint,
                      row.summary, row.snapshot_text, row.last_change, row.kind)
 

@@ -118,31 +118,53 @@ def assign(
 def render_explanation(e: Explanation) -> None:
     name = f" {escape(e.full_name)}" if e.full_name else ""
     console.print(f"[bold]{escape(e.registrant_id)}[/]{name} — allocation run {e.run_id}, seed {escape(e.seed)}")
-    console.print(f"Priority: {e.priority} of {e.people} (1 chooses first), ordered by")
-    console.print(f"  score {e.score:g}, highest first")
-    console.print(f"  registered {e.registered_at:%d.%m.%Y %H:%M:%S}, earliest first" if e.registered_at
-                  else "  registration time unknown: after everyone with the same score")
-    console.print(f"  lottery number {e.lottery} (from the seed and the ID), lowest first; then the ID")
-    table = Table(title="Choices", title_justify="left")
-    for name in ("#", "choice", "tour", "outcome"):
-        table.add_column(name)
-    for c in e.choices:
-        style = "green" if c.code == "placed" else ""
-        text = reason_text(c.code) + (" (birth date erased; verdict kept)"
-                                      if e.birth_date_erased and c.code == "below_min_age" else "")
-        table.add_row(str(c.rank), escape(c.choice), escape(c.tour_id or "–"),
-                      f"[{style}]{escape(text)}[/]" if style else escape(text))
-    console.print(table)
+    if e.cancelled:
+        console.print(f"[red]Cancelled[/]: {escape(e.cancelled)}. No allocation places them unless reinstated.")
+    if e.priority is None:
+        console.print(f"Not part of allocation run {e.run_id}: they registered after it, and the next "
+                      "[bold]openmosprom assign[/] considers them.")
+    else:
+        console.print(f"Priority: {e.priority} of {e.people} (1 chooses first), ordered by")
+        console.print(f"  score {e.score:g}, highest first")
+        console.print(f"  registered {e.registered_at:%d.%m.%Y %H:%M:%S}, earliest first" if e.registered_at
+                      else "  registration time unknown: after everyone with the same score")
+        console.print(f"  lottery number {e.lottery} (from the seed and the ID), lowest first; then the ID")
+        table = Table(title="Choices", title_justify="left")
+        for name in ("#", "choice", "tour", "outcome"):
+            table.add_column(name)
+        for c in e.choices:
+            style = "green" if c.code in ("placed", "held") else ""
+            text = reason_text(c.code) + (" (birth date erased; verdict kept)"
+                                          if e.birth_date_erased and c.code == "below_min_age" else "")
+            table.add_row(str(c.rank), escape(c.choice), escape(c.tour_id or "–"),
+                          f"[{style}]{escape(text)}[/]" if style else escape(text))
+        console.print(table)
     if e.age_verdicts is not None:
         kept = ", ".join(f"{tour_id} {'met' if ok else 'below'}" for tour_id, ok in e.age_verdicts) or "none needed"
         console.print(f"Birth date erased by a personal-data purge; the minimum-age verdicts kept: {escape(kept)}",
                       soft_wrap=True)
-    if e.tours:
-        console.print(f"Tour: {escape(', '.join(e.tours))}")
+    if e.seats:
+        for seat in e.seats:
+            why = f": kept, {seat.kept_because}" if seat.kept_because else ": given by this run, not announced yet"
+            console.print(f"Tour: {escape(seat.tour_id)} ({seat.seats} seat{'s' if seat.seats != 1 else ''})"
+                          f"{escape(why)}", soft_wrap=True)
+            if seat.exception:
+                console.print(f"  [yellow]documented exception[/]: {escape(seat.exception)}", soft_wrap=True)
     else:
         console.print("No tour.")
     for tour_id, position in e.waitlists:
         console.print(f"Waitlist of {escape(tour_id)}: position {position}")
+    for change in e.changes:
+        if change.kind == "commit":
+            continue
+        what = CHANGE_TEXT.get(change.kind, change.kind)
+        cause = f" ({escape(change.cause)})" if change.cause else ""
+        tour = f" {escape(change.tour_id)}" if change.tour_id else ""
+        console.print(f"  {escape(change.at[:16].replace('T', ' '))}: {what}{tour}{cause} — {escape(change.reason)}",
+                      soft_wrap=True)
+
+
+CHANGE_TEXT = {"seat": "placed on", "unseat": "lost the seat on", "cancel": "cancelled", "reinstate": "reinstated"}
 
 
 def explain(
@@ -158,7 +180,7 @@ def explain(
 
     explanation = explain_result(load_season(workspace), registrant_id)
     if json_:
-        print_json(explanation.to_json())
+        print_json(explanation)
     else:
         render_explanation(explanation)
 
@@ -176,7 +198,18 @@ def render_certificate(c: AuditCertificate) -> None:
                       f"birth dates of {p.people} people replaced by their age verdicts", soft_wrap=True)
         console.print(f"    inputs fingerprint after the purge: {p.inputs_fingerprint}")
     console.print(f"  result fingerprint: {c.result_fingerprint}")
-    console.print(f"  {c.people} people, {c.placements} placements; checked: {', '.join(c.checks)}")
+    if c.kept:
+        console.print(f"  {c.kept} seats kept from before (announced or placed by an organizer); the chain of "
+                      "changes since the publication checked", soft_wrap=True)
+    if len(c.runs_checked) > 1:
+        console.print(f"  every run checked: {', '.join(map(str, c.runs_checked))}")
+    console.print(f"  {c.people} people, {c.placements} placements; checked: {', '.join(c.checks)}", soft_wrap=True)
+    for e in c.exceptions:
+        console.print(f"  [yellow]documented exception[/]: {escape(e.registrant_id)} on {escape(e.tour_id)}: "
+                      f"{escape(e.why)}", soft_wrap=True)
+    for a in c.attention:
+        console.print(f"  [yellow]needs your attention[/]: {escape(a.registrant_id)} keeps {escape(a.tour_id)}, "
+                      f"{escape(a.what)}", soft_wrap=True)
     if c.ok:
         console.print("[bold green]OK[/]: the stored result is the one the rule gives for these inputs and seed.")
         if c.purges:
@@ -190,6 +223,7 @@ def render_certificate(c: AuditCertificate) -> None:
 
 
 def audit(
+    all_runs: Annotated[bool, typer.Option("--all", help="Check every run of the season and the chain of changes between them, not only the current run.")] = False,
     json_: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -197,15 +231,20 @@ def audit(
 
     Checks capacity, eligibility, that nobody is placed twice, priority with
     no justified envy, waitlist order, and that the stored result equals the
-    re-derived one. Exits 0 when everything holds, 1 on any violation.
+    re-derived one. After publication it also checks that the run kept exactly
+    the seats that were announced or placed by an organizer, and closed the
+    tours frozen on its date. Seats an organizer gave against a rule are listed
+    as documented exceptions, and kept seats whose holder's data changed since
+    as needing your attention. Exits 0 when everything holds, 1 on any
+    violation.
 
-    Example: [bold]openmosprom audit --json[/]
+    Example: [bold]openmosprom audit --all[/]
     """
     from openmosprom_cli.allocation.audit import audit_current
 
-    certificate = audit_current(load_season(workspace))
+    certificate = audit_current(load_season(workspace), all_runs=all_runs)
     if json_:
-        print_json(certificate.to_json())
+        print_json(certificate)
     else:
         render_certificate(certificate)
     if not certificate.ok:

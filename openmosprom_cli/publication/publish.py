@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from openmosprom_cli.allocation.current import UNSEAT, CurrentAllocation, current_allocation
+from openmosprom_cli.allocation.current import COMMIT, UNSEAT, CurrentAllocation, current_allocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.io.files import inside
@@ -54,7 +54,6 @@ from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
 
 PUBLICATIONS_FOLDER = "publications"
-COMMIT = "commit"
 
 
 @dataclass(frozen=True)

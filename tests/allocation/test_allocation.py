@@ -263,10 +263,7 @@ def instances(draw, simple: bool = False, max_people: int = 30):
     births = [None, dt.date(2012, 12, 12), dt.date(2008, 12, 12), dt.date(2008, 12, 13), dt.date(1990, 5, 5)]
     people = []
     for i in range(draw(st.integers(0, max_people))):
-        if tokens:
-            choices = draw(st.lists(st.sampled_from(tokens), max_size=4, unique=simple))
-        else:
-            choices = []
+        choices = draw(st.lists(st.sampled_from(tokens), max_size=4, unique=simple)) if tokens else []
         people.append(Applicant(
             id=str(draw(st.integers(1, 10**6))) + f"-{i}",
             score=draw(st.sampled_from([0.0, 1.0, 2.5, 10.0])),
@@ -322,7 +319,7 @@ def test_capacity_is_never_exceeded_and_seats_fit_parties(inputs, seed):
 def test_nobody_is_placed_twice_or_on_overlapping_tours(inputs, seed):
     result = allocate(inputs, seed=seed)
     times = {t.tour_id: tour_minutes(t) for t in inputs.tours}
-    for rid, held in granted(result).items():
+    for held in granted(result).values():
         assert len(held) <= inputs.max_tours_per_person
         assert len(set(held)) == len(held)
         assert not any(overlaps(times[a], times[b]) for i, a in enumerate(held) for b in held[i + 1:])
@@ -342,7 +339,7 @@ def test_eligibility_always_holds(inputs, seed):
 
 @given(instances(), seeds)
 def test_no_justified_envy(inputs, seed):
-    """Nobody was denied a choice ranked above their result that they were eligible for and that had room at their turn."""
+    """Nobody was denied a choice ranked above their result that they were eligible for, with room at their turn."""
     result = allocate(inputs, seed=seed)
     tours = {t.tour_id: t for t in inputs.tours}
     sites = {s.site_id: s for s in inputs.sites}
@@ -404,7 +401,7 @@ def test_the_result_does_not_depend_on_input_order(inputs, seed, rnd):
 def test_allocating_the_same_inputs_again_reuses_what_was_read_and_changes_nothing(inputs, seed):
     """The records are read into columns once per AllocationInput; later allocations and waitlists reuse them."""
     first = allocate(inputs, seed=seed)
-    first.waitlist_arrays
+    _ = first.waitlist_arrays  # builds the cached columns that the second allocation must reuse unchanged
     again = allocate(inputs, seed=seed)
     assert again.same_as(first) and again.fingerprint() == first.fingerprint()
     fresh = AllocationInput(inputs.tours, inputs.sites, inputs.applicants, inputs.max_tours_per_person)

@@ -133,7 +133,7 @@ def test_explain_gives_priority_keys_and_each_choice(season):
     assert e.lottery == lottery_number("7", "4") and e.registered_at is None
     assert [c.code for c in e.choices] == ["no_passport", "no_birth_date", "unknown_choice"]
     assert e.tours == () and e.waitlists == ()
-    with pytest.raises(MissingInputError, match="not part of allocation run"):
+    with pytest.raises(MissingInputError, match="'999' is not a registrant of this season"):
         explain(season, "999")
 
 
@@ -191,3 +191,13 @@ def test_explain_command(season, cli):
     assert data["tours"] == [ZIL_1.tour_id] and data["choices"][0]["code"] == "placed"
     missing = cli("explain", "nobody", "-w", season.path)
     assert missing.exit_code == 66 and "nobody" in missing.output
+
+
+def test_explain_of_someone_who_registered_after_the_run_says_so(season, cli):
+    fill(season)
+    run_assignment(season, seed="7")
+    with season.transaction() as conn:
+        upsert_registrants(conn, [Registrant("late", "Поздний Павел", score=1)], now="2026-11-21T00:00:00")
+    result = cli("explain", "late", "-w", season.path)
+    assert result.exit_code == 0, result.output
+    assert "registered after it" in result.output and "No tour." in result.output

@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from openmosprom_cli.allocation.audit import audit_current, check_result
+from openmosprom_cli.allocation.audit import audit_current
+from openmosprom_cli.allocation.checks import check_result
 from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.runs import run_assignment
 from openmosprom_cli.allocation.solver import allocate
@@ -119,8 +120,9 @@ def test_a_reordered_waitlist_is_caught(season):
     with db(season) as conn:
         (tour_id,) = conn.execute("SELECT tour_id FROM waitlist GROUP BY tour_id HAVING count(*) > 1").fetchone()
         conn.execute("UPDATE waitlist SET position = -position WHERE tour_id = ?", (tour_id,))
-        conn.execute("UPDATE waitlist SET position = (SELECT count(*) FROM waitlist w WHERE w.tour_id = waitlist.tour_id"
-                     " AND w.run_id = waitlist.run_id) + 1 + position WHERE tour_id = ?", (tour_id,))
+        conn.execute("UPDATE waitlist SET position = (SELECT count(*) FROM waitlist w "
+                     "WHERE w.tour_id = waitlist.tour_id AND w.run_id = waitlist.run_id) + 1 + position "
+                     "WHERE tour_id = ?", (tour_id,))
     certificate = audit_current(season)
     assert any(v.check == "waitlists in priority order" and v.tour_id == tour_id for v in certificate.violations)
 

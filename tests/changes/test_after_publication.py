@@ -140,3 +140,47 @@ def test_a_cancelled_tour_sends_its_visitors_back_by_priority(published, cli):
     assert changes_of(report) == [("p5", "место отменено", Z1.tour_id), ("p6", "место отменено", Z1.tour_id)]
     reasons = report.changes_path.read_bytes().decode("utf-8-sig")
     assert "экскурсия отменена: ремонт цеха" in reasons
+
+
+# -- the audit over the chain of runs ----------------------------------------------------------------
+
+def test_the_audit_passes_over_the_chain_of_runs_and_lists_exceptions_and_attention(published, cli, tmp_path):
+    cancel_registrants(published, ["p1"], reason="заболела")
+    run_assignment(published)
+    publish(published)
+    move_registrant(published, "p9", K1.tour_id, reason="паспорт принесёт на проходную", override=True)
+    run_assignment(published)
+    # p8's passport is cleared by a later export: the seat stays, the organizer is told.
+    (tmp_path / "later.csv").write_text("ID VK;ФИО;Паспорт\np8;Участник p8;\n", encoding="utf-8")
+    assert cli("registrants", "import", tmp_path / "later.csv", "-w", published.path).exit_code == 0
+    assert ("p8", K1.tour_id) in seats(published)
+    result = cli("audit", "--all", "-w", published.path)
+    assert result.exit_code == 0, result.output
+    assert "every run checked: 1, 2, 3" in result.output
+    assert "documented exception" in result.output and "p9 on kristall-1216-1100" in result.output
+    assert "needs your attention" in result.output and "p8 keeps kristall-1216-1100" in result.output
+    assert "no passport number" in result.output
+
+
+def test_the_audit_names_a_tampered_step_of_the_chain(published, cli):
+    cancel_registrants(published, ["p1"], reason="заболела")
+    run_assignment(published)
+    with published.transaction() as conn:
+        conn.execute("UPDATE changes SET seats = 5 WHERE kind = 'commit' AND registrant_id = 'p2'")
+    result = cli("audit", "--all", "-w", published.path)
+    assert result.exit_code == 1
+    assert "chain of runs" in result.output and "p2's seat on estet-1214-1000 was kept for 1, committed for 5" \
+        in result.output
+
+
+def test_one_waitlist_position_everywhere(published, cli):
+    from openmosprom_cli.allocation.explain import explain
+
+    cancel_registrants(published, ["p5"], reason="уехал")      # p5 held Z1; it frees nothing at E1
+    report = publish(published)
+    text = report.notifications_path.read_bytes().decode("utf-8-sig")
+    told = {r["ID VK"]: r for r in csv.DictReader(io.StringIO(text), delimiter=";")}
+    assert told["p7"]["Место в листе ожидания"] == "1" and told["p10"]["Место в листе ожидания"] == "2"
+    assert dict(explain(published, "p10").waitlists) == {E1.tour_id: 2}
+    assert "Waitlist of estet-1214-1000: position 2" in cli("explain", "p10", "-w", published.path).output
+    assert told["p5"]["Результат"] == "отказ"
