@@ -184,3 +184,18 @@ def test_kill_during_roster_export(planned_season, tmp_path):
     # The files of an export are written inside its transaction, before its COMMIT.
     points = {**TRANSACTION_POINTS, "file.written:1": "before", "file.replaced:3": "before"}
     crash_and_check(season_dir, ["rosters", "export", "-w", season_dir], points, reset, tmp_path)
+
+
+def test_kill_during_an_incremental_allocation_after_publication(planned_season, tmp_path):
+    season_dir = _working_copy(planned_season, tmp_path)
+    omp("registrants", "import", planned_season / "medium.csv", "-w", season_dir)
+    omp("assign", "-w", season_dir)
+    omp("publish", "-w", season_dir)
+    conn = sqlite3.connect(season_dir / "season.db")
+    try:
+        seated = [r[0] for r in conn.execute("SELECT registrant_id FROM commitments ORDER BY registrant_id LIMIT 40")]
+    finally:
+        conn.close()
+    omp("registrants", "cancel", *seated, "--reason", "declined", "-w", season_dir)
+    reset = _snapshot_and_reset(tmp_path, season_dir, "incremental")
+    crash_and_check(season_dir, ["assign", "-w", season_dir], TRANSACTION_POINTS, reset, tmp_path)
