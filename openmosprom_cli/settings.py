@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,13 +162,15 @@ def load_settings(path: Path) -> Settings:
     def loc(sec: str, key: str) -> Location:
         return Location(path.name, column=f"[{sec}] {key}")
 
-    def number(sec: str, key: str, default, kind=int, minimum=None):
+    def number(sec: str, key: str, default, kind=int, minimum=None, maximum=None):
         value = section(sec).get(key, default)
         if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or (kind is int and not isinstance(value, int))):
+                or (kind is int and not isinstance(value, int)) or not math.isfinite(value)):
             raise BadDataError.at(loc(sec, key), f"{value!r} is not a {'whole ' if kind is int else ''}number")
         if minimum is not None and value < minimum:
             raise BadDataError.at(loc(sec, key), f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise BadDataError.at(loc(sec, key), f"must be at most {maximum}")
         return kind(value)
 
     def text(sec: str, key: str, default: str = "") -> str:
@@ -176,7 +179,7 @@ def load_settings(path: Path) -> Settings:
             raise BadDataError.at(loc(sec, key), f"{value!r} is not text")
         return value
 
-    year = number("season", "year", default_year(), minimum=2000)
+    year = number("season", "year", default_year(), minimum=2000, maximum=2999)
     base = Settings.defaults(year)
     window = section("window")
     start = _date(window.get("start", base.window_start), loc("window", "start"))
@@ -212,15 +215,15 @@ def load_settings(path: Path) -> Settings:
         scoring=tuple((str(k), float(v)) for k, v in scoring.items()),
         smtp=SmtpSettings(
             host=text("smtp", "host", "127.0.0.1"),
-            port=number("smtp", "port", 8025, minimum=1),
+            port=number("smtp", "port", 8025, minimum=1, maximum=65535),
             security=security,
             sender=text("smtp", "sender"),
             user=text("smtp", "user"),
-            timeout_s=number("smtp", "timeout_s", 30.0, kind=float, minimum=0.1),
+            timeout_s=number("smtp", "timeout_s", 30.0, kind=float, minimum=0.1, maximum=3600),
             ca_file=text("smtp", "ca_file"),
         ),
         limits=Limits(
-            lock_timeout_s=number("limits", "lock_timeout_s", 10.0, kind=float, minimum=0),
+            lock_timeout_s=number("limits", "lock_timeout_s", 10.0, kind=float, minimum=0, maximum=86400),
             max_uncompressed_mb=number("limits", "max_uncompressed_mb", 256, minimum=1),
             max_compression_ratio=number("limits", "max_compression_ratio", 200, minimum=1),
             max_rows=number("limits", "max_rows", 1_100_000, minimum=1),

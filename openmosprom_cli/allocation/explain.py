@@ -17,6 +17,7 @@ from openmosprom_cli.allocation.priority import lottery_number
 from openmosprom_cli.allocation.stored import load_person_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import ChoiceOutcome
+from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import ChangeRow, load_person_changes
 from openmosprom_cli.store.registrants import count_registrants, load_registrant
@@ -68,7 +69,7 @@ class Explanation:
 
 def explain(season: Season, registrant_id: str) -> Explanation:
     """One person's place in the priority order, each choice's outcome, and what they hold now and why."""
-    registrant_id = registrant_id.strip()
+    registrant_id = canonical_id(registrant_id)
     with season.reader() as conn:
         registrant = load_registrant(conn, registrant_id)
         if registrant is None:

@@ -34,6 +34,7 @@ from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column
 from openmosprom_cli.io.values import check_text
 from openmosprom_cli.models import OUTCOME_TEXT, Holding, Registrant, Tour
+from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
 from openmosprom_cli.season.folder import Season
@@ -76,13 +77,13 @@ def cancel_registrants(season: Season, ids: Sequence[str] = (), *, reason: str |
     if file is not None:
         table = read_file_table(file, DECLINE_COLUMNS, season.settings.limits, encoding=encoding)
         for record in table.records:
-            rid = check_text(record.get("id", "")).strip()
+            rid = canonical_id(check_text(record.get("id", "")))
             own = check_text(record.get("reason", "")).strip()
             why = own or (reason or "").strip() or DECLINED_IN_THE_APP
             wanted.append((rid, why, table.location(record.row, "id")))
     if ids:
         why = require_reason(reason, "these people are cancelled")
-        wanted += [(rid.strip(), why, Location("ID", column=rid)) for rid in ids]
+        wanted += [(canonical_id(rid), why, Location("ID", column=rid)) for rid in ids]
     if not wanted:
         raise BadDataError("name the people to cancel: their IDs, or --file with the declines")
     with season.transaction() as conn:
@@ -116,6 +117,7 @@ def cancel_registrants(season: Season, ids: Sequence[str] = (), *, reason: str |
 def reinstate_registrants(season: Season, ids: Sequence[str], *, reason: str | None) -> tuple[str, ...]:
     """Undo cancellations: the next allocation considers these people again (their old seats are not restored)."""
     why = require_reason(reason, "these people are reinstated")
+    ids = [canonical_id(rid) for rid in ids]
     with season.transaction() as conn:
         cancelled = load_cancellations(conn)
         unknown = [rid for rid in ids if rid not in cancelled]
@@ -137,6 +139,7 @@ def move_registrant(season: Season, registrant_id: str, tour_id: str, *, reason:
                     after_deadline: bool = False) -> MoveReport:
     """Put a person on a tour, from the seat they hold (or ``from_tour`` among several), or from none."""
     why = require_reason(reason, "the person is moved")
+    registrant_id = canonical_id(registrant_id)
     with season.transaction() as conn:
         allocation, person, tours = _context(conn, registrant_id)
         target = tours.get(tour_id)
@@ -181,6 +184,7 @@ def unassign_registrant(season: Season, registrant_id: str, *, reason: str | Non
                         tour_id: str | None = None) -> tuple[SeatChange, ...]:
     """Take a person's seat away (``tour_id`` among several); the next ``assign`` gives it to the next in line."""
     why = require_reason(reason, "the seat is taken away")
+    registrant_id = canonical_id(registrant_id)
     with season.transaction() as conn:
         allocation, _, tours = _context(conn, registrant_id)
         held = [p for p in allocation.placements if p.registrant_id == registrant_id]

@@ -121,7 +121,12 @@ def parse_bool(value: object) -> bool:
     raise ValueProblem(f"{describe(value)} is not yes or no (write да or нет)")
 
 
-def parse_int(value: object, *, minimum: int | None = None) -> int:
+# No count in a spreadsheet of this tool comes near it; past it, a number is a typo (or a probe), and it must
+# never reach SQLite's 64-bit INTEGER nor Python's limit on converting long digit strings.
+MAX_WHOLE_NUMBER = 10**9
+
+
+def parse_int(value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
     if isinstance(value, bool):
         raise ValueProblem(f"{describe(value)} is not a whole number")
     if isinstance(value, float):
@@ -130,12 +135,17 @@ def parse_int(value: object, *, minimum: int | None = None) -> int:
         number = int(value)
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+[.,]0+\s*", value):
-        number = int(re.split(r"[.,]", value)[0])
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+(?:[.,]0+)?\s*", value):
+        digits = re.split(r"[.,]", value.strip())[0]
+        if len(digits.lstrip("+-").lstrip("0")) > len(str(MAX_WHOLE_NUMBER)):
+            raise ValueProblem(f"{describe(value)} is not a sensible number")
+        number = int(digits)
     else:
         raise ValueProblem(f"{describe(value)} is not a whole number")
+    if abs(number) > MAX_WHOLE_NUMBER:
+        raise ValueProblem(f"{describe(value)} is not a sensible number")
+    if maximum is not None and number > maximum:
+        raise ValueProblem(f"{describe(value)} is more than {maximum}")
     if minimum is not None and number < minimum:
         if minimum == 1:
             raise ValueProblem(f"{describe(value)} is not a positive whole number")

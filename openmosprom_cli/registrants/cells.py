@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from openmosprom_cli.io import values
@@ -46,13 +47,39 @@ def parse_text(value: object, limit: int = MAX_TEXT_LENGTH) -> str:
     return text
 
 
+MAX_ID_DIGITS = 19            # VK IDs are positive 64-bit numbers
+_VK_LINK = re.compile(r"^(?:https?://)?(?:www\.|m\.)?vk\.(?:com|ru)/", re.IGNORECASE)
+
+
 def parse_registrant_id(value: object) -> str:
-    # VK IDs are digits: already clean text, or a whole number in a spreadsheet.
-    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) <= MAX_ID_LENGTH:
+    """A VK ID as its canonical number: ``9000001`` for ``09000001``, ``id9000001``, ``https://vk.com/id9000001``
+    or full-width digits, so that one account is always one person. A short name (``vk.com/durov``) is refused:
+    only the number identifies an account for good."""
+    if value.__class__ is str and value.isdigit() and value.isascii() and value[:1] != "0" \
+            and len(value) <= MAX_ID_DIGITS:
         return value
-    if value.__class__ is int and value >= 0:
-        return str(value)
-    return parse_text(value, MAX_ID_LENGTH)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 < value < 1 << 63:
+            return str(value)
+        raise ValueProblem(f"{describe(value)} is not a VK ID: a VK ID is a positive number")
+    text = unicodedata.normalize("NFKC", parse_text(value, MAX_ID_LENGTH)).strip()
+    bare = _VK_LINK.sub("", text).rstrip("/")
+    if bare[:2].lower() == "id" and bare[2:].isdigit():
+        bare = bare[2:]
+    if bare.isdigit() and bare.isascii() and len(bare.lstrip("0")) <= MAX_ID_DIGITS and int(bare) > 0:
+        return str(int(bare))
+    raise ValueProblem(f"{describe(text)} is not a VK ID: write the account's number "
+                       "(123456789, id123456789 or https://vk.com/id123456789)")
+
+
+def canonical_id(text: str) -> str:
+    """An ID typed on the command line, as stored; unchanged when it is not a VK ID at all (then nobody has it)."""
+    try:
+        return parse_registrant_id(text.strip())
+    except ValueProblem:
+        return text.strip()
 
 
 PHONE_SEPARATORS = str.maketrans("", "", " ()-.")
@@ -156,7 +183,8 @@ def parse_registered_at(value: object) -> dt.datetime:
 
 
 def parse_score(value: object) -> float:
-    if value.__class__ is str and value.isdigit() and value.isascii():
+    # The plain-digits shortcut stays within parse_number's limit (1e12): longer ones go the careful way.
+    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) <= 12:
         return float(value)
     return parse_number(value, minimum=0)
 

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from openmosprom_cli.io.values import ValueProblem
 from openmosprom_cli.registrants.cells import DATETIME_EXPORTED, DAY_FIRST, PHONE_SEPARATORS
-from openmosprom_cli.registrants.columns import EARLIEST_BIRTH_YEAR, MAX_ID_LENGTH, MAX_TEXT_LENGTH
+from openmosprom_cli.registrants.columns import EARLIEST_BIRTH_YEAR, MAX_TEXT_LENGTH
 
 
 class _Invalid:
@@ -94,7 +94,7 @@ def _converted(convert: Callable[[list[str]], list], texts: list[str]) -> dict[s
 _TEXT_CHARS = "!-~\u0400-\u045f"
 # Printable, NFC-stable characters, single inner spaces and none around: exactly what check_text returns unchanged.
 _CLEAN_TEXT = re.compile(f"[{_TEXT_CHARS}]+(?: [{_TEXT_CHARS}]+)*")
-_CLEAN_ID = re.compile(f"[0-9]{{1,{MAX_ID_LENGTH}}}", re.ASCII)
+_CLEAN_ID = re.compile("[1-9][0-9]{0,18}", re.ASCII)     # what cells.parse_registrant_id keeps as it is
 _EMAIL_CHARS = r"[^\x00-\x20\x7f-\U0010ffff@;,]"
 _CLEAN_EMAIL = re.compile(f"{_EMAIL_CHARS}+@{_EMAIL_CHARS}+\\.{_EMAIL_CHARS}+")
 _PHONE_SPELLED = re.compile(r"(?:\+7|[78])?[3489][0-9]{9}", re.ASCII)
@@ -108,7 +108,7 @@ fast_emails = _same_where(_CLEAN_EMAIL)
 def fast_ids(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
     if kinds == {int}:  # whole numbers from a spreadsheet
         numbers = cast("Sequence[int]", raws)
-        return list(map(str, numbers)), list(itertools.compress(itertools.count(), map((0).__gt__, numbers)))
+        return list(map(str, numbers)), list(itertools.compress(itertools.count(), map((1).__gt__, numbers)))
     return _same_clean_ids(raws, kinds)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import Registrant
+from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.season.folder import Season
 
 
@@ -19,7 +20,7 @@ def show_registrant(season: Season, registrant_id: str) -> Registrant:
     from openmosprom_cli.store.registrants import count_registrants, load_registrant
 
     with season.reader() as conn:
-        found = load_registrant(conn, registrant_id.strip())
+        found = load_registrant(conn, canonical_id(registrant_id))
         if found is None:
             count = count_registrants(conn)
     if found is None:

@@ -27,6 +27,7 @@ SCHEDULE_SHEET_NAMES = (SCHEDULE_SHEET, "Schedule")
 PAIR_HEADER_KEYS = {normalize_header(n) for n in ("Поле", "Field", "Параметр")}
 
 MAX_DURATION_MIN = 12 * 60
+MAX_LEAD_DAYS = 60
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
 
 # Field names in the order the template lists them; the first name is the one shown.
@@ -122,9 +123,10 @@ SITE_PARSERS: dict[str, tuple[Callable[[object], object], object]] = {
     "min_age": (parse_min_age, 0),
     "passport_required": (parse_bool, False),
     "citizens_only": (parse_bool, False),
-    "max_tours_per_day": (parse_positive_int, 1),
+    "max_tours_per_day": (lambda v: parse_int(v, minimum=1, maximum=24), 1),
     "duration_min": (parse_duration, 90),
-    "roster_lead_days": (lambda v: parse_int(v, minimum=0), 3),
+    # A list is needed days before a tour, never months: beyond that the deadline would come before the season.
+    "roster_lead_days": (lambda v: parse_int(v, minimum=0, maximum=MAX_LEAD_DAYS), 3),
     "notes": (check_text, ""),
     "weight": (parse_weight, None),
 }

@@ -25,26 +25,26 @@ TOURS = (E1, E2, K1, Z1)
 
 
 def person(rid: str, score: float, *choices: str, companions: int = 0, passport: str = "") -> Registrant:
-    return Registrant(rid, f"Участник {rid}", phone=f"+7916000{int(rid[1:]):04d}", email=f"{rid}@mail.test",
+    return Registrant(rid, f"Участник {rid}", phone=f"+7916000{int(rid) % 10000:04d}", email=f"{rid}@mail.test",
                       birth_date=dt.date(1990, 1, 1), score=score, choices=choices, companions=companions,
                       passport=passport, citizenship="RU")
 
 
 # In priority order (score), with what the first allocation gives them:
 PEOPLE = (
-    person("p1", 100, E1.tour_id),                              # E1
-    person("p2", 90, E1.tour_id),                               # E1
-    person("p3", 80, E1.tour_id, E2.tour_id, companions=1),     # E1 has 1 seat left for a party of 2: E2
-    person("p4", 70, E1.tour_id),                               # E1, its last seat
-    person("p5", 60, E1.tour_id, Z1.tour_id),                   # waits for E1; Z1
-    person("p6", 50, E1.tour_id, Z1.tour_id, companions=2),     # waits for E1; Z1 (3 of its 4 seats)
-    person("p7", 40, E1.tour_id, E2.tour_id, companions=1),     # waits for E1 and E2
-    person("p8", 30, K1.tour_id, passport="4510 123456"),       # K1
-    person("p9", 20, K1.tour_id),                               # no passport: nothing
-    person("p10", 10, E1.tour_id),                              # waits for E1
+    person("9001", 100, E1.tour_id),                              # E1
+    person("9002", 90, E1.tour_id),                               # E1
+    person("9003", 80, E1.tour_id, E2.tour_id, companions=1),     # E1 has 1 seat left for a party of 2: E2
+    person("9004", 70, E1.tour_id),                               # E1, its last seat
+    person("9005", 60, E1.tour_id, Z1.tour_id),                   # waits for E1; Z1
+    person("9006", 50, E1.tour_id, Z1.tour_id, companions=2),     # waits for E1; Z1 (3 of its 4 seats)
+    person("9007", 40, E1.tour_id, E2.tour_id, companions=1),     # waits for E1 and E2
+    person("9008", 30, K1.tour_id, passport="4510 123456"),       # K1
+    person("9009", 20, K1.tour_id),                               # no passport: nothing
+    person("9010", 10, E1.tour_id),                              # waits for E1
 )
-FIRST_SEATS = {("p1", E1.tour_id), ("p2", E1.tour_id), ("p3", E2.tour_id), ("p4", E1.tour_id),
-               ("p5", Z1.tour_id), ("p6", Z1.tour_id), ("p8", K1.tour_id)}
+FIRST_SEATS = {("9001", E1.tour_id), ("9002", E1.tour_id), ("9003", E2.tour_id), ("9004", E1.tour_id),
+               ("9005", Z1.tour_id), ("9006", Z1.tour_id), ("9008", K1.tour_id)}
 
 
 def stock(season: Season) -> Season:

@@ -39,8 +39,8 @@ def changes_of(report) -> list[tuple[str, str, str]]:
 
 def test_the_first_allocation_is_as_worked_out(published):
     assert seats(published) == FIRST_SEATS
-    # Those waiting at E1 who hold a seat elsewhere (p5, p6) were told of it, so they wait no more.
-    assert waitlists(published) == {E1.tour_id: ["p7", "p10"], E2.tour_id: ["p7"]}
+    # Those waiting at E1 who hold a seat elsewhere (9005, 9006) were told of it, so they wait no more.
+    assert waitlists(published) == {E1.tour_id: ["9007", "9010"], E2.tour_id: ["9007"]}
 
 
 def test_assign_again_after_publication_keeps_every_seat_that_was_told(published):
@@ -51,35 +51,35 @@ def test_assign_again_after_publication_keeps_every_seat_that_was_told(published
 
 
 def test_a_cancelled_seat_goes_to_the_next_who_fits_and_a_party_that_does_not_keeps_its_place(published):
-    report = cancel_registrants(published, ["p1"], reason="заболела")
-    assert [(c.registrant_id, c.tour_id, c.was_committed) for c in report.seats_freed] == [("p1", E1.tour_id, True)]
-    assert ("p1", E1.tour_id) not in seats(published)
-    # p7 (a party of 2) is next in line for E1 but does not fit in one seat: p10 gets it; p7 keeps its place.
+    report = cancel_registrants(published, ["9001"], reason="заболела")
+    assert [(c.registrant_id, c.tour_id, c.was_committed) for c in report.seats_freed] == [("9001", E1.tour_id, True)]
+    assert ("9001", E1.tour_id) not in seats(published)
+    # 9007 (a party of 2) is next in line for E1 but does not fit in one seat: 9010 gets it; 9007 keeps its place.
     run_assignment(published)
-    assert seats(published) == FIRST_SEATS - {("p1", E1.tour_id)} | {("p10", E1.tour_id)}
-    assert waitlists(published)[E1.tour_id] == ["p7"]
-    assert "p1" not in {rid for ids in waitlists(published).values() for rid in ids}
+    assert seats(published) == FIRST_SEATS - {("9001", E1.tour_id)} | {("9010", E1.tour_id)}
+    assert waitlists(published)[E1.tour_id] == ["9007"]
+    assert "9001" not in {rid for ids in waitlists(published).values() for rid in ids}
     second = publish(published)
-    assert changes_of(second) == [("p1", "место отменено", E1.tour_id), ("p10", "место выделено", E1.tour_id)]
+    assert changes_of(second) == [("9001", "место отменено", E1.tour_id), ("9010", "место выделено", E1.tour_id)]
 
 
 def test_a_cancelled_person_is_never_placed_again_unless_reinstated(published, cli):
-    assert cli("registrants", "cancel", "p7", "--reason", "не сможет", "-w", published.path).exit_code == 0
-    assert cli("registrants", "cancel", "p2", "--reason", "уезжает", "-w", published.path).exit_code == 0
+    assert cli("registrants", "cancel", "9007", "--reason", "не сможет", "-w", published.path).exit_code == 0
+    assert cli("registrants", "cancel", "9002", "--reason", "уезжает", "-w", published.path).exit_code == 0
     run_assignment(published)
-    # E1 has one seat: p7 is gone from every list, so p10, the next in line, gets it.
-    assert ("p10", E1.tour_id) in seats(published) and not any(rid == "p7" for rid, _ in seats(published))
-    result = cli("registrants", "reinstate", "p7", "--reason", "передумал", "-w", published.path)
+    # E1 has one seat: 9007 is gone from every list, so 9010, the next in line, gets it.
+    assert ("9010", E1.tour_id) in seats(published) and not any(rid == "9007" for rid, _ in seats(published))
+    result = cli("registrants", "reinstate", "9007", "--reason", "передумал", "-w", published.path)
     assert result.exit_code == 0, result.output
     run_assignment(published)
-    assert waitlists(published)[E1.tour_id] == ["p7"]
+    assert waitlists(published)[E1.tour_id] == ["9007"]
 
 
 def test_cancellations_need_a_reason_and_an_unknown_id_changes_nothing(published, cli):
     before = season_digest(published.path)
-    result = cli("registrants", "cancel", "p1", "-w", published.path)
+    result = cli("registrants", "cancel", "9001", "-w", published.path)
     assert result.exit_code == 65 and "--reason" in result.output
-    result = cli("registrants", "cancel", "p1", "nobody", "--reason", "x", "-w", published.path)
+    result = cli("registrants", "cancel", "9001", "nobody", "--reason", "x", "-w", published.path)
     assert result.exit_code == 65 and "'nobody' is not a registrant" in result.output
     assert season_digest(published.path) == before
 
@@ -87,44 +87,44 @@ def test_cancellations_need_a_reason_and_an_unknown_id_changes_nothing(published
 def test_a_move_that_breaks_a_rule_is_refused_naming_it_and_changes_nothing(published):
     before = season_digest(published.path)
     with pytest.raises(BadDataError, match="no passport number"):
-        move_registrant(published, "p9", K1.tour_id, reason="просьба завода")
+        move_registrant(published, "9009", K1.tour_id, reason="просьба завода")
     with pytest.raises(BadDataError, match="the tour is full"):
-        move_registrant(published, "p10", E1.tour_id, reason="просьба")
+        move_registrant(published, "9010", E1.tour_id, reason="просьба")
     assert season_digest(published.path) == before
-    report = move_registrant(published, "p9", K1.tour_id, reason="паспорт принесёт на проходную", override=True)
+    report = move_registrant(published, "9009", K1.tour_id, reason="паспорт принесёт на проходную", override=True)
     assert "no passport number" in report.override
-    assert ("p9", K1.tour_id) in seats(published)
+    assert ("9009", K1.tour_id) in seats(published)
     # Every later allocation keeps it.
     run_assignment(published)
-    assert ("p9", K1.tour_id) in seats(published)
+    assert ("9009", K1.tour_id) in seats(published)
 
 
 def test_a_move_takes_the_person_off_their_seat_and_the_freed_seat_is_given(published):
-    move_registrant(published, "p4", E2.tour_id, reason="просила другой день", override=True)
-    assert ("p4", E1.tour_id) not in seats(published) and ("p4", E2.tour_id) in seats(published)
+    move_registrant(published, "9004", E2.tour_id, reason="просила другой день", override=True)
+    assert ("9004", E1.tour_id) not in seats(published) and ("9004", E2.tour_id) in seats(published)
     run_assignment(published)
-    assert ("p10", E1.tour_id) in seats(published)
+    assert ("9010", E1.tour_id) in seats(published)
     report = publish(published)
-    assert changes_of(report) == [("p10", "место выделено", E1.tour_id), ("p4", "перенос на другую экскурсию",
-                                                                         E2.tour_id)]
+    assert changes_of(report) == [("9004", "перенос на другую экскурсию", E2.tour_id),
+                                  ("9010", "место выделено", E1.tour_id)]
 
 
 def test_a_frozen_tour_gets_nobody_new_by_itself_but_an_organizer_may_fill_it(published, monkeypatch):
     monkeypatch.setenv("OPENMOSPROM_TODAY", "2026-12-12")        # E1's list is frozen from 11.12
-    cancel_registrants(published, ["p4"], reason="не придёт")
+    cancel_registrants(published, ["9004"], reason="не придёт")
     run_assignment(published)
-    assert not any(tour == E1.tour_id and rid in ("p7", "p10") for rid, tour in seats(published))
+    assert not any(tour == E1.tour_id and rid in ("9007", "9010") for rid, tour in seats(published))
     with pytest.raises(BadDataError, match="frozen") as refused:
-        move_registrant(published, "p10", E1.tour_id, reason="позвонили, придёт")
+        move_registrant(published, "9010", E1.tour_id, reason="позвонили, придёт")
     assert "--after-deadline" in refused.value.hint
-    move_registrant(published, "p10", E1.tour_id, reason="позвонили, придёт", after_deadline=True)
-    assert ("p10", E1.tour_id) in seats(published)
+    move_registrant(published, "9010", E1.tour_id, reason="позвонили, придёт", after_deadline=True)
+    assert ("9010", E1.tour_id) in seats(published)
 
 
 def test_after_the_start_nothing_changes_a_tour(published, monkeypatch):
     monkeypatch.setenv("OPENMOSPROM_TODAY", "2026-12-15")        # E1 took place on the 14th
     with pytest.raises(BadDataError, match="already started"):
-        move_registrant(published, "p10", E1.tour_id, reason="x", override=True, after_deadline=True)
+        move_registrant(published, "9010", E1.tour_id, reason="x", override=True, after_deadline=True)
     from openmosprom_cli.changes.tours import cancel_season_tour
 
     with pytest.raises(BadDataError, match="already started"):
@@ -137,7 +137,7 @@ def test_a_cancelled_tour_sends_its_visitors_back_by_priority(published, cli):
     assert not any(tour == Z1.tour_id for _, tour in seats(published))
     run_assignment(published)
     report = publish(published)
-    assert changes_of(report) == [("p5", "место отменено", Z1.tour_id), ("p6", "место отменено", Z1.tour_id)]
+    assert changes_of(report) == [("9005", "место отменено", Z1.tour_id), ("9006", "место отменено", Z1.tour_id)]
     reasons = report.changes_path.read_bytes().decode("utf-8-sig")
     assert "экскурсия отменена: ремонт цеха" in reasons
 
@@ -145,42 +145,42 @@ def test_a_cancelled_tour_sends_its_visitors_back_by_priority(published, cli):
 # -- the audit over the chain of runs ----------------------------------------------------------------
 
 def test_the_audit_passes_over_the_chain_of_runs_and_lists_exceptions_and_attention(published, cli, tmp_path):
-    cancel_registrants(published, ["p1"], reason="заболела")
+    cancel_registrants(published, ["9001"], reason="заболела")
     run_assignment(published)
     publish(published)
-    move_registrant(published, "p9", K1.tour_id, reason="паспорт принесёт на проходную", override=True)
+    move_registrant(published, "9009", K1.tour_id, reason="паспорт принесёт на проходную", override=True)
     run_assignment(published)
-    # p8's passport is cleared by a later export: the seat stays, the organizer is told.
-    (tmp_path / "later.csv").write_text("ID VK;ФИО;Паспорт\np8;Участник p8;\n", encoding="utf-8")
+    # 9008's passport is cleared by a later export: the seat stays, the organizer is told.
+    (tmp_path / "later.csv").write_text("ID VK;ФИО;Паспорт\n9008;Участник 9008;\n", encoding="utf-8")
     assert cli("registrants", "import", tmp_path / "later.csv", "-w", published.path).exit_code == 0
-    assert ("p8", K1.tour_id) in seats(published)
+    assert ("9008", K1.tour_id) in seats(published)
     result = cli("audit", "--all", "-w", published.path)
     assert result.exit_code == 0, result.output
     assert "every run checked: 1, 2, 3" in result.output
-    assert "documented exception" in result.output and "p9 on kristall-1216-1100" in result.output
-    assert "needs your attention" in result.output and "p8 keeps kristall-1216-1100" in result.output
+    assert "documented exception" in result.output and "9009 on kristall-1216-1100" in result.output
+    assert "needs your attention" in result.output and "9008 keeps kristall-1216-1100" in result.output
     assert "no passport number" in result.output
 
 
 def test_the_audit_names_a_tampered_step_of_the_chain(published, cli):
-    cancel_registrants(published, ["p1"], reason="заболела")
+    cancel_registrants(published, ["9001"], reason="заболела")
     run_assignment(published)
     with published.transaction() as conn:
-        conn.execute("UPDATE changes SET seats = 5 WHERE kind = 'commit' AND registrant_id = 'p2'")
+        conn.execute("UPDATE changes SET seats = 5 WHERE kind = 'commit' AND registrant_id = '9002'")
     result = cli("audit", "--all", "-w", published.path)
     assert result.exit_code == 1
-    assert "chain of runs" in result.output and "p2's seat on estet-1214-1000 was kept for 1, committed for 5" \
+    assert "chain of runs" in result.output and "9002's seat on estet-1214-1000 was kept for 1, committed for 5" \
         in result.output
 
 
 def test_one_waitlist_position_everywhere(published, cli):
     from openmosprom_cli.allocation.explain import explain
 
-    cancel_registrants(published, ["p5"], reason="уехал")      # p5 held Z1; it frees nothing at E1
+    cancel_registrants(published, ["9005"], reason="уехал")      # 9005 held Z1; it frees nothing at E1
     report = publish(published)
     text = report.notifications_path.read_bytes().decode("utf-8-sig")
     told = {r["ID VK"]: r for r in csv.DictReader(io.StringIO(text), delimiter=";")}
-    assert told["p7"]["Место в листе ожидания"] == "1" and told["p10"]["Место в листе ожидания"] == "2"
-    assert dict(explain(published, "p10").waitlists) == {E1.tour_id: 2}
-    assert "Waitlist of estet-1214-1000: position 2" in cli("explain", "p10", "-w", published.path).output
-    assert told["p5"]["Результат"] == "отказ"
+    assert told["9007"]["Место в листе ожидания"] == "1" and told["9010"]["Место в листе ожидания"] == "2"
+    assert dict(explain(published, "9010").waitlists) == {E1.tour_id: 2}
+    assert "Waitlist of estet-1214-1000: position 2" in cli("explain", "9010", "-w", published.path).output
+    assert told["9005"]["Результат"] == "отказ"

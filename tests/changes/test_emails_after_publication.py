@@ -40,14 +40,14 @@ def emailed(season):
 
 def test_a_cancellation_updates_only_its_factory_naming_who_left_and_who_came(emailed):
     season, server = emailed
-    cancel_registrants(season, ["p1"], reason="заболела")
+    cancel_registrants(season, ["9001"], reason="заболела")
     run_assignment(season)
     publish(season)
     _, sent = send(season, server)
     assert [m.message["X-Openmosprom-Site"] for m in sent] == ["estet"]
     text = body(sent[0])
     assert "Обновлённый список" in sent[0].message["Subject"]
-    assert "Исключены:\n  − Участник p1" in text and "Добавлены:\n  + Участник p10" in text
+    assert "Исключены:\n  − Участник 9001" in text and "Добавлены:\n  + Участник 9010" in text
 
 
 def test_a_moved_tour_tells_its_factory_the_new_time_and_keeps_every_visitor(emailed, tmp_path):
@@ -60,7 +60,7 @@ def test_a_moved_tour_tells_its_factory_the_new_time_and_keeps_every_visitor(ema
     assert report.retimed == ((Z1.tour_id, "start 12:00 → 15:00"),) and not report.seats_freed
     published = publish(season)
     lines = published.changes_path.read_bytes().decode("utf-8-sig")
-    assert lines.count("изменилось время") == 2        # p5 and p6
+    assert lines.count("изменилось время") == 2        # 9005 and 9006
     _, sent = send(season, server)
     assert [m.message["X-Openmosprom-Site"] for m in sent] == ["zil"]
     assert "Изменилось время экскурсий" in body(sent[0]) and "15:00 (было 17.12.2026 (чт), 12:00)" in body(sent[0])
@@ -71,7 +71,7 @@ def test_a_factory_whose_visitors_all_left_always_hears_it(emailed, cli):
     assert cli("slots", "cancel", K1.tour_id, "--reason", "нет пропусков", "-w", season.path).exit_code == 0
     _, sent = send(season, server)
     assert [m.message["X-Openmosprom-Site"] for m in sent] == ["kristall"]
-    assert "Исключены:\n  − Участник p8" in body(sent[0])
+    assert "Исключены:\n  − Участник 9008" in body(sent[0])
 
 
 def test_sending_a_roster_publishes_its_sites_seats(season):
@@ -83,13 +83,13 @@ def test_sending_a_roster_publishes_its_sites_seats(season):
     with season.reader() as conn:
         kept = {(c.registrant_id, c.tour_id) for c in load_commitments(conn)}
         kinds = [(p.kind, p.site_id) for p in load_publications(conn)]
-    assert kept == {("p1", E1.tour_id), ("p2", E1.tour_id), ("p4", E1.tour_id), ("p3", "estet-1215-1000")}
+    assert kept == {("9001", E1.tour_id), ("9002", E1.tour_id), ("9004", E1.tour_id), ("9003", "estet-1215-1000")}
     assert kinds == [("email", "estet")]
 
 
 def test_a_factory_nobody_goes_to_gets_no_first_roster_unless_asked(season, tmp_path):
     stock(season)
-    cancel_registrants(season, ["p8"], reason="не придёт")   # the only visitor of Кристалл
+    cancel_registrants(season, ["9008"], reason="не придёт")   # the only visitor of Кристалл
     run_assignment(season)
     publish(season)
     with SmtpServer() as server:

@@ -309,7 +309,7 @@ def test_blank_rows_are_skipped_and_rows_keep_their_numbers(tmp_path, published)
 def test_registration_time_keeps_seconds_and_converts_offsets_to_moscow(tmp_path, published):
     rows = [TEMPLATE_ROW.format(**{**DEFAULTS, "id": str(i), "registered": value})
             for i, value in enumerate(["20.11.2026 10:00:07", "2026-11-20T07:00:08Z", "2026-11-20 10:00:09+03:00",
-                                       "20.11.2026", "20.11.2026 9:05"])]
+                                       "20.11.2026", "20.11.2026 9:05"], start=1)]
     parsed = read(write_csv(tmp_path / "r.csv", [TEMPLATE_HEADER, *rows]), published)
     assert [r.registered_at for r in parsed.registrants] == [
         dt.datetime(2026, 11, 20, 10, 0, 7), dt.datetime(2026, 11, 20, 10, 0, 8), dt.datetime(2026, 11, 20, 10, 0, 9),

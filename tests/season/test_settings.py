@@ -27,3 +27,16 @@ def test_settings_errors_reach_the_cli_as_exit_65(season, cli):
     result = cli("slots", "list", "-w", season.path)
     assert result.exit_code == 65
     assert "[slots] tours" in result.output
+
+
+@pytest.mark.parametrize("old,new,fragment", [
+    ("timeout_s = 30", "timeout_s = nan", "[smtp] timeout_s"),
+    ("timeout_s = 30", "timeout_s = inf", "[smtp] timeout_s"),
+    ("lock_timeout_s = 10", "lock_timeout_s = -inf", "[limits] lock_timeout_s"),
+    ("year = 2026", "year = 99999", "[season] year"),
+])
+def test_numbers_that_are_not_sensible_settings_are_bad_data(season, cli, old, new, fragment):
+    _edit(season, old, new)
+    result = cli("slots", "list", "-w", season.path)
+    assert result.exit_code == 65, result.output
+    assert fragment in result.output
