@@ -9,22 +9,37 @@ Allocation snapshots already hold passports and citizenship only as yes/no.
 Their birth dates are replaced by the one thing the audit still needs: for
 each age-limited tour the person listed, whether they were old enough (see
 ``allocation.snapshots.erase_birth_dates``), so ``openmosprom audit`` keeps working.
+
+A purge is planned first and cannot be left half-done: the files it will
+remove are checked to be removable before anything changes; the database is
+erased in one transaction (with SQLite's ``secure_delete``, then a VACUUM, so
+no erased value survives in free pages or the write-ahead log); the files go
+after the commit. The outbox keeps its record of each message sent (to whom,
+when, which roster) while the copies that carried the data are removed. The
+report lists every file still in the season folder that holds personal data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.allocation.snapshots import erase_birth_dates
+from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, OpenMospromError
+from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.registrants.rejected import REJECTED_PREFIX
-from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.season import clock
+from openmosprom_cli.season.clock import now_iso
+from openmosprom_cli.season.folder import BACKUP_FOLDER, DB_FILE, Season
 from openmosprom_cli.store.meta import set_meta
 from openmosprom_cli.store.privacy import (
     email_paths,
     erase_sensitive_fields,
+    forget_email_copies,
+    forget_roster_exports,
     last_listed_tour_dates,
     last_tour_date,
     load_sensitive_fields,
@@ -34,6 +49,17 @@ from openmosprom_cli.store.privacy import (
 from openmosprom_cli.store.runs import current_run_id, load_snapshot, save_snapshot
 
 SENSITIVE_FIELDS = ("passport", "citizenship", "birth_date")
+# Headers that say a table holds the fields a purge erases (as the registrant and roster files write them).
+_SENSITIVE_HEADERS = {"паспорт", "passport", "дата рождения", "birth_date", "birth date", "гражданство",
+                      "citizenship", "паспортные данные"}
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    """A file in the season folder that still holds personal data, and what kind."""
+
+    path: Path
+    holds: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +73,7 @@ class PurgeReport:
     files_removed: tuple[Path, ...]
     waiting: int           # people whose tours are not over yet, left untouched
     snapshot_fingerprint: str | None = None   # the current run's snapshot after the purge, if it changed
+    still_holding: tuple[HeldFile, ...] = ()  # files the purge leaves that still hold personal data
 
 
 def _people_whose_tours_are_over(conn: sqlite3.Connection, before: dt.date) -> tuple[set[str], int]:
@@ -89,9 +116,16 @@ def _scrub(value, ids: set[str]) -> tuple[object, bool]:
 
 
 def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeReport:
-    before = before or dt.date.today()
+    today = clock.today()
+    before = before or today
+    if before > today:
+        raise BadDataError.at(Location("--before"), f"{before:%d.%m.%Y} is after today ({today:%d.%m.%Y}): it "
+                                                    "would erase the passports of tours that have not taken place")
     with season.transaction() as conn:
+        conn.execute("PRAGMA secure_delete = ON")
         over, waiting = _people_whose_tours_are_over(conn, before)
+        sites_over, doomed = _files_to_remove(season, conn, before)
+        _check_removable(doomed)
         counts = dict.fromkeys(SENSITIVE_FIELDS, 0)
         people = 0
         for registrant_id in sorted(over):
@@ -114,34 +148,101 @@ def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeR
         fingerprint = next((s.record.inputs_fingerprint for s in snapshots.purged if s.run_id == current), None)
         if people or runs_scrubbed:
             set_meta(conn, "purged_before", before.isoformat())
-        files_removed = _remove_exported_copies(season, conn, before)
+        # The records stay (to whom, when, which roster); the copies that carried the data go.
+        forget_email_copies(conn, sites_over)
+        forget_roster_exports(conn, sites_over)
+    removed = [path for path in doomed if _remove(path)]
+    season.compact()
     return PurgeReport(before, people, counts["passport"], counts["citizenship"], counts["birth_date"],
-                       runs_scrubbed, tuple(files_removed), waiting, fingerprint)
+                       runs_scrubbed, tuple(removed), waiting, fingerprint, files_with_personal_data(season.path))
 
 
-def _remove_exported_copies(season: Season, conn: sqlite3.Connection, before: dt.date) -> list[Path]:
-    """Remove the roster files of sites whose tours are all over (they hold the erased fields), the emails
-    that carried them, and, once the season is over, the rejected rows of registrant imports."""
-    removed = []
+def _files_to_remove(season: Season, conn: sqlite3.Connection, before: dt.date) -> tuple[list[str], list[Path]]:
+    """The sites whose tours are all over, and the files that carried their erased data: their rosters (whatever
+    their mode), the emails that attached them, and, once the season is over, the rejected rows of imports."""
+    sites, files = [], []
     for site_id, recorded_path, last in roster_files(conn):
         if last >= before:
             continue
-        path = Path(recorded_path)
-        path = path if path.is_absolute() else season.path / path
-        if path.exists() and (path.stat().st_mode & 0o077) == 0:
-            path.unlink()
-            removed.append(path)
-        # Drafts and sent copies carry the same roster as an attachment.
-        for eml in email_paths(conn, site_id):
-            eml_path = Path(eml) if Path(eml).is_absolute() else season.path / eml
-            if eml_path.exists():
-                eml_path.unlink()
-                removed.append(eml_path)
-    # Rejected rows of registrant imports hold passports and birth dates as typed; needed only while
-    # the season's imports are being fixed, so they go once every tour is over.
+        sites.append(site_id)
+        files.append(_in_season(season, recorded_path))
+        files += [_in_season(season, eml) for eml in email_paths(conn, site_id)]
     last_tour = last_tour_date(conn)
     if last_tour is not None and last_tour < before:
-        for rejected in sorted(season.path.glob(f"{REJECTED_PREFIX}*.xlsx")):
-            rejected.unlink()
-            removed.append(rejected)
-    return removed
+        files += sorted(season.path.glob(f"{REJECTED_PREFIX}*.xlsx"))
+    return sites, [path for path in dict.fromkeys(files) if path.exists()]
+
+
+def _in_season(season: Season, recorded: str) -> Path:
+    path = Path(recorded)
+    return path if path.is_absolute() else season.path / path
+
+
+def _check_removable(paths: list[Path]) -> None:
+    """Every file the purge will remove can be removed: otherwise nothing changes at all."""
+    blocked = [path for path in paths if not os.access(path.parent, os.W_OK | os.X_OK)]
+    if blocked:
+        shown = ", ".join(str(p) for p in blocked[:3]) + (f" and {len(blocked) - 3} more" if len(blocked) > 3 else "")
+        raise CannotCreateError(f"cannot remove {shown}: its folder is not writable; nothing was erased",
+                                hint="Make the folder writable (or move the files away yourself), then purge again.")
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def files_with_personal_data(folder: Path) -> tuple[HeldFile, ...]:
+    """Every file in the season folder that holds people's data, judged by what it holds, not by its mode."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(TEMP_SUFFIX)):
+        relative = path.relative_to(folder)
+        if relative.parts[0] == BACKUP_FOLDER and path.suffix == ".db":
+            found.append(HeldFile(path, "a copy of the season's database from before an upgrade"))
+        elif path.suffix == ".eml":
+            found.append(HeldFile(path, "a roster email, with the roster attached"))
+        elif path.suffix.lower() in (".xlsx", ".csv") and path.name != "tours.csv":
+            holds = _what_a_table_holds(path)
+            if holds:
+                found.append(HeldFile(path, holds))
+        elif path.name == DB_FILE:
+            continue
+    return tuple(found)
+
+
+def _what_a_table_holds(path: Path) -> str:
+    """"passports or birth dates", "names and contacts", or "" for a table of neither (say, the tours)."""
+    headers = _first_rows_text(path)
+    if headers is None:
+        return "unknown: the file cannot be read, so check it yourself"
+    if headers & _SENSITIVE_HEADERS:
+        return "passports, birth dates or citizenship"
+    if headers & {"фио", "телефон", "id vk", "email", "фамилия"}:
+        return "names and contacts"
+    return ""
+
+
+def _first_rows_text(path: Path) -> set[str] | None:
+    from openmosprom_cli.io.csv_text import read_csv_rows
+    from openmosprom_cli.io.values import normalize_header
+    from openmosprom_cli.io.xlsx.reader import open_workbook
+    from openmosprom_cli.settings import Limits
+
+    cells: set[str] = set()
+    try:
+        if path.suffix.lower() == ".csv":
+            for _, line in read_csv_rows(path, Limits())[:40]:
+                cells |= {normalize_header(v) for v in line if v}
+        else:
+            with open_workbook(path) as book:
+                for sheet in book.sheet_names():
+                    for number, (_, cells_of_row) in enumerate(book.rows(sheet, problems=[])):
+                        cells |= {normalize_header(v) for v in cells_of_row if isinstance(v, str)}
+                        if number > 40:
+                            break
+    except (OpenMospromError, OSError):    # a file the readers refuse is reported, never fatal to a purge
+        return None
+    return cells

@@ -1,6 +1,11 @@
 import datetime as dt
 import json
 import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
 
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.privacy import purge_personal_data
@@ -11,6 +16,12 @@ from openmosprom_cli.store.registrants import (
 )
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
+
+
+@pytest.fixture(autouse=True)
+def _after_the_season(monkeypatch):
+    """Purges happen after tours: "today" is after every date these tests purge before."""
+    monkeypatch.setenv("OPENMOSPROM_TODAY", "2027-01-31")
 
 
 def _setup(season):
@@ -90,3 +101,78 @@ def test_rejected_import_rows_are_removed_once_the_season_is_over(season):
     assert rejected.exists()
     assert rejected in purge_personal_data(season, dt.date(2027, 1, 1)).files_removed
     assert not rejected.exists()
+
+
+def test_a_purge_into_the_future_is_refused_and_changes_nothing(season, cli, monkeypatch):
+    _setup(season)
+    monkeypatch.setenv("OPENMOSPROM_TODAY", "2026-12-01")
+    result = cli("privacy", "purge", "--before", "23.12.2026", "--yes", "-w", season.path)
+    assert result.exit_code == 65 and "after today" in result.output
+    with season.reader() as conn:
+        assert load_registrant(conn, "1").passport == "4510 123456"
+
+
+def test_a_purge_that_cannot_remove_its_files_erases_nothing(season, cli, monkeypatch):
+    roster = _setup(season)
+    eml = season.path / "outbox" / "early-new.eml"
+    eml.parent.mkdir()
+    eml.write_bytes(b"a roster attached")
+    with season.transaction() as conn:
+        conn.execute("INSERT INTO outbox (message_id, site_id, state, fingerprint, recipients, subject, eml_path, "
+                     "created_at, updated_at, sent_at) VALUES ('<m1>', 'early', 'sent', 'f', '[]', 'S', "
+                     "'outbox/early-new.eml', '2026-12-01', '2026-12-01', '2026-12-01')")
+    # A folder the purge may not write in (root may write anywhere, so it is told so too).
+    real_access = os.access
+    monkeypatch.setattr("openmosprom_cli.privacy.os.access",
+                        lambda path, mode: False if Path(path) == roster.parent else real_access(path, mode))
+    os.chmod(roster.parent, 0o500)
+    try:
+        result = cli("privacy", "purge", "--before", "15.12.2026", "--yes", "-w", season.path)
+    finally:
+        os.chmod(roster.parent, 0o700)
+    assert result.exit_code == 73 and "nothing was erased" in result.output
+    assert roster.exists() and eml.exists()
+    with season.reader() as conn:
+        assert load_registrant(conn, "1").passport == "4510 123456"
+
+
+def test_files_are_chosen_by_what_they_hold_and_the_outbox_keeps_its_record(season):
+    roster = _setup(season)
+    os.chmod(roster, 0o640)                     # someone loosened it: it still holds passports
+    eml = season.path / "outbox" / "early-new.eml"
+    eml.parent.mkdir()
+    eml.write_bytes(b"a roster attached")
+    with season.transaction() as conn:
+        conn.execute("INSERT INTO outbox (message_id, site_id, state, fingerprint, recipients, subject, eml_path, "
+                     "created_at, updated_at, sent_at) VALUES ('<m1>', 'early', 'sent', 'f', ?, 'S', "
+                     "'outbox/early-new.eml', '2026-12-01', '2026-12-01', '2026-12-01')", ('["a@b.ru"]',))
+    export = season.path / "registrants-export.csv"
+    export.write_text("ID VK;ФИО;Паспорт\n1;Иванов Иван;4510 123456\n", encoding="utf-8")
+    report = purge_personal_data(season, dt.date(2026, 12, 15))
+    assert not roster.exists() and not eml.exists()
+    assert set(report.files_removed) == {roster, eml}
+    with season.reader() as conn:
+        sent = conn.execute("SELECT state, recipients, sent_at, eml_path FROM outbox").fetchone()
+    assert tuple(sent) == ("sent", '["a@b.ru"]', "2026-12-01", "")
+    held = {h.path: h.holds for h in report.still_holding}
+    assert held[export] == "passports, birth dates or citizenship"
+
+
+def test_no_erased_value_survives_in_the_database_file(season):
+    _setup(season)
+    with season.transaction() as conn:
+        conn.execute("UPDATE registrants SET passport = '4510 987654', birth_date = '1977-07-17' WHERE id = '1'")
+        # A snapshot large enough to need overflow pages, which a rewrite frees with the old values in them.
+        snapshot = {"registrants": [{"id": "1", "birth_date": "1977-07-17", "passport": "4510 987654",
+                                     "note": "x" * 20000}]}
+        conn.execute("UPDATE allocation_runs SET inputs = ?", (json.dumps(snapshot),))
+    with sqlite3.connect(season.db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")      # the values are in season.db itself now
+    assert b"4510 987654" in (season.path / "season.db").read_bytes()
+    purge_personal_data(season, dt.date(2026, 12, 15))
+    for suffix in ("", "-wal"):
+        path = season.path / f"season.db{suffix}"
+        if path.exists():
+            data = path.read_bytes()
+            assert b"4510 987654" not in data and b"1977-07-17" not in data, path.name
+    assert stat.S_IMODE(os.stat(season.path / "season.db").st_mode) == 0o600

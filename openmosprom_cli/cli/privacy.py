@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
@@ -26,16 +25,21 @@ def purge(
     """Erase passport numbers, citizenship and birth dates of people whose tours are over.
 
     Names, scores and results are kept. Roster files and emails that carried the
-    erased data are removed. Allocation snapshots keep only whether each person
-    met the minimum age of the tours they listed, so the audit keeps working.
+    erased data are removed (the outbox keeps its record of what was sent to
+    whom). Allocation snapshots keep only whether each person met the minimum
+    age of the tours they listed, so the audit keeps working. Nothing changes
+    unless every such file can be removed, no erased value is left in the
+    database's free pages, and the files that still hold personal data are
+    listed. A date after today is refused.
     Russian law 152-FZ asks that personal data be kept no longer than its
     purpose needs.
 
     Example: [bold]openmosprom privacy purge --before 23.12.2026 --yes[/]
     """
     from openmosprom_cli.privacy import purge_personal_data
+    from openmosprom_cli.season.clock import today
 
-    cutoff = date_option(before) or dt.date.today()
+    cutoff = date_option(before) or today()
     season = load_season(workspace)
     if not yes:
         typer.confirm(f"Erase passports, citizenship and birth dates of people whose tours ended before "
@@ -54,6 +58,11 @@ def purge(
         console.print(f"Removed {escape(str(path))}")
     if report.waiting:
         console.print(f"[dim]{report.waiting} people still have tours ahead; their data was kept.[/]")
+    if report.still_holding:
+        console.print(f"[yellow]{len(report.still_holding)} file(s) in the season folder still hold personal data[/] "
+                      "(remove them when they are no longer needed):")
+        for held in report.still_holding:
+            console.print(f"  {escape(str(held.path))}: {escape(held.holds)}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -122,6 +122,23 @@ class Season:
                 conn.close()
 
 
+    def compact(self) -> None:
+        """Rewrite season.db without free pages and empty its write-ahead log, under the season's lock.
+
+        After an erasure no erased value may survive in either, whatever the SQLite build's defaults.
+        """
+        with self.lock():
+            conn = self._connect(timeout_s=max(self.settings.limits.lock_timeout_s, 1.0))
+            try:
+                conn.execute("PRAGMA secure_delete = ON")
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError as exc:
+                raise _storage_error(exc, self.db_path) from exc
+            finally:
+                conn.close()
+
+
 def _begin(conn: sqlite3.Connection) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")

@@ -54,3 +54,13 @@ def email_paths(conn: sqlite3.Connection, site_id: str) -> list[str]:
     """The recorded paths of the site's email drafts and sent copies."""
     return [eml for (eml,) in conn.execute("SELECT eml_path FROM outbox WHERE site_id = ? AND eml_path != ''",
                                            (site_id,)).fetchall()]
+
+
+def forget_email_copies(conn: sqlite3.Connection, site_ids: list[str]) -> None:
+    """The outbox keeps each message's record (to whom, when, which roster), without the copy that carried it."""
+    conn.executemany("UPDATE outbox SET eml_path = '' WHERE site_id = ?", [(s,) for s in site_ids])
+
+
+def forget_roster_exports(conn: sqlite3.Connection, site_ids: list[str]) -> None:
+    """Rosters whose tours are over are not kept for sending any more: their files are gone."""
+    conn.executemany("DELETE FROM roster_exports WHERE site_id = ?", [(s,) for s in site_ids])

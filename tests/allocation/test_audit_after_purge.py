@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sqlite3
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,13 @@ KID_BORN = dt.date(2015, 3, 3)
 FIRST_PURGE = dt.date(2026, 12, 12)   # tours of 11.12 are over, those of 12.12 are not
 SEASON_OVER = dt.date(2026, 12, 13)
 
+
+
+def purge_on(season, before: dt.date):
+    """A purge made on the day it names: a purge never reaches past today."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENMOSPROM_TODAY", before.isoformat())
+        return purge_personal_data(season, before)
 
 def born(i: int) -> dt.date:
     return dt.date(1990, 1, i)
@@ -87,7 +95,7 @@ def test_the_example_allocates_as_described(season):
 
 def test_after_a_purge_the_audit_passes_and_its_certificate_states_the_purge(season):
     report = fill(season)
-    purge = purge_personal_data(season, FIRST_PURGE)
+    purge = purge_on(season, FIRST_PURGE)
     certificate = audit_current(season)
     assert certificate.ok, [v.message for v in certificate.violations]
     assert certificate.inputs_fingerprint == report.inputs_fingerprint  # what was allocated, kept
@@ -102,13 +110,13 @@ def test_after_a_purge_the_audit_passes_and_its_certificate_states_the_purge(sea
 
 def test_a_second_purge_adds_a_record_and_the_audit_still_passes(season):
     fill(season)
-    purge_personal_data(season, FIRST_PURGE)
-    purge_personal_data(season, SEASON_OVER)
+    purge_on(season, FIRST_PURGE)
+    purge_on(season, SEASON_OVER)
     certificate = audit_current(season)
     assert certificate.ok, [v.message for v in certificate.violations]
     assert [(p.before, p.people) for p in certificate.purges] == [("2026-12-12", 2), ("2026-12-13", 5)]
     assert certificate.snapshot_fingerprint == certificate.purges[-1].inputs_fingerprint
-    assert purge_personal_data(season, SEASON_OVER).runs_scrubbed == 0  # nothing left: no empty record
+    assert purge_on(season, SEASON_OVER).runs_scrubbed == 0  # nothing left: no empty record
     assert len(audit_current(season).purges) == 2
 
 
@@ -116,7 +124,7 @@ def test_the_snapshot_keeps_no_personal_data_of_purged_people_and_all_of_the_oth
     fill(season)
     before = snapshot_text(season)
     assert born(1).isoformat() in before and TEEN_BORN.isoformat() in before
-    purge_personal_data(season, FIRST_PURGE)
+    purge_on(season, FIRST_PURGE)
     text = snapshot_text(season)
     for i in (1, 2):  # their tours are over
         assert born(i).isoformat() not in text and born(i).strftime("%d.%m.%Y") not in text
@@ -128,7 +136,7 @@ def test_the_snapshot_keeps_no_personal_data_of_purged_people_and_all_of_the_oth
     assert applicants["1"]["age_ok"] == {A.tour_id: True, B.tour_id: True} and applicants["1"]["birth_date"] is None
     assert "age_ok" not in applicants["4"] and "age_ok" not in applicants["teen"]
 
-    purge_personal_data(season, SEASON_OVER)
+    purge_on(season, SEASON_OVER)
     text = snapshot_text(season)
     assert not any(day.isoformat() in text for day in (born(3), born(4), born(5), TEEN_BORN, KID_BORN))
     applicants = {a["id"]: a for a in json.loads(text)["applicants"]}
@@ -138,7 +146,7 @@ def test_the_snapshot_keeps_no_personal_data_of_purged_people_and_all_of_the_oth
 
 def test_moving_a_person_after_a_purge_fails_the_audit_and_names_them(season):
     fill(season)
-    purge_personal_data(season, SEASON_OVER)
+    purge_on(season, SEASON_OVER)
     with db(season) as conn:  # 1 (birth date erased) moves from A to B
         conn.execute("UPDATE placements SET tour_id = ?, choice_rank = 2 WHERE registrant_id = '1'", (B.tour_id,))
     certificate = audit_current(season)
@@ -152,7 +160,7 @@ def test_moving_a_person_after_a_purge_fails_the_audit_and_names_them(season):
 
 def test_placing_a_purged_minor_fails_the_audit_on_the_kept_verdict(season):
     fill(season)
-    purge_personal_data(season, SEASON_OVER)
+    purge_on(season, SEASON_OVER)
     with db(season) as conn:
         conn.execute("UPDATE placements SET registrant_id = 'kid' WHERE registrant_id = '2'")
     certificate = audit_current(season)
@@ -163,7 +171,7 @@ def test_placing_a_purged_minor_fails_the_audit_on_the_kept_verdict(season):
 
 def test_editing_a_kept_verdict_after_a_purge_fails_the_audit(season):
     fill(season)
-    purge_personal_data(season, SEASON_OVER)
+    purge_on(season, SEASON_OVER)
 
     def teen_was_old_enough_earlier(people):
         people["teen"]["age_ok"][A.tour_id] = True
@@ -178,7 +186,7 @@ def test_editing_a_kept_verdict_after_a_purge_fails_the_audit(season):
 
 def test_editing_anything_else_in_the_snapshot_after_a_purge_fails_the_audit(season):
     fill(season)
-    purge_personal_data(season, FIRST_PURGE)
+    purge_on(season, FIRST_PURGE)
 
     def kept_birth_date_changed(people):
         people["3"]["birth_date"] = "1991-01-03"
@@ -202,7 +210,7 @@ def test_a_birth_date_erased_without_a_purge_record_fails_the_audit(season):
 
 def test_explain_after_a_purge_says_the_birth_date_was_erased(season, cli):
     fill(season)
-    purge_personal_data(season, SEASON_OVER)
+    purge_on(season, SEASON_OVER)
     kid = explain(season, "kid")
     assert kid.birth_date_erased and kid.age_verdicts == ((A.tour_id, False),)
     assert [c.code for c in kid.choices] == ["below_min_age"]
@@ -216,7 +224,7 @@ def test_explain_after_a_purge_says_the_birth_date_was_erased(season, cli):
 
 def test_explain_before_a_purge_mentions_no_erasure(season, cli):
     fill(season)
-    purge_personal_data(season, FIRST_PURGE)
+    purge_on(season, FIRST_PURGE)
     assert not explain(season, "teen").birth_date_erased
     assert "erased" not in cli("explain", "teen", "-w", season.path).output
 
@@ -225,7 +233,8 @@ def test_explain_before_a_purge_mentions_no_erasure(season, cli):
 
 def test_purge_then_audit_commands(season, cli):
     report = fill(season)
-    purged = cli("privacy", "purge", "--before", "13.12.2026", "--yes", "-w", season.path)
+    purged = cli("privacy", "purge", "--before", "13.12.2026", "--yes", "-w", season.path,
+                 env={"OPENMOSPROM_TODAY": "2026-12-13"})
     assert purged.exit_code == 0, purged.output
     with season.reader() as conn:
         after = current_run(conn).purges[-1].inputs_fingerprint
@@ -244,7 +253,8 @@ def test_purge_then_audit_commands(season, cli):
 
 def test_audit_command_after_a_purge_exits_1_on_tampering(season, cli):
     fill(season)
-    cli("privacy", "purge", "--before", "13.12.2026", "--yes", "-w", season.path)
+    cli("privacy", "purge", "--before", "13.12.2026", "--yes", "-w", season.path,
+        env={"OPENMOSPROM_TODAY": "2026-12-13"})
     with db(season) as conn:
         conn.execute("UPDATE placements SET tour_id = ? WHERE registrant_id = '1'", (B.tour_id,))
     result = cli("audit", "-w", season.path)

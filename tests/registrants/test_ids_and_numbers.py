@@ -7,8 +7,8 @@ import pytest
 from openmosprom_cli.registrants.cells import parse_registrant_id
 from openmosprom_cli.store.registrants import load_registrants
 from tests.registrants.test_registrants import DEFAULTS, TEMPLATE_HEADER, TEMPLATE_ROW, write_csv
-from tests.season_digest import season_digest
 from tests.schedules.test_schedules import SITE, factory_book
+from tests.season_digest import season_digest
 
 
 def row(**values) -> str:
@@ -64,7 +64,7 @@ def test_huge_site_numbers_are_refused_with_their_cell(season, cli, tmp_path, fi
     path = factory_book(tmp_path / "a.xlsx", site={**SITE, field: value})
     result = cli("schedules", "import", path, "-w", season.path)
     assert result.exit_code == 65, result.output
-    assert f"a.xlsx › Площадка › row" in result.output and field in result.output
+    assert "a.xlsx › Площадка › row" in result.output and field in result.output
 
 
 def test_a_huge_group_size_is_refused_with_its_cell(season, cli, tmp_path):
