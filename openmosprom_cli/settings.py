@@ -52,6 +52,7 @@ class Settings:
     organizer_email: str = ""
     organizer_phone: str = ""
     scoring: tuple[tuple[str, float], ...] = ()
+    standby_share: float = 0.2  # of a tour's capacity: how many of its waitlist its factory is told of
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     limits: Limits = field(default_factory=Limits)
 
@@ -108,6 +109,12 @@ phone = "+7 495 000-00-00"
 # Where the registrant export has no score column, the score is computed from
 # task columns: "Column header" = points for a completed task.
 # "Квиз «Космос»" = 10
+
+[rosters]
+# Each tour's standby («Резерв»): the first people on its waitlist, listed in the factory's roster with
+# the same details as the visitors, so that its security office can admit them if they are called in.
+# A share of the tour's capacity from 0 to 1, rounded up (0.2 of 12 seats is 3 people); 0 means none.
+standby_share = {s.standby_share}
 
 [smtp]
 host = "127.0.0.1"
@@ -194,6 +201,10 @@ def load_settings(path: Path) -> Settings:
     for key, value in scoring.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise BadDataError.at(loc("scoring", key), f"{value!r} is not a number of points")
+    standby_share = number("rosters", "standby_share", base.standby_share, kind=float)
+    if not 0 <= standby_share <= 1:  # also refuses nan
+        raise BadDataError.at(loc("rosters", "standby_share"),
+                              f"{standby_share} must be between 0 and 1 (a share of the tour's capacity)")
     security = text("smtp", "security", "none").lower()
     if security not in {"none", "starttls", "ssl"}:
         raise BadDataError.at(loc("smtp", "security"), f"{security!r} must be none, starttls or ssl")
@@ -213,6 +224,7 @@ def load_settings(path: Path) -> Settings:
         organizer_email=text("organizer", "email"),
         organizer_phone=text("organizer", "phone"),
         scoring=tuple((str(k), float(v)) for k, v in scoring.items()),
+        standby_share=standby_share,
         smtp=SmtpSettings(
             host=text("smtp", "host", "127.0.0.1"),
             port=number("smtp", "port", 8025, minimum=1, maximum=65535),

@@ -137,7 +137,7 @@ def roster_fingerprint(visitors: list[dict]) -> str:
 
 
 def export_roster(season: Season, site_id: str, visitors: list[dict]) -> Path:
-    """What the roster export records: an .xlsx under rosters/ and its row in roster_exports."""
+    """What the roster export records: an .xlsx under rosters/ and its row in roster_exports, with its sha256."""
     import openpyxl
 
     path = season.path / "rosters" / f"{site_id}.xlsx"
@@ -153,7 +153,7 @@ def export_roster(season: Season, site_id: str, visitors: list[dict]) -> Path:
         save_roster_export(conn, RosterExportRow(
             site_id=site_id, fingerprint=roster_fingerprint(visitors),
             visitors_json=json.dumps(visitors, ensure_ascii=False), path=f"rosters/{site_id}.xlsx",
-            exported_at="2026-12-01T10:00:00"))
+            exported_at="2026-12-01T10:00:00", sha256=hashlib.sha256(path.read_bytes()).hexdigest()))
     return path
 
 

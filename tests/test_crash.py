@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -72,8 +74,12 @@ TRANSACTION_POINTS = {"transaction.begun": "before", "transaction.committing": "
                       "transaction.committed": "after"}
 
 
-def crash_and_check(season_dir: Path, args: list, points: dict[str, str], reset, tmp_path: Path) -> None:
-    """Kill the command with SIGKILL at each named point; the season must be exactly as expected there."""
+def crash_and_check(season_dir: Path, args: list, points: dict[str, str], reset, tmp_path: Path,
+                    after_kill=None) -> None:
+    """Kill the command with SIGKILL at each named point; the season must be exactly as expected there.
+
+    ``after_kill(season_dir, point)``, if given, checks more of what the kill left, before the rerun.
+    """
     reset()
     before = state_digest(season_dir)
     omp(*args)
@@ -90,6 +96,8 @@ def crash_and_check(season_dir: Path, args: list, points: dict[str, str], reset,
         assert integrity_ok(season_dir)
         assert state_digest(season_dir) == states[expected], f"not {expected} after a kill at {point}"
         assert_no_half_written_xlsx(season_dir)
+        if after_kill is not None:
+            after_kill(season_dir, point)
         # the next run cleans up the killed run's temporary files; from "before" it reaches exactly "after"
         omp(*args)
         if expected == "before":
@@ -183,7 +191,8 @@ def test_kill_during_roster_export(planned_season, tmp_path):
     reset = _snapshot_and_reset(tmp_path, season_dir, "rosters")
     # The files of an export are written inside its transaction, before its COMMIT.
     points = {**TRANSACTION_POINTS, "file.written:1": "before", "file.replaced:3": "before"}
-    crash_and_check(season_dir, ["rosters", "export", "-w", season_dir], points, reset, tmp_path)
+    crash_and_check(season_dir, ["rosters", "export", "-w", season_dir], points, reset, tmp_path,
+                    after_kill=partial(email_sends_only_recorded_files, tmp_path))
 
 
 def test_kill_during_an_incremental_allocation_after_publication(planned_season, tmp_path):
@@ -199,3 +208,48 @@ def test_kill_during_an_incremental_allocation_after_publication(planned_season,
     omp("registrants", "cancel", *seated, "--reason", "declined", "-w", season_dir)
     reset = _snapshot_and_reset(tmp_path, season_dir, "incremental")
     crash_and_check(season_dir, ["assign", "-w", season_dir], TRANSACTION_POINTS, reset, tmp_path)
+
+
+def test_kill_during_a_repeat_roster_export_never_lets_email_send_an_unrecorded_file(planned_season, tmp_path):
+    """Killed while staging, while moving the new files into place, or after its COMMIT."""
+    season_dir = _working_copy(planned_season, tmp_path)
+    omp("registrants", "import", planned_season / "small.csv", "-w", season_dir)
+    omp("assign", "-w", season_dir)
+    omp("rosters", "export", "-w", season_dir)
+    files = len(list((season_dir / "rosters").glob("*.xlsx")))
+    conn = sqlite3.connect(season_dir / "season.db")
+    try:
+        (seated,) = conn.execute("SELECT registrant_id FROM placements ORDER BY registrant_id LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    omp("registrants", "cancel", seated, "--reason", "не придёт", "-w", season_dir)   # changes one site's roster
+    reset = _snapshot_and_reset(tmp_path, season_dir, "rosters-again")
+    # Each file passes file.replaced twice: renamed into the staging folder, then moved into place.
+    points = {"file.replaced:3": "before", f"file.replaced:{files + 1}": "before",
+              f"file.replaced:{2 * files}": "before", "transaction.committed": "after"}
+    refused: list[str] = []
+    crash_and_check(season_dir, ["rosters", "export", "-w", season_dir], points, reset, tmp_path,
+                    after_kill=partial(email_sends_only_recorded_files, tmp_path, refused=refused))
+    # Every new file in place, the old records: the changed site's file is refused.
+    assert refused == [f"file.replaced:{2 * files}"]
+
+
+def email_sends_only_recorded_files(tmp_path: Path, season_dir: Path, point: str, refused: list | None = None) -> None:
+    """`rosters email` (dry run, on a copy) refuses with 65, or every roster it would attach is the one recorded."""
+    probe = tmp_path / "probe"
+    shutil.rmtree(probe, ignore_errors=True)
+    shutil.copytree(season_dir, probe)
+    result = omp("rosters", "email", "-w", probe, check=False)
+    if result.returncode == 65:
+        assert "openmosprom rosters export" in result.stdout + result.stderr
+        if refused is not None:
+            refused.append(point)
+        return
+    assert result.returncode == 0, result.stdout + result.stderr
+    conn = sqlite3.connect(probe / "season.db")
+    try:
+        recorded = conn.execute("SELECT path, sha256 FROM roster_exports").fetchall()
+    finally:
+        conn.close()
+    for path, sha256 in recorded:
+        assert hashlib.sha256((probe / path).read_bytes()).hexdigest() == sha256, (point, path)

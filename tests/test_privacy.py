@@ -50,7 +50,7 @@ def _setup(season):
         roster.parent.mkdir()
         roster.write_bytes(b"roster")
         os.chmod(roster, 0o600)
-        conn.execute("INSERT INTO roster_exports VALUES ('early', 'f', '[]', 'rosters/early.xlsx', '2026-12-01')")
+        conn.execute("INSERT INTO roster_exports VALUES ('early', 'f', '[]', 'rosters/early.xlsx', '2026-12-01', '')")
     return roster
 
 

@@ -6,20 +6,24 @@ folder, which overrides it. Its first line is ``Тема: …`` (the subject), t
 rest is the body. Placeholders, written ``$name``:
 
 ``$site_name``, ``$site_id``, ``$site_address``, ``$tours`` (one line per tour:
-date, time, number of visitors), ``$visitors_total``, ``$deadline`` (the phrase
+date, time, number of visitors and of people on standby; then each cancelled
+tour with its reason), ``$visitors_total``, ``$deadline`` (the phrase
 «до DD.MM.YYYY (день)» or «как можно скорее»), ``$attachment_name``,
-``$changes`` (for an updated roster: who was added, removed or moved; empty
-otherwise), ``$organizer_name``, ``$organizer_email``, ``$organizer_phone``.
+``$changes`` (for an updated roster: who was added, removed or moved, and who
+joined or left the standby; empty otherwise), ``$organizer_name``,
+``$organizer_email``, ``$organizer_phone``.
 Write ``$$`` for a dollar sign.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import string
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -29,6 +33,7 @@ from pathlib import Path
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
 from openmosprom_cli.io.files import safe_file_name
 from openmosprom_cli.models import Site, Tour
+from openmosprom_cli.rosters.build import STANDBY, VISITOR
 from openmosprom_cli.settings import Settings
 
 TEMPLATE_FILE = "roster_email.txt"
@@ -51,13 +56,14 @@ _WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 @dataclass(frozen=True)
 class Visitor:
-    """One line of an exported roster, as recorded in ``roster_exports.visitors``."""
+    """One line of an exported roster, as recorded in ``roster_exports.visitors``: a visitor or on standby."""
 
     id: str
     name: str
     tour_id: str
     companions: int = 0
     when: str = ""      # the tour's start as it was then, ``YYYY-MM-DDTHH:MM``; "" in records of earlier releases
+    role: str = VISITOR  # or STANDBY; records of earlier releases hold only visitors
 
     @property
     def party_size(self) -> int:
@@ -67,15 +73,21 @@ class Visitor:
 def visitors_from_json(text: str) -> tuple[Visitor, ...]:
     return tuple(
         Visitor(id=str(v["id"]), name=str(v.get("name", "")), tour_id=str(v.get("tour_id", "")),
-                companions=int(v.get("companions") or 0), when=str(v.get("when", "")))
+                companions=int(v.get("companions") or 0), when=str(v.get("when", "")),
+                role=STANDBY if v.get("role") == STANDBY else VISITOR)
         for v in json.loads(text or "[]")
     )
 
 
 def visitors_to_json(visitors: tuple[Visitor, ...]) -> str:
     return json.dumps([{"id": v.id, "name": v.name, "tour_id": v.tour_id, "companions": v.companions,
-                        **({"when": v.when} if v.when else {})}
+                        **({"when": v.when} if v.when else {}), "role": v.role}
                        for v in visitors], ensure_ascii=False)
+
+
+def split_roles(listed: tuple[Visitor, ...]) -> tuple[tuple[Visitor, ...], tuple[Visitor, ...]]:
+    """(the visitors, the people on standby)."""
+    return (tuple(v for v in listed if v.role != STANDBY), tuple(v for v in listed if v.role == STANDBY))
 
 
 @dataclass(frozen=True)
@@ -87,14 +99,37 @@ class RosterChanges:
     moved: tuple[tuple[Visitor, Visitor], ...] = ()    # (before, after): same person, another tour
     renamed: tuple[tuple[Visitor, Visitor], ...] = ()  # (before, after): same person and tour, name corrected
     retimed: tuple[tuple[str, str, str], ...] = ()     # (tour, start before, start now): the tour was moved
+    standby_joined: tuple[Visitor, ...] = ()
+    standby_left: tuple[Visitor, ...] = ()             # not counting those who now have a seat on that tour
 
     @property
     def anyone(self) -> bool:
-        return bool(self.added or self.removed or self.moved or self.renamed or self.retimed)
+        return bool(self.added or self.removed or self.moved or self.renamed or self.retimed
+                    or self.standby_joined or self.standby_left)
+
+
+def _by_name(visitors: Iterable[Visitor]) -> tuple[Visitor, ...]:
+    return tuple(sorted(visitors, key=lambda v: (v.name.casefold(), v.id, v.tour_id)))
 
 
 def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> RosterChanges:
-    """Who was added, removed, or moved to another tour; a person may be on several tours of one site."""
+    """Who was added, removed, or moved to another tour, and who joined or left a standby.
+
+    A person may be on several tours of one site. Someone who leaves a tour's
+    standby for a seat on it is told as added, not as leaving the standby.
+    """
+    (old_visitors, old_standby), (new_visitors, new_standby) = split_roles(before), split_roles(after)
+    seated = {(v.id, v.tour_id) for v in new_visitors}
+    was_standby = {(v.id, v.tour_id): v for v in old_standby}
+    now_standby = {(v.id, v.tour_id): v for v in new_standby}
+    return replace(
+        _diff_visitors(old_visitors, new_visitors),
+        standby_joined=_by_name(now_standby[k] for k in now_standby.keys() - was_standby.keys()),
+        standby_left=_by_name(was_standby[k] for k in was_standby.keys() - now_standby.keys() if k not in seated),
+    )
+
+
+def _diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> RosterChanges:
     old = {(v.id, v.tour_id): v for v in before}
     new = {(v.id, v.tour_id): v for v in after}
     gone = [old[k] for k in old.keys() - new.keys()]
@@ -108,13 +143,9 @@ def diff_visitors(before: tuple[Visitor, ...], after: tuple[Visitor, ...]) -> Ro
     # One tour lost and one gained by the same person reads better as a move.
     moved_ids = {i for i in gone_by_id.keys() & came_by_id.keys()
                  if len(gone_by_id[i]) == 1 and len(came_by_id[i]) == 1}
-
-    def by_name(visitors):
-        return tuple(sorted(visitors, key=lambda v: (v.name.casefold(), v.id, v.tour_id)))
-
     return RosterChanges(
-        added=by_name(v for v in came if v.id not in moved_ids),
-        removed=by_name(v for v in gone if v.id not in moved_ids),
+        added=_by_name(v for v in came if v.id not in moved_ids),
+        removed=_by_name(v for v in gone if v.id not in moved_ids),
         moved=tuple(sorted(((gone_by_id[i][0], came_by_id[i][0]) for i in moved_ids),
                            key=lambda pair: (pair[1].name.casefold(), pair[1].id))),
         renamed=tuple(sorted(((old[k], new[k]) for k in old.keys() & new.keys() if old[k].name != new[k].name),
@@ -129,15 +160,23 @@ class RosterLetter:
     """Everything one message to one factory says."""
 
     site: Site
-    tours: tuple[Tour, ...]
+    tours: tuple[Tour, ...]               # the site's tours that take place
     visitors: tuple[Visitor, ...]
     roster_path: Path
     fingerprint: str
     changes: RosterChanges | None = None  # None: the first roster this factory gets
+    standby: tuple[Visitor, ...] = ()
+    cancelled: tuple[tuple[Tour, str], ...] = ()  # the site's cancelled tours, with why
+    roster_sha256: str = ""               # the exported workbook's; when given, other bytes are never attached
 
     @property
     def is_update(self) -> bool:
         return self.changes is not None
+
+    @property
+    def listed(self) -> tuple[Visitor, ...]:
+        """Everyone the roster names, visitors and standby, as recorded for telling the next update's changes."""
+        return self.visitors + self.standby
 
 
 @dataclass(frozen=True)
@@ -219,29 +258,44 @@ def _tour_lines(letter: RosterLetter) -> str:
     people: dict[str, int] = {}
     for visitor in letter.visitors:
         people[visitor.tour_id] = people.get(visitor.tour_id, 0) + visitor.party_size
+    standby: dict[str, int] = {}
+    for waiting in letter.standby:
+        standby[waiting.tour_id] = standby.get(waiting.tour_id, 0) + 1
     tours = {t.tour_id: t for t in letter.tours}
-    lines = [f"  • {_tour_label(t, t.tour_id)} — {people.get(t.tour_id, 0)} чел." for t in letter.tours]
+    lines = [f"  • {_tour_label(t, t.tour_id)} — {people.get(t.tour_id, 0)} чел."
+             + (f", в резерве {standby[t.tour_id]}" if standby.get(t.tour_id) else "") for t in letter.tours]
     # Visitors of a tour that is no longer in the season still belong in the letter.
     lines += [f"  • {_tour_label(None, tid)} — {n} чел." for tid, n in sorted(people.items()) if tid not in tours]
+    lines += [f"  • {_tour_label(t, t.tour_id)} — отменена: {_one_line(reason)}" for t, reason in letter.cancelled]
     return "\n".join(lines) if lines else "  (экскурсий нет)"
+
+
+def _tour_names(letter: RosterLetter) -> dict[str, str]:
+    """Tour ID → how a line of the changes names it; a cancelled tour says so."""
+    names = {t.tour_id: f"{_tour_label(t, t.tour_id)} (экскурсия отменена)" for t, _ in letter.cancelled}
+    names.update({t.tour_id: _tour_label(t, t.tour_id) for t in letter.tours})
+    return names
 
 
 def _changes_text(letter: RosterLetter) -> str:
     if letter.changes is None:
         return ""
-    tours = {t.tour_id: t for t in letter.tours}
+    names = _tour_names(letter)
+
+    def tour(tour_id: str) -> str:
+        return names.get(tour_id, tour_id)
+
     changes = letter.changes
     lines = ["", f"{UPDATE_MARK}: с прошлого письма список изменился."]
     if changes.added:
         lines.append("Добавлены:")
-        lines += [f"  + {v.name} — {_tour_label(tours.get(v.tour_id), v.tour_id)}" for v in changes.added]
+        lines += [f"  + {v.name} — {tour(v.tour_id)}" for v in changes.added]
     if changes.removed:
         lines.append("Исключены:")
-        lines += [f"  − {v.name} — {_tour_label(tours.get(v.tour_id), v.tour_id)}" for v in changes.removed]
+        lines += [f"  − {v.name} — {tour(v.tour_id)}" for v in changes.removed]
     if changes.moved:
         lines.append("Переведены на другую экскурсию:")
-        lines += [f"  → {after.name}: {_tour_label(tours.get(after.tour_id), after.tour_id)} "
-                  f"(было {_tour_label(tours.get(before.tour_id), before.tour_id)})"
+        lines += [f"  → {after.name}: {tour(after.tour_id)} (было {tour(before.tour_id)})"
                   for before, after in changes.moved]
     if changes.renamed:
         lines.append("Исправлены имена:")
@@ -249,8 +303,15 @@ def _changes_text(letter: RosterLetter) -> str:
     if changes.retimed:
         lines.append("Изменилось время экскурсий (посетители те же):")
         lines += [f"  ⏰ {_when_label(now)} (было {_when_label(before)})" for _, before, now in changes.retimed]
+    if changes.standby_joined:
+        lines.append("В резерве добавлены:")
+        lines += [f"  + {v.name} — {tour(v.tour_id)}" for v in changes.standby_joined]
+    if changes.standby_left:
+        lines.append("В резерве больше нет:")
+        lines += [f"  − {v.name} — {tour(v.tour_id)}" for v in changes.standby_left]
     if not changes.anyone:
-        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей).")
+        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей) "
+                     "или сведения об экскурсиях.")
     lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")
     return "\n".join(lines) + "\n"
 
@@ -331,6 +392,11 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
         except OSError as exc:
             raise MissingInputError(f"cannot read the roster {letter.roster_path}: {exc.strerror or exc}",
                                     hint="Export it again with `openmosprom rosters export`.") from None
+        if letter.roster_sha256 and hashlib.sha256(data).hexdigest() != letter.roster_sha256:
+            # Checked again here, where the bytes are read: the file may have changed since the batch checked it.
+            raise BadDataError(f"the roster of {letter.site.site_id} ({letter.roster_path}) is not the one last "
+                               "exported; refusing to attach it",
+                               hint="Run `openmosprom rosters export` again, then `openmosprom rosters email`.")
     message = EmailMessage()
     message["From"] = settings.smtp.sender
     message["To"] = test_to if test_to else ", ".join(letter.site.roster_emails)

@@ -36,12 +36,14 @@ from openmosprom_cli.mail.compose import (
     envelope_sender,
     load_template,
     new_message_id,
+    split_roles,
     visitors_from_json,
     visitors_to_json,
 )
 from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.publication.publish import commit_placements
+from openmosprom_cli.rosters.files import ExportedFile, check_exported_files
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.season.lock import run_in_progress
 from openmosprom_cli.settings import SETTINGS_FILE, Settings
@@ -57,7 +59,7 @@ from openmosprom_cli.store.outbox import (
 )
 from openmosprom_cli.store.rosters import load_roster_exports
 from openmosprom_cli.store.sites import load_sites
-from openmosprom_cli.store.tours import load_tours
+from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
 
 OUTBOX_DIR = "outbox"
 
@@ -160,15 +162,18 @@ class _Export:
     fingerprint: str
     visitors: tuple[Visitor, ...]
     path: Path
+    standby: tuple[Visitor, ...] = ()
+    sha256: str = ""
 
 
 def _load_exports(conn: sqlite3.Connection, season: Season) -> dict[str, _Export]:
     exports = {}
     for row in load_roster_exports(conn):
         path = Path(row.path)
+        visitors, standby = split_roles(visitors_from_json(row.visitors_json))
         exports[row.site_id] = _Export(
-            site_id=row.site_id, fingerprint=row.fingerprint, visitors=visitors_from_json(row.visitors_json),
-            path=path if path.is_absolute() else season.path / path,
+            site_id=row.site_id, fingerprint=row.fingerprint, visitors=visitors, standby=standby,
+            path=path if path.is_absolute() else season.path / path, sha256=row.sha256,
         )
     return exports
 
@@ -212,16 +217,19 @@ def _eml_name(site_id: str, kind: str, fingerprint: str) -> str:
 
 
 def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[OutboxRow],
-               settings: Settings, *, include_empty: bool = False) -> _Plan:
+               settings: Settings, *, include_empty: bool = False,
+               cancelled: tuple[tuple[Tour, str], ...] = ()) -> _Plan:
     """Decide one site's message from its outbox history (``rows``: oldest first, trial sends excluded)."""
     sent = [r for r in rows if r.state == SENT]
     last_sent = max(sent, key=lambda r: (r.sent_at or "", r.seq)) if sent else None
     unsent = [r for r in rows if r.state in (DRAFT, FAILED)]
 
     def letter(previous: OutboxRow | None) -> RosterLetter:
-        changes = diff_visitors(visitors_from_json(previous.visitors_json), export.visitors) if previous else None
+        changes = (diff_visitors(visitors_from_json(previous.visitors_json), export.visitors + export.standby)
+                   if previous else None)
         return RosterLetter(site=site, tours=tours, visitors=export.visitors, roster_path=export.path,
-                            fingerprint=export.fingerprint, changes=changes)
+                            fingerprint=export.fingerprint, changes=changes, standby=export.standby,
+                            cancelled=cancelled, roster_sha256=export.sha256)
 
     if last_sent is not None and last_sent.fingerprint == export.fingerprint:
         earlier = [r for r in sent if r.seq < last_sent.seq and r.fingerprint != export.fingerprint]
@@ -281,6 +289,8 @@ def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = 
     as a test, and the factories' messages stay as they were. Raises
     :class:`TemporaryFailure` (exit 75) when the server cannot be reached or
     the connection breaks; what was delivered until then stays recorded.
+    Before anything is written, refuses (exit 65) every selected site whose
+    workbook is not byte for byte the one its export recorded.
     """
     if test_to and not send:
         raise BadDataError.at(Location("--test-to"), "a trial send needs --send as well")
@@ -289,16 +299,20 @@ def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = 
             sites = load_sites(conn)
             exports = _load_exports(conn, season)
             all_tours = load_tours(conn)
+            cancelled_tours = load_cancelled_tours(conn)
             history = load_outbox_history(conn, except_kind=TEST)
         selected = _select_sites(sites, exports, site_ids)
+        # Before anything is composed: only the bytes the export recorded go out, under its fingerprint.
+        check_exported_files(ExportedFile(s, exports[s].path, exports[s].sha256) for s in selected)
         _check_sender(season)
         template = load_template(season.path)
         plans = []
         for site_id in selected:
             site_tours = tuple(t for t in all_tours if t.site_id == site_id)
+            cancelled = tuple(c for c in cancelled_tours.values() if c[0].site_id == site_id)
             rows = [r for r in history if r.site_id == site_id]
             plans.append(_plan_site(sites[site_id], exports[site_id], site_tours, rows, season.settings,
-                                    include_empty=include_empty))
+                                    include_empty=include_empty, cancelled=cancelled))
         plans = _write_drafts(season, plans, template, resend=resend)
         if not send:
             return BatchResult(tuple(_item(p, _dry_outcome(p, resend), eml_path=_eml_path(season, p))
@@ -357,7 +371,7 @@ def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *
                 delete_message(conn, row.message_id, if_state_in=(DRAFT, FAILED))
             if plan.message is None or plan.row_state not in (None, DRAFT, FAILED):
                 continue
-            visitors_json, subject = visitors_to_json(plan.letter.visitors), str(plan.message["Subject"])
+            visitors_json, subject = visitors_to_json(plan.letter.listed), str(plan.message["Subject"])
             eml_path = f"{OUTBOX_DIR}/{plan.eml_name}"
             if plan.row_state is None:
                 insert_message(conn, message_id=plan.message_id, site_id=plan.site.site_id, state=DRAFT,
@@ -421,7 +435,7 @@ def _send_trial(season: Season, plans: list[_Plan], template: EmailTemplate, tes
             with season.transaction() as conn:
                 insert_message(conn, message_id=message_id, site_id=plan.site.site_id, state=DRAFT, kind=TEST,
                                fingerprint=plan.letter.fingerprint,
-                               visitors_json=visitors_to_json(plan.letter.visitors), recipients=(test_to,),
+                               visitors_json=visitors_to_json(plan.letter.listed), recipients=(test_to,),
                                subject=str(message["Subject"]), now=now_iso())
             try:
                 error = batch.deliver(message, (test_to,), on_data=partial(_mark, season, message_id, SENDING))

@@ -1,39 +1,45 @@
 """The allocation as the rosters see it, and each site's roster built from it.
 
-A site's roster holds only that site's visitors and waitlist, and only the
-visitor fields the site needs (:attr:`SiteRoster.fields`). Its fingerprint
-tells whether the factory must be sent an updated list.
+A site's roster holds only that site's visitors, each tour's standby (the top
+of its waitlist) and its cancelled tours, and only the visitor fields the site
+needs (:attr:`SiteRoster.fields`). Its fingerprint tells whether the factory
+must be sent an updated list.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from openmosprom_cli.allocation.current import CurrentAllocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.models import Registrant, Site, Tour
 
+VISITOR, STANDBY = "visitor", "standby"
+
 # -- one site's roster -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """One visitor on a tour's list, or one person on its waitlist."""
+    """One visitor on a tour's list, or one person on its standby."""
 
     person: Registrant
     companions: int
-    position: int  # 1-based: row on the tour's list, or place in its waitlist
+    position: int  # 1-based: row on the tour's list, or place on its waitlist as the visitors are told it
 
 
 @dataclass(frozen=True)
 class TourRoster:
     tour: Tour
     visitors: tuple[RosterEntry, ...]  # alphabetical, for checking people in at the gate
-    waitlist: tuple[RosterEntry, ...]  # in priority order
+    standby: tuple[RosterEntry, ...]   # the top of its waitlist, first in line first
+    waiting: int = 0                   # everyone on its waitlist, the standby included
 
     @property
     def seats_taken(self) -> int:
@@ -41,9 +47,16 @@ class TourRoster:
 
 
 @dataclass(frozen=True)
+class CancelledTour:
+    tour: Tour
+    reason: str
+
+
+@dataclass(frozen=True)
 class SiteRoster:
     site: Site
     tours: tuple[TourRoster, ...]
+    cancelled: tuple[CancelledTour, ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -68,11 +81,13 @@ class SiteRoster:
         return {field: values[field] for field in self.fields}
 
     def fingerprint(self) -> str:
-        """sha256 of what the factory acts on: the site, its tours and their visitors.
+        """sha256 of what the factory acts on: the site, its tours, their visitors and standby, the cancelled tours.
 
-        The waitlist is left out on purpose: a change there (say, a waitlisted
-        person's phone) does not change who comes, and must not send the
-        factory an «Обновлённый список».
+        The standby is in: its security office admits only people it was told
+        of, so someone joining or leaving it must reach the factory. Their
+        waitlist positions are left out (their order stays in): a position
+        moves when someone ahead who visits another factory cancels, and that
+        is no news to this one.
         """
         site = self.site
         content = {
@@ -85,29 +100,46 @@ class SiteRoster:
                     "start": t.tour.start.strftime("%H:%M"), "duration_min": t.tour.duration_min,
                     "capacity": t.tour.capacity, "note": t.tour.note,
                     "visitors": [{"id": v.person.id, **self.visitor_row(v)} for v in t.visitors],
+                    "standby": [{"id": s.person.id, **self.visitor_row(s)} for s in t.standby],
                 }
                 for t in self.tours
             ],
+            "cancelled": [{"tour_id": c.tour.tour_id, "date": c.tour.date.isoformat(),
+                           "start": c.tour.start.strftime("%H:%M"), "reason": c.reason} for c in self.cancelled],
         }
         blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def visitors_summary(self) -> list[dict[str, object]]:
-        """Who is on this site's lists, for telling the factory who was added or removed since last time."""
-        rows = [{"id": v.person.id, "name": v.person.full_name, "tour_id": t.tour.tour_id,
-                 "companions": v.companions, "when": t.tour.starts_at.strftime("%Y-%m-%dT%H:%M")}
-                for t in self.tours for v in t.visitors]
-        return sorted(rows, key=lambda r: (r["tour_id"], r["name"], r["id"]))
+        """Who is on this site's lists, visitors and standby, for telling the factory what changed since last time."""
+        rows = [{"id": entry.person.id, "name": entry.person.full_name, "tour_id": t.tour.tour_id,
+                 "companions": entry.companions, "when": t.tour.starts_at.strftime("%Y-%m-%dT%H:%M"), "role": role}
+                for t in self.tours for role, entries in ((VISITOR, t.visitors), (STANDBY, t.standby))
+                for entry in entries]
+        return sorted(rows, key=lambda r: (r["role"] != VISITOR, r["tour_id"], r["name"], r["id"]))
 
 
-def build_site_rosters(sites: dict[str, Site], tours: Iterable[Tour], people: dict[str, Registrant],
-                       allocation: CurrentAllocation) -> list[SiteRoster]:
-    """Every site that has tours, each tour with its visitors and waitlist; raises if the allocation is stale."""
+def standby_size(capacity: int, share: float) -> int:
+    """``ceil(share × capacity)``, counted in decimals: 0.2 of 15 seats is 3, never 4."""
+    return max(0, math.ceil(Decimal(str(share)) * capacity))
+
+
+def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people: Mapping[str, Registrant],
+                       allocation: CurrentAllocation, *, cancelled: Mapping[str, tuple[Tour, str]] | None = None,
+                       exported_before: Collection[str] = (), standby_share: float = 0.0) -> list[SiteRoster]:
+    """A roster for every site with tours, and for every site that had one before (so it learns what changed).
+
+    ``tours`` are the season's active tours; ``cancelled`` the cancelled ones
+    with their reason. Raises if the allocation is stale.
+    """
+    cancelled = cancelled or {}
     tours_by_id = {t.tour_id: t for t in tours}
+    # A cancelled tour keeps its waitlist in the run, but nobody waits for it any more.
+    waitlists = {tour_id: ids for tour_id, ids in allocation.waitlists.items() if tour_id not in cancelled}
     unknown_tours = sorted({p.tour_id for p in allocation.placements if p.tour_id not in tours_by_id}
-                           | {t for t in allocation.waitlists if t not in tours_by_id})
+                           | {t for t in waitlists if t not in tours_by_id})
     unknown_people = sorted({p.registrant_id for p in allocation.placements if p.registrant_id not in people}
-                            | {r for ids in allocation.waitlists.values() for r in ids if r not in people})
+                            | {r for ids in waitlists.values() for r in ids if r not in people})
     if unknown_tours or unknown_people:
         parts = []
         if unknown_tours:
@@ -127,24 +159,44 @@ def build_site_rosters(sites: dict[str, Site], tours: Iterable[Tour], people: di
     tours_by_site: dict[str, list[Tour]] = defaultdict(list)
     for tour in sorted(tours_by_id.values(), key=lambda t: (t.date, t.start, t.tour_id)):
         tours_by_site[tour.site_id].append(tour)
+    cancelled_by_site: dict[str, list[CancelledTour]] = defaultdict(list)
+    for tour, reason in sorted(cancelled.values(), key=lambda c: (c[0].date, c[0].start, c[0].tour_id)):
+        cancelled_by_site[tour.site_id].append(CancelledTour(tour, reason))
 
     rosters = []
-    for site_id in sorted(tours_by_site):
+    for site_id in sorted(set(tours_by_site) | {s for s in exported_before if s in sites}):
+        site = sites[site_id]
         tour_rosters = []
         for tour in tours_by_site[site_id]:
             ordered = sorted(placed[tour.tour_id],
                              key=lambda p: (people[p.registrant_id].full_name.casefold(), p.registrant_id))
             visitors = tuple(RosterEntry(people[p.registrant_id], p.companions, i)
                              for i, p in enumerate(ordered, start=1))
-            # Someone who visits another factory is that factory's visitor: this one never sees them.
-            # Positions as the visitors are told them; but someone who visits another factory is that
-            # factory's visitor, and this one never sees them.
-            waitlist = tuple(RosterEntry(people[r], people[r].companions, position)
-                             for position, r in enumerate(allocation.waitlists.get(tour.tour_id, ()), start=1)
-                             if not sites_held[r] - {site_id})
-            tour_rosters.append(TourRoster(tour, visitors, waitlist))
-        rosters.append(SiteRoster(sites[site_id], tuple(tour_rosters)))
+            waiting = waitlists.get(tour.tour_id, [])
+            standby = _standby(site, tour, waiting, people, allocation.positions, sites_held,
+                               standby_size(tour.capacity, standby_share))
+            tour_rosters.append(TourRoster(tour, visitors, standby, len(waiting)))
+        rosters.append(SiteRoster(site, tuple(tour_rosters), tuple(cancelled_by_site[site_id])))
     return rosters
+
+
+def _standby(site: Site, tour: Tour, waiting: list[str], people: Mapping[str, Registrant],
+             positions: Mapping[str, Mapping[str, int]], sites_held: Mapping[str, set[str]],
+             size: int) -> tuple[RosterEntry, ...]:
+    """The first ``size`` people of the tour's waitlist that this factory may be told of, with their positions."""
+    chosen: list[RosterEntry] = []
+    for rid in waiting:
+        if len(chosen) >= size:
+            break
+        person = people[rid]
+        # Someone who visits another factory is that factory's visitor: this one never sees them.
+        if sites_held.get(rid, set()) - {site.site_id}:
+            continue
+        # A security office that checks passports cannot admit someone without one.
+        if site.passport_required and not person.passport.strip():
+            continue
+        chosen.append(RosterEntry(person, person.companions, positions[rid][tour.tour_id]))
+    return tuple(chosen)
 
 
 def _few(items: list[str], shown: int = 5) -> str:

@@ -1,4 +1,4 @@
-"""The rosters' workbooks: one per site (a sheet per tour and the site's waitlist) and ``participants.xlsx``.
+"""The rosters' workbooks: one per site (a sheet per tour, the standby, the cancelled tours) and ``participants.xlsx``.
 
 This module only describes the sheets; :mod:`openmosprom_cli.io.writer` writes
 them. Every value that came from a registrant or a factory is written as text
@@ -20,7 +20,10 @@ from openmosprom_cli.publication.outcomes import PersonLine
 from openmosprom_cli.rosters.build import SiteRoster, TourRoster
 from openmosprom_cli.settings import Settings
 
-WAITLIST_SHEET = "Лист ожидания"
+STANDBY_SHEET = "Резерв"
+CANCELLED_SHEET = "Отменённые экскурсии"
+STANDBY_NOTE = ("Первые в листе ожидания каждой экскурсии. Они придут, только если организатор пригласит их "
+                "на освободившееся место; № — место в листе ожидания.")
 CHECK_IN_HEADER = "Отметка о посещении"
 TOUR_SHEET_TITLE = "«Открой#Моспром»: список посетителей экскурсии"
 
@@ -62,15 +65,17 @@ def _organizer_contact(settings: Settings) -> str:
 
 
 def site_sheets(roster: SiteRoster, settings: Settings) -> list[Sheet]:
-    """A sheet per tour (its visitors, to tick off at the gate) and one for the site's waitlists."""
-    titles: set[str] = {WAITLIST_SHEET}
+    """A sheet per tour (its visitors, to tick off at the gate), the site's standby, and its cancelled tours if any."""
+    titles: set[str] = {STANDBY_SHEET, CANCELLED_SHEET}
     tour_titles: dict[str, str] = {}
     sheets = []
     for tour_roster in roster.tours:
         title = unique_name(safe_sheet_title(tour_sheet_title(tour_roster.tour)), titles, max_len=31)
         tour_titles[tour_roster.tour.tour_id] = title
         sheets.append(_tour_sheet(title, roster, tour_roster, settings))
-    sheets.append(_waitlist_sheet(roster, tour_titles))
+    sheets.append(_standby_sheet(roster, tour_titles))
+    if roster.cancelled:
+        sheets.append(_cancelled_sheet(roster))
     return sheets
 
 
@@ -102,12 +107,19 @@ def _visitor_rows(roster: SiteRoster, tour_roster: TourRoster) -> Iterator[tuple
         yield (entry.position, *roster.visitor_row(entry).values())
 
 
-def _waitlist_sheet(roster: SiteRoster, tour_titles: dict[str, str]) -> Sheet:
-    # The organizers call people in from the waitlist, so the factory gets no phone numbers here.
-    rows = ((entry.position, tour_titles[tour_roster.tour.tour_id], entry.person.full_name, entry.companions)
-            for tour_roster in roster.tours for entry in tour_roster.waitlist)
-    return Sheet(WAITLIST_SHEET, ("№", "Экскурсия", "ФИО", "Гостей"), rows,
-                 title=f"Лист ожидания: {roster.site.name}", print_ready=True)
+def _standby_sheet(roster: SiteRoster, tour_titles: dict[str, str]) -> Sheet:
+    # The same details as the visitors': a security office admits only people it was told of in advance.
+    headers = ("№", "Экскурсия", *(_FIELD_HEADERS[f] for f in roster.fields))
+    rows = ((entry.position, tour_titles[tour_roster.tour.tour_id], *roster.visitor_row(entry).values())
+            for tour_roster in roster.tours for entry in tour_roster.standby)
+    return Sheet(STANDBY_SHEET, headers, rows, title=f"Резерв: {roster.site.name}",
+                 block=[("Примечание", STANDBY_NOTE)], borders=True, print_ready=True)
+
+
+def _cancelled_sheet(roster: SiteRoster) -> Sheet:
+    rows = ((c.tour.tour_id, c.tour.date, c.tour.start, c.reason) for c in roster.cancelled)
+    return Sheet(CANCELLED_SHEET, ("ID экскурсии", "Дата", "Время", "Причина"), rows,
+                 title=f"Отменённые экскурсии: {roster.site.name}", print_ready=True)
 
 
 # -- participants.xlsx: everyone and what they got ----------------------------------------

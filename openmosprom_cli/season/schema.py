@@ -215,6 +215,8 @@ CREATE TABLE told (
 -- A run's inputs include every change up to this one; "fresh", "incremental" or "from_scratch".
 ALTER TABLE allocation_runs ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE allocation_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'fresh';
+-- sha256 of each site's workbook as exported: email attaches only those bytes ('' = not recorded, export again).
+ALTER TABLE roster_exports ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
 """
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from openmosprom_cli.allocation.runs import run_assignment
 from openmosprom_cli.changes.people import cancel_registrants
+from openmosprom_cli.errors import CannotCreateError
 from openmosprom_cli.mail.outbox import NO_VISITORS, email_rosters
 from openmosprom_cli.publication.publish import publish
+from openmosprom_cli.rosters import files
 from openmosprom_cli.rosters.export import export_rosters
 from openmosprom_cli.store.changes import load_commitments, load_publications
 from openmosprom_cli.tours.edits import import_tours
@@ -72,6 +76,48 @@ def test_a_factory_whose_visitors_all_left_always_hears_it(emailed, cli):
     _, sent = send(season, server)
     assert [m.message["X-Openmosprom-Site"] for m in sent] == ["kristall"]
     assert "Исключены:\n  − Участник 9008" in body(sent[0])
+    assert "16.12.2026 (ср), 11:00 — отменена: нет пропусков" in body(sent[0])
+
+
+def test_a_change_of_the_standby_alone_updates_its_factory(emailed):
+    """9007 waits first for E1 and for E2, so is on both standbys (a place each); 9010 is next for E1."""
+    season, server = emailed
+    cancel_registrants(season, ["9007"], reason="уехал")
+    _, sent = send(season, server)
+    assert [m.message["X-Openmosprom-Site"] for m in sent] == ["estet"]
+    text = body(sent[0])
+    assert "В резерве добавлены:\n  + Участник 9010 — 14.12.2026 (пн), 10:00\n" in text
+    assert ("В резерве больше нет:\n  − Участник 9007 — 14.12.2026 (пн), 10:00\n"
+            "  − Участник 9007 — 15.12.2026 (вт), 10:00\n") in text
+    assert "Добавлены:" not in text.replace("В резерве добавлены:", "") and "Исключены:" not in text
+
+
+def test_an_interrupted_export_is_never_mailed(emailed, cli, monkeypatch):
+    """The export fails after moving estet's new workbook into place: the old record stays, and email refuses."""
+    season, server = emailed
+    cancel_registrants(season, ["9001"], reason="заболела")
+    run_assignment(season)
+    publish(season)
+    real, moved = os.replace, []
+
+    def fail_after_the_first(src, dst):
+        if files.STAGING_PREFIX in str(src) and files.STAGING_PREFIX not in str(dst):   # staged → in place
+            if moved:
+                raise OSError(5, "Input/output error")
+            moved.append(dst)
+        return real(src, dst)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(files.os, "replace", fail_after_the_first)
+        with pytest.raises(CannotCreateError):
+            export_rosters(season)
+    assert moved == [(season.path / "rosters" / "estet.xlsx").resolve()]
+    refused = cli("rosters", "email", "--send", "-w", season.path)
+    assert refused.exit_code == 65 and "estet" in refused.output and "openmosprom rosters export" in refused.output
+    assert len(server.messages) == 3                     # the first rosters only
+    _, sent = send(season, server)
+    assert [m.message["X-Openmosprom-Site"] for m in sent] == ["estet"]
+    assert "Добавлены:\n  + Участник 9010" in body(sent[0])
 
 
 def test_sending_a_roster_publishes_its_sites_seats(season):

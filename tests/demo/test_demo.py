@@ -19,7 +19,7 @@ def test_demo_runs_every_stage(cli, tmp_path):
     rosters = where / "rosters"
     assert len([p for p in rosters.glob("*.xlsx") if p.name != "participants.xlsx"]) == 14
     workbook = openpyxl.load_workbook(rosters / "estet.xlsx")
-    assert "Лист ожидания" in workbook.sheetnames
+    assert "Резерв" in workbook.sheetnames
     with open(where / "publications" / "notifications-0001.csv", encoding="utf-8-sig") as fh:
         assert len(list(csv.reader(fh, delimiter=";"))) > 1100       # one line per person, and the header
     emails = sorted((where / "outbox").glob("*.eml"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import hashlib
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -194,3 +195,59 @@ def test_a_person_on_two_tours_who_leaves_one_is_removed_from_that_one_only():
     before = (Visitor("7", "Иванов Иван", "t1"), Visitor("7", "Иванов Иван", "t2"))
     changes = diff_visitors(before, before[:1])
     assert changes.removed == (before[1],) and not changes.added and not changes.moved
+
+
+# -- standby and cancelled tours ---------------------------------------------------------------
+
+def test_standby_changes_are_told_apart_from_the_visitors():
+    """4 joins the standby of t1, 5 leaves it, 6 leaves it for a seat: 6 is added, not «no longer on standby»."""
+    before = (Visitor("1", "Иванов Иван", "t1"), Visitor("5", "Орлова Ольга", "t1", role="standby"),
+              Visitor("6", "Павлов Павел", "t1", role="standby"))
+    after = (Visitor("1", "Иванов Иван", "t1"), Visitor("6", "Павлов Павел", "t1"),
+             Visitor("4", "Кузнецова Анна", "t1", role="standby"))
+    changes = diff_visitors(before, after)
+    assert changes.added == (after[1],) and not changes.removed and not changes.moved
+    assert changes.standby_joined == (after[2],) and changes.standby_left == (before[1],)
+    assert changes.anyone and diff_visitors(before, before) == diff_visitors((), ())
+
+
+def test_a_change_of_standby_alone_is_an_update_with_its_own_lines(tmp_path):
+    before = (*VISITORS, Visitor("5", "Орлова Ольга", "kristall-1214-1000", role="standby"))
+    after = (*VISITORS, Visitor("4", "Кузнецова Анна", "kristall-1216-1500", role="standby"))
+    letter = RosterLetter(site=SITE, tours=TOURS, visitors=VISITORS, standby=after[-1:], roster_path=Path("x.xlsx"),
+                          fingerprint="f", changes=diff_visitors(before, after))
+    subject, body = render_letter(letter, _settings(), _default_template(tmp_path), NOW.date())
+    assert subject.startswith("Обновлённый список — ")
+    assert "В резерве добавлены:\n  + Кузнецова Анна — 16.12.2026 (ср), 15:00" in body
+    assert "В резерве больше нет:\n  − Орлова Ольга — 14.12.2026 (пн), 10:00" in body
+    assert "Добавлены:\n" not in body.replace("В резерве добавлены:\n", "") and "Исключены:" not in body
+    assert "16.12.2026 (ср), 15:00 — 1 чел., в резерве 1" in body
+
+
+def test_a_cancelled_tour_is_named_as_such_in_the_tours_and_in_the_changes(tmp_path):
+    cancelled = ((TOURS[1], "ремонт"),)
+    letter = RosterLetter(site=SITE, tours=TOURS[:1], visitors=VISITORS[:2], roster_path=Path("x.xlsx"),
+                          fingerprint="f", changes=diff_visitors(VISITORS, VISITORS[:2]), cancelled=cancelled)
+    _, body = render_letter(letter, _settings(), _default_template(tmp_path), NOW.date())
+    assert "  • 16.12.2026 (ср), 15:00 — отменена: ремонт" in body
+    assert "Исключены:\n  − Сидоров Пётр — 16.12.2026 (ср), 15:00 (экскурсия отменена)" in body
+
+
+def test_records_of_earlier_releases_hold_only_visitors_and_the_role_survives_a_round_trip():
+    old = visitors_from_json('[{"id": "1", "name": "Иванов Иван", "tour_id": "t1", "companions": 1}]')
+    assert old == (Visitor("1", "Иванов Иван", "t1", 1),) and old[0].role == "visitor"
+    listed = (Visitor("1", "Иванов Иван", "t1", when="2026-12-14T10:00"), Visitor("2", "Б", "t1", role="standby"))
+    assert visitors_from_json(visitors_to_json(listed)) == listed
+
+
+def test_a_roster_whose_bytes_are_not_the_recorded_ones_is_never_attached(tmp_path):
+    letter = _letter(tmp_path)
+    recorded = hashlib.sha256(letter.roster_path.read_bytes()).hexdigest()
+    message = compose_message(RosterLetter(**{**letter.__dict__, "roster_sha256": recorded}), _settings(),
+                              _default_template(tmp_path), message_id=new_message_id(_settings()), now=NOW)
+    assert next(message.iter_attachments()).get_content() == letter.roster_path.read_bytes()
+    letter.roster_path.write_bytes(b"PK\x03\x04 another export's bytes")
+    with pytest.raises(BadDataError, match="not the one last exported") as info:
+        compose_message(RosterLetter(**{**letter.__dict__, "roster_sha256": recorded}), _settings(),
+                        _default_template(tmp_path), message_id=new_message_id(_settings()), now=NOW)
+    assert "rosters export" in info.value.hint

@@ -420,3 +420,24 @@ def test_what_cannot_be_sent_is_refused_before_anything_is_recorded(cli, ready, 
     refused = _send(cli, no_sender)
     assert refused.exit_code == 65 and "[smtp] sender" in refused.output
     assert outbox_rows(ready) == [] and smtp.messages == []
+
+
+def test_a_roster_that_is_not_the_recorded_export_is_refused_and_nothing_is_sent(cli, ready, smtp, rosters):
+    """As an interrupted export leaves it: a newer workbook under the older export's record."""
+    rosters["kristall"].write_bytes(rosters["kristall"].read_bytes() + b"\0")
+    for args in ((), ("--send",), ("--send", "--test-to", "me@example.org")):
+        refused = cli("rosters", "email", *args, "-w", ready.path)
+        assert refused.exit_code == 65, refused.output
+        assert "kristall" in refused.output and "estet" not in refused.output
+        assert "openmosprom rosters export" in refused.output
+    assert smtp.messages == [] and outbox_rows(ready) == [] and not (ready.path / "outbox").exists()
+    only_estet = _send(cli, ready, "--site", "estet")          # the other sites' files are their exports
+    assert only_estet.exit_code == 0 and [m.message["X-Openmosprom-Site"] for m in smtp.messages] == ["estet"]
+
+
+def test_a_roster_exported_by_an_earlier_release_must_be_exported_again(cli, ready, smtp):
+    with ready.transaction() as conn:
+        conn.execute("UPDATE roster_exports SET sha256 = '' WHERE site_id = 'mosmetro'")
+    refused = _send(cli, ready)
+    assert refused.exit_code == 65 and "mosmetro" in refused.output and "earlier release" in refused.output
+    assert "openmosprom rosters export" in refused.output and smtp.messages == []

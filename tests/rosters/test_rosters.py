@@ -124,7 +124,7 @@ def test_site_workbook_has_a_sheet_per_tour_with_header_block_and_visitors(alloc
     out = allocated.path / "rosters"
     assert report.out_dir == out.resolve()
     wb = openpyxl.load_workbook(out / "estet.xlsx")
-    assert wb.sheetnames == ["14.12 11.00", "15.12 15.00", "Лист ожидания"]
+    assert wb.sheetnames == ["14.12 11.00", "15.12 15.00", "Резерв"]
 
     ws = wb["14.12 11.00"]
     block = header_block(ws)
@@ -151,10 +151,11 @@ def test_site_workbook_has_a_sheet_per_tour_with_header_block_and_visitors(alloc
     assert ws.freeze_panes == f"A{header_row + 1}"
     assert ws.column_dimensions["B"].width >= len("Смирнова Анна")
 
-    waitlist_headers, waiting = table(wb["Лист ожидания"])
-    assert waitlist_headers == ["№", "Экскурсия", "ФИО", "Гостей"]
-    assert [(w["№"], w["Экскурсия"], w["ФИО"]) for w in waiting] == [
-        (1, "15.12 15.00", "Лебедева Лена"), (2, "15.12 15.00", "Борисов Борис")]
+    # 15.12 has 2 seats: its standby is ceil(0.2 × 2) = 1 person, the first on its waitlist
+    standby_headers, standby = table(wb["Резерв"])
+    assert standby_headers == ["№", "Экскурсия", "ФИО", "Телефон", "Гостей"]
+    assert standby == [{"№": 1, "Экскурсия": "15.12 15.00", "ФИО": "Лебедева Лена", "Телефон": "+79160000501",
+                        "Гостей": 0}]
 
 
 def test_every_site_with_tours_gets_a_workbook_even_without_visitors(allocated):
@@ -163,13 +164,13 @@ def test_every_site_with_tours_gets_a_workbook_even_without_visitors(allocated):
     assert sorted(p.name for p in out.glob("*.xlsx")) == [
         "estet.xlsx", "il.xlsx", "khr.xlsx", "kond.xlsx", "mol.xlsx", "participants.xlsx"]
     wb = openpyxl.load_workbook(out / "kond.xlsx")
-    assert wb.sheetnames == ["19.12 11.00", "Лист ожидания"]
+    assert wb.sheetnames == ["19.12 11.00", "Резерв"]
     assert header_block(wb["19.12 11.00"])["Занято мест"] == 0
     assert table(wb["19.12 11.00"])[1] == []
     by_site = {s.site_id: s for s in report.sites}
     assert set(by_site) == {"estet", "il", "khr", "kond", "mol"}
     assert (by_site["estet"].tours, by_site["estet"].visitors, by_site["estet"].seats_taken,
-            by_site["estet"].waitlisted) == (2, 3, 4, 2)
+            by_site["estet"].waitlisted, by_site["estet"].standby) == (2, 3, 4, 2, 1)
     assert (by_site["kond"].visitors, by_site["kond"].seats_taken) == (0, 0)
 
 
@@ -207,8 +208,8 @@ def test_no_factory_sees_another_factorys_visitors(allocated):
     export_rosters(allocated)
     out = allocated.path / "rosters"
     on_lists = {
-        "estet": {"101", "102", "103", "501"},  # 501 and 102 are on its waitlist
-        "khr": {"201", "501"},
+        "estet": {"101", "102", "103", "501"},  # 501 is on its standby
+        "khr": {"201"},                         # 501 waits here too, but has no passport for this site's standby
         "il": {"301"},
         "mol": {"401"},
         "kond": set(),
@@ -234,7 +235,7 @@ def test_registrant_values_stay_text_in_the_saved_xml(allocated):
             assert cell.quote_prefix
     email = raw_cell(out / "participants.xlsx", "Участники", "@SUM(1)")
     assert email.type in ("s", "inlineStr") and email.quote_prefix and not email.has_formula
-    minus = raw_cell(out / "il.xlsx", "Лист ожидания", "Лист ожидания: ПАО «Ил»")
+    minus = raw_cell(out / "il.xlsx", "Резерв", "Резерв: ПАО «Ил»")
     assert not minus.quote_prefix  # only values that could be read as a formula get the prefix
     for path in out.glob("*.xlsx"):
         assert "<f>" not in all_text(path) and "<f " not in all_text(path)
@@ -299,19 +300,20 @@ def test_every_file_with_personal_data_is_owner_only(allocated):
     assert all(s.private for s in report.sites)
 
 
-def test_a_waitlist_never_shows_another_factorys_visitors(allocated):
-    """501 waits at estet and khr and holds nothing: both see them. 102 holds an estet tour: only estet sees them."""
+def test_a_standby_never_shows_another_factorys_visitors(allocated):
+    """501 waits at estet and il and holds nothing: both see them. 102 holds an estet tour: only estet sees them."""
     with allocated.transaction() as conn:
-        write_run(conn, PLACEMENTS, {"khr-1216-1000": ["501", "102"], "estet-1215-1500": ["501", "102"]}, OUTCOMES)
+        write_run(conn, PLACEMENTS, {"il-1217-1200": ["102", "501"], "estet-1215-1500": ["501", "102"]}, OUTCOMES)
+        conn.execute("UPDATE tours SET capacity = 10 WHERE tour_id = 'estet-1215-1500'")   # a standby of 2
     export_rosters(allocated)
     out = allocated.path / "rosters"
 
-    def waiting(site_id):
-        _, rows = table(openpyxl.load_workbook(out / f"{site_id}.xlsx")["Лист ожидания"])
+    def standby(site_id):
+        _, rows = table(openpyxl.load_workbook(out / f"{site_id}.xlsx")["Резерв"])
         return [(w["№"], w["ФИО"]) for w in rows]
 
-    assert waiting("khr") == [(1, "Лебедева Лена")]
-    assert waiting("estet") == [(1, "Лебедева Лена"), (2, "Борисов Борис")]
+    assert standby("il") == [(2, "Лебедева Лена")]   # her place on the waitlist as she is told it
+    assert standby("estet") == [(1, "Лебедева Лена"), (2, "Борисов Борис")]
 
 
 # -- safe names ----------------------------------------------------------------------------------------
@@ -349,7 +351,7 @@ def test_tours_at_the_same_time_get_distinct_sheet_titles(season):
          tours=[tour("s-a", "s", 14, 11), tour("s-b", "s", 14, 11, note="вторая группа")], people=[])
     export_rosters(season)
     wb = openpyxl.load_workbook(season.path / "rosters" / "s.xlsx")
-    assert wb.sheetnames == ["14.12 11.00", "14.12 11.00 (2)", "Лист ожидания"]
+    assert wb.sheetnames == ["14.12 11.00", "14.12 11.00 (2)", "Резерв"]
     assert header_block(wb["14.12 11.00 (2)"])["ID экскурсии"] == "s-b"
 
 
@@ -419,10 +421,13 @@ def test_roster_exports_record_each_site(allocated):
     assert len(estet["fingerprint"]) == 64
     assert json.loads(estet["visitors"]) == [
         {"id": "102", "name": "Борисов Борис", "tour_id": "estet-1214-1100", "companions": 0,
-         "when": "2026-12-14T11:00"},
+         "when": "2026-12-14T11:00", "role": "visitor"},
         {"id": "101", "name": "Смирнова Анна", "tour_id": "estet-1214-1100", "companions": 1,
-         "when": "2026-12-14T11:00"},
-        {"id": "103", "name": EVIL_NAME, "tour_id": "estet-1215-1500", "companions": 0, "when": "2026-12-15T15:00"},
+         "when": "2026-12-14T11:00", "role": "visitor"},
+        {"id": "103", "name": EVIL_NAME, "tour_id": "estet-1215-1500", "companions": 0, "when": "2026-12-15T15:00",
+         "role": "visitor"},
+        {"id": "501", "name": "Лебедева Лена", "tour_id": "estet-1215-1500", "companions": 0,
+         "when": "2026-12-15T15:00", "role": "standby"},
     ]
     assert json.loads(recorded["kond"]["visitors"]) == []
     dt.datetime.fromisoformat(estet["exported_at"])
@@ -456,13 +461,28 @@ def test_fingerprint_changes_only_for_the_site_whose_roster_changed(allocated):
     assert ("102", "estet-1215-1500") in {(v["id"], v["tour_id"]) for v in visitors}
 
 
-def test_sites_that_lost_their_tours_lose_their_roster_record(allocated):
+def test_a_site_that_lost_its_tours_keeps_a_roster_so_that_its_factory_hears_it(allocated):
     export_rosters(allocated)
     with allocated.transaction() as conn:
         conn.execute("DELETE FROM tours WHERE site_id = 'kond'")
     report = export_rosters(allocated)
+    kond = {s.site_id: s for s in report.sites}["kond"]
+    assert (kond.tours, kond.visitors, kond.status) == (0, 0, "changed")
+    assert openpyxl.load_workbook(kond.path).sheetnames == ["Резерв"]
+    assert "kond" in roster_rows(allocated) and report.removed_sites == ()
+
+
+def test_a_site_no_longer_in_the_season_loses_its_roster_record_and_file(allocated):
+    export_rosters(allocated)
+    kond = allocated.path / "rosters" / "kond.xlsx"
+    assert kond.exists()
+    with allocated.transaction() as conn:
+        conn.execute("DELETE FROM tours WHERE site_id = 'kond'")
+        conn.execute("DELETE FROM sites WHERE site_id = 'kond'")
+    report = export_rosters(allocated)
     assert "kond" not in roster_rows(allocated)
-    assert report.removed_sites == ("kond",)
+    assert report.removed_sites == ("kond",) and report.removed_files == (kond,)
+    assert not kond.exists()
 
 
 # -- errors -----------------------------------------------------------------------------------------------
@@ -545,15 +565,3 @@ def test_any_site_id_or_name_stays_inside_the_folder(tmp_path_factory, site_ids,
     for site in report.sites:
         wb = openpyxl.load_workbook(site.path)
         assert all(len(t) <= 31 and not set(t) & set("[]:*?/\\") for t in wb.sheetnames)
-
-
-def test_a_change_on_the_waitlist_alone_does_not_mark_the_roster_changed(allocated):
-    """501 is only waitlisted (at estet and khr): the factories' visitors are the same, so no update email."""
-    first = {s.site_id: s for s in export_rosters(allocated).sites}
-    with allocated.transaction() as conn:
-        conn.execute("UPDATE registrants SET full_name = 'Лебедева-Смирнова Лена' WHERE id = '501'")
-    again = {s.site_id: s for s in export_rosters(allocated).sites}
-    assert {k: v.fingerprint for k, v in again.items()} == {k: v.fingerprint for k, v in first.items()}
-    # the workbook itself still shows the current waitlist
-    waitlist = openpyxl.load_workbook(allocated.path / "rosters" / "estet.xlsx")["Лист ожидания"]
-    assert "Лебедева-Смирнова Лена" in {c for row in waitlist.iter_rows(values_only=True) for c in row}
