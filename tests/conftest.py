@@ -20,12 +20,16 @@ hypothesis_settings.register_profile("ci", max_examples=int(os.environ.get("OPEN
 hypothesis_settings.load_profile("ci")
 
 
+TESTS_TODAY = "2026-11-30"
+
+
 @pytest.fixture(autouse=True)
 def _isolate_env(monkeypatch):
     monkeypatch.delenv("OPENMOSPROM_WORKSPACE", raising=False)
     monkeypatch.delenv("OPENMOSPROM_DEBUG", raising=False)
     monkeypatch.delenv("OPENMOSPROM_SMTP_PASSWORD", raising=False)
-    monkeypatch.delenv("OPENMOSPROM_TODAY", raising=False)
+    # The fixtures' seasons run in December 2026; a fixed "today" keeps every test true on any later day.
+    monkeypatch.setenv("OPENMOSPROM_TODAY", TESTS_TODAY)
     monkeypatch.delenv("OPENMOSPROM_TEST_PAUSE_AT", raising=False)
 
 
