@@ -15,7 +15,8 @@ import os
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import NoReturn
@@ -60,6 +61,42 @@ def _answer(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
+# A per-read timeout does not stop a server that answers one byte at a time: each read
+# succeeds. So the connection set-up and every message also get an overall deadline.
+STEP_DEADLINE_FACTOR = 4
+SLOWEST_UPLOAD_BYTES_PER_S = 10_000
+
+
+class _Deadline:
+    """Cuts the connection when a step overruns its deadline; the blocked read then fails at once."""
+
+    def __init__(self) -> None:
+        self.expired_after: float | None = None
+
+    @contextlib.contextmanager
+    def step(self, smtp: smtplib.SMTP, seconds: float) -> Iterator[None]:
+        timer = threading.Timer(seconds, self._cut, args=(smtp, seconds))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def _cut(self, smtp: smtplib.SMTP, seconds: float) -> None:
+        self.expired_after = seconds
+        sock = getattr(smtp, "sock", None)
+        if sock is not None:
+            # The plain socket's shutdown, also under TLS: it wakes the reader without touching the TLS state.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def reason(self, exc: BaseException) -> str:
+        if self.expired_after is not None:
+            return f"no complete answer within {self.expired_after:g} s (the server answers too slowly)"
+        return _reason(exc)
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "timed out"
@@ -81,6 +118,7 @@ class SmtpBatch:
         self._password = os.environ.get(PASSWORD_ENV, "")
         self._secrets = _secret_forms(self.settings.user, self._password)
         self._smtp: smtplib.SMTP | None = None
+        self._deadline = _Deadline()
 
     def scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -109,22 +147,38 @@ class SmtpBatch:
             raise SmtpConfigError(f"[smtp] user is {s.user!r} but {PASSWORD_ENV} is not set",
                                   hint=f"export {PASSWORD_ENV}=… in the shell that runs the command.")
         context = self._tls_context() if s.security in ("starttls", "ssl") else None
+        smtp = (smtplib.SMTP_SSL(timeout=s.timeout_s, context=context) if s.security == "ssl"
+                else smtplib.SMTP(timeout=s.timeout_s))
         try:
-            smtp: smtplib.SMTP
-            if s.security == "ssl":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=context)
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
-        except smtplib.SMTPConnectError as exc:
-            self._refuse_or_retry(exc.smtp_code, _answer(exc.smtp_code, exc.smtp_error))
+            with self._deadline.step(smtp, self._step_deadline()):
+                self._open(smtp, context)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                smtp.close()
+            raise
+        self._smtp = smtp
+        return self
+
+    def _step_deadline(self, upload_bytes: int = 0) -> float:
+        return STEP_DEADLINE_FACTOR * self.settings.timeout_s + upload_bytes / SLOWEST_UPLOAD_BYTES_PER_S
+
+    def _open(self, smtp: smtplib.SMTP, context: ssl.SSLContext | None) -> None:
+        """Connect, greet, TLS and login; every failure says that nothing was sent."""
+        s = self.settings
+        # Connecting after construction lets the deadline watch the greeting; TLS checks the name in _host,
+        # which only the constructor sets.
+        smtp._host = s.host  # type: ignore[attr-defined]
+        try:
+            code, text = smtp.connect(s.host, s.port)
         except ssl.SSLError as exc:
             raise self._tls_error(exc) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(f"cannot reach the SMTP server {self.where}: {self.scrub(_reason(exc))}; "
-                                   "nothing was sent",
+            reason = self.scrub(self._deadline.reason(exc))
+            raise TemporaryFailure(f"cannot reach the SMTP server {self.where}: {reason}; nothing was sent",
                                    hint="Check [smtp] host and port in season.toml, then run the command again."
                                    ) from None
-        self._smtp = smtp
+        if code != 220:
+            self._refuse_or_retry(code, self.scrub(_answer(code, text)))
         try:
             smtp.ehlo_or_helo_if_needed()
             if s.security == "starttls":
@@ -133,28 +187,22 @@ class SmtpBatch:
             if s.user:
                 self._login(smtp)
         except smtplib.SMTPAuthenticationError as exc:
-            self.close()
             raise SmtpConfigError(
                 f"the SMTP server {self.where} rejected the login of {s.user!r}: "
                 f"{self.scrub(_answer(exc.smtp_code, exc.smtp_error))}; nothing was sent",
                 hint=f"Check [smtp] user and the password in {PASSWORD_ENV}.") from None
         except smtplib.SMTPNotSupportedError as exc:
-            self.close()
             raise SmtpConfigError(f"the SMTP server {self.where} does not support what [smtp] asks: "
                                   f"{self.scrub(str(exc))}; nothing was sent",
                                   hint="Check [smtp] security (none, starttls or ssl) and user.") from None
         except ssl.SSLError as exc:
-            self.close()
             raise self._tls_error(exc) from None
         except smtplib.SMTPResponseException as exc:
-            self.close()
             self._refuse_or_retry(exc.smtp_code, self.scrub(_answer(exc.smtp_code, exc.smtp_error)))
         except (OSError, smtplib.SMTPException) as exc:
-            self.close()
             raise TemporaryFailure(f"the SMTP server {self.where} broke the connection before sending: "
-                                   f"{self.scrub(_reason(exc))}; nothing was sent",
+                                   f"{self.scrub(self._deadline.reason(exc))}; nothing was sent",
                                    hint="Run the command again later.") from None
-        return self
 
     def _login(self, smtp: smtplib.SMTP) -> None:
         if self._password.isascii():
@@ -202,26 +250,18 @@ class SmtpBatch:
         smtp = self._smtp
         if smtp is None:
             raise DeliveryInterrupted("the connection is closed", maybe_delivered=False)
+        payload = message.as_bytes(policy=email.policy.SMTP)
+        refused: dict[str, tuple[int, bytes]] = {}
         try:
-            code, text = smtp.mail(self.sender)
-            if code != 250:
-                self._refused(smtp, code, text, "sender")
-            refused: dict[str, tuple[int, bytes]] = {}
-            for recipient in recipients:
-                code, text = smtp.rcpt(recipient)
-                if code not in (250, 251):
-                    refused[recipient] = (code, text)
-            if len(refused) == len(recipients):
-                if any(400 <= code < 500 for code, _ in refused.values()):
-                    raise DeliveryInterrupted(self._refusals(refused), maybe_delivered=False)
-                smtp.rset()
-                raise MessageRejected(self._refusals(refused))
+            with self._deadline.step(smtp, self._step_deadline()):
+                self._envelope(smtp, recipients, refused)
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
-            raise DeliveryInterrupted(self.scrub(_reason(exc)), maybe_delivered=False) from None
+            raise DeliveryInterrupted(self.scrub(self._deadline.reason(exc)), maybe_delivered=False) from None
         on_data()
         try:
-            code, text = smtp.data(message.as_bytes(policy=email.policy.SMTP))
+            with self._deadline.step(smtp, self._step_deadline(len(payload))):
+                code, text = smtp.data(payload)
             if code != 250:  # smtplib raises only for the answer to DATA itself, not for the final one
                 raise smtplib.SMTPDataError(code, text)
         except smtplib.SMTPDataError as exc:
@@ -233,8 +273,23 @@ class SmtpBatch:
             raise MessageRejected(answer) from None
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
-            raise DeliveryInterrupted(self.scrub(_reason(exc)), maybe_delivered=True) from None
+            raise DeliveryInterrupted(self.scrub(self._deadline.reason(exc)), maybe_delivered=True) from None
         return self._refusals(refused) if refused else ""
+
+    def _envelope(self, smtp: smtplib.SMTP, recipients: Sequence[str], refused: dict[str, tuple[int, bytes]]) -> None:
+        """MAIL FROM and RCPT TO; fills ``refused`` with the recipients the server refused."""
+        code, text = smtp.mail(self.sender)
+        if code != 250:
+            self._refused(smtp, code, text, "sender")
+        for recipient in recipients:
+            code, text = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, text)
+        if len(refused) == len(recipients):
+            if any(400 <= code < 500 for code, _ in refused.values()):
+                raise DeliveryInterrupted(self._refusals(refused), maybe_delivered=False)
+            smtp.rset()
+            raise MessageRejected(self._refusals(refused))
 
     def _refused(self, smtp: smtplib.SMTP, code: int, text: bytes, what: str) -> NoReturn:
         answer = self.scrub(_answer(code, text))
