@@ -24,11 +24,11 @@ from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
 
 SITES = (
-    ("estet", "Фабрика «Эстет»", ("estet@factory.test",)),
-    ("kristall", "Завод «Кристалл»", ("kristall@factory.test", "guard@kristall.test")),
-    ("mosmetro", "Депо «Москва-Сортировочная»", ("depo@factory.test",)),
-    ("pekarnya", "Хлебозавод №1", ("bread@factory.test",)),
-    ("zil", "Технопарк «ЗИЛ»", ("zil@factory.test",)),
+    ("estet", "Фабрика «Эстет»", ("estet@factory.example",)),
+    ("kristall", "Завод «Кристалл»", ("kristall@factory.example", "guard@kristall.example")),
+    ("mosmetro", "Депо «Москва-Сортировочная»", ("depo@factory.example",)),
+    ("pekarnya", "Хлебозавод №1", ("bread@factory.example",)),
+    ("zil", "Технопарк «ЗИЛ»", ("zil@factory.example",)),
 )
 NAMES = ("Иванов Иван", "Петрова Мария", "Сидоров Пётр", "Кузнецова Анна", "Смирнов Олег", "Волкова Ольга")
 
@@ -178,9 +178,10 @@ def configure_smtp(season: Season, port: int, **smtp) -> Season:
     section = section[: section.index("[limits]")]
     new_section = section
     for key, value in values.items():
-        rendered = json.dumps(value)
+        rendered = json.dumps(value, ensure_ascii=False)
         line = re.compile(rf"^{key} = .*$", re.M)
-        new_section = line.sub(f"{key} = {rendered}", new_section) if line.search(new_section) \
+        assignment = f"{key} = {rendered}"
+        new_section = line.sub(lambda _, a=assignment: a, new_section) if line.search(new_section) \
             else new_section.rstrip("\n") + f"\n{key} = {rendered}\n\n"
     season.settings_path.write_text(text.replace(section, new_section), encoding="utf-8")
     return open_season(season.path)

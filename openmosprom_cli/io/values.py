@@ -12,6 +12,8 @@ import math
 import re
 import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
+
 _DATE_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})\s*$")
 _DATE_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*$")
@@ -169,24 +171,49 @@ def parse_number(value: object, *, minimum: float | None = None) -> float:
     return number
 
 
-_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
-
-
 def parse_emails(value: object) -> tuple[str, ...]:
-    """One or more addresses separated by ``;`` or ``,``."""
+    """One or more addresses separated by ``;`` or ``,``; an address given twice counts once."""
     text = check_text(value)
-    emails = tuple(part.strip() for part in re.split(r"[;,]", text) if part.strip())
-    for email in emails:
-        if not _EMAIL.match(email):
-            raise ValueProblem(f"{email!r} is not an email address")
-    return emails
+    unique: dict[str, str] = {}
+    for part in re.split(r"[;,]", text):
+        if part.strip():
+            address = valid_email(part.strip())
+            unique.setdefault(address.casefold(), address)
+    return tuple(unique.values())
 
 
 def parse_email(value: object) -> str:
     text = check_text(value)
-    if text and not _EMAIL.match(text):
-        raise ValueProblem(f"{text!r} is not an email address")
-    return text
+    return valid_email(text) if text else text
+
+
+_NAME_AND_ADDRESS = re.compile(r"^\s*(.*?)\s*<([^<>]*)>\s*$", re.S)
+
+
+def split_name_and_address(text: str) -> tuple[str, str]:
+    """``Name <address>`` or a bare address, as (name, address); the address is not yet checked."""
+    match = _NAME_AND_ADDRESS.match(text)
+    if match:
+        return match[1].strip().strip('"'), match[2].strip()
+    return "", text.strip()
+
+
+def valid_email(text: str) -> str:
+    """The address in its normal form (the domain in lower case, IDNA-normalised), or ValueProblem.
+
+    email-validator knows the rules a hand-written pattern misses: ``a<b>@example.ru``,
+    two dots in a row, reserved domains; Cyrillic domains (``завод.рф``) and local parts
+    are valid, and the sender turns them into what SMTP can carry.
+    """
+    try:
+        return validate_email(text, check_deliverability=False, allow_smtputf8=True).normalized
+    except EmailNotValidError as exc:
+        raise ValueProblem(f"{text!r} is not an email address: {_first_sentence(str(exc))}") from None
+
+
+def _first_sentence(text: str) -> str:
+    sentence = text.split(". ")[0].rstrip(".")
+    return sentence[:1].lower() + sentence[1:]
 
 
 def normalize_phone(value: object) -> str:

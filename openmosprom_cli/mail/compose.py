@@ -17,6 +17,7 @@ Write ``$$`` for a dollar sign.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -24,14 +25,21 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid
 from importlib import resources
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
 from openmosprom_cli.io.files import safe_file_name
+from openmosprom_cli.io.values import split_name_and_address
+from openmosprom_cli.mail.addresses import (
+    MailAddress,
+    UnusableAddress,
+    header_address,
+    mail_address,
+    mail_addresses,
+)
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.rosters.build import STANDBY, VISITOR
 from openmosprom_cli.settings import Settings
@@ -360,15 +368,24 @@ def render_letter(letter: RosterLetter, settings: Settings, template: EmailTempl
 
 # -- the message ---------------------------------------------------------------
 
-def envelope_sender(settings: Settings) -> str:
-    """The bare address of ``[smtp] sender``."""
-    return parseaddr(settings.smtp.sender)[1]
+def sender_address(settings: Settings) -> MailAddress:
+    """The address of ``[smtp] sender`` as SMTP carries it; UnusableAddress when it is not one."""
+    return mail_address(split_name_and_address(settings.smtp.sender)[1])
 
 
 def new_message_id(settings: Settings) -> str:
-    address = envelope_sender(settings) or settings.organizer_email
-    domain = address.rpartition("@")[2] if "@" in address else ""
-    return make_msgid(idstring="roster", domain=domain or FALLBACK_DOMAIN)
+    for address in (split_name_and_address(settings.smtp.sender)[1], settings.organizer_email):
+        with contextlib.suppress(UnusableAddress):
+            return make_msgid(idstring="roster", domain=mail_address(address).text.rpartition("@")[2])
+    return make_msgid(idstring="roster", domain=FALLBACK_DOMAIN)
+
+
+def _header_addresses(site: Site, addresses: Iterable[str]) -> str:
+    try:
+        return ", ".join(a.text for a in mail_addresses(addresses))
+    except UnusableAddress as exc:
+        raise BadDataError(f"the roster addresses of {site.site_id} cannot be used: {exc}",
+                           hint="Correct «Email для списков» in its schedule and import it again.") from None
 
 
 def compose_message(letter: RosterLetter, settings: Settings, template: EmailTemplate, *, message_id: str,
@@ -398,11 +415,12 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
                                "exported; refusing to attach it",
                                hint="Run `openmosprom rosters export` again, then `openmosprom rosters email`.")
     message = EmailMessage()
-    message["From"] = settings.smtp.sender
-    message["To"] = test_to if test_to else ", ".join(letter.site.roster_emails)
+    message["From"] = header_address(_one_line(split_name_and_address(settings.smtp.sender)[0]),
+                                     sender_address(settings))
+    message["To"] = _header_addresses(letter.site, [test_to] if test_to else letter.site.roster_emails)
     if settings.organizer_email:
-        message["Reply-To"] = Address(display_name=_one_line(settings.organizer_name),
-                                      addr_spec=settings.organizer_email)
+        message["Reply-To"] = header_address(_one_line(settings.organizer_name),
+                                             mail_address(settings.organizer_email))
     message["Subject"] = subject
     message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
     message["Message-ID"] = message_id

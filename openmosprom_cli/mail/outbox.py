@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.policy
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,6 +25,8 @@ from pathlib import Path
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem, TemporaryFailure
 from openmosprom_cli.io.files import atomic_write_bytes, inside, safe_file_name
+from openmosprom_cli.io.values import split_name_and_address
+from openmosprom_cli.mail.addresses import UnusableAddress, mail_address, message_bytes
 from openmosprom_cli.mail.compose import (
     EmailTemplate,
     RosterLetter,
@@ -33,7 +34,6 @@ from openmosprom_cli.mail.compose import (
     attachment_name,
     compose_message,
     diff_visitors,
-    envelope_sender,
     load_template,
     new_message_id,
     split_roles,
@@ -343,9 +343,13 @@ def _check_sender(season: Season) -> None:
         raise BadDataError.at(Location(SETTINGS_FILE, column="[smtp] sender"),
                               "is empty; it is the From address of roster emails",
                               hint="Set it, e.g. sender = \"excursions@example.org\".")
-    if "@" not in envelope_sender(season.settings):
-        raise BadDataError.at(Location(SETTINGS_FILE, column="[smtp] sender"),
-                              f"{season.settings.smtp.sender!r} is not an email address")
+    for column, address in (("[smtp] sender", split_name_and_address(season.settings.smtp.sender)[1]),
+                            ("[organizer] email", season.settings.organizer_email)):
+        try:
+            if address or column == "[smtp] sender":
+                mail_address(address)
+        except UnusableAddress as exc:
+            raise BadDataError.at(Location(SETTINGS_FILE, column=column), str(exc)) from None
 
 
 def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *, resend: bool) -> list[_Plan]:
@@ -363,7 +367,7 @@ def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *
     # Written only once every message could be composed: a missing roster leaves no partial outbox.
     for plan in composed:
         if plan.message is not None:
-            atomic_write_bytes(_eml_path(season, plan), plan.message.as_bytes(policy=email.policy.SMTP), private=True)
+            atomic_write_bytes(_eml_path(season, plan), message_bytes(plan.message), private=True)
     stamp = now_iso()
     with season.transaction() as conn:
         for plan in composed:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import email.policy
 import os
 import smtplib
 import socket
@@ -22,7 +21,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from openmosprom_cli.errors import EX_DATAERR, BadDataError, Location, OpenMospromError, TemporaryFailure
-from openmosprom_cli.mail.compose import envelope_sender
+from openmosprom_cli.mail.addresses import MailAddress, UnusableAddress, mail_addresses, message_bytes
+from openmosprom_cli.mail.compose import sender_address
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.settings import SETTINGS_FILE
 
@@ -114,7 +114,7 @@ class SmtpBatch:
     def __init__(self, season: Season):
         self.settings = season.settings.smtp
         self.season_path = season.path
-        self.sender = envelope_sender(season.settings)
+        self.sender: MailAddress = sender_address(season.settings)
         self._password = os.environ.get(PASSWORD_ENV, "")
         self._secrets = _secret_forms(self.settings.user, self._password)
         self._smtp: smtplib.SMTP | None = None
@@ -186,6 +186,9 @@ class SmtpBatch:
                 smtp.ehlo()
             if s.user:
                 self._login(smtp)
+            if self.sender.needs_smtputf8 and not smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError(
+                    f"SMTPUTF8, needed for the sender {self.sender.text} (non-ASCII before the @)")
         except smtplib.SMTPAuthenticationError as exc:
             raise SmtpConfigError(
                 f"the SMTP server {self.where} rejected the login of {s.user!r}: "
@@ -250,11 +253,20 @@ class SmtpBatch:
         smtp = self._smtp
         if smtp is None:
             raise DeliveryInterrupted("the connection is closed", maybe_delivered=False)
-        payload = message.as_bytes(policy=email.policy.SMTP)
+        try:
+            addresses = mail_addresses(recipients)
+        except UnusableAddress as exc:
+            raise MessageRejected(str(exc)) from None
+        utf8 = self.sender.needs_smtputf8 or any(a.needs_smtputf8 for a in addresses)
+        if utf8 and not smtp.has_extn("smtputf8"):
+            needing = ", ".join(a.text for a in addresses if a.needs_smtputf8)
+            raise MessageRejected(f"{needing} has letters other than Latin before the @, which needs SMTPUTF8; "
+                                  f"the server {self.where} does not offer it")
+        payload = message_bytes(message)
         refused: dict[str, tuple[int, bytes]] = {}
         try:
             with self._deadline.step(smtp, self._step_deadline()):
-                self._envelope(smtp, recipients, refused)
+                self._envelope(smtp, [a.text for a in addresses], refused, utf8=utf8)
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
             raise DeliveryInterrupted(self.scrub(self._deadline.reason(exc)), maybe_delivered=False) from None
@@ -276,9 +288,11 @@ class SmtpBatch:
             raise DeliveryInterrupted(self.scrub(self._deadline.reason(exc)), maybe_delivered=True) from None
         return self._refusals(refused) if refused else ""
 
-    def _envelope(self, smtp: smtplib.SMTP, recipients: Sequence[str], refused: dict[str, tuple[int, bytes]]) -> None:
+    def _envelope(self, smtp: smtplib.SMTP, recipients: Sequence[str], refused: dict[str, tuple[int, bytes]],
+                  *, utf8: bool) -> None:
         """MAIL FROM and RCPT TO; fills ``refused`` with the recipients the server refused."""
-        code, text = smtp.mail(self.sender)
+        options = (["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") else ["SMTPUTF8"]) if utf8 else []
+        code, text = smtp.mail(self.sender.text, options)
         if code != 250:
             self._refused(smtp, code, text, "sender")
         for recipient in recipients:

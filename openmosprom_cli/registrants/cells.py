@@ -115,12 +115,24 @@ def _date(value: object) -> dt.date:
     return parse_date(value)
 
 
-# The address pattern of values.parse_email; the fast path accepts only what it accepts.
-_PLAIN_EMAIL = re.compile(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+", re.ASCII)
+# The common address, already in normal form, that email-validator would accept unchanged: a dot-atom of
+# plain characters and a lower-case domain with a letters-only top level outside the reserved names.
+# Everything else goes through email-validator, which costs ~40 µs an address (8 s for 200,000).
+_PLAIN_EMAIL = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                          r"([a-z]{2,24})", re.ASCII)
+_RESERVED_TOP_LEVEL = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test", "alt", "internal"})
+
+
+def is_plain_email(text: str) -> bool:
+    local, _, domain = text.partition("@")
+    if len(text) > 254 or len(local) > 64 or "--" in domain:
+        return False
+    plain = _PLAIN_EMAIL.fullmatch(text)
+    return plain is not None and plain[1] not in _RESERVED_TOP_LEVEL
 
 
 def parse_email(value: object) -> str:
-    if value.__class__ is str and value.isascii() and value.isprintable() and _PLAIN_EMAIL.fullmatch(value):
+    if isinstance(value, str) and is_plain_email(value):
         return value
     return values.parse_email(value)
 

@@ -18,7 +18,7 @@ from operator import attrgetter, itemgetter
 from typing import Any, cast
 
 from openmosprom_cli.io.values import ValueProblem
-from openmosprom_cli.registrants.cells import DATETIME_EXPORTED, DAY_FIRST, PHONE_SEPARATORS
+from openmosprom_cli.registrants.cells import DATETIME_EXPORTED, DAY_FIRST, PHONE_SEPARATORS, is_plain_email
 from openmosprom_cli.registrants.columns import EARLIEST_BIRTH_YEAR, MAX_TEXT_LENGTH
 
 
@@ -51,14 +51,14 @@ def _misses(matches: Iterable[object]) -> list[int]:
     return list(itertools.compress(itertools.count(), map(operator.not_, matches)))
 
 
-def _same_where(pattern: re.Pattern, limit: int | None = None) -> FastColumn:
-    """Cells that fully match ``pattern`` are their own parsed value (clean text, digits, plain addresses)."""
+def _same_where(accepts: Callable[[str], object], limit: int | None = None) -> FastColumn:
+    """Cells that ``accepts`` are their own parsed value (clean text, digits, plain addresses)."""
     def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
         texts = _strings_of(raws, kinds)
         if texts is None or (limit is not None and max(map(len, texts), default=0) > limit):
             return None
         distinct = list(dict.fromkeys(texts))
-        clean = set(itertools.compress(distinct, map(pattern.fullmatch, distinct)))
+        clean = set(itertools.compress(distinct, map(accepts, distinct)))
         if len(clean) == len(distinct):
             return list(texts), []
         return list(texts), _misses(map(clean.__contains__, texts))
@@ -95,14 +95,12 @@ _TEXT_CHARS = "!-~\u0400-\u045f"
 # Printable, NFC-stable characters, single inner spaces and none around: exactly what check_text returns unchanged.
 _CLEAN_TEXT = re.compile(f"[{_TEXT_CHARS}]+(?: [{_TEXT_CHARS}]+)*")
 _CLEAN_ID = re.compile("[1-9][0-9]{0,18}", re.ASCII)     # what cells.parse_registrant_id keeps as it is
-_EMAIL_CHARS = r"[^\x00-\x20\x7f-\U0010ffff@;,]"
-_CLEAN_EMAIL = re.compile(f"{_EMAIL_CHARS}+@{_EMAIL_CHARS}+\\.{_EMAIL_CHARS}+")
 _PHONE_SPELLED = re.compile(r"(?:\+7|[78])?[3489][0-9]{9}", re.ASCII)
 _PASSPORT_DIGITS = re.compile(r"[0-9]{4} ?[0-9]{6}", re.ASCII)
-_same_clean_ids = _same_where(_CLEAN_ID)
+_same_clean_ids = _same_where(_CLEAN_ID.fullmatch)
 # Names and citizenship, as cells.parse_text reads them with its default limit; addresses, as cells.parse_email.
-fast_texts = _same_where(_CLEAN_TEXT, MAX_TEXT_LENGTH)
-fast_emails = _same_where(_CLEAN_EMAIL)
+fast_texts = _same_where(_CLEAN_TEXT.fullmatch, MAX_TEXT_LENGTH)
+fast_emails = _same_where(is_plain_email)
 
 
 def fast_ids(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:

@@ -13,9 +13,9 @@ from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
 
 SITES = (
-    Site("estet", "Фабрика «Эстет»", roster_emails=("estet@factory.test",), address="ул. Рабочая, 1"),
-    Site("kristall", "Завод «Кристалл»", roster_emails=("kristall@factory.test",), passport_required=True),
-    Site("zil", "Технопарк «ЗИЛ»", roster_emails=("zil@factory.test",)),
+    Site("estet", "Фабрика «Эстет»", roster_emails=("estet@factory.example",), address="ул. Рабочая, 1"),
+    Site("kristall", "Завод «Кристалл»", roster_emails=("kristall@factory.example",), passport_required=True),
+    Site("zil", "Технопарк «ЗИЛ»", roster_emails=("zil@factory.example",)),
 )
 E1 = Tour("estet-1214-1000", "estet", dt.date(2026, 12, 14), dt.time(10, 0), 90, 3)
 E2 = Tour("estet-1215-1000", "estet", dt.date(2026, 12, 15), dt.time(10, 0), 90, 2)

@@ -30,7 +30,7 @@ from openmosprom_cli.mail.compose import (
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.settings import Settings
 
-SITE = Site(site_id="kristall", name="Завод «Кристалл»", roster_emails=("a@kristall.test", "b@kristall.test"),
+SITE = Site(site_id="kristall", name="Завод «Кристалл»", roster_emails=("a@kristall.example", "b@kristall.example"),
             roster_lead_days=3)
 TOURS = (Tour("kristall-1214-1000", "kristall", dt.date(2026, 12, 14), dt.time(10, 0), 90, 20),
          Tour("kristall-1216-1500", "kristall", dt.date(2026, 12, 16), dt.time(15, 0), 90, 20))
@@ -66,8 +66,8 @@ def test_message_headers_body_and_attachment_survive_a_round_trip(tmp_path):
     raw = message.as_bytes(policy=email.policy.SMTP)
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
 
-    assert parsed["To"].addresses[0].addr_spec == "a@kristall.test"
-    assert [a.addr_spec for a in parsed["To"].addresses] == ["a@kristall.test", "b@kristall.test"]
+    assert parsed["To"].addresses[0].addr_spec == "a@kristall.example"
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["a@kristall.example", "b@kristall.example"]
     assert parsed["From"].addresses[0].addr_spec == "excursions@example.org"
     # Decoded as mail clients do (RFC 2047: whitespace between encoded words is not text).
     wire_reply_to = email.message_from_bytes(raw, policy=email.policy.compat32)["Reply-To"]
@@ -148,7 +148,7 @@ def test_a_trial_message_goes_only_to_the_test_address_and_says_so(tmp_path):
                               message_id=new_message_id(_settings()), now=NOW, test_to="me@example.org")
     assert message["To"] == "me@example.org"
     assert message["Subject"].startswith("[ТЕСТ] ")
-    assert "a@kristall.test" in message.get_body(("plain",)).get_content()
+    assert "a@kristall.example" in message.get_body(("plain",)).get_content()
 
 
 @pytest.mark.parametrize("name,expected", [

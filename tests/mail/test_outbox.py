@@ -178,7 +178,7 @@ def test_a_connection_dropped_after_three_messages_stops_and_the_rerun_sends_exa
 
 def test_a_refused_recipient_fails_that_message_only(cli, season):
     populate(season, 3)
-    with SmtpServer(Recorder(refuse={"depo@factory.test"})) as server:
+    with SmtpServer(Recorder(refuse={"depo@factory.example"})) as server:
         ready = configure_smtp(season, server.port)
         result = _send(cli, ready)
         assert result.exit_code == 65, result.output
@@ -195,13 +195,13 @@ def test_a_refused_recipient_fails_that_message_only(cli, season):
 
 def test_one_refused_address_of_two_still_delivers_to_the_other(cli, season):
     populate(season, 2)
-    with SmtpServer(Recorder(refuse={"guard@kristall.test"})) as server:
+    with SmtpServer(Recorder(refuse={"guard@kristall.example"})) as server:
         ready = configure_smtp(season, server.port)
         assert _send(cli, ready).exit_code == 0
         kristall = _by_site(server.messages)["kristall"]
-    assert kristall.rcpt_tos == ["kristall@factory.test"]
+    assert kristall.rcpt_tos == ["kristall@factory.example"]
     row = next(r for r in outbox_rows(ready) if r["site_id"] == "kristall")
-    assert row["state"] == "sent" and "guard@kristall.test: 550" in row["error"]
+    assert row["state"] == "sent" and "guard@kristall.example: 550" in row["error"]
 
 
 def test_a_server_that_is_down_exits_75_and_marks_nothing_sent(cli, season, rosters):

@@ -8,10 +8,12 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openmosprom_cli.io import values
 from openmosprom_cli.io.values import normalize_passport
 from openmosprom_cli.io.xlsx.reader import open_workbook
 from openmosprom_cli.models import Registrant
 from openmosprom_cli.registrants.cells import (
+    is_plain_email,
     parse_birth_date,
     parse_email,
     parse_phone,
@@ -74,6 +76,15 @@ def test_phones(raws):
 @given(cells(st.from_regex(r"[a-z0-9._;,+ -]{1,8}@[a-zа-я0-9.-]{1,8}\.[a-z]{0,3}", fullmatch=True)))
 def test_emails(raws):
     same_as_per_cell(raws, parse_email, "", fast_emails)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[A-Za-z0-9._+-]{1,70}@[a-z0-9.-]{1,70}\.(?:[a-z]{1,5}|test|local|onion|xn--p1ai)",
+                     fullmatch=True))
+def test_the_plain_address_shortcut_accepts_only_what_email_validator_keeps_unchanged(text):
+    """cells.parse_email skips email-validator (40 µs an address) for plain ones; it must never disagree."""
+    if is_plain_email(text):
+        assert values.parse_email(text) == text
 
 
 @settings(max_examples=150, deadline=None)

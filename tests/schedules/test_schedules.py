@@ -282,7 +282,8 @@ def test_every_bad_site_value_is_reported_with_its_row(tmp_path):
     assert found == [
         f"{prefix} 1 › Код: 'Эстет завод' is not a latin slug: use lowercase latin letters, digits and hyphens, "
         "e.g. estet or rot-front",
-        f"{prefix} 3 › Email для списков: 'not-an-address' is not an email address",
+        f"{prefix} 3 › Email для списков: 'not-an-address' is not an email address: "
+        "an email address must have an @-sign",
         f"{prefix} 11 › Телефон: contains the forbidden character U+202E (RIGHT-TO-LEFT OVERRIDE)",
         f"{prefix} 4 › Минимальный возраст: 'взрослые' is not a whole number",
         f"{prefix} 5 › Паспорт обязателен: 'может быть' is not yes or no (write да or нет)",

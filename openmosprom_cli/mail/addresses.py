@@ -1,0 +1,62 @@
+"""Addresses as SMTP carries them: a Cyrillic domain as punycode, SMTPUTF8 only where a local part needs it.
+
+``lists@завод.рф`` goes out as ``lists@xn--80aegj1b.xn--p1ai`` to any server.
+``списки@завод.рф`` has no ASCII form: it needs a server that offers SMTPUTF8,
+and a message to it is refused on its own where the server does not.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+from email_validator import EmailNotValidError, validate_email
+
+
+class UnusableAddress(ValueError):
+    """An address that cannot be sent to; the reason names it."""
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    text: str                  # as it goes into RCPT TO / MAIL FROM and the headers
+    needs_smtputf8: bool
+
+
+def mail_address(address: str) -> MailAddress:
+    try:
+        valid = validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise UnusableAddress(f"{address!r} is not an email address ({exc})") from None
+    if valid.ascii_email:
+        return MailAddress(valid.ascii_email, needs_smtputf8=False)
+    return MailAddress(f"{valid.local_part}@{valid.ascii_domain}", needs_smtputf8=True)
+
+
+def mail_addresses(addresses: Iterable[str]) -> tuple[MailAddress, ...]:
+    """Each address once, in order; the same mailbox spelled twice is written to once."""
+    unique: dict[str, MailAddress] = {}
+    for address in addresses:
+        converted = mail_address(address)
+        unique.setdefault(converted.text.casefold(), converted)
+    return tuple(unique.values())
+
+
+def header_address(display_name: str, address: MailAddress) -> Address:
+    # By parts: Address(addr_spec=...) refuses a non-ASCII local part even where SMTPUTF8 will carry it.
+    username, _, domain = address.text.rpartition("@")
+    return Address(display_name=display_name, username=username, domain=domain)
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """The message for the wire: plain SMTP, or SMTPUTF8 when an address in its headers is not ASCII."""
+    return message.as_bytes(policy=email.policy.SMTPUTF8 if needs_smtputf8(message) else email.policy.SMTP)
+
+
+def needs_smtputf8(message: EmailMessage) -> bool:
+    return any(not address.addr_spec.isascii()
+               for header in ("From", "To", "Cc", "Reply-To") if message[header] is not None
+               for address in message[header].addresses)
