@@ -3,13 +3,16 @@
 A test that kills a command after a fraction of a second depends on how busy
 the machine is. Instead, the test names a point in ``OPENMOSPROM_TEST_PAUSE_AT``
 (``point`` or ``point:N`` for its N-th passing); when the command gets there,
-it writes its pid to ``OPENMOSPROM_TEST_PAUSE_FILE`` and waits to be killed.
+it writes its pid to ``OPENMOSPROM_TEST_PAUSE_FILE`` and waits to be killed, or
+to be let go on: the test removes that file.
 Without those variables a checkpoint costs one dictionary lookup.
 
 Points:
 
 * ``transaction.begun``: a season transaction has begun (its changes are not yet made);
 * ``transaction.committing``: everything is written, the COMMIT is next;
+* ``transaction.finishing``: the COMMIT is done, the files that go with it not yet in place
+  (Ctrl-C waits until they are);
 * ``transaction.committed``: the COMMIT is done, the lock not yet released;
 * ``file.written``: an output file is complete under its temporary name;
 * ``file.replaced``: it has just been renamed into place.
@@ -41,5 +44,5 @@ def checkpoint(point: str) -> None:
     temporary = marker.with_name(marker.name + ".part")
     temporary.write_text(str(os.getpid()), encoding="ascii")
     os.replace(temporary, marker)
-    while True:  # until the test kills us
-        time.sleep(3600)
+    while marker.exists():  # until the test kills us, or lets us go on
+        time.sleep(0.01)

@@ -13,12 +13,14 @@ from typer.core import TyperGroup
 from openmosprom_cli import __version__
 from openmosprom_cli.cli.common import debug_enabled, err_console, render_error
 from openmosprom_cli.errors import EX_INTERRUPTED, EX_SOFTWARE, OpenMospromError
+from openmosprom_cli.season.interrupts import commits_so_far
 
 
 class ErrorReportingGroup(TyperGroup):
     """Turns the project's errors into a message and a sysexits status, at the edge only."""
 
     def invoke(self, ctx: click.Context):
+        commits_before = commits_so_far()
         try:
             return super().invoke(ctx)
         except OpenMospromError as error:
@@ -29,7 +31,12 @@ class ErrorReportingGroup(TyperGroup):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, typer.Exit):
             raise
         except KeyboardInterrupt:
-            err_console.print("[bold red]interrupted[/]")
+            saved = commits_so_far() - commits_before
+            if saved:
+                err_console.print("[bold red]interrupted[/] after saving: the season keeps what this command "
+                                  f"had saved ({saved} step{'s' if saved != 1 else ''}); what came after was not done.")
+            else:
+                err_console.print("[bold red]interrupted[/] before saving anything: the season is unchanged.")
             raise typer.Exit(EX_INTERRUPTED) from None
         except Exception as error:  # a bug: say so plainly, keep the traceback for --debug
             if debug_enabled():

@@ -31,18 +31,9 @@ _UNSAFE_SHEET_CHARS = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]")
 def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it into place on success."""
     target = Path(target)
-    # mkstemp creates files 0600; widen only what holds no personal data.
-    mode = PRIVATE_MODE if private else 0o644 & ~_umask()
+    mode = _mode(private)
+    tmp = temporary_beside(target, private=private)
     try:
-        make_folder(target.parent, private=private)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
-                                        dir=target.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise CannotCreateError(f"cannot create {target}: {exc.strerror or exc}") from None
-    tmp = Path(tmp_name)
-    try:
-        os.chmod(tmp, mode)
         yield tmp
         # A writer that recreated the file (say, after something removed it) made it with the umask's mode.
         os.chmod(tmp, mode)
@@ -57,6 +48,27 @@ def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _mode(private: bool) -> int:
+    # mkstemp creates files 0600; widen only what holds no personal data.
+    return PRIVATE_MODE if private else 0o644 & ~_umask()
+
+
+def temporary_beside(target: Path, *, private: bool) -> Path:
+    """An empty file ``.<name>.<pid>.<random>.omp-tmp`` beside ``target``.
+
+    Its pid tells a later run whether its writer is still in flight (:func:`remove_stray_temp_files`).
+    """
+    try:
+        make_folder(target.parent, private=private)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
+                                        dir=target.parent)
+        os.close(fd)
+        os.chmod(tmp_name, _mode(private))
+    except OSError as exc:
+        raise CannotCreateError(f"cannot create {target}: {exc.strerror or exc}") from None
+    return Path(tmp_name)
 
 
 def make_folder(folder: Path, *, private: bool = True) -> None:

@@ -15,16 +15,18 @@ counts, field by field, how many people each import set, changed or cleared.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
 from openmosprom_cli.registrants.rejected import rejected_file_path, write_rejected
-from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.season.folder import Season, file_for_commit, now_iso, when_committed
 from openmosprom_cli.store.registrants import REGISTRANT_COLUMNS
 
 SET, CHANGED, CLEARED = "set", "changed", "cleared"
@@ -112,15 +114,21 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
         target = rejected_file_path(season, path)
         rejected_path: Path | None = None
         if parsed.rejected:
-            write_rejected(target, parsed)
+            # It appears as the import commits, and never without it.
+            write_rejected(file_for_commit(conn, target, private=True), parsed)
             rejected_path = target
         else:
             # A file listing rows that are now fine would mislead.
-            target.unlink(missing_ok=True)
+            when_committed(conn, partial(_remove, target))
     return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
                                   parsed.rejected, rejected_path, parsed.warnings,
                                   tuple(FieldChange(field, kind, people) for (field, kind), people
                                         in sorted(field_changes.items(), key=_in_field_order)))
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _kept_where_the_file_is_silent(rows: list[tuple], stored: Mapping[str, tuple], given: Sequence[str]

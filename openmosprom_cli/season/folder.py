@@ -15,14 +15,22 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from openmosprom_cli.checkpoints import checkpoint
 from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, SeasonBusyError, SeasonNotFoundError
-from openmosprom_cli.io.files import PRIVATE_MODE, atomic_write_text, make_folder, remove_stray_temp_files
+from openmosprom_cli.io.files import (
+    PRIVATE_MODE,
+    atomic_write_text,
+    make_folder,
+    remove_stray_temp_files,
+    temporary_beside,
+)
 from openmosprom_cli.season import schema
+from openmosprom_cli.season.interrupts import deferred_interrupts, note_commit
 from openmosprom_cli.season.lock import season_lock
 from openmosprom_cli.settings import SETTINGS_FILE, Settings, default_year, load_settings, render_settings
 
@@ -104,21 +112,32 @@ class Season:
             try:
                 _begin(conn)
                 checkpoint("transaction.begun")
+                _after_commit[conn], _after_rollback[conn] = [], []
                 try:
                     yield conn
                     checkpoint("transaction.committing")
-                    conn.execute("COMMIT")
+                    with deferred_interrupts():
+                        conn.execute("COMMIT")
+                        note_commit()
+                        checkpoint("transaction.finishing")
+                        for action in _after_commit[conn]:
+                            action()
                 except BaseException as exc:
                     # SQLite may have rolled back already (a full disk does); a second ROLLBACK
                     # would hide the cause behind "no transaction is active".
                     if conn.in_transaction:
                         with contextlib.suppress(sqlite3.Error):
                             conn.execute("ROLLBACK")
+                        for undo in _after_rollback[conn]:
+                            with contextlib.suppress(OSError):
+                                undo()
                     if isinstance(exc, sqlite3.OperationalError):
                         raise _storage_error(exc, self.db_path) from exc
                     raise
                 checkpoint("transaction.committed")
             finally:
+                _after_commit.pop(conn, None)
+                _after_rollback.pop(conn, None)
                 conn.close()
 
 
@@ -137,6 +156,39 @@ class Season:
                 raise _storage_error(exc, self.db_path) from exc
             finally:
                 conn.close()
+
+
+_after_commit: dict[sqlite3.Connection, list[Callable[[], None]]] = {}
+_after_rollback: dict[sqlite3.Connection, list[Callable[[], None]]] = {}
+
+
+def when_committed(conn: sqlite3.Connection, action: Callable[[], None]) -> None:
+    """Run ``action`` right after the COMMIT of ``conn``'s transaction, before an interruption can intervene.
+
+    For the step that makes a file match the saved change, such as renaming a
+    finished file into place: cheap, and with its own error handling, since the
+    change is already saved when it runs.
+    """
+    _after_commit[conn].append(action)
+
+
+def file_for_commit(conn: sqlite3.Connection, target: Path, *, private: bool) -> Path:
+    """Where to write ``target``'s new content: it is renamed into place right after ``conn`` commits,
+    and removed if the transaction does not, so the file never tells of a change the season lacks."""
+    staged = temporary_beside(target, private=private)
+    _after_rollback[conn].append(partial(staged.unlink, missing_ok=True))
+    when_committed(conn, partial(_put_in_place, staged, target))
+    return staged
+
+
+def _put_in_place(staged: Path, target: Path) -> None:
+    try:
+        os.replace(staged, target)
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise CannotCreateError(f"the change is saved, but {target} could not be written: {exc.strerror or exc}"
+                                ) from None
+    checkpoint("file.replaced")
 
 
 def _begin(conn: sqlite3.Connection) -> None:
