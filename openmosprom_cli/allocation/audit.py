@@ -27,21 +27,17 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from openmosprom_cli.allocation.attention import Attention, kept_seats_needing_attention
 from openmosprom_cli.allocation.chain import DocumentedException, closed_mismatch, held_mismatch, overrides, replay
 from openmosprom_cli.allocation.checks import Excused, Violation, check_result
 from openmosprom_cli.allocation.current import current_allocation
-from openmosprom_cli.allocation.inputs import AllocationInput, Applicant
-from openmosprom_cli.allocation.rules import eligibility
+from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.snapshots import PurgeRecord
 from openmosprom_cli.allocation.stored import StoredResult, StoredRun, load_result, stored_run
 from openmosprom_cli.errors import MissingInputError
-from openmosprom_cli.models import OUTCOME_TEXT
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import load_changes
-from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.runs import load_runs
-from openmosprom_cli.store.sites import load_sites
-from openmosprom_cli.store.tours import load_tours
 
 CHECKS = (
     "inputs fingerprint",
@@ -58,15 +54,6 @@ CHECKS = (
     "result equals the re-derived one",
     "chain of runs",
 )
-
-
-@dataclass(frozen=True)
-class Attention:
-    """Someone keeps a seat that their data, as it is now, would not give them: for the organizer to decide."""
-
-    registrant_id: str
-    tour_id: str
-    what: str
 
 
 @dataclass(frozen=True)
@@ -102,7 +89,7 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
         changes = load_changes(conn)
         excused = overrides(changes)
         earlier = _earlier_runs(conn, allocation.run_id, excused, changes) if all_runs else []
-        attention = _attention(conn, allocation)
+        attention = kept_seats_needing_attention(conn, allocation.commitments)
     run, stored = allocation.stored.run, allocation.stored.result
     certificate = audit_run(run, stored, excused, changes)
     violations = [*(v for _, found in earlier for v in found), *certificate.violations]
@@ -173,27 +160,3 @@ def _certificate(run: StoredRun, stored: StoredResult, violations: list[Violatio
     return AuditCertificate(run.run_id, run.created_at, run.seed, run.inputs_fingerprint, run.result_fingerprint,
                             len(stored.outcomes), len(stored.placements), CHECKS, tuple(violations), run.purges,
                             run.snapshot_fingerprint, run.kind, kept, runs_checked=(run.run_id,))
-
-
-def _attention(conn: sqlite3.Connection, allocation) -> tuple[Attention, ...]:
-    """Kept seats whose holder's data, as it is now, would not give them that seat."""
-    if not allocation.commitments:
-        return ()
-    people = {p.id: p for p in load_registrants(conn)}
-    tours = {t.tour_id: t for t in load_tours(conn)}
-    sites = load_sites(conn)
-    found = []
-    for (rid, tour_id), commitment in sorted(allocation.commitments.items()):
-        person, tour = people.get(rid), tours.get(tour_id)
-        if person is None or tour is None or commitment.override:
-            continue
-        applicant = Applicant.of(person)
-        if applicant.party_size > commitment.holding.seats:
-            found.append(Attention(rid, tour_id, f"now a party of {applicant.party_size}; the seat was given for "
-                                                 f"{commitment.holding.seats}, and extra guests are never added "
-                                                 "by themselves"))
-        reason = eligibility(applicant, tour, sites[tour.site_id])
-        if reason is not None:
-            found.append(Attention(rid, tour_id, f"no longer eligible as the data stands: "
-                                                 f"{OUTCOME_TEXT[reason][0]}"))
-    return tuple(found)

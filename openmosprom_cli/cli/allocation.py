@@ -164,7 +164,8 @@ def render_explanation(e: Explanation) -> None:
                       soft_wrap=True)
 
 
-CHANGE_TEXT = {"seat": "placed on", "unseat": "lost the seat on", "cancel": "cancelled", "reinstate": "reinstated"}
+CHANGE_TEXT = {"seat": "placed on", "unseat": "lost the seat on", "cancel": "cancelled", "reinstate": "reinstated",
+               "data_changed": "data changed; needs the organizer's attention on"}
 
 
 def explain(

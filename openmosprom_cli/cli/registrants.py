@@ -68,6 +68,13 @@ def import_(
         console.print(f"  {people}: {FIELD_NAMES.get(change.field, change.field)} {change.kind}")
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    for item in report.attention:
+        # The ID and tour only: the cause names the rule, never the person's data.
+        console.print(f"  [yellow]needs your attention[/]: {escape(item.registrant_id)} keeps "
+                      f"{escape(item.tour_id)}, {escape(item.what)}", soft_wrap=True)
+    if report.attention:
+        console.print("  Their seats stay; `openmosprom move` or `openmosprom unassign` with a reason, if they "
+                      "should not.", soft_wrap=True)
     if report.not_in_file:
         console.print(f"{report.not_in_file} registered earlier but not in this file: kept as they were.")
     if report.rejected:

@@ -16,6 +16,7 @@ counts, field by field, how many people each import set, changed or cleared.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,10 +24,12 @@ from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
+from openmosprom_cli.allocation.attention import DATA_CHANGED, Attention, kept_seats_needing_attention
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
 from openmosprom_cli.registrants.rejected import rejected_file_path, write_rejected
 from openmosprom_cli.season.folder import Season, file_for_commit, now_iso, when_committed
+from openmosprom_cli.store.changes import add_change, load_commitments
 from openmosprom_cli.store.registrants import REGISTRANT_COLUMNS
 
 SET, CHANGED, CLEARED = "set", "changed", "cleared"
@@ -53,6 +56,8 @@ class RegistrantImportReport:
     rejected_path: Path | None = None
     warnings: tuple[str, ...] = ()
     field_changes: tuple[FieldChange, ...] = ()   # what the re-import changed in people already known
+    # People who keep a seat their new data would not give them (more guests, a passport cleared).
+    attention: tuple[Attention, ...] = ()
 
     @property
     def imported(self) -> int:
@@ -109,6 +114,7 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
         else:
             added, updated, unchanged, changed = len(rows), 0, 0, rows
         upsert_registrant_rows(conn, changed, now=now_iso())
+        attention = _flag_kept_seats(conn, parsed.file, [row[0] for row in changed]) if updated else ()
         in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
         not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
         target = rejected_file_path(season, path)
@@ -123,7 +129,18 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
     return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
                                   parsed.rejected, rejected_path, parsed.warnings,
                                   tuple(FieldChange(field, kind, people) for (field, kind), people
-                                        in sorted(field_changes.items(), key=_in_field_order)))
+                                        in sorted(field_changes.items(), key=_in_field_order)), attention)
+
+
+def _flag_kept_seats(conn: sqlite3.Connection, file: str, changed_ids: list[str]) -> tuple[Attention, ...]:
+    """The committed people this import changed so that their seat needs the organizer; logged as changes."""
+    commitments = {(c.registrant_id, c.tour_id): c for c in load_commitments(conn)}
+    found = kept_seats_needing_attention(conn, commitments, only=changed_ids)
+    at = now_iso()
+    for item in found:
+        add_change(conn, at=at, kind=DATA_CHANGED, registrant_id=item.registrant_id, tour_id=item.tour_id,
+                   reason=f"import of {file}", detail={"cause": item.what})
+    return found
 
 
 def _remove(path: Path) -> None:

@@ -152,14 +152,37 @@ def test_the_audit_passes_over_the_chain_of_runs_and_lists_exceptions_and_attent
     run_assignment(published)
     # 9008's passport is cleared by a later export: the seat stays, the organizer is told.
     (tmp_path / "later.csv").write_text("ID VK;ФИО;Паспорт\n9008;Участник 9008;\n", encoding="utf-8")
-    assert cli("registrants", "import", tmp_path / "later.csv", "-w", published.path).exit_code == 0
+    imported = cli("registrants", "import", tmp_path / "later.csv", "-w", published.path)
+    assert imported.exit_code == 0, imported.output
+    assert "needs your attention: 9008 keeps kristall-1216-1100, no longer eligible" in imported.output
     assert ("9008", K1.tour_id) in seats(published)
+    explained = cli("explain", "9008", "-w", published.path)
+    assert "data changed; needs the organizer's attention on kristall-1216-1100" in explained.output
+    assert "import of later.csv" in explained.output
     result = cli("audit", "--all", "-w", published.path)
     assert result.exit_code == 0, result.output
     assert "every run checked: 1, 2, 3" in result.output
     assert "documented exception" in result.output and "9009 on kristall-1216-1100" in result.output
     assert "needs your attention" in result.output and "9008 keeps kristall-1216-1100" in result.output
     assert "no passport number" in result.output
+
+
+def test_more_guests_in_a_later_export_keep_the_seat_as_given_and_are_flagged_once(published, cli, tmp_path):
+    run_assignment(published)
+    publish(published)
+    (seat,) = [s for s in seats(published) if s[0] == "9002"]
+    later = tmp_path / "later.csv"
+    later.write_text("ID VK;ФИО;Гостей\n9002;Участник 9002;2\n", encoding="utf-8")
+    first = cli("registrants", "import", later, "-w", published.path)
+    assert first.exit_code == 0, first.output
+    assert f"9002 keeps {seat[1]}, now a party of 3; the seat was given for 1" in first.output
+    again = cli("registrants", "import", later, "-w", published.path)
+    assert "needs your attention" not in again.output          # nothing changed this time
+    assert cli("assign", "-w", published.path).exit_code == 0
+    assert seat in seats(published)
+    with published.reader() as conn:
+        flagged = conn.execute("SELECT registrant_id, tour_id FROM changes WHERE kind = 'data_changed'").fetchall()
+    assert [tuple(r) for r in flagged] == [seat]
 
 
 def test_the_audit_names_a_tampered_step_of_the_chain(published, cli):
