@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 def make_tour_id(site_id: str, date: dt.date, start: dt.time) -> str:
@@ -46,6 +47,7 @@ class Candidate:
     note: str = ""
     pin: bool = False
     exclude: bool = False
+    json_extra: ClassVar[tuple[str, ...]] = ("tour_id",)
 
     @property
     def tour_id(self) -> str:

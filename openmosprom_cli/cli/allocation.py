@@ -76,7 +76,7 @@ def assign(
     seed: Annotated[str | None, typer.Option("--seed", help="Lottery seed (default: [allocation] seed in season.toml).")] = None,
     from_scratch: Annotated[bool, typer.Option("--from-scratch", help="After publication: allocate as if nobody had been told. Says how many people who were told would lose or change their seat, and asks first.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="With --from-scratch: do not ask.")] = False,
-    json_: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Give out the seats by activity score (serial dictatorship) and store the result as a new run.
@@ -109,7 +109,7 @@ def assign(
         return typer.confirm("Go ahead?", default=False)
 
     report = run_assignment(load_season(workspace), seed=seed, from_scratch=from_scratch, confirm=confirm)
-    if json_:
+    if json_output:
         print_json(report.to_json())
     else:
         render_assignment(report)
@@ -170,7 +170,7 @@ CHANGE_TEXT = {"seat": "placed on", "unseat": "lost the seat on", "cancel": "can
 
 def explain(
     registrant_id: Annotated[str, typer.Argument(help="The person's VK ID.")],
-    json_: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Show one person's priority position and, for each choice, what happened and why.
@@ -180,7 +180,7 @@ def explain(
     from openmosprom_cli.allocation.explain import explain as explain_result
 
     explanation = explain_result(load_season(workspace), registrant_id)
-    if json_:
+    if json_output:
         print_json(explanation)
     else:
         render_explanation(explanation)
@@ -225,7 +225,7 @@ def render_certificate(c: AuditCertificate) -> None:
 
 def audit(
     all_runs: Annotated[bool, typer.Option("--all", help="Check every run of the season and the chain of changes between them, not only the current run.")] = False,
-    json_: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Re-derive the current allocation from its stored inputs and seed, and check every rule.
@@ -244,7 +244,7 @@ def audit(
     from openmosprom_cli.allocation.audit import audit_current
 
     certificate = audit_current(load_season(workspace), all_runs=all_runs)
-    if json_:
+    if json_output:
         print_json(certificate)
     else:
         render_certificate(certificate)
@@ -253,6 +253,6 @@ def audit(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(assign)
-    app.command()(explain)
-    app.command()(audit)
+    app.command("assign")(assign)
+    app.command("explain")(explain)
+    app.command("audit")(audit)

@@ -35,7 +35,6 @@ def render_seat_changes(changes: Sequence[SeatChange]) -> None:
                           f"on {escape(c.tour_id)}{told}")
 
 
-@registrants_app.command("cancel")
 def cancel(
     ids: Annotated[list[str] | None, typer.Argument(help="VK IDs of the people who cancel.", metavar="ID...",
                                                      show_default=False)] = None,
@@ -44,7 +43,7 @@ def cancel(
                                                    "column, and an optional «Причина».")] = None,
     reason: ReasonOption = None,
     encoding: EncodingOption = None,
-    as_json: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Cancel people: they leave every tour and waitlist, and no allocation places them again unless reinstated.
@@ -57,7 +56,7 @@ def cancel(
     from openmosprom_cli.changes.people import cancel_registrants
 
     report = cancel_registrants(load_season(workspace), ids or (), reason=reason, file=file, encoding=encoding)
-    if as_json:
+    if json_output:
         print_json(report)
         return
     console.print(f"Cancelled {len(report.cancelled)} {'person' if len(report.cancelled) == 1 else 'people'}.")
@@ -68,7 +67,6 @@ def cancel(
         console.print("Next: [bold]openmosprom assign[/] gives the freed seats, then [bold]openmosprom publish[/].")
 
 
-@registrants_app.command("reinstate")
 def reinstate(
     ids: Annotated[list[str], typer.Argument(help="VK IDs of cancelled people.", metavar="ID...")],
     reason: ReasonOption = None,
@@ -96,7 +94,7 @@ def move(
     after_deadline: Annotated[bool, typer.Option("--after-deadline", help="Fill a seat on a tour whose list is "
                                                                           "already frozen (its deadline has come).")]
     = False,
-    as_json: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Put a person on a tour: from the seat they hold, or from none. Every later assign keeps it.
@@ -110,7 +108,7 @@ def move(
 
     report = move_registrant(load_season(workspace), registrant_id, tour, reason=reason, from_tour=from_tour,
                              override=override, after_deadline=after_deadline)
-    if as_json:
+    if json_output:
         print_json(report)
         return
     render_seat_changes(report.changes)
@@ -137,5 +135,7 @@ def unassign(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(move)
-    app.command()(unassign)
+    registrants_app.command("cancel")(cancel)
+    registrants_app.command("reinstate")(reinstate)
+    app.command("move")(move)
+    app.command("unassign")(unassign)

@@ -107,7 +107,9 @@ def jsonable(value: Any) -> Any:
     text; tuples are lists; mappings keep their keys as text.
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+        # A record may name derived values worth showing too (a candidate's tour ID) in ``json_extra``.
+        names = [f.name for f in dataclasses.fields(value) if f.repr] + list(getattr(value, "json_extra", ()))
+        return {name: jsonable(getattr(value, name)) for name in names}
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):

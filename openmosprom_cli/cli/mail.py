@@ -49,7 +49,6 @@ def _confirmer(yes: bool):
     return confirm
 
 
-@rosters_app.command("email")
 def email(
     site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeat for several). Default: every site with an exported roster.")] = None,
     send: Annotated[bool, typer.Option("--send", help="Deliver over SMTP (\\[smtp] in season.toml; password in $OPENMOSPROM_SMTP_PASSWORD). Without it, only .eml files are written.")] = False,
@@ -124,7 +123,6 @@ def _render_batch(result: BatchResult, season_path) -> None:
         console.print(", ".join(f"{n} {o}" for o, n in counts.items() if n) or "Nothing to send.")
 
 
-@outbox_app.command("list")
 def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """Every roster email and its state: draft, sending, sent, failed (with the server's answer) or unknown.
 
@@ -138,7 +136,7 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
 
     entries = list_outbox(load_season(workspace))
     if json_output:
-        print_json([entry.as_dict() for entry in entries])
+        print_json(entries)
         return
     if not entries:
         console.print("The outbox is empty. [bold]openmosprom rosters email[/] writes the messages.")
@@ -161,4 +159,5 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
 
 
 def register(app: typer.Typer) -> None:
-    """Commands attach to ``rosters_app`` and ``outbox_app`` at import."""
+    rosters_app.command("email")(email)
+    outbox_app.command("list")(list_messages)

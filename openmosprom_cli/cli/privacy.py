@@ -16,7 +16,6 @@ from openmosprom_cli.cli.common import (
 from openmosprom_cli.cli.groups import privacy_app
 
 
-@privacy_app.command("purge")
 def purge(
     before: Annotated[str | None, typer.Option("--before", help="Erase data of people whose tours all ended before this date (DD.MM.YYYY). Default: today.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -66,4 +65,4 @@ def purge(
 
 
 def register(app: typer.Typer) -> None:
-    """Commands attach to ``privacy_app`` at import."""
+    privacy_app.command("purge")(purge)

@@ -8,7 +8,7 @@ from rich.markup import escape
 from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
 
 
-def publish(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+def publish(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """Publish the seats: write what to tell each visitor and what changed, and keep every seat from now on.
 
     Writes publications/notifications-NNNN.csv (everyone's result, one line
@@ -23,7 +23,7 @@ def publish(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> N
     from openmosprom_cli.publication.publish import publish as publish_seats
 
     report = publish_seats(load_season(workspace))
-    if as_json:
+    if json_output:
         print_json(report)
         return
     console.print(f"[bold]Publication {report.number}[/] of allocation run {report.run_id}: "
@@ -41,4 +41,4 @@ def publish(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> N
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(publish)
+    app.command("publish")(publish)

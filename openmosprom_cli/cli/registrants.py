@@ -13,6 +13,7 @@ from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
+    jsonable,
     load_season,
     print_json,
 )
@@ -35,7 +36,6 @@ def parse_mappings(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-@registrants_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="The mini-app's export: .csv or .xlsx.", show_default=False)],
     map_: Annotated[list[str] | None, typer.Option(
@@ -88,17 +88,16 @@ def import_(
     console.print("Next: [bold]openmosprom assign[/]")
 
 
-@registrants_app.command("list")
-def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """List the registrants, highest score first. The table leaves out passports; --json has every field.
 
     Example: [bold]openmosprom registrants list --json[/]
     """
-    from openmosprom_cli.registrants.listing import list_registrants, registrant_as_dict
+    from openmosprom_cli.registrants.listing import list_registrants
 
     registrants = list_registrants(load_season(workspace))
-    if json:
-        print_json([registrant_as_dict(r) for r in registrants])
+    if json_output:
+        print_json(registrants)
         return
     if not registrants:
         console.print("No registrants yet. Import the mini-app's export with "
@@ -119,23 +118,22 @@ def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     console.print(table)
 
 
-@registrants_app.command("show")
 def show(
     registrant_id: Annotated[str, typer.Argument(metavar="ID", help="The person's VK ID.", show_default=False)],
-    json: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Show one registrant with every field. An unknown ID exits 66.
 
     Example: [bold]openmosprom registrants show 1133932[/]
     """
-    from openmosprom_cli.registrants.listing import registrant_as_dict, show_registrant
+    from openmosprom_cli.registrants.listing import show_registrant
 
     registrant = show_registrant(load_season(workspace), registrant_id)
-    data = registrant_as_dict(registrant)
-    if json:
-        print_json(data)
+    if json_output:
+        print_json(registrant)
         return
+    data = jsonable(registrant)
     table = Table(show_header=False, title=f"Registrant {escape(registrant.id)}", title_justify="left")
     table.add_column("Field", style="bold")
     table.add_column("Value")
@@ -151,4 +149,6 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    """The commands above register themselves on ``registrants_app``."""
+    registrants_app.command("import")(import_)
+    registrants_app.command("list")(list_)
+    registrants_app.command("show")(show)

@@ -19,12 +19,11 @@ from openmosprom_cli.cli.common import (
 from openmosprom_cli.cli.groups import rosters_app
 
 
-@rosters_app.command("export")
 def export(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for the files. Default: rosters/ in the season folder.", show_default=False)] = None,
     workspace: WorkspaceOption = None,
-    as_json: JsonOption = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Write each factory's roster and the organizers' participants list.
 
@@ -41,7 +40,7 @@ def export(
     from openmosprom_cli.rosters.export import export_rosters
 
     report = export_rosters(load_season(workspace), out)
-    if as_json:
+    if json_output:
         print_json(report)
         return
 
@@ -67,4 +66,4 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    """``rosters export`` registers itself on the rosters group when this module is imported."""
+    rosters_app.command("export")(export)

@@ -22,7 +22,6 @@ from openmosprom_cli.errors import CannotCreateError
 MAX_DETAIL_LINES = 20
 
 
-@schedules_app.command("template")
 def template(
     out: Annotated[Path, typer.Argument(help="The workbook to write (.xlsx).", show_default=False)],
     site_id: Annotated[str | None, typer.Option("--site-id", help="Pre-fill the site's code, e.g. estet.")] = None,
@@ -45,7 +44,6 @@ def template(
                   f"import the filled file with [bold]openmosprom schedules import {escape(path.name)}[/].")
 
 
-@schedules_app.command("import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Workbooks, or folders of .xlsx workbooks.", show_default=False)],
     workspace: WorkspaceOption = None,
@@ -93,8 +91,7 @@ def import_(
         console.print("Next: [bold]openmosprom slots generate[/]")
 
 
-@schedules_app.command("list")
-def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """List the sites and the candidate tours they offer.
 
     Example: [bold]openmosprom schedules list --json[/]
@@ -102,8 +99,8 @@ def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     from openmosprom_cli.schedules.importer import list_schedules
 
     schedules = list_schedules(load_season(workspace))
-    if json:
-        print_json([_schedule_json(s) for s in schedules])
+    if json_output:
+        print_json(schedules)
         return
     if not schedules:
         console.print("No schedules yet. Import them with [bold]openmosprom schedules import FOLDER[/].")
@@ -132,23 +129,7 @@ def list_(json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     console.print(f"{len(schedules)} sites, {total} candidate tours.")
 
 
-def _schedule_json(schedule) -> dict:
-    site = schedule.site
-    return {
-        "site_id": site.site_id, "name": site.name, "industry": site.industry, "address": site.address,
-        "contact": site.contact, "roster_emails": list(site.roster_emails), "phone": site.phone,
-        "min_age": site.min_age, "passport_required": site.passport_required, "citizens_only": site.citizens_only,
-        "max_tours_per_day": site.max_tours_per_day, "duration_min": site.duration_min,
-        "roster_lead_days": site.roster_lead_days, "notes": site.notes, "weight": site.weight,
-        "source_file": schedule.source_file,
-        "candidates": [
-            {"tour_id": c.tour_id, "date": c.date.isoformat(), "start": f"{c.start:%H:%M}",
-             "duration_min": c.duration_min, "capacity": c.capacity, "note": c.note, "pin": c.pin,
-             "exclude": c.exclude}
-            for c in schedule.candidates
-        ],
-    }
-
-
 def register(app: typer.Typer) -> None:
-    """The group's commands are added above, on ``schedules_app``."""
+    schedules_app.command("template")(template)
+    schedules_app.command("import")(import_)
+    schedules_app.command("list")(list_)

@@ -86,5 +86,5 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(init)
-    app.command()(demo)
+    app.command("init")(init)
+    app.command("demo")(demo)

@@ -28,7 +28,6 @@ from openmosprom_cli.cli.groups import slots_app
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-@slots_app.command("generate")
 def generate(
     tours: Annotated[int | None, typer.Option("--tours", min=1, help="How many tours (default: season.toml).")] = None,
     date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="First day, DD.MM.YYYY or ISO (default: the window's start).")] = None,
@@ -67,7 +66,6 @@ def generate(
     console.print("Next: [bold]openmosprom slots export tours.xlsx[/] to publish or edit them.")
 
 
-@slots_app.command("list")
 def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """Show the season's tours with how many each site and each day has.
 
@@ -77,14 +75,7 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
 
     listing = list_tours(load_season(workspace))
     if json_output:
-        print_json({
-            "generated_at": listing.generated_at,
-            "tours": [{"tour_id": t.tour_id, "site_id": t.site_id, "date": t.date.isoformat(),
-                       "start": t.start.strftime("%H:%M"), "duration_min": t.duration_min,
-                       "capacity": t.capacity, "note": t.note} for t in listing.tours],
-            "per_site": dict(listing.per_site),
-            "per_day": {d.isoformat(): n for d, n in listing.per_day.items()},
-        })
+        print_json(listing)
         return
     if not listing.tours:
         console.print("No tours yet. Generate them with [bold]openmosprom slots generate[/].")
@@ -102,7 +93,6 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
     _print_day_counts(listing.per_day)
 
 
-@slots_app.command("export")
 def export(
     out: Annotated[Path, typer.Argument(help="OUT.xlsx or OUT.csv (semicolon-separated, UTF-8).", metavar="OUT")],
     workspace: WorkspaceOption = None,
@@ -118,7 +108,6 @@ def export(
                   f"[bold]openmosprom slots import {escape(path.name)}[/].")
 
 
-@slots_app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="An edited export (.xlsx or .csv).", metavar="FILE")],
     reason: ReasonOption = None,
@@ -156,11 +145,10 @@ def import_command(
                   "tours.")
 
 
-@slots_app.command("cancel")
 def cancel_command(
     tour: Annotated[str, typer.Argument(help="The tour's ID, as `openmosprom slots list` shows it.", metavar="TOUR")],
     reason: ReasonOption = None,
-    as_json: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Cancel a tour: its visitors lose their seats and go back to the next assign, by their priority.
@@ -172,7 +160,7 @@ def cancel_command(
     from openmosprom_cli.changes.tours import cancel_season_tour
 
     report = cancel_season_tour(load_season(workspace), tour, reason=reason)
-    if as_json:
+    if json_output:
         print_json(report)
         return
     console.print(f"Cancelled [bold]{escape(report.tour.tour_id)}[/].")
@@ -180,7 +168,6 @@ def cancel_command(
     console.print("Next: [bold]openmosprom assign[/] gives their seats again, then [bold]openmosprom publish[/].")
 
 
-@slots_app.command("add")
 def add_command(
     site: Annotated[str, typer.Argument(help="The site's code, as `openmosprom schedules list` shows it.", metavar="SITE")],
     date: Annotated[str, typer.Argument(help="The day: DD.MM.YYYY or ISO.", metavar="DATE")],
@@ -188,7 +175,7 @@ def add_command(
     capacity: Annotated[int, typer.Option("--capacity", min=1, help="How many visitors the tour takes.")],
     duration: Annotated[int | None, typer.Option("--duration", min=1, help="Minutes (default: the site's usual duration).")] = None,
     reason: ReasonOption = None,
-    as_json: JsonOption = False,
+    json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Add a late tour at a known site; the next assign fills it by priority.
@@ -201,7 +188,7 @@ def add_command(
 
     tour = add_season_tour(load_season(workspace), site, date_option(date) or _required("DATE"),
                            time_option(start), capacity=capacity, duration_min=duration, reason=reason)
-    if as_json:
+    if json_output:
         print_json(tour)
         return
     console.print(f"Added [bold]{escape(tour.tour_id)}[/]: {tour.date:%d.%m.%Y} {tour.start:%H:%M}, "
@@ -238,4 +225,9 @@ def _print_day_counts(per_day: Mapping[dt.date, int]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """The slots commands are added to ``slots_app`` where they are defined."""
+    slots_app.command("generate")(generate)
+    slots_app.command("list")(list_command)
+    slots_app.command("export")(export)
+    slots_app.command("import")(import_command)
+    slots_app.command("cancel")(cancel_command)
+    slots_app.command("add")(add_command)

@@ -97,9 +97,6 @@ class OutboxEntry:
     updated_at: str
     sent_at: str | None
 
-    def as_dict(self) -> dict:
-        return {**self.__dict__, "recipients": list(self.recipients)}
-
 
 @dataclass(frozen=True)
 class BatchItem:
@@ -118,11 +115,6 @@ class BatchItem:
     added: int = 0
     removed: int = 0
     error: str = ""
-
-    def as_dict(self) -> dict:
-        data = {**self.__dict__, "recipients": list(self.recipients), "tours": list(self.tours)}
-        data["eml_path"] = str(self.eml_path) if self.eml_path else None
-        return data
 
 
 @dataclass(frozen=True)

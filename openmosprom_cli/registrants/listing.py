@@ -29,12 +29,3 @@ def show_registrant(season: Season, registrant_id: str) -> Registrant:
     return found
 
 
-def registrant_as_dict(r: Registrant) -> dict[str, object]:
-    """Every field, JSON-ready: dates in ISO form."""
-    return {
-        "id": r.id, "full_name": r.full_name, "phone": r.phone, "email": r.email,
-        "birth_date": r.birth_date.isoformat() if r.birth_date else None, "score": r.score,
-        "registered_at": r.registered_at.isoformat() if r.registered_at else None,
-        "choices": list(r.choices), "companions": r.companions, "passport": r.passport,
-        "citizenship": r.citizenship,
-    }

@@ -34,7 +34,7 @@ def test_import_keeps_cyrillic_domains_and_writes_each_address_once(cli, season,
     result = cli("schedules", "import", book(tmp_path / "estet.xlsx", site=site), "-w", season.path)
     assert result.exit_code == 0, result.output
     (listed,) = json.loads(cli("schedules", "list", "--json", "-w", season.path).output)
-    assert listed["roster_emails"] == ["lists@завод.рф", "списки@завод.рф"]
+    assert listed["site"]["roster_emails"] == ["lists@завод.рф", "списки@завод.рф"]
 
 
 @pytest.mark.parametrize("address", ["a<b>@example.ru", "lists@@завод.рф", "a..b@example.ru", "lists@factory.test",

@@ -130,9 +130,9 @@ def test_cli_template_import_list(cli, season, tmp_path):
 
     result = cli("schedules", "list", "--json", "-w", season.path)
     assert result.exit_code == 0
-    (site,) = json.loads(result.output)
-    assert site["site_id"] == "estet" and site["roster_emails"] == ["estet@example.org"]
-    assert [(c["tour_id"], c["start"], c["capacity"]) for c in site["candidates"]] == [
+    (schedule,) = json.loads(result.output)
+    assert schedule["site"]["site_id"] == "estet" and schedule["site"]["roster_emails"] == ["estet@example.org"]
+    assert [(c["tour_id"], c["start"], c["capacity"]) for c in schedule["candidates"]] == [
         ("estet-1211-1000", "10:00", 30), ("estet-1215-1000", "10:00", 20)]
 
     result = cli("schedules", "list", "-w", season.path)
