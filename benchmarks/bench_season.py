@@ -266,11 +266,11 @@ class RunNotes:
     load_after: float = 0.0
     cancelled: int = 0                       # people in the declines file
     tours_differ: bool = False               # slots generate chose other tours than the export was made for
-    profile: list[str] = field(default_factory=list)
+    profiles: dict[str, list[str]] = field(default_factory=dict)   # step → the top of its profile
 
 
 def run_season(tree: Tree, python: str, people: int, inputs: dict[str, Path], work: Path,
-               profile_step: str | None = None, profile_top: int = 15) -> tuple[dict[str, Measure], RunNotes]:
+               profile: tuple[str, ...] = (), profile_top: int = 15) -> tuple[dict[str, Measure], RunNotes]:
     """One season from init to the incremental assign; returns each step's measure and what happened."""
     season = work / "season"
     shutil.rmtree(season, ignore_errors=True)
@@ -287,7 +287,11 @@ def run_season(tree: Tree, python: str, people: int, inputs: dict[str, Path], wo
             continue
         if step.key == "cancel":
             notes.cancelled = write_declines(season, paths["declines"])
-        measure = run_step(python, fill(step.argv, **paths), env, work, log, profile=step.key == profile_step)
+        profiled = step.key in profile
+        step_log = work / f"profile-{step.key}.log" if profiled else log
+        if profiled:
+            step_log.unlink(missing_ok=True)
+        measure = run_step(python, fill(step.argv, **paths), env, work, step_log, profile=profiled)
         measures[step.key] = measure
         if measure.status != 0:
             print(f"  ! {tree.label} {people:,}: {step.label} exited {measure.status} (see {log})", file=sys.stderr)
@@ -295,9 +299,10 @@ def run_season(tree: Tree, python: str, people: int, inputs: dict[str, Path], wo
             notes.tours_differ = True
             print(f"  ! {tree.label}: slots generate chose other tours than the ones the export was made for",
                   file=sys.stderr)
-        if step.key == profile_step:
-            notes.profile = profile_lines(log, profile_top)
-            break
+        if profiled:
+            notes.profiles[step.key] = profile_lines(step_log, profile_top)
+            if set(notes.profiles) >= set(profile):
+                break
     notes.load_after = os.getloadavg()[0]
     return measures, notes
 
@@ -396,8 +401,8 @@ def main() -> None:
                         help="a source tree to put first on PYTHONPATH (repeat to compare; default: this one)")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs the CLI")
     parser.add_argument("--keep", type=Path, help="keep inputs and each tree's last season here (inputs are reused)")
-    parser.add_argument("--profile", choices=[s.key for s in STEPS],
-                        help="after the rounds, run this step once more under cProfile at the largest size")
+    parser.add_argument("--profile", nargs="+", choices=[s.key for s in STEPS], default=[],
+                        help="after the rounds, one more season at the largest size with these steps under cProfile")
     parser.add_argument("--profile-lines", type=int, default=15, help="how many lines of the profile to print")
     parser.add_argument("--json", action="store_true", help="print the results as JSON (the tables go to stderr)")
     parser.add_argument("--make-inputs", type=Path, help=argparse.SUPPRESS)
@@ -445,9 +450,10 @@ def main() -> None:
     profile = None
     if args.profile:
         size = max(args.people)
-        _, seen = run_season(trees[0], args.python, size, inputs, root / f"{trees[0].label}-profile",
-                             profile_step=args.profile, profile_top=args.profile_lines)
-        profile = {"tree": trees[0].label, "people": size, "step": args.profile, "lines": seen.profile}
+        measures, seen = run_season(trees[0], args.python, size, inputs, root / f"{trees[0].label}-profile",
+                                    profile=tuple(args.profile), profile_top=args.profile_lines)
+        profile = {"tree": trees[0].label, "people": size, "steps": seen.profiles,
+                   "wall_s": {k: measures[k].wall_s for k in seen.profiles}}
 
     floor_mb = own_peak_mb()
     if args.json:
@@ -472,8 +478,10 @@ def main() -> None:
             print(f"  {label:<6} {c['people']:>7,}  {c['target']:<52} {c['measured']:<44} "
                   f"{'met' if c['met'] else 'NOT met'}", file=out)
     if profile:
-        print(f"\nProfile: {profile['step']} at {profile['people']:,} ({profile['tree']})", file=out)
-        print("\n".join(profile["lines"]), file=out)
+        for key, lines in profile["steps"].items():
+            print(f"\nProfile of {STEP_BY_KEY[key].label} at {profile['people']:,} ({profile['tree']}), "
+                  f"{profile['wall_s'][key]:.1f} s under cProfile", file=out)
+            print("\n".join(lines), file=out)
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 
