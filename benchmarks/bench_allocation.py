@@ -1,6 +1,7 @@
 """Benchmark of the allocation: 1,000,000 registrants × 5 choices over 2,000 tours.
 
-Run:  /work/venv/bin/python benchmarks/bench_allocation.py [--people N] [--tours T] [--seed S]
+Run (from the repository root, with the project's virtual environment active):
+      python benchmarks/bench_allocation.py [--people N] [--tours T] [--seed S]
 
 Reports the time and peak traced memory (tracemalloc, measured in a second,
 traced run) of each stage, the reference solver on a smaller instance, and

@@ -1,6 +1,7 @@
 """Benchmark of the registrant import: a 100,000-row VK export, as CSV and as .xlsx.
 
-Run:  /work/venv/bin/python benchmarks/bench_import.py [--rows N] [--seed S] [--formats csv xlsx] [--keep DIR]
+Run (from the repository root, with the project's virtual environment active):
+      python benchmarks/bench_import.py [--rows N] [--seed S] [--formats csv xlsx] [--keep DIR]
 
 Targets (issue 3): importing a 100,000-row CSV into a season in under 3 s, an
 .xlsx in under 4 s. The export comes from ``sample_registrants`` (its six
