@@ -1,9 +1,14 @@
 """openmosprom: season planning, seat allocation and rosters for «Открой#Моспром»."""
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    # One source for the version: pyproject.toml, as installed.
-    __version__ = version("openmosprom")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # Looked up only when asked for (--version): importlib.metadata costs a fifth of `--help`.
+    if name != "__version__":
+        raise AttributeError(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        # One source for the version: pyproject.toml, as installed.
+        return version("openmosprom")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"

@@ -7,20 +7,21 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
     err_console,
+    escape,
     load_season,
+    new_table,
     print_json,
 )
-from openmosprom_cli.models import OUTCOME_TEXT
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from openmosprom_cli.allocation.audit import AuditCertificate
     from openmosprom_cli.allocation.explain import Explanation
     from openmosprom_cli.allocation.runs import AssignmentReport, SeatCount
@@ -31,6 +32,8 @@ ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 def reason_text(code: str) -> str:
     if code == "no_choices":
         return "listed no choices"
+    from openmosprom_cli.models import OUTCOME_TEXT
+
     return OUTCOME_TEXT.get(code, (code, code))[0]
 
 
@@ -39,7 +42,7 @@ def _percent(part: int, whole: int) -> str:
 
 
 def _seat_table(title: str, first: str, rows: tuple[SeatCount, ...]) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = new_table(title=title, title_justify="left")
     table.add_column(first)
     for name in ("tours", "offered", "filled", "filled %"):
         table.add_column(name, justify="right")
@@ -88,7 +91,7 @@ def assign(
     left (freed seats, late tours) is given, in the same order, to everyone
     else; a tour whose list is frozen (its deadline has come) gets nobody new.
 
-    Example: [bold]openmosprom assign --seed 2026[/]
+    Example: openmosprom assign --seed 2026
     """
     from openmosprom_cli.allocation.runs import run_assignment
 
@@ -129,7 +132,7 @@ def render_explanation(e: Explanation) -> None:
         console.print(f"  registered {e.registered_at:%d.%m.%Y %H:%M:%S}, earliest first" if e.registered_at
                       else "  registration time unknown: after everyone with the same score")
         console.print(f"  lottery number {e.lottery} (from the seed and the ID), lowest first; then the ID")
-        table = Table(title="Choices", title_justify="left")
+        table = new_table(title="Choices", title_justify="left")
         for name in ("#", "choice", "tour", "outcome"):
             table.add_column(name)
         for c in e.choices:
@@ -175,7 +178,7 @@ def explain(
 ) -> None:
     """Show one person's priority position and, for each choice, what happened and why.
 
-    Example: [bold]openmosprom explain 123456789[/]
+    Example: openmosprom explain 123456789
     """
     from openmosprom_cli.allocation.explain import explain as explain_result
 
@@ -239,7 +242,7 @@ def audit(
     as needing your attention. Exits 0 when everything holds, 1 on any
     violation.
 
-    Example: [bold]openmosprom audit --all[/]
+    Example: openmosprom audit --all
     """
     from openmosprom_cli.allocation.audit import audit_current
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from openmosprom_cli.cli.common import (
     EncodingOption,
@@ -15,6 +14,7 @@ from openmosprom_cli.cli.common import (
     ReasonOption,
     WorkspaceOption,
     console,
+    escape,
     load_season,
     print_json,
 )
@@ -51,7 +51,7 @@ def cancel(
     Their seats go to the next assign, by priority. IDs on the command line need --reason; the file's rows are the
     visitors' own declines. Any unknown ID stops the whole command (exit 65) and nothing changes.
 
-    Example: [bold]openmosprom registrants cancel 123456 --reason "called to say she cannot come"[/]
+    Example: openmosprom registrants cancel 123456 --reason "called to say she cannot come"
     """
     from openmosprom_cli.changes.people import cancel_registrants
 
@@ -74,7 +74,7 @@ def reinstate(
 ) -> None:
     """Undo a cancellation: the next assign considers the person again (their old seat is not given back).
 
-    Example: [bold]openmosprom registrants reinstate 123456 --reason "cancelled by mistake"[/]
+    Example: openmosprom registrants reinstate 123456 --reason "cancelled by mistake"
     """
     from openmosprom_cli.changes.people import reinstate_registrants
 
@@ -102,7 +102,7 @@ def move(
     Eligibility and capacity still hold unless --override; a frozen tour needs --after-deadline; a tour that has
     started never changes. A rule that stops the move is named, and nothing changes (exit 65).
 
-    Example: [bold]openmosprom move 123456 estet-1215-1500 --reason "asked for a later day"[/]
+    Example: openmosprom move 123456 estet-1215-1500 --reason "asked for a later day"
     """
     from openmosprom_cli.changes.people import move_registrant
 
@@ -127,7 +127,7 @@ def unassign(
 ) -> None:
     """Take a person's seat away; the next assign gives it to the next in line who fits.
 
-    Example: [bold]openmosprom unassign 123456 --reason "duplicate booking"[/]
+    Example: openmosprom unassign 123456 --reason "duplicate booking"
     """
     from openmosprom_cli.changes.people import unassign_registrant
 

@@ -8,17 +8,49 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from openmosprom_cli.errors import BadDataError, OpenMospromError
-from openmosprom_cli.season.folder import Season, find_season
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from openmosprom_cli.season.folder import Season
+
+
+class _LazyConsole:
+    """A Rich console made on first use: `--help` and `--version` never pay for importing Rich."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
+err_console: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
+
+
+def escape(text: str) -> str:
+    """Rich markup escaped, so that data is never read as markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def new_table(*args: Any, **kwargs: Any) -> Table:
+    from rich.table import Table
+
+    return Table(*args, **kwargs)
 
 MAX_PROBLEMS_SHOWN = 50
 
@@ -84,6 +116,8 @@ ReasonOption = Annotated[
 
 
 def load_season(workspace: Path | None) -> Season:
+    from openmosprom_cli.season.folder import find_season
+
     season = find_season(workspace)
     if season.upgrade is not None:
         u = season.upgrade

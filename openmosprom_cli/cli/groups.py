@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-schedules_app = typer.Typer(help="Factories' availability: templates, import, listing.", no_args_is_help=True)
-slots_app = typer.Typer(help="The season's tours: generate, list, export, import.", no_args_is_help=True)
-registrants_app = typer.Typer(help="People registered in the VK mini-app.", no_args_is_help=True)
-rosters_app = typer.Typer(help="Visitor lists for the factories: export and email.", no_args_is_help=True)
-outbox_app = typer.Typer(help="Roster emails and their delivery state.", no_args_is_help=True)
-privacy_app = typer.Typer(help="Personal data housekeeping (152-FZ).", no_args_is_help=True)
+schedules_app = typer.Typer(help="Factories' availability: templates, import, listing.", no_args_is_help=True, rich_markup_mode=None)
+slots_app = typer.Typer(help="The season's tours: generate, list, export, import.", no_args_is_help=True, rich_markup_mode=None)
+registrants_app = typer.Typer(help="People registered in the VK mini-app.", no_args_is_help=True, rich_markup_mode=None)
+rosters_app = typer.Typer(help="Visitor lists for the factories: export and email.", no_args_is_help=True, rich_markup_mode=None)
+outbox_app = typer.Typer(help="Roster emails and their delivery state.", no_args_is_help=True, rich_markup_mode=None)
+privacy_app = typer.Typer(help="Personal data housekeeping (152-FZ).", no_args_is_help=True, rich_markup_mode=None)
 
 GROUPS = {
     "schedules": schedules_app,

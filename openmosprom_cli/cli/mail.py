@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
     err_console,
+    escape,
     load_season,
+    new_table,
     print_json,
 )
 from openmosprom_cli.cli.groups import outbox_app, rosters_app
@@ -51,7 +51,7 @@ def _confirmer(yes: bool):
 
 def email(
     site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeat for several). Default: every site with an exported roster.")] = None,
-    send: Annotated[bool, typer.Option("--send", help="Deliver over SMTP (\\[smtp] in season.toml; password in $OPENMOSPROM_SMTP_PASSWORD). Without it, only .eml files are written.")] = False,
+    send: Annotated[bool, typer.Option("--send", help="Deliver over SMTP ([smtp] in season.toml; password in $OPENMOSPROM_SMTP_PASSWORD). Without it, only .eml files are written.")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="Also send again messages already sent or left unknown by an interrupted run (asks first).")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before sending again with --resend.")] = False,
     test_to: Annotated[str | None, typer.Option("--test-to", metavar="ADDRESS", help="With --send: send every message to this one address instead of the factories, marked as a test.")] = None,
@@ -71,7 +71,7 @@ def email(
     unreachable or the connection breaks (rerun later), 65 when it rejects the
     login or TLS, or refuses a factory's address.
 
-    Example: [bold]openmosprom rosters email --send --test-to me@example.org[/]
+    Example: openmosprom rosters email --send --test-to me@example.org
     """
     from openmosprom_cli.errors import BadDataError, Location
     from openmosprom_cli.io.values import ValueProblem, parse_email
@@ -97,7 +97,7 @@ def _render_batch(result: BatchResult, season_path) -> None:
         console.print("No roster has been exported yet: run [bold]openmosprom rosters export[/] first.")
         return
     title = ("Sent to " + result.test_to + " (test)") if result.test_to else ("Sent" if result.sent else "Dry run")
-    table = Table(title=title, title_justify="left")
+    table = new_table(title=title, title_justify="left")
     for column in ("Recipient", "Site", "Tours", "Visitors", "Attachment", "Outcome"):
         table.add_column(column, justify="right" if column == "Visitors" else "left")
     for item in result.items:
@@ -128,9 +128,9 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
 
     Unknown means a run was interrupted while delivering it: the factory may or
     may not have received it. Send it again with
-    [bold]openmosprom rosters email --send --resend --site ID[/].
+    openmosprom rosters email --send --resend --site ID.
 
-    Example: [bold]openmosprom outbox list --json[/]
+    Example: openmosprom outbox list --json
     """
     from openmosprom_cli.mail.outbox import list_outbox
 
@@ -141,7 +141,7 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
     if not entries:
         console.print("The outbox is empty. [bold]openmosprom rosters email[/] writes the messages.")
         return
-    table = Table(title="Outbox", title_justify="left")
+    table = new_table(title="Outbox", title_justify="left")
     for column in ("Site", "State", "Kind", "Recipients", "When", "Server's answer"):
         table.add_column(column, overflow="fold")
     for entry in entries:

@@ -10,14 +10,23 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from openmosprom_cli import __version__
+import openmosprom_cli
 from openmosprom_cli.cli.common import debug_enabled, err_console, render_error
 from openmosprom_cli.errors import EX_INTERRUPTED, EX_SOFTWARE, OpenMospromError
 from openmosprom_cli.season.interrupts import commits_so_far
 
+# `--help` lists the commands in the order of the season's work.
+COMMAND_ORDER = ("init", "demo", "schedules", "slots", "registrants", "assign", "explain", "audit", "move",
+                 "unassign", "publish", "rosters", "outbox", "privacy")
+
 
 class ErrorReportingGroup(TyperGroup):
     """Turns the project's errors into a message and a sysexits status, at the edge only."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
     def invoke(self, ctx: click.Context):
         commits_before = commits_so_far()
@@ -51,17 +60,18 @@ class ErrorReportingGroup(TyperGroup):
 app = typer.Typer(
     cls=ErrorReportingGroup,
     name="openmosprom",
-    help="Plan «Открой#Моспром» factory excursions: schedules → tours → registrants → seats → rosters → email.",
+    help="Plan «Открой#Моспром» factory excursions: schedules → tours → registrants → seats → rosters → email."
+         "\n\nStart with `openmosprom demo` to see the whole pipeline on sample data.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"openmosprom {__version__}")
+        typer.echo(f"openmosprom {openmosprom_cli.__version__}")
         raise typer.Exit()
 
 
@@ -72,7 +82,7 @@ def main(
 ) -> None:
     """Plan «Открой#Моспром» factory excursions from the factories' spreadsheets to the rosters they receive.
 
-    Start with [bold]openmosprom demo[/] to see the whole pipeline on sample data.
+    Start with openmosprom demo to see the whole pipeline on sample data.
     """
     if debug:
         os.environ["OPENMOSPROM_DEBUG"] = "1"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from openmosprom_cli.cli.common import (
     WorkspaceOption,
     console,
     date_option,
+    escape,
     load_season,
 )
 from openmosprom_cli.cli.groups import privacy_app
@@ -33,7 +33,7 @@ def purge(
     Russian law 152-FZ asks that personal data be kept no longer than its
     purpose needs.
 
-    Example: [bold]openmosprom privacy purge --before 23.12.2026 --yes[/]
+    Example: openmosprom privacy purge --before 23.12.2026 --yes
     """
     from openmosprom_cli.privacy import purge_personal_data
     from openmosprom_cli.season.clock import today

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, escape, load_season, print_json
 
 
 def publish(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -18,7 +17,7 @@ def publish(json_output: JsonOption = False, workspace: WorkspaceOption = None) 
     a cancellation, a cancelled tour, a cut capacity or an organizer's move
     with a reason ends it. Publish again after each change you announce.
 
-    Example: [bold]openmosprom publish[/]
+    Example: openmosprom publish
     """
     from openmosprom_cli.publication.publish import publish as publish_seats
 

@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
+    escape,
     jsonable,
     load_season,
+    new_table,
     print_json,
 )
 from openmosprom_cli.cli.groups import registrants_app
@@ -53,7 +53,7 @@ def import_(
     People are updated by ID and added; nobody is deleted. Any invalid row stops
     the import (exit 65, nothing changed) unless --skip-invalid is given.
 
-    Example: [bold]openmosprom registrants import export.csv --skip-invalid[/]
+    Example: openmosprom registrants import export.csv --skip-invalid
     """
     from openmosprom_cli.registrants.importer import import_registrants
 
@@ -91,7 +91,7 @@ def import_(
 def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """List the registrants, highest score first. The table leaves out passports; --json has every field.
 
-    Example: [bold]openmosprom registrants list --json[/]
+    Example: openmosprom registrants list --json
     """
     from openmosprom_cli.registrants.listing import list_registrants
 
@@ -104,7 +104,7 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
                       "[bold]openmosprom registrants import FILE[/].")
         return
     ordered = sorted(registrants, key=lambda r: (-r.score, r.registered_at is None, r.registered_at or 0, r.id))
-    table = Table(title=f"{len(registrants)} registrant{'s' if len(registrants) != 1 else ''}")
+    table = new_table(title=f"{len(registrants)} registrant{'s' if len(registrants) != 1 else ''}")
     table.add_column("ID", no_wrap=True)
     table.add_column("Name")
     table.add_column("Score", justify="right")
@@ -125,7 +125,7 @@ def show(
 ) -> None:
     """Show one registrant with every field. An unknown ID exits 66.
 
-    Example: [bold]openmosprom registrants show 1133932[/]
+    Example: openmosprom registrants show 1133932
     """
     from openmosprom_cli.registrants.listing import show_registrant
 
@@ -134,7 +134,7 @@ def show(
         print_json(registrant)
         return
     data = jsonable(registrant)
-    table = Table(show_header=False, title=f"Registrant {escape(registrant.id)}", title_justify="left")
+    table = new_table(show_header=False, title=f"Registrant {escape(registrant.id)}", title_justify="left")
     table.add_column("Field", style="bold")
     table.add_column("Value")
     labels = {"id": "ID VK", "full_name": "Name", "phone": "Phone", "email": "Email", "birth_date": "Birth date",

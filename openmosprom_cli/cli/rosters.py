@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
+    escape,
     load_season,
+    new_table,
     print_json,
 )
 from openmosprom_cli.cli.groups import rosters_app
@@ -35,7 +35,7 @@ def export(
 
     Files with passports, birth dates or everyone's contacts are readable by their owner only.
 
-    Example: [bold]openmosprom rosters export -w season-2026[/]
+    Example: openmosprom rosters export -w season-2026
     """
     from openmosprom_cli.rosters.export import export_rosters
 
@@ -44,7 +44,7 @@ def export(
         print_json(report)
         return
 
-    table = Table(title=f"Rosters of allocation run {report.run_id} (seed {escape(report.seed)})")
+    table = new_table(title=f"Rosters of allocation run {report.run_id} (seed {escape(report.seed)})")
     table.add_column("File", no_wrap=True)
     table.add_column("Site")
     table.add_column("Tours", justify="right")

@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
     console,
+    escape,
     load_season,
+    new_table,
     print_json,
 )
 from openmosprom_cli.cli.groups import schedules_app
@@ -30,7 +30,7 @@ def template(
 ) -> None:
     """Write a blank schedule workbook for a factory to fill in, with the season's dates pre-filled.
 
-    Example: [bold]openmosprom schedules template estet.xlsx --site-id estet[/]
+    Example: openmosprom schedules template estet.xlsx --site-id estet
     """
     from openmosprom_cli.schedules.template import write_template
 
@@ -52,12 +52,12 @@ def import_(
 
     Re-importing a site replaces its schedule; the command prints what changed.
 
-    Example: [bold]openmosprom schedules import schedules/[/]
+    Example: openmosprom schedules import schedules/
     """
     from openmosprom_cli.schedules.importer import import_schedules
 
     report = import_schedules(load_season(workspace), paths)
-    table = Table(title=f"Imported {len(report.files)} workbook{'s' if len(report.files) != 1 else ''}")
+    table = new_table(title=f"Imported {len(report.files)} workbook{'s' if len(report.files) != 1 else ''}")
     table.add_column("Site", no_wrap=True)
     table.add_column("Name")
     for column in ("Tours", "Added", "Removed", "Changed"):
@@ -94,7 +94,7 @@ def import_(
 def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """List the sites and the candidate tours they offer.
 
-    Example: [bold]openmosprom schedules list --json[/]
+    Example: openmosprom schedules list --json
     """
     from openmosprom_cli.schedules.importer import list_schedules
 
@@ -112,7 +112,7 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
             limits.append("passport")
         if site.citizens_only:
             limits.append("citizens only")
-        table = Table(title=f"{escape(site.site_id)}: {escape(site.name)} ({', '.join(limits)})",
+        table = new_table(title=f"{escape(site.site_id)}: {escape(site.name)} ({', '.join(limits)})",
                       title_justify="left")
         table.add_column("Tour", no_wrap=True)
         table.add_column("Date", no_wrap=True)

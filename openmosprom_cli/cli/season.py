@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from openmosprom_cli.cli.common import console
+from openmosprom_cli.cli.common import console, escape
 
 
 def init(
@@ -18,7 +17,7 @@ def init(
 ) -> None:
     """Create a season folder with season.toml (settings) and season.db (state).
 
-    Example: [bold]openmosprom init season-2026 --year 2026[/]
+    Example: openmosprom init season-2026 --year 2026
     """
     from openmosprom_cli.season.folder import init_season
 
@@ -42,7 +41,7 @@ def demo(
     Fourteen sample factory workbooks → 36 tours → a synthetic VK mini-app export (with a few
     invalid rows, imported with --skip-invalid) → allocation by score → rosters → email drafts.
 
-    Example: [bold]openmosprom demo ./demo-season --force[/]
+    Example: openmosprom demo ./demo-season --force
     """
     from openmosprom_cli.cli.allocation import render_assignment
     from openmosprom_cli.demo.run import run_demo

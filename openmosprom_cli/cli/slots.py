@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.changes import render_seat_changes
 from openmosprom_cli.cli.common import (
@@ -19,7 +17,9 @@ from openmosprom_cli.cli.common import (
     WorkspaceOption,
     console,
     date_option,
+    escape,
     load_season,
+    new_table,
     print_json,
     time_option,
 )
@@ -44,7 +44,7 @@ def generate(
 
     Every site gets its minimum, the rest are shared in proportion to seats offered (or weights), each site's tours go on different days first, and the daily load is kept even. Pinned candidates are always chosen, excluded ones never. The same inputs and seed always give the same tours.
 
-    Example: [bold]openmosprom slots generate --tours 36 --from 11.12.2026 --to 22.12.2026[/]
+    Example: openmosprom slots generate --tours 36 --from 11.12.2026 --to 22.12.2026
     """
     from openmosprom_cli.tours.generate import generate_season_tours
 
@@ -69,7 +69,7 @@ def generate(
 def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """Show the season's tours with how many each site and each day has.
 
-    Example: [bold]openmosprom slots list --json[/]
+    Example: openmosprom slots list --json
     """
     from openmosprom_cli.tours.listing import list_tours
 
@@ -80,7 +80,7 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
     if not listing.tours:
         console.print("No tours yet. Generate them with [bold]openmosprom slots generate[/].")
         return
-    table = Table(title=f"{len(listing.tours)} tours")
+    table = new_table(title=f"{len(listing.tours)} tours")
     for header in ("Tour ID", "Site", "Date", "Start", "Min", "Seats"):
         table.add_column(header, justify="right" if header in ("Min", "Seats") else "left")
     for t in listing.tours:
@@ -99,7 +99,7 @@ def export(
 ) -> None:
     """Write the tours for publishing in the VK mini-app and for editing, with Russian column names.
 
-    Example: [bold]openmosprom slots export tours.xlsx[/]
+    Example: openmosprom slots export tours.xlsx
     """
     from openmosprom_cli.tours.exchange import export_tours
 
@@ -118,7 +118,7 @@ def import_command(
 
     A tour moved to another date or time keeps its ID, and its visitors keep their seats. A capacity cut below the seats taken frees the seats of the lowest-priority parties. A row with an empty ID and a site adds a late tour. Before publication a deleted row removes its tour; after it, a tour missing from the file stays (cancel one with `openmosprom slots cancel`). After publication, taking anyone's seat needs --reason. Address, age, passport and notes come from the factories' workbooks: edits there are reported as not taken. Nothing changes unless the whole file is valid.
 
-    Example: [bold]openmosprom slots import tours.xlsx --reason "the factory has a smaller room"[/]
+    Example: openmosprom slots import tours.xlsx --reason "the factory has a smaller room"
     """
     from openmosprom_cli.tours.edits import import_tours
 
@@ -155,7 +155,7 @@ def cancel_command(
 
     Works until the tour starts. The next `openmosprom publish` tells its visitors, and the next `openmosprom rosters email --send` the factory.
 
-    Example: [bold]openmosprom slots cancel estet-1214-1100 --reason "the workshop is closed for repairs"[/]
+    Example: openmosprom slots cancel estet-1214-1100 --reason "the workshop is closed for repairs"
     """
     from openmosprom_cli.changes.tours import cancel_season_tour
 
@@ -182,7 +182,7 @@ def add_command(
 
     Its ID is <site>-<MMDD>-<HHMM>, with a suffix if a tour of the season ever had that ID.
 
-    Example: [bold]openmosprom slots add estet 18.12.2026 15:00 --capacity 20 --reason "a second group offered"[/]
+    Example: openmosprom slots add estet 18.12.2026 15:00 --capacity 20 --reason "a second group offered"
     """
     from openmosprom_cli.changes.tours import add_season_tour
 
@@ -203,7 +203,7 @@ def _print_site_counts(per_site: Mapping[str, int], sites, tours) -> None:
     seats: dict[str, int] = {}
     for t in tours:
         seats[t.site_id] = seats.get(t.site_id, 0) + t.capacity
-    table = Table(title="Tours per site")
+    table = new_table(title="Tours per site")
     table.add_column("Site")
     table.add_column("Name")
     table.add_column("Tours", justify="right")
@@ -215,7 +215,7 @@ def _print_site_counts(per_site: Mapping[str, int], sites, tours) -> None:
 
 
 def _print_day_counts(per_day: Mapping[dt.date, int]) -> None:
-    table = Table(title="Tours per day")
+    table = new_table(title="Tours per day")
     table.add_column("Date")
     table.add_column("Day")
     table.add_column("Tours", justify="right")
