@@ -208,7 +208,8 @@ def cli_commands(python: str, repo: Path) -> set[str]:
         out = subprocess.run([python, "-m", "openmosprom_cli", *group, "--help"], env=child_env(repo),
                              capture_output=True, text=True, cwd=tempfile.gettempdir(), check=True).stdout
         listing = out.split("Commands", 1)[1] if "Commands" in out else ""
-        return re.findall(r"^│ (\w[\w-]*) ", listing, flags=re.MULTILINE)
+        # Rich's boxed listing ("│ name  …") in older trees, click's plain one ("  name  …") now.
+        return re.findall(r"^(?:│ |  )(\w[\w-]*) ", listing, flags=re.MULTILINE)
 
     found = set(names())
     for group in ("registrants", "rosters", "schedules", "slots"):
