@@ -74,6 +74,7 @@ def main(
 def _register() -> None:
     from openmosprom_cli.cli import (
         allocation,
+        attendance,
         changes,
         mail,
         privacy,
@@ -89,7 +90,7 @@ def _register() -> None:
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
     for module in (season, schedules, slots, registrants, changes, allocation, publication, rosters, mail,
-                   privacy):
+                   privacy, attendance):
         module.register(app)
 
 
