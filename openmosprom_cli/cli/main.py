@@ -76,6 +76,7 @@ def _register() -> None:
         allocation,
         attendance,
         changes,
+        history,
         mail,
         privacy,
         publication,
@@ -90,7 +91,7 @@ def _register() -> None:
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
     for module in (season, schedules, slots, registrants, changes, allocation, publication, rosters, mail,
-                   privacy, attendance):
+                   privacy, attendance, history):
         module.register(app)
 
 

@@ -1,0 +1,86 @@
+"""Commands for earlier seasons: ``history import`` and ``history list``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
+
+history_app = typer.Typer(help="Earlier seasons: who applied, got a seat, came or missed it, per VK ID.",
+                          no_args_is_help=True)
+
+
+@history_app.command("import")
+def import_(
+    folders: Annotated[list[Path], typer.Argument(help="Earlier season folders (each holds season.toml and "
+                                                       "season.db); they are only read.", metavar="FOLDERS...")],
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Import what earlier seasons say about each VK ID, for the priority policy.
+
+    Per VK ID only: that they applied, the tours they were placed on, attended
+    and missed, and the seats they gave up in time, with the season's dates. No
+    name, phone or other personal data is copied. The other season is read
+    through a copy in memory: its files are never changed, locked or upgraded.
+    Importing a season again replaces what was imported of it. privacy purge
+    removes seasons older than [history] keep_seasons.
+
+    Example: [bold]openmosprom history import ../season-2026-11 ../season-2026-10[/]
+    """
+    from openmosprom_cli.history.seasons import import_history
+
+    imported = import_history(load_season(workspace), folders)
+    if as_json:
+        print_json(imported)
+        return
+    for s in imported:
+        again = " (replacing its earlier import)" if s.replaced else ""
+        console.print(f"Season {s.window_start:%d.%m.%Y}–{s.window_end:%d.%m.%Y} from {escape(s.source)}{again}: "
+                      f"{s.people} people applied, {s.placed} placed, {s.attended} came, {s.missed} missed a tour.")
+        for warning in s.warnings:
+            console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+
+
+@history_app.command("list")
+def list_(
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Show the imported seasons, each checked against the digest sealed at its import.
+
+    A history changed after its import is reported here and refused by the
+    priority policy; exits 1 when it is.
+
+    Example: [bold]openmosprom history list[/]
+    """
+    from openmosprom_cli.history.seasons import read_history
+
+    history = read_history(load_season(workspace))
+    if as_json:
+        print_json(history)
+    else:
+        table = Table(title="Earlier seasons", title_justify="left")
+        for name in ("season", "tours", "from", "people", "attendance", "imported", "intact"):
+            table.add_column(name)
+        for s in history.seasons:
+            tours = (f"{s.first_tour:%d.%m}–{s.last_tour:%d.%m.%Y}" if s.first_tour and s.last_tour else "–")
+            table.add_row(f"{s.window_start:%d.%m.%Y}–{s.window_end:%d.%m.%Y}", tours, escape(s.source),
+                          str(s.people), "yes" if s.attendance else "no", escape(s.imported_at[:16].replace("T", " ")),
+                          "yes" if s.intact else "[red]NO[/]")
+        console.print(table)
+        if not history.seasons:
+            console.print("No earlier season imported yet: [bold]openmosprom history import FOLDER[/].")
+        for problem in history.problems:
+            console.print(f"[bold red]tampered:[/] {escape(problem)}", soft_wrap=True)
+    if not history.intact:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(history_app, name="history")
