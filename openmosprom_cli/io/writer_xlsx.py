@@ -22,7 +22,7 @@ import math
 import numbers
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openmosprom_cli.errors import CannotCreateError
@@ -39,6 +39,7 @@ from openmosprom_cli.io.writer import (
     TITLE_STYLE,
     YES,
     Cell,
+    Chart,
     Sheet,
     Style,
     Validation,
@@ -72,7 +73,7 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.
         formats = _Formats(workbook)
         wrote_any = False
         for sheet in sheets:
-            _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats).write()
+            _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats, workbook).write()
             wrote_any = True
         if not wrote_any:
             raise ValueError("a workbook needs at least one sheet")
@@ -176,7 +177,8 @@ def _validation_options(rule: Validation) -> dict[str, object]:
 
 
 class _SheetWriter:
-    def __init__(self, worksheet, sheet: Sheet, formats: _Formats):
+    def __init__(self, worksheet, sheet: Sheet, formats: _Formats, workbook=None):
+        self.workbook = workbook
         self.ws = worksheet
         self.sheet = sheet
         self.formats = formats
@@ -184,6 +186,8 @@ class _SheetWriter:
         if not 0 < len(self.columns) <= MAX_COLUMNS:
             raise ValueError(f"sheet {sheet.name!r} needs 1 to {MAX_COLUMNS} columns")
         self.widths = [0] * len(self.columns)
+        self.wrote_rows = False
+        self.charted: dict[int, list[object]] = {}
         self.cell_rules: dict[Validation, list[str]] = {}
 
     def write(self) -> None:
@@ -205,7 +209,8 @@ class _SheetWriter:
                                                                      border=sheet.borders))
             row += 1
         first_data_row = row
-        row = self._rows(row)
+        row = self._rows(row, self._capturing(sheet.rows) if sheet.charts else sheet.rows)
+        self.wrote_rows = row > first_data_row
         while row < first_data_row + sheet.min_rows:
             # Empty rows that already carry the columns' formats and borders, for people to fill in.
             for col, column in enumerate(self.columns):
@@ -213,7 +218,19 @@ class _SheetWriter:
             row += 1
         self._layout(header_row, first_data_row, max(row - 1, first_data_row))
 
-    def _rows(self, row: int) -> int:
+    def _capturing(self, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+        """The rows, keeping the charted columns' values: a chart carries a copy of what it shows (its cache),
+        which constant-memory mode cannot read back from the written cells."""
+        wanted = sorted({col for chart in self.sheet.charts for col in (chart.categories, *chart.values)})
+        self.charted = {col: [] for col in wanted}
+        for values in rows:
+            for col in wanted:
+                value = values[col] if col < len(values) else None
+                value = value.value if isinstance(value, Cell) else value
+                self.charted[col].append(_chart_value(value))
+            yield values
+
+    def _rows(self, row: int, rows: Iterable[Sequence[object]]) -> int:
         """The table's rows: plain text and numbers straight to xlsxwriter, everything else through :meth:`_value`."""
         sheet, ws, formats, widths = self.sheet, self.ws, self.formats, self.widths
         columns = self.columns
@@ -224,7 +241,7 @@ class _SheetWriter:
         blank_formats = [formats.get(c.style, None, border=border) for c in columns]
         write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
         needs_care = _NEEDS_CARE.match
-        for values in sheet.rows:
+        for values in rows:
             if row >= MAX_ROWS:
                 raise CannotCreateError(f"sheet {sheet.name!r} has more rows than Excel allows ({MAX_ROWS})")
             if len(values) > count:
@@ -342,6 +359,67 @@ class _SheetWriter:
             ws.fit_to_pages(1, 0)
             if sheet.header:
                 ws.repeat_rows(header_row)
+        for number, chart in enumerate(sheet.charts):
+            self._chart(chart, number, header_row, first_data_row, last_row)
+
+    def _chart(self, spec: Chart, number: int, header_row: int, first_data_row: int, last_row: int) -> None:
+        """A native chart over the table's cells: xlsxwriter writes the ranges, Excel draws from them."""
+        last = last_row - spec.skip_last
+        if self.workbook is None or not self.wrote_rows or last < first_data_row:
+            return      # no rows, no chart: an empty chart says nothing
+        for col in (spec.categories, *spec.values):
+            if not 0 <= col < len(self.columns):
+                raise ValueError(f"chart {spec.title!r}: no column {col} in sheet {self.sheet.name!r}")
+        name = self.sheet.name
+        options: dict[str, object] = {"type": spec.kind}
+        if spec.stacked and spec.kind in ("column", "bar"):
+            options["subtype"] = "stacked"
+        chart = self.workbook.add_chart(options)
+        for col in spec.values:
+            count = last - first_data_row + 1
+            series: dict[str, object] = {
+                "categories": [name, first_data_row, spec.categories, last, spec.categories],
+                "values": [name, first_data_row, col, last, col],
+                # xlsxwriter's own (undocumented) way to give the cache when it cannot read the cells back.
+                "categories_data": self.charted[spec.categories][:count],
+                "values_data": self.charted[col][:count],
+            }
+            if self.sheet.header:
+                series["name"] = [name, header_row, col]
+            if spec.kind == "pie":
+                series["data_labels"] = {"percentage": True}
+            chart.add_series(series)
+        chart.set_title({"name": spec.title, "name_font": {"size": 12}})
+        if spec.kind != "pie":
+            value_axis: dict[str, object] = {"name": spec.y_title} if spec.y_title else {}
+            if spec.percent:
+                value_axis.update(num_format="0%", max=1, min=0)
+            category_axis: dict[str, object] = {"name": spec.x_title} if spec.x_title else {}
+            x_axis, y_axis = category_axis, value_axis
+            if spec.kind == "bar":   # horizontal: the values run along x, the categories down y, the first on top
+                x_axis, y_axis = value_axis, {**category_axis, "reverse": True}
+            chart.set_x_axis(x_axis)
+            chart.set_y_axis(y_axis)
+        chart.set_legend({"position": "bottom"} if len(spec.values) > 1 or spec.kind == "pie" else {"none": True})
+        chart.set_size({"width": 640, "height": 320})
+        if spec.anchor is not None:
+            row, col = _cell_position(spec.anchor)
+        else:
+            row, col = header_row + 17 * number, len(self.columns) + 1
+        self.ws.insert_chart(row, col, chart)
+
+
+def _chart_value(value: object) -> object:
+    """A value as a chart's cache holds it: numbers as they are, anything else as the text the cell shows."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    return "" if value is None else visible_text(str(value))
 
 
 def _check(code: int, what: str) -> None:
