@@ -81,6 +81,7 @@ def _register() -> None:
         privacy,
         publication,
         registrants,
+        report,
         rosters,
         schedules,
         season,
@@ -91,7 +92,7 @@ def _register() -> None:
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
     for module in (season, schedules, slots, registrants, changes, allocation, publication, rosters, mail,
-                   privacy, attendance, history):
+                   privacy, attendance, history, report):
         module.register(app)
 
 
