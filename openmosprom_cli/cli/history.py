@@ -84,3 +84,37 @@ def list_(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(history_app, name="history")
+
+
+# -- the priority policy, as assign and explain show it ---------------------------------------------------------
+
+def adjustment_text(adjustment) -> str:
+    """One adjustment of the priority policy, in words."""
+    from openmosprom_cli.allocation.policy import NEVER_PLACED, NEWCOMER, NO_SHOW, NO_SHOW_LAST
+
+    seasons = f"{adjustment.seasons} season{'s' if adjustment.seasons != 1 else ''}"
+    return {
+        NO_SHOW: f"{adjustment.points:+g} for a no-show in {seasons} of the recent ones",
+        NO_SHOW_LAST: f"{adjustment.points:+g}: after everyone else, for a no-show in {seasons} of the recent ones",
+        NEWCOMER: f"{adjustment.points:+g} newcomer bonus (never placed before)",
+        NEVER_PLACED: f"{adjustment.points:+g} for {seasons} applied in without a seat",
+    }.get(adjustment.kind, f"{adjustment.points:+g} ({adjustment.kind})")
+
+
+def render_policy(summary) -> None:
+    """What ``assign`` prints when [priority] is on."""
+    s = summary.settings
+    if s["no_show_penalty"] == "last":
+        penalty = f"a no-show in the last {s['no_show_seasons']} season(s) places a person after everyone else"
+    else:
+        penalty = f"{s['no_show_points']:g} points off per no-show season among the last {s['no_show_seasons']}"
+    console.print(f"[bold]Priority policy[/] ({escape('[priority]')} in season.toml): {penalty}; newcomer bonus "
+                  f"{s['newcomer_bonus']:g}; {s['never_placed_bonus']:g} per earlier season applied in without a "
+                  "seat.", soft_wrap=True)
+    seasons = len(summary.seasons)
+    console.print(f"  History: {seasons} earlier season(s)" + (f" ({escape(', '.join(summary.seasons))})"
+                                                               if seasons else ": none imported, so it changes "
+                                                                               "nothing but the newcomer bonus")
+                  + f". Scores adjusted: {summary.adjusted} ({summary.penalised} no-show penalties, "
+                  f"{summary.newcomers} newcomer bonuses, {summary.never_placed} never-placed bonuses).",
+                  soft_wrap=True)

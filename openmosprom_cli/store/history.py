@@ -131,9 +131,8 @@ def tour_date_range(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
     return first, last
 
 
-# -- the policy's view --------------------------------------------------------------------------------------
-
-def history_people(conn: sqlite3.Connection) -> set[str]:
+def iter_policy_rows(conn: sqlite3.Connection) -> Iterator[tuple[str, str, int, int]]:
+    """(season key, VK ID, placed, missed) of every fact: what the priority policy reads."""
     cursor = conn.cursor()
     cursor.row_factory = None
-    return {r[0] for r in cursor.execute("SELECT DISTINCT registrant_id FROM history_facts")}
+    yield from cursor.execute("SELECT season_key, registrant_id, placed, missed FROM history_facts")
