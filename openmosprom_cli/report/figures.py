@@ -195,7 +195,8 @@ def demand_lines(first_choices: Iterable[tuple[str | None, int]], tour_sites: Ma
 
 # -- people -----------------------------------------------------------------------------------------------
 
-def choice_lines(registrants: int, placements: Iterable[Placement], cancelled_without_seat: int) -> tuple[CountLine, ...]:
+def choice_lines(registrants: int, placements: Iterable[Placement], cancelled_without_seat: int
+                 ) -> tuple[CountLine, ...]:
     """People by the best-ranked choice they hold a seat for; then those with none, then those who cancelled."""
     best: dict[str, int] = {}
     for p in placements:
@@ -229,7 +230,8 @@ def decile_lines(ids: Sequence[str], scores: Sequence[float], placed: set[str] |
     return tuple(lines)
 
 
-def party_lines(ids: Sequence[str], companions: Sequence[int], placements: Iterable[Placement]) -> tuple[PartyLine, ...]:
+def party_lines(ids: Sequence[str], companions: Sequence[int], placements: Iterable[Placement]
+                ) -> tuple[PartyLine, ...]:
     seats: Counter[str] = Counter()
     for p in placements:
         seats[p.registrant_id] += p.seats
@@ -266,7 +268,7 @@ def attendance_total(seats: Sequence[SeatAttendance], tours: Sequence[Tour]) -> 
 
 def promotions(runs: Sequence[tuple[str, tuple[Placement, ...], tuple[Placement, ...]]]) -> list[Placement]:
     """Seats the incremental runs gave: (kind, seats just before the run, the run's seats) per run after the first."""
-    given = []
+    given: list[Placement] = []
     for kind, before, after in runs:
         if kind != "incremental":
             continue

@@ -99,11 +99,12 @@ def _by_day(f: SeasonFigures) -> Sheet:
 
 
 def _demand(f: SeasonFigures) -> Sheet:
-    rows = [(d.label, d.first_choices, d.seats, round(d.per_seat, 2)) for d in f.demand]
+    rows: list[tuple[object, ...]] = [(d.label, d.first_choices, d.seats, round(d.per_seat, 2)) for d in f.demand]
     wanted = sum(d.first_choices for d in f.demand)
     rows.append(_total("Итого", wanted, f.seats_offered,
                        Cell(round(wanted / f.seats_offered, 2) if f.seats_offered else 0, BOLD)))
-    block = [("Первый выбор", "экскурсия или площадка, указанная первой; экскурсия считается за её площадку")]
+    block: list[tuple[str, object]] = [
+        ("Первый выбор", "экскурсия или площадка, указанная первой; экскурсия считается за её площадку")]
     if f.no_first_choice:
         block.append(("Без выбора этого сезона", f.no_first_choice))
     return Sheet(DEMAND, ["Площадка", "Выбрали первой", "Мест", "Заявок на место"], rows,
@@ -137,9 +138,9 @@ def _parties(f: SeasonFigures) -> Sheet:
 
 
 def _attendance(f: SeasonFigures) -> Sheet:
-    columns = ["Площадка", "Экскурсий прошло", "Списков вернули", "Мест занято (чел.)", "Пришли", "Не пришли",
-               "Неизвестно", "Отказались", "Пришли без места", "Гостей ожидалось", "Гостей пришло",
-               Column("Доля неявок", style=PERCENT)]
+    columns: list[Column | str] = [
+        "Площадка", "Экскурсий прошло", "Списков вернули", "Мест занято (чел.)", "Пришли", "Не пришли", "Неизвестно",
+        "Отказались", "Пришли без места", "Гостей ожидалось", "Гостей пришло", Column("Доля неявок", style=PERCENT)]
     if not f.has_attendance:
         return Sheet(ATTENDANCE, columns, (), title=_title(f, "посещаемость"), block=[("Примечание",
                                                                                       ATTENDANCE_MISSING)])
@@ -166,7 +167,7 @@ def _changes(f: SeasonFigures) -> Sheet:
 
 
 def _prizes(f: SeasonFigures) -> Sheet:
-    columns = ["Приз", "Разыграно", "Выдано", "Осталось"]
+    columns: list[Column | str] = ["Приз", "Разыграно", "Выдано", "Осталось"]
     if not f.prizes:
         return Sheet(PRIZES, columns, (), title=_title(f, "призы"), block=[("Примечание", PRIZES_MISSING)])
     rows = [(p.item, p.given, p.handed_out, p.left) for p in f.prizes]

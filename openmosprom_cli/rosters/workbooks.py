@@ -97,8 +97,8 @@ def _tour_sheet(title: str, roster: SiteRoster, tour_roster: TourRoster, setting
     if tour.note:
         block.append(("Примечание к экскурсии", tour.note))
     block.append(("ID экскурсии", tour.tour_id))
-    headers = ["№", *(_FIELD_HEADERS[f] for f in roster.fields), CHECK_IN_HEADER, GUESTS_CAME_HEADER,
-               Column(CODE_HEADER, width=9)]
+    headers: list[Column | str] = ["№", *(_FIELD_HEADERS[f] for f in roster.fields), CHECK_IN_HEADER,
+                                   GUESTS_CAME_HEADER, Column(CODE_HEADER, width=9)]
     # The check-in and guests columns stay empty, bordered for filling in by hand; the block's labels sit in
     # column B, their values spill over the empty cells to the right.
     return Sheet(title, headers, _visitor_rows(roster, tour_roster), title=TOUR_SHEET_TITLE, block=block,

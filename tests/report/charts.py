@@ -1,4 +1,4 @@
-"""The native charts of an ``.xlsx`` as stored: which sheet holds each, and the ranges and cached values of its series."""
+"""The native charts of an ``.xlsx`` as stored: the sheet of each, and its series' ranges and cached values."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str, str]:
     if rels_name not in z.namelist():
         return {}
     root = ET.fromstring(z.read(rels_name))
-    return {r.get("Id"): posixpath.normpath(posixpath.join(folder, r.get("Target"))) for r in root.iter(f"{PKG}Relationship")}
+    return {r.get("Id"): posixpath.normpath(posixpath.join(folder, r.get("Target")))
+            for r in root.iter(f"{PKG}Relationship")}
 
 
 def charts_of(path: Path) -> list[ChartPart]:
@@ -92,6 +93,7 @@ def _chart(sheet: str, root: ET.Element) -> ChartPart:
             cat_f = cat.find(f".//{C}f")
             val = ser.find(f"{C}val")
             series.append(Series(
-                parse_ref(name.text) if name is not None else None, parse_ref(cat_f.text), parse_ref(val.find(f".//{C}f").text),
+                parse_ref(name.text) if name is not None else None, parse_ref(cat_f.text),
+                parse_ref(val.find(f".//{C}f").text),
                 tuple(v.text or "" for v in cat.iter(f"{C}v")), tuple(float(v.text) for v in val.iter(f"{C}v"))))
     return ChartPart(sheet, kinds[0].tag.removeprefix(C), title, tuple(series))
