@@ -91,14 +91,3 @@ def registrant_id_set(conn: sqlite3.Connection) -> set[str]:
     cursor.row_factory = None
     return {r[0] for r in cursor.execute("SELECT id FROM registrants")}
 
-
-def party_sizes(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, int]:
-    """ID → 1 + companions as registered now, for the given people."""
-    wanted = list(dict.fromkeys(ids))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        marks = ", ".join("?" for _ in chunk)
-        for rid, companions in conn.execute(f"SELECT id, companions FROM registrants WHERE id IN ({marks})", chunk):
-            found[rid] = 1 + int(companions)
-    return found

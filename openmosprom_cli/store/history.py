@@ -54,10 +54,6 @@ def iter_season_facts(conn: sqlite3.Connection, season_key: str) -> Iterator[Fac
                               "WHERE season_key = ? ORDER BY registrant_id", (season_key,))
 
 
-def count_facts(conn: sqlite3.Connection, season_key: str) -> int:
-    return int(conn.execute("SELECT count(*) FROM history_facts WHERE season_key = ?", (season_key,)).fetchone()[0])
-
-
 def replace_history_season(conn: sqlite3.Connection, season: HistorySeasonRow, facts: Iterable[FactRow]) -> bool:
     """Store one season's facts, replacing an earlier import of it; whether there was one."""
     existed = delete_history_seasons(conn, [season.season_key]) > 0
