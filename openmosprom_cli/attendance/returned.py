@@ -115,7 +115,7 @@ def _tables(path: Path, limits: Limits, encoding: str | None) -> list[Table]:
             if "no header row" in exc.message:
                 continue
             raise
-        if CODE not in table.headers and ID not in table.headers:
+        if CODE not in table.headers and ID not in table.headers and MARK not in table.headers:
             continue      # the standby, a sheet of notes…: nobody to check in there
         _check_columns(table)
         tables.append(table)
@@ -128,7 +128,9 @@ def _tables(path: Path, limits: Limits, encoding: str | None) -> list[Table]:
 def _check_columns(table: Table) -> None:
     where = Location(table.file, table.sheet, table.header_row)
     if CODE not in table.headers and ID not in table.headers:
-        raise BadDataError.at(where, "has neither a «Код» nor an «ID VK» column to say who came")
+        raise BadDataError.at(where, "has neither a «Код» nor an «ID VK» column to say who came",
+                              hint="A roster exported before rows had codes has no «Код»: export the rosters "
+                                   "again, or add an «ID VK» column.")
     if MARK not in table.headers:
         raise BadDataError.at(where, "has no «Отметка о посещении» column",
                               hint="Marks go in a column headed «Отметка о посещении» (or «Отметка»).")

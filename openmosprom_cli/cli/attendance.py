@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import EncodingOption, JsonOption, WorkspaceOption, console, load_season, print_json
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from openmosprom_cli.attendance.importer import TourAttendance
 
 attendance_app = typer.Typer(help="Who came: the factories' returned rosters and check-in lists.",
@@ -19,6 +19,9 @@ attendance_app = typer.Typer(help="Who came: the factories' returned rosters and
 
 
 def _tour_table(title: str, tours: tuple[TourAttendance, ...]) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     table.add_column("tour")
     table.add_column("date")
@@ -55,8 +58,10 @@ def import_(
     problem is reported at its cell and nothing changes (exit 65). People who
     cancelled, and the visitors of cancelled tours, are never no-shows.
 
-    Example: [bold]openmosprom attendance import returned/*.xlsx --unmarked-absent[/]
+    Example: openmosprom attendance import returned/*.xlsx --unmarked-absent
     """
+    from rich.markup import escape
+
     from openmosprom_cli.attendance.importer import import_attendance
 
     report = import_attendance(load_season(workspace), files, unmarked_absent=unmarked_absent, encoding=encoding)
@@ -86,8 +91,11 @@ def list_(
 ) -> None:
     """Show each tour's attendance: seats held, who came, no-shows, unknown, excused, guests.
 
-    Example: [bold]openmosprom attendance list --json[/]
+    Example: openmosprom attendance list --json
     """
+    from rich.markup import escape
+    from rich.table import Table
+
     from openmosprom_cli.attendance.importer import list_attendance
 
     listing = list_attendance(load_season(workspace))

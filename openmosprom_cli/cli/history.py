@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
 
@@ -29,10 +27,12 @@ def import_(
     name, phone or other personal data is copied. The other season is read
     through a copy in memory: its files are never changed, locked or upgraded.
     Importing a season again replaces what was imported of it. privacy purge
-    removes seasons older than [history] keep_seasons.
+    removes seasons beyond keep_seasons, in the history section of season.toml.
 
-    Example: [bold]openmosprom history import ../season-2026-11 ../season-2026-10[/]
+    Example: openmosprom history import ../season-2026-11 ../season-2026-10
     """
+    from rich.markup import escape
+
     from openmosprom_cli.history.seasons import import_history
 
     imported = import_history(load_season(workspace), folders)
@@ -57,8 +57,11 @@ def list_(
     A history changed after its import is reported here and refused by the
     priority policy; exits 1 when it is.
 
-    Example: [bold]openmosprom history list[/]
+    Example: openmosprom history list
     """
+    from rich.markup import escape
+    from rich.table import Table
+
     from openmosprom_cli.history.seasons import read_history
 
     history = read_history(load_season(workspace))
@@ -102,7 +105,9 @@ def adjustment_text(adjustment) -> str:
 
 
 def render_policy(summary) -> None:
-    """What ``assign`` prints when [priority] is on."""
+    """What ``assign`` prints when the priority policy is on."""
+    from rich.markup import escape
+
     s = summary.settings
     if s["no_show_penalty"] == "last":
         penalty = f"a no-show in the last {s['no_show_seasons']} season(s) places a person after everyone else"

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, load_season, print_json
 
@@ -29,6 +28,8 @@ _CHANGE_TEXT = {"promoted": "promoted from a waitlist", "cancel": "cancelled", "
 
 def render_summary(f: SeasonFigures) -> None:
     """One screen: seats, people, choices, activity, attendance, changes."""
+    from rich.markup import escape
+
     console.print(f"[bold]Season {f.window_start:%d.%m}–{f.window_end:%d.%m.%Y}[/]: {f.tours} tours"
                   + (f" ({f.cancelled_tours} cancelled)" if f.cancelled_tours else "")
                   + f", {f.seats_filled} of {f.seats_offered} seats filled ({_percent(f.seats_filled, f.seats_offered)}).")
@@ -75,8 +76,10 @@ def report(
     cancellations and moves; prizes. A season without attendance yet gets a
     report too, whose attendance sheet says so.
 
-    Example: [bold]openmosprom report --out report-december.xlsx[/]
+    Example: openmosprom report --out report-december.xlsx
     """
+    from rich.markup import escape
+
     from openmosprom_cli.report.build import write_season_report
 
     written = write_season_report(load_season(workspace), out)

@@ -193,3 +193,13 @@ def test_the_commands(exported, tmp_path, cli):
     assert failed.exit_code == 65 and "bad.csv › row 2 › Отметка: 'возможно' is not a check-in mark" in failed.output
     people = cli("attendance", "list", "--people", "-w", exported.path)
     assert people.exit_code == 0 and "9002" in people.output and "Участник" not in people.output
+
+
+def test_a_sheet_of_marks_whose_code_column_was_deleted_is_refused_not_skipped(exported, tmp_path):
+    back = return_roster(roster(exported, "estet"), tmp_path / "estet.xlsx", {name("9001"): "+"})
+    book = openpyxl.load_workbook(back)
+    sheet = book["14.12 10.00"]
+    sheet.delete_cols(next(c.column for c in sheet[13] if c.value == "Код"))
+    book.save(back)
+    with pytest.raises(BadDataError, match="estet.xlsx › 14.12 10.00 › row 13: has neither a «Код» nor an «ID VK»"):
+        import_attendance(exported, [back])
