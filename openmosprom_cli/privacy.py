@@ -17,6 +17,8 @@ no erased value survives in free pages or the write-ahead log); the files go
 after the commit. The outbox keeps its record of each message sent (to whom,
 when, which roster) while the copies that carried the data are removed. The
 report lists every file still in the season folder that holds personal data.
+The history of earlier seasons (VK IDs and what each season said of them) is
+kept for ``[history] keep_seasons`` seasons; older ones go with every purge.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from openmosprom_cli.allocation.snapshots import erase_birth_dates
 from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, OpenMospromError
+from openmosprom_cli.history.seasons import age_out_history
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.registrants.rejected import REJECTED_PREFIX
 from openmosprom_cli.season import clock
@@ -74,6 +77,7 @@ class PurgeReport:
     waiting: int           # people whose tours are not over yet, left untouched
     snapshot_fingerprint: str | None = None   # the current run's snapshot after the purge, if it changed
     still_holding: tuple[HeldFile, ...] = ()  # files the purge leaves that still hold personal data
+    history_removed: tuple[str, ...] = ()     # earlier seasons aged out of the history ([history] keep_seasons)
 
 
 def _people_whose_tours_are_over(conn: sqlite3.Connection, before: dt.date) -> tuple[set[str], int]:
@@ -151,10 +155,12 @@ def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeR
         # The records stay (to whom, when, which roster); the copies that carried the data go.
         forget_email_copies(conn, sites_over)
         forget_roster_exports(conn, sites_over)
+        history_removed = age_out_history(conn, season.settings.history_keep_seasons)
     removed = [path for path in doomed if _remove(path)]
     season.compact()
     return PurgeReport(before, people, counts["passport"], counts["citizenship"], counts["birth_date"],
-                       runs_scrubbed, tuple(removed), waiting, fingerprint, files_with_personal_data(season.path))
+                       runs_scrubbed, tuple(removed), waiting, fingerprint, files_with_personal_data(season.path),
+                       history_removed)
 
 
 def _files_to_remove(season: Season, conn: sqlite3.Connection, before: dt.date) -> tuple[list[str], list[Path]]:

@@ -36,6 +36,18 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class PrioritySettings:
+    """``[priority]``: the priority policy from earlier seasons (allocation/policy.py); off by default."""
+
+    enabled: bool = False
+    no_show_penalty: str = "points"     # points | last
+    no_show_points: float = 0.0         # off the score, per recent season with a no-show
+    no_show_seasons: int = 2            # how many seasons after a no-show it counts
+    newcomer_bonus: float = 0.0         # for those never placed in an earlier season
+    never_placed_bonus: float = 0.0     # per earlier season applied in without a seat, while never placed
+
+
+@dataclass(frozen=True)
 class Settings:
     year: int
     window_start: dt.date
@@ -53,6 +65,8 @@ class Settings:
     organizer_phone: str = ""
     scoring: tuple[tuple[str, float], ...] = ()
     standby_share: float = 0.2  # of a tour's capacity: how many of its waitlist its factory is told of
+    priority: PrioritySettings = field(default_factory=PrioritySettings)
+    history_keep_seasons: int = 12  # privacy purge keeps the history of this many earlier seasons
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     limits: Limits = field(default_factory=Limits)
 
@@ -115,6 +129,25 @@ phone = "+7 495 000-00-00"
 # the same details as the visitors, so that its security office can admit them if they are called in.
 # A share of the tour's capacity from 0 to 1, rounded up (0.2 of 12 seats is 3 people); 0 means none.
 standby_share = {s.standby_share}
+
+[priority]
+# A priority policy from earlier seasons (imported with `openmosprom history import`). Off by default;
+# when on, `assign` prints it, each adjustment is stored with the run, `explain` shows it and `audit`
+# re-derives it. Scores change only for the order of choosing; prizes still go by the points as imported.
+enabled = false
+# A no-show in one of the last `no_show_seasons` seasons: "points" takes `no_show_points` off the score
+# for each such season; "last" places the person after everyone without one.
+no_show_penalty = "points"
+no_show_points = 0
+no_show_seasons = 2
+# Points added for those never placed in an earlier season, newcomers included.
+newcomer_bonus = 0
+# Points added for each earlier season someone applied in without getting a seat, while they never got one.
+never_placed_bonus = 0
+
+[history]
+# `openmosprom privacy purge` removes the history of seasons older than the last `keep_seasons` imported.
+keep_seasons = 12
 
 [smtp]
 host = "127.0.0.1"
@@ -205,6 +238,7 @@ def load_settings(path: Path) -> Settings:
     if not 0 <= standby_share <= 1:  # also refuses nan
         raise BadDataError.at(loc("rosters", "standby_share"),
                               f"{standby_share} must be between 0 and 1 (a share of the tour's capacity)")
+    priority = _priority(section("priority"), loc, number)
     security = text("smtp", "security", "none").lower()
     if security not in {"none", "starttls", "ssl"}:
         raise BadDataError.at(loc("smtp", "security"), f"{security!r} must be none, starttls or ssl")
@@ -225,6 +259,8 @@ def load_settings(path: Path) -> Settings:
         organizer_phone=text("organizer", "phone"),
         scoring=tuple((str(k), float(v)) for k, v in scoring.items()),
         standby_share=standby_share,
+        priority=priority,
+        history_keep_seasons=number("history", "keep_seasons", 12, minimum=1),
         smtp=SmtpSettings(
             host=text("smtp", "host", "127.0.0.1"),
             port=number("smtp", "port", 8025, minimum=1, maximum=65535),
@@ -241,4 +277,20 @@ def load_settings(path: Path) -> Settings:
             max_rows=number("limits", "max_rows", 1_100_000, minimum=1),
             max_columns=number("limits", "max_columns", 200, minimum=1),
         ),
+    )
+
+
+def _priority(raw: dict, loc, number) -> PrioritySettings:
+    enabled = raw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise BadDataError.at(loc("priority", "enabled"), f"{enabled!r} must be true or false")
+    penalty = raw.get("no_show_penalty", "points")
+    if penalty not in ("points", "last"):
+        raise BadDataError.at(loc("priority", "no_show_penalty"), f"{penalty!r} must be \"points\" or \"last\"")
+    return PrioritySettings(
+        enabled=enabled, no_show_penalty=penalty,
+        no_show_points=number("priority", "no_show_points", 0.0, kind=float, minimum=0),
+        no_show_seasons=number("priority", "no_show_seasons", 2, minimum=1),
+        newcomer_bonus=number("priority", "newcomer_bonus", 0.0, kind=float, minimum=0),
+        never_placed_bonus=number("priority", "never_placed_bonus", 0.0, kind=float, minimum=0),
     )

@@ -32,9 +32,11 @@ from openmosprom_cli.allocation.chain import DocumentedException, closed_mismatc
 from openmosprom_cli.allocation.checks import Excused, Violation, check_result
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.policy import audit_policy, policy_record
 from openmosprom_cli.allocation.snapshots import PurgeRecord
 from openmosprom_cli.allocation.stored import StoredResult, StoredRun, load_result, stored_run
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.history.priority import facts_for_audit
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import load_changes
 from openmosprom_cli.store.runs import load_runs
@@ -53,6 +55,7 @@ CHECKS = (
     "waitlists in priority order",
     "result equals the re-derived one",
     "chain of runs",
+    "priority policy",
 )
 
 
@@ -90,9 +93,10 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
         excused = overrides(changes)
         earlier = _earlier_runs(conn, allocation.run_id, excused, changes) if all_runs else []
         attention = kept_seats_needing_attention(conn, allocation.commitments)
+        policy = _policy_violations(conn, allocation.stored.run.inputs)
     run, stored = allocation.stored.run, allocation.stored.result
     certificate = audit_run(run, stored, excused, changes)
-    violations = [*(v for _, found in earlier for v in found), *certificate.violations]
+    violations = [*(v for _, found in earlier for v in found), *certificate.violations, *policy]
     exceptions = tuple(DocumentedException(rid, tour, why) for (rid, tour), why in sorted(excused.items())
                        if (rid, tour) in {(p.registrant_id, p.tour_id) for p in allocation.placements})
     return AuditCertificate(
@@ -136,6 +140,14 @@ def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = No
     violations += [Violation("closed tours", message) for message in closed_mismatch(inputs)]
     violations.extend(check_result(inputs, run.seed, stored, excused))
     return _certificate(run, stored, violations, len(inputs.held))
+
+
+def _policy_violations(conn: sqlite3.Connection, inputs: dict) -> list[Violation]:
+    """The priority policy's scores re-derived from what the run stored, and its facts from the history."""
+    record = policy_record(inputs)
+    if record is None:
+        return []
+    return [Violation("priority policy", problem) for problem in audit_policy(inputs, facts_for_audit(conn, record))]
 
 
 def _check_snapshot(run: StoredRun, inputs: AllocationInput) -> list[Violation]:

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from openmosprom_cli.allocation.current import SEAT, CurrentAllocation, current_allocation
+from openmosprom_cli.allocation.policy import Adjustment, person_adjustments, policy_record
 from openmosprom_cli.allocation.priority import lottery_number
 from openmosprom_cli.allocation.stored import load_person_result
 from openmosprom_cli.errors import MissingInputError
@@ -61,6 +62,9 @@ class Explanation:
     seats: tuple[HeldSeat, ...] = ()             # held now, after every change since the run
     cancelled: str = ""                          # why, if they cancelled (or were cancelled)
     changes: tuple[PersonChange, ...] = ()       # every change that concerned them, oldest first
+    # The priority policy from history, when the run used one: the score before it, and each adjustment.
+    base_score: float | None = None
+    adjustments: tuple[Adjustment, ...] = ()
 
     @property
     def birth_date_erased(self) -> bool:
@@ -102,7 +106,18 @@ def explain(season: Season, registrant_id: str) -> Explanation:
         seats=held, cancelled=cancelled[0] if cancelled else "",
         changes=tuple(PersonChange(c.at, c.kind, c.tour_id, c.reason, str(c.detail.get("cause", "")))
                       for c in history),
+        **_policy(run.inputs, registrant_id, applicant),
     )
+
+
+def _policy(inputs: dict, registrant_id: str, applicant: dict | None) -> dict:
+    """The base score and the adjustments of the priority policy, if the run used one and included the person."""
+    record = policy_record(inputs)
+    if record is None or applicant is None:
+        return {}
+    score = float(applicant["score"])
+    return {"base_score": float(record.get("base", {}).get(registrant_id, score)),
+            "adjustments": person_adjustments(record, registrant_id)}
 
 
 def _registered_at(applicant: dict | None, stored: dt.datetime | None) -> dt.datetime | None:

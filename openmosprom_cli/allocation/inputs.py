@@ -8,7 +8,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ from openmosprom_cli.models import Holding, Registrant, Site, Tour
 
 if TYPE_CHECKING:
     from openmosprom_cli.allocation.columns import InputColumns
+
+POLICY_KEY = "priority_policy"   # the stored inputs' record of the priority policy, when a run used one
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,10 @@ class AllocationInput:
     After publication an allocation gives only what is left: ``held`` are the
     seats it must keep (commitments), and ``closed`` the tours whose lists are
     frozen (their deadline, the date of ``today``, has come), which it gives
-    to nobody. Both are part of the stored inputs and their fingerprint.
+    to nobody. Both are part of the stored inputs and their fingerprint. So is
+    the priority policy a run used (:mod:`~openmosprom_cli.allocation.policy`):
+    the applicants' scores are then the adjusted ones, and ``policy`` records
+    how each was adjusted.
     """
 
     tours: tuple[Tour, ...]
@@ -86,16 +91,17 @@ class AllocationInput:
     held: tuple[Holding, ...] = ()
     closed: tuple[str, ...] = ()
     today: dt.date | None = None
+    policy: Mapping[str, Any] | None = field(default=None, hash=False)
 
     @classmethod
     def build(cls, tours: Iterable[Tour], sites: Iterable[Site], people: Iterable[Registrant | Applicant],
               max_tours_per_person: int = 1, *, held: Iterable[Holding] = (), closed: Iterable[str] = (),
-              today: dt.date | None = None) -> AllocationInput:
+              today: dt.date | None = None, policy: Mapping[str, Any] | None = None) -> AllocationInput:
         cache: dict[str, bool] = {}
         applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache) for p in people)
         return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person,
                    tuple(sorted(held, key=attrgetter("registrant_id", "tour_id"))), tuple(sorted(set(closed))),
-                   today)
+                   today, policy)
 
     def to_json(self) -> dict[str, Any]:
         """A canonical form: sorted, so the same inputs always give the same fingerprint."""
@@ -108,6 +114,8 @@ class AllocationInput:
             later["closed"] = list(self.closed)
         if self.today is not None:
             later["today"] = self.today.isoformat()
+        if self.policy is not None:
+            later[POLICY_KEY] = self.policy
         return {
             **later,
             "max_tours_per_person": self.max_tours_per_person,
@@ -148,7 +156,7 @@ class AllocationInput:
                      for rid, tour_id, seats, rank in data.get("held", ()))
         today = dt.date.fromisoformat(data["today"]) if data.get("today") else None
         return cls(tours, sites, applicants, data["max_tours_per_person"], held, tuple(data.get("closed", ())),
-                   today)
+                   today, data.get(POLICY_KEY))
 
     def fingerprint(self) -> str:
         return fingerprint_of(self.to_json())

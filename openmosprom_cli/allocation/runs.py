@@ -16,9 +16,11 @@ from typing import Any
 
 from openmosprom_cli.allocation.deadlines import frozen_tours
 from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.allocation.policy import PolicySummary
 from openmosprom_cli.allocation.result import AllocationResult, Placement, result_fingerprint
 from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.errors import Declined, MissingInputError
+from openmosprom_cli.history.priority import policy_for_run
 from openmosprom_cli.models import Site
 from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
@@ -71,6 +73,7 @@ class AssignmentReport:
     waitlisted: int                          # people on at least one waitlist
     kind: str = "fresh"                      # fresh | incremental | from_scratch
     kept: int = 0                            # seats kept because they were announced (commitments)
+    policy: PolicySummary | None = None      # the priority policy from history, when [priority] is on
 
     @property
     def unplaced(self) -> int:
@@ -88,6 +91,7 @@ class AssignmentReport:
                           for rank, people in self.by_choice],
             "unplaced_by_reason": [{"reason": code, "people": people} for code, people in self.unplaced_by_reason],
             "waitlisted": self.waitlisted, "kind": self.kind, "kept": self.kept,
+            **({"policy": dataclasses.asdict(self.policy)} if self.policy is not None else {}),
         }
 
 
@@ -138,8 +142,11 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
         commitments = load_commitments(conn)
         today = clock.today()
         held = () if from_scratch else tuple(c.holding for c in commitments)
-        inputs = AllocationInput.build(tours, sites.values(), registrants, season.settings.max_tours_per_person,
-                                       held=held, closed=frozen_tours(tours, sites, today), today=today)
+        policy = policy_for_run(conn, season.settings.priority, registrants)   # None unless [priority] is on
+        inputs = AllocationInput.build(tours, sites.values(), policy.applicants if policy else registrants,
+                                       season.settings.max_tours_per_person, held=held,
+                                       closed=frozen_tours(tours, sites, today), today=today,
+                                       policy=policy.record if policy else None)
         result = allocate(inputs, seed=seed)
         kind = "from_scratch" if from_scratch else ("incremental" if is_published(conn) or held else "fresh")
         losses = _losses(commitments, result) if from_scratch else ()
@@ -147,6 +154,8 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
             raise Declined(f"nothing changed: a fresh allocation would take or change the seats of {len(losses)} "
                            "people who were told", hint="Pass --yes to go ahead.")
         report = _store_run(conn, inputs, result, sites, kind=kind, last_change=last_change_id(conn))
+        if policy is not None:
+            report = dataclasses.replace(report, policy=policy.summary)
         for loss in losses:
             end_commitment(conn, loss.registrant_id, loss.tour_id)
             add_change(conn, at=now_iso(), kind="unseat", registrant_id=loss.registrant_id, tour_id=loss.tour_id,

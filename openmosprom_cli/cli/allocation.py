@@ -18,6 +18,7 @@ from openmosprom_cli.cli.common import (
     new_table,
     print_json,
 )
+from openmosprom_cli.cli.history import adjustment_text, render_policy
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -57,6 +58,8 @@ def render_assignment(report: AssignmentReport) -> None:
     kind = {"incremental": f" ({report.kept} announced seats kept; what was left given)",
             "from_scratch": " (from scratch)"}.get(report.kind, "")
     console.print(f"[bold]Allocation run {report.run_id}[/]{kind} — seed [bold]{escape(report.seed)}[/]")
+    if report.policy is not None:
+        render_policy(report.policy)
     console.print(_seat_table("Seats per site", "site", report.by_site))
     console.print(_seat_table("Seats per day", "day", report.by_day))
     console.print(f"Seats: {report.seats_filled} of {report.seats_offered} filled "
@@ -129,6 +132,9 @@ def render_explanation(e: Explanation) -> None:
     else:
         console.print(f"Priority: {e.priority} of {e.people} (1 chooses first), ordered by")
         console.print(f"  score {e.score:g}, highest first")
+        if e.adjustments:
+            console.print(f"    by the priority policy: {e.base_score:g} as imported, "
+                          + "; ".join(adjustment_text(a) for a in e.adjustments), soft_wrap=True)
         console.print(f"  registered {e.registered_at:%d.%m.%Y %H:%M:%S}, earliest first" if e.registered_at
                       else "  registration time unknown: after everyone with the same score")
         console.print(f"  lottery number {e.lottery} (from the seed and the ID), lowest first; then the ID")

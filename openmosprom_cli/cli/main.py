@@ -17,7 +17,7 @@ from openmosprom_cli.season.interrupts import commits_so_far
 
 # `--help` lists the commands in the order of the season's work.
 COMMAND_ORDER = ("init", "demo", "schedules", "slots", "registrants", "assign", "explain", "audit", "move",
-                 "unassign", "publish", "rosters", "outbox", "privacy")
+                 "unassign", "publish", "rosters", "outbox", "attendance", "report", "history", "privacy")
 
 
 class ErrorReportingGroup(TyperGroup):
@@ -91,11 +91,14 @@ def main(
 def _register() -> None:
     from openmosprom_cli.cli import (
         allocation,
+        attendance,
         changes,
+        history,
         mail,
         privacy,
         publication,
         registrants,
+        report,
         rosters,
         schedules,
         season,
@@ -106,7 +109,7 @@ def _register() -> None:
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
     for module in (season, schedules, slots, registrants, changes, allocation, publication, rosters, mail,
-                   privacy):
+                   privacy, attendance, history, report):
         module.register(app)
 
 

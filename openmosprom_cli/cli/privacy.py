@@ -29,7 +29,8 @@ def purge(
     age of the tours they listed, so the audit keeps working. Nothing changes
     unless every such file can be removed, no erased value is left in the
     database's free pages, and the files that still hold personal data are
-    listed. A date after today is refused.
+    listed. A date after today is refused. The history of earlier seasons
+    beyond keep_seasons (the history section of season.toml) is removed too.
     Russian law 152-FZ asks that personal data be kept no longer than its
     purpose needs.
 
@@ -55,6 +56,9 @@ def purge(
         console.print(f"The current allocation's inputs fingerprint after the purge: {report.snapshot_fingerprint}")
     for path in report.files_removed:
         console.print(f"Removed {escape(str(path))}")
+    if report.history_removed:
+        console.print(f"Removed the history of {len(report.history_removed)} earlier season(s) beyond the last "
+                      f"{season.settings.history_keep_seasons} ({escape('[history]')} keep_seasons).")
     if report.waiting:
         console.print(f"[dim]{report.waiting} people still have tours ahead; their data was kept.[/]")
     if report.still_holding:

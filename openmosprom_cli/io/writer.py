@@ -172,6 +172,38 @@ class Cell:
     validation: Validation | None = None
 
 
+_CHART_KINDS = ("column", "bar", "line", "pie")
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native Excel chart of its sheet's table (``.xlsx`` only; CSV has no charts), not a picture.
+
+    Each of ``values`` (0-based table columns) is one series, named by its
+    header, over the table's data rows, which ``categories`` labels; the last
+    ``skip_last`` rows (a totals row) are left out. Excel draws it from the
+    cells, so the numbers and the chart cannot disagree. ``percent``: the
+    values are shares from 0 to 1, shown as 0 %. Placed at ``anchor`` (a cell
+    such as ``"H3"``), by default to the right of the table, charts of one sheet
+    one under another.
+    """
+
+    title: str
+    values: Sequence[int]
+    categories: int = 0
+    kind: str = "column"  # column | bar | line | pie
+    stacked: bool = False
+    percent: bool = False
+    x_title: str = ""
+    y_title: str = ""
+    skip_last: int = 0
+    anchor: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _CHART_KINDS or not self.values or (self.kind == "pie" and len(self.values) != 1):
+            raise ValueError(f"chart {self.title!r}: a {self.kind!r} chart of {len(self.values)} series")
+
+
 @dataclass(frozen=True)
 class Sheet:
     """One worksheet: an optional title and block of label/value lines, then a table.
@@ -198,6 +230,7 @@ class Sheet:
     min_rows: int = 0
     min_width: float = 6
     max_width: float = 60
+    charts: Sequence[Chart] = ()  # drawn from the table once its rows are written (.xlsx only)
 
     @property
     def table_columns(self) -> tuple[Column, ...]:

@@ -31,7 +31,7 @@ import math
 import numbers
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openmosprom_cli.errors import CannotCreateError
@@ -54,6 +54,7 @@ from openmosprom_cli.io.writer import (
     is_formula_like,
     visible_text,
 )
+from openmosprom_cli.io.xlsx_charts import add_chart, keep_charted
 from openmosprom_cli.io.xlsx_rows import (
     DATE,
     DATETIME,
@@ -94,7 +95,7 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.
         if not sheets:
             raise ValueError("a workbook needs at least one sheet")
         for sheet in sheets:
-            _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats, streamed=not small).write()
+            _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats, workbook, streamed=not small).write()
         try:
             workbook.close()
         except FileCreateError as exc:
@@ -207,7 +208,8 @@ def _validation_options(rule: Validation) -> dict[str, object]:
 
 
 class _SheetWriter:
-    def __init__(self, worksheet, sheet: Sheet, formats: _Formats, *, streamed: bool = False):
+    def __init__(self, worksheet, sheet: Sheet, formats: _Formats, workbook=None, *, streamed: bool = False):
+        self.workbook = workbook
         self.ws = worksheet
         self.streamed = streamed
         self.sheet = sheet
@@ -216,6 +218,8 @@ class _SheetWriter:
         if not 0 < len(self.columns) <= MAX_COLUMNS:
             raise ValueError(f"sheet {sheet.name!r} needs 1 to {MAX_COLUMNS} columns")
         self.widths = [0] * len(self.columns)
+        self.wrote_rows = False
+        self.charted: dict[int, list[object]] = {}
         self.cell_rules: dict[Validation, list[str]] = {}
 
     def write(self) -> None:
@@ -237,7 +241,8 @@ class _SheetWriter:
                                                                      border=sheet.borders))
             row += 1
         first_data_row = row
-        row = self._rows(row)
+        row = self._rows(row, self._capturing(sheet.rows) if sheet.charts else sheet.rows)
+        self.wrote_rows = row > first_data_row
         while row < first_data_row + sheet.min_rows:
             # Empty rows that already carry the columns' formats and borders, for people to fill in.
             for col, column in enumerate(self.columns):
@@ -245,10 +250,16 @@ class _SheetWriter:
             row += 1
         self._layout(header_row, first_data_row, max(row - 1, first_data_row))
 
-    def _rows(self, row: int) -> int:
+    def _capturing(self, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+        """The rows, keeping the charted columns' values for the charts' caches (see :mod:`xlsx_charts`)."""
+        wanted = sorted({col for chart in self.sheet.charts for col in (chart.categories, *chart.values)})
+        self.charted = {col: [] for col in wanted}
+        return keep_charted(rows, self.charted)
+
+    def _rows(self, row: int, rows: Iterable[Sequence[object]]) -> int:
         """The table's rows: plain text and numbers straight to xlsxwriter, everything else through :meth:`_value`."""
         if self.streamed:
-            return self._streamed_rows(row)
+            return self._streamed_rows(row, rows)
         sheet, ws, formats, widths = self.sheet, self.ws, self.formats, self.widths
         columns = self.columns
         border = sheet.borders
@@ -258,7 +269,7 @@ class _SheetWriter:
         blank_formats = [formats.get(c.style, None, border=border) for c in columns]
         write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
         needs_care = _NEEDS_CARE.match
-        for values in sheet.rows:
+        for values in rows:
             if row >= MAX_ROWS:
                 raise CannotCreateError(f"sheet {sheet.name!r} has more rows than Excel allows ({MAX_ROWS})")
             if len(values) > count:
@@ -347,7 +358,7 @@ class _SheetWriter:
             raise TypeError(f"cannot write a {type(value).__name__}; pass it as str")
         return kind, value, formats.get(style, kind, border=border), KIND_WIDTHS[kind]
 
-    def _streamed_rows(self, row: int) -> int:
+    def _streamed_rows(self, row: int, table_rows: Iterable[Sequence[object]]) -> int:
         """The table's rows as XML straight into xlsxwriter's row file (constant-memory mode), in batches.
 
         Every value is resolved as :meth:`_value` resolves it (see :mod:`xlsx_rows`). A batch with a
@@ -364,7 +375,7 @@ class _SheetWriter:
             return self._resolve(value, columns[col].style, border=border, yes_no=columns[col].yes_no)
 
         ws._write_single_row(row)        # out with the rows above (title, header), through xlsxwriter
-        rows = iter(sheet.rows)
+        rows = iter(table_rows)
         while batch := list(itertools.islice(rows, STREAM_BATCH_ROWS)):
             if row + len(batch) > MAX_ROWS:
                 raise CannotCreateError(f"sheet {sheet.name!r} has more rows than Excel allows ({MAX_ROWS})")
@@ -424,7 +435,10 @@ class _SheetWriter:
             ws.fit_to_pages(1, 0)
             if sheet.header:
                 ws.repeat_rows(header_row)
-
+        for number, chart in enumerate(sheet.charts):
+            add_chart(self.workbook, ws, sheet, len(self.columns), chart, number, header_row=header_row,
+                      first_data_row=first_data_row, last_row=last_row, wrote_rows=self.wrote_rows,
+                      charted=self.charted)
 
 def _check(code: int, what: str) -> None:
     # xlsxwriter warns and carries on where a caller's mistake should stop the export.

@@ -20,6 +20,7 @@ from openmosprom_cli.allocation.current import CurrentAllocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.rosters.codes import visitor_code
 
 VISITOR, STANDBY = "visitor", "standby"
 
@@ -32,6 +33,7 @@ class RosterEntry:
     person: Registrant
     companions: int
     position: int  # 1-based: row on the tour's list, or place on its waitlist as the visitors are told it
+    code: str = ""  # a visitor's row code (rosters/codes.py), for matching the returned roster; "" on standby
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,13 @@ def standby_size(capacity: int, share: float) -> int:
 
 def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people: Mapping[str, Registrant],
                        allocation: CurrentAllocation, *, cancelled: Mapping[str, tuple[Tour, str]] | None = None,
-                       exported_before: Collection[str] = (), standby_share: float = 0.0) -> list[SiteRoster]:
+                       exported_before: Collection[str] = (), standby_share: float = 0.0,
+                       code_key: str = "") -> list[SiteRoster]:
     """A roster for every site with tours, and for every site that had one before (so it learns what changed).
 
     ``tours`` are the season's active tours; ``cancelled`` the cancelled ones
-    with their reason. Raises if the allocation is stale.
+    with their reason; ``code_key`` the season's key of the visitors' row codes.
+    Raises if the allocation is stale.
     """
     cancelled = cancelled or {}
     tours_by_id = {t.tour_id: t for t in tours}
@@ -170,7 +174,8 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
         for tour in tours_by_site[site_id]:
             ordered = sorted(placed[tour.tour_id],
                              key=lambda p: (people[p.registrant_id].full_name.casefold(), p.registrant_id))
-            visitors = tuple(RosterEntry(people[p.registrant_id], p.companions, i)
+            visitors = tuple(RosterEntry(people[p.registrant_id], p.companions, i,
+                                         visitor_code(code_key, p.registrant_id, tour.tour_id) if code_key else "")
                              for i, p in enumerate(ordered, start=1))
             waiting = waitlists.get(tour.tour_id, [])
             standby = _standby(site, tour, waiting, people, allocation.positions, sites_held,

@@ -38,6 +38,7 @@ from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, un
 from openmosprom_cli.io.writer import write_workbook
 from openmosprom_cli.publication.outcomes import person_outcomes
 from openmosprom_cli.rosters.build import build_site_rosters
+from openmosprom_cli.rosters.codes import CODE_KEY_META
 from openmosprom_cli.rosters.files import (
     file_sha256,
     remove_retired_files,
@@ -46,6 +47,7 @@ from openmosprom_cli.rosters.files import (
 )
 from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
+from openmosprom_cli.store.meta import get_meta
 from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.rosters import (
     RosterExportRow,
@@ -116,7 +118,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             previous = {r.site_id: r.fingerprint for r in earlier}
             rosters = build_site_rosters(sites, tours, people, allocation, cancelled=load_cancelled_tours(conn),
                                          exported_before=previous.keys(),
-                                         standby_share=season.settings.standby_share)
+                                         standby_share=season.settings.standby_share,
+                                         code_key=get_meta(conn, CODE_KEY_META) or "")
             stamp = file_time(allocation.created_at)
             exported_at = now_iso()
 

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 
 from openmosprom_cli.io.files import safe_sheet_title, unique_name
-from openmosprom_cli.io.writer import Sheet
+from openmosprom_cli.io.writer import Column, Sheet
 from openmosprom_cli.models import Tour
 from openmosprom_cli.publication.outcomes import PersonLine
 from openmosprom_cli.rosters.build import SiteRoster, TourRoster
@@ -25,6 +25,8 @@ CANCELLED_SHEET = "Отменённые экскурсии"
 STANDBY_NOTE = ("Первые в листе ожидания каждой экскурсии. Они придут, только если организатор пригласит их "
                 "на освободившееся место; № — место в листе ожидания.")
 CHECK_IN_HEADER = "Отметка о посещении"
+GUESTS_CAME_HEADER = "Пришло гостей"
+CODE_HEADER = "Код"  # the row's code (rosters/codes.py): the returned roster is matched by it, whatever its order
 TOUR_SHEET_TITLE = "«Открой#Моспром»: список посетителей экскурсии"
 
 # Zip entries cannot be dated before 1980.
@@ -95,16 +97,17 @@ def _tour_sheet(title: str, roster: SiteRoster, tour_roster: TourRoster, setting
     if tour.note:
         block.append(("Примечание к экскурсии", tour.note))
     block.append(("ID экскурсии", tour.tour_id))
-    headers = ["№", *(_FIELD_HEADERS[f] for f in roster.fields), CHECK_IN_HEADER]
-    # The check-in column stays empty, bordered for ticking off by hand; the block's labels sit in column B,
-    # their values spill over the empty cells to the right.
+    headers: list[Column | str] = ["№", *(_FIELD_HEADERS[f] for f in roster.fields), CHECK_IN_HEADER,
+                                   GUESTS_CAME_HEADER, Column(CODE_HEADER, width=9)]
+    # The check-in and guests columns stay empty, bordered for filling in by hand; the block's labels sit in
+    # column B, their values spill over the empty cells to the right.
     return Sheet(title, headers, _visitor_rows(roster, tour_roster), title=TOUR_SHEET_TITLE, block=block,
                  block_column=1, borders=True, print_ready=True)
 
 
 def _visitor_rows(roster: SiteRoster, tour_roster: TourRoster) -> Iterator[tuple[object, ...]]:
     for entry in tour_roster.visitors:
-        yield (entry.position, *roster.visitor_row(entry).values())
+        yield (entry.position, *roster.visitor_row(entry).values(), None, None, entry.code)
 
 
 def _standby_sheet(roster: SiteRoster, tour_titles: dict[str, str]) -> Sheet:

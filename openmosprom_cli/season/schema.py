@@ -219,9 +219,58 @@ ALTER TABLE allocation_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'fresh';
 ALTER TABLE roster_exports ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
 """
 
+AFTER_THE_TOURS = """
+-- Who came: one row per person and tour that a returned roster or a CSV marked (unmarked people have none).
+CREATE TABLE attendance_marks (
+    tour_id TEXT NOT NULL,
+    registrant_id TEXT NOT NULL,
+    mark TEXT NOT NULL,                  -- present | absent
+    inferred INTEGER NOT NULL DEFAULT 0, -- 1: an unmarked row read as absent (--unmarked-absent)
+    guests INTEGER,                      -- «Пришло гостей»; NULL when not given
+    prize_handed INTEGER,                -- «Приз выдан»: 1 or 0; NULL when the file has no such mark
+    source TEXT NOT NULL DEFAULT '',     -- file › sheet › row it was read from
+    PRIMARY KEY (tour_id, registrant_id)
+);
+-- The tours whose attendance came back: a re-import replaces all of a tour's marks.
+CREATE TABLE attendance_imports (
+    tour_id TEXT PRIMARY KEY,
+    imported_at TEXT NOT NULL,
+    files TEXT NOT NULL DEFAULT '[]',    -- JSON list of the file names it came from
+    unmarked_absent INTEGER NOT NULL DEFAULT 0
+);
+-- Earlier seasons, imported read-only: per VK ID only what the priority policy needs, with a digest of each
+-- season's facts, so that an edited history is refused.
+CREATE TABLE history_seasons (
+    season_key TEXT PRIMARY KEY,         -- its window, "YYYY-MM-DD/YYYY-MM-DD": one season a month
+    window_start TEXT NOT NULL,
+    window_end TEXT NOT NULL,
+    first_tour TEXT,                     -- ISO dates of its first and last tours
+    last_tour TEXT,
+    source TEXT NOT NULL DEFAULT '',     -- the folder's name as given
+    imported_at TEXT NOT NULL,
+    people INTEGER NOT NULL,
+    attendance INTEGER NOT NULL DEFAULT 0,   -- 1 when it had attendance marks
+    digest TEXT NOT NULL                 -- sha256 of its facts, as imported
+);
+CREATE TABLE history_facts (
+    season_key TEXT NOT NULL REFERENCES history_seasons(season_key) ON DELETE CASCADE,
+    registrant_id TEXT NOT NULL,         -- applied in that season: every row
+    placed INTEGER NOT NULL DEFAULT 0,   -- tours they held a seat on (kept, or given up themselves)
+    attended INTEGER NOT NULL DEFAULT 0,
+    missed INTEGER NOT NULL DEFAULT 0,   -- no-shows
+    cancelled_in_time INTEGER NOT NULL DEFAULT 0,   -- seats they gave up before the tour
+    PRIMARY KEY (season_key, registrant_id)
+);
+CREATE INDEX history_facts_person ON history_facts(registrant_id);
+-- The key of the rosters' per-visitor codes: a code names a person and a tour to this season only.
+INSERT OR IGNORE INTO meta(key, value) VALUES ('visitor_code_key', lower(hex(randomblob(16))));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "the season after publication: commitments, cancellations, changes, publications",
               _statements(AFTER_PUBLICATION)),
+    Migration(3, "after the tours: attendance marks, the history of earlier seasons, visitor codes",
+              _statements(AFTER_THE_TOURS)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -138,7 +138,8 @@ def test_site_workbook_has_a_sheet_per_tour_with_header_block_and_visitors(alloc
     assert block["Контакт организатора"] == "Оргкомитет «Открой#Моспром», +7 495 000-00-00, excursions@example.org"
     assert block["Примечание площадки"] == "Сменная обувь"
     headers, visitors = table(ws)
-    assert headers == ["№", "ФИО", "Телефон", "Гостей", "Отметка о посещении"]
+    assert headers == ["№", "ФИО", "Телефон", "Гостей", "Отметка о посещении", "Пришло гостей", "Код"]
+    assert all(len(v["Код"]) == 6 for v in visitors)
     assert [(v["№"], v["ФИО"], v["Телефон"], v["Гостей"], v["Отметка о посещении"]) for v in visitors] == [
         (1, "Борисов Борис", "+79160000102", 0, None),
         (2, "Смирнова Анна", "+79160000101", 1, None),
@@ -185,7 +186,8 @@ def test_each_site_sees_only_the_fields_it_needs(allocated, site_id, extra_heade
     path = allocated.path / "rosters" / f"{site_id}.xlsx"
     wb = openpyxl.load_workbook(path)
     headers, _ = table(wb[wb.sheetnames[0]])
-    assert headers == ["№", "ФИО", "Телефон", "Гостей", *extra_headers, "Отметка о посещении"]
+    assert headers == ["№", "ФИО", "Телефон", "Гостей", *extra_headers, "Отметка о посещении", "Пришло гостей",
+                       "Код"]
     text = all_text(path)
     for p in PEOPLE:
         assert p.email not in text
@@ -201,7 +203,7 @@ def test_passport_site_lists_passport_and_birth_date(allocated):
     _, visitors = table(wb["16.12 10.00"])
     assert visitors == [{"№": 1, "ФИО": "Кузнецов Пётр", "Телефон": "+79160000201", "Гостей": 0,
                          "Дата рождения": "03.03.1985", "Паспорт": "4511 222222", "Гражданство": "RU",
-                         "Отметка о посещении": None}]
+                         "Отметка о посещении": None, "Пришло гостей": None, "Код": visitors[0]["Код"]}]
 
 
 def test_no_factory_sees_another_factorys_visitors(allocated):
