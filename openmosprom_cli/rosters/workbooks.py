@@ -25,6 +25,7 @@ CANCELLED_SHEET = "Отменённые экскурсии"
 STANDBY_NOTE = ("Первые в листе ожидания каждой экскурсии. Они придут, только если организатор пригласит их "
                 "на освободившееся место; № — место в листе ожидания.")
 CHECK_IN_HEADER = "Отметка о посещении"
+PRIZE_HEADER = "Приз"
 TOUR_SHEET_TITLE = "«Открой#Моспром»: список посетителей экскурсии"
 
 # Zip entries cannot be dated before 1980.
@@ -95,7 +96,8 @@ def _tour_sheet(title: str, roster: SiteRoster, tour_roster: TourRoster, setting
     if tour.note:
         block.append(("Примечание к экскурсии", tour.note))
     block.append(("ID экскурсии", tour.tour_id))
-    headers = ["№", *(_FIELD_HEADERS[f] for f in roster.fields), CHECK_IN_HEADER]
+    headers = ["№", *(_FIELD_HEADERS[f] for f in roster.fields), *((PRIZE_HEADER,) if roster.has_prizes else ()),
+               CHECK_IN_HEADER]
     # The check-in column stays empty, bordered for ticking off by hand; the block's labels sit in column B,
     # their values spill over the empty cells to the right.
     return Sheet(title, headers, _visitor_rows(roster, tour_roster), title=TOUR_SHEET_TITLE, block=block,
@@ -103,8 +105,9 @@ def _tour_sheet(title: str, roster: SiteRoster, tour_roster: TourRoster, setting
 
 
 def _visitor_rows(roster: SiteRoster, tour_roster: TourRoster) -> Iterator[tuple[object, ...]]:
+    prizes = roster.has_prizes
     for entry in tour_roster.visitors:
-        yield (entry.position, *roster.visitor_row(entry).values())
+        yield (entry.position, *roster.visitor_row(entry).values(), *((entry.prize,) if prizes else ()))
 
 
 def _standby_sheet(roster: SiteRoster, tour_titles: dict[str, str]) -> Sheet:
