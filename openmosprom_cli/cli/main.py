@@ -75,8 +75,10 @@ def _register() -> None:
     from openmosprom_cli.cli import (
         allocation,
         changes,
+        duplicates,
         mail,
         privacy,
+        prizes,
         publication,
         registrants,
         rosters,
@@ -89,7 +91,7 @@ def _register() -> None:
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
     for module in (season, schedules, slots, registrants, changes, allocation, publication, rosters, mail,
-                   privacy):
+                   privacy, duplicates, prizes):
         module.register(app)
 
 

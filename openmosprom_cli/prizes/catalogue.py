@@ -218,3 +218,32 @@ def template_sheets() -> list[Sheet]:
 def write_template(path: Path) -> Path:
     """The blank catalogue; no personal data, so the file follows the umask."""
     return write_workbook(Path(path), template_sheets(), private=False)
+
+
+# -- listing ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CatalogueLine:
+    item: PrizeItem
+    given: int | None          # by the current draw; None before the first draw, or an item it did not have
+    handed: int | None
+
+
+def catalogue_lines(season: Season) -> tuple[CatalogueLine, ...]:
+    """The catalogue as imported, with what the current draw gave of each item and how many were handed over."""
+    from openmosprom_cli.prizes.current import load_current_prizes
+
+    with season.reader() as conn:
+        items = load_items(conn)
+        prizes = load_current_prizes(conn)
+    if prizes is None:
+        return tuple(CatalogueLine(i, None, None) for i in items)
+    drawn = {i.item_id for i in prizes.items}
+    given: dict[str, int] = {}
+    handed: dict[str, int] = {}
+    for award in prizes.awards:
+        given[award.item_id] = given.get(award.item_id, 0) + 1
+        if prizes.is_handed(award):
+            handed[award.item_id] = handed.get(award.item_id, 0) + 1
+    return tuple(CatalogueLine(i, given.get(i.item_id, 0) if i.item_id in drawn else None,
+                               handed.get(i.item_id, 0) if i.item_id in drawn else None) for i in items)
