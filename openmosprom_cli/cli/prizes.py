@@ -301,7 +301,7 @@ def render_prize_audit(audit: PrizeAudit | None) -> None:
     console.print(f"  inputs fingerprint: {audit.inputs_fingerprint}")
     console.print(f"  result fingerprint: {audit.result_fingerprint}")
     console.print(f"  {audit.contestants} contestants, {audit.awards} prizes won; checked: "
-                  f"{', '.join(c.removeprefix('prizes: ') for c in audit.checks)}", soft_wrap=True)
+                  f"{', '.join(audit.checks)}", soft_wrap=True)
     for note in audit.attention:
         console.print(f"  [yellow]needs your attention[/]: {escape(note)}", soft_wrap=True)
 

@@ -34,9 +34,10 @@ from openmosprom_cli.store.changes import load_cancellations, load_changes
 from openmosprom_cli.store.merges import load_merges
 from openmosprom_cli.store.prizes import DrawRow, load_awards, load_current_draw, load_draw, load_draws
 
-CHECKS = ("prizes: inputs fingerprint", "prizes: result fingerprint", "prizes: stock", "prizes: tiers",
-          "prizes: prizes per person", "prizes: priority order", "prizes: no justified envy", "prizes: exclusions",
-          "prizes: result equals the re-derived one", "prizes: chain of draws")
+# Named apart from the seats' checks, since the audit lists both.
+CHECKS = ("prize inputs fingerprint", "prize result fingerprint", "prize stock", "prize tiers", "prizes per person",
+          "prize priority order", "no justified envy of prizes", "prize exclusions",
+          "prizes equal the re-derived ones", "chain of prize draws")
 
 
 @dataclass(frozen=True)
