@@ -178,55 +178,78 @@ def check_awards(inputs: DrawInput, seed: str, awards: Sequence[Award]) -> list[
 def _envy(inputs: DrawInput, rank_of: dict[str, int], people: dict[str, Contestant],
           mine: dict[str, list[Award]], awards: Sequence[Award]) -> list[Violation]:
     """Someone who took a turn, qualified for an item that went to someone ranked below them, and had room for it
-    or preferred it to an item of theirs. Vectorised per item over the people ranked above its last winner."""
+    or preferred it to an item of theirs.
+
+    Per item, the people it could have gone to instead are a prefix of the ranking (ranked above its last winner,
+    within its top N, and, scores falling along the ranking, at or above its threshold): counted at once for those
+    with room, and checked for the winners without room, who are few.
+    """
     last: dict[str, int] = {}
     for a in awards:
         if a.how != HELD and a.registrant_id in rank_of:
             last[a.item_id] = max(last.get(a.item_id, 0), rank_of[a.registrant_id])
     if not last:
         return []
-    depth = max(last.values())
     forfeited = set(inputs.forfeited)
-    ahead = [people[rid] for rid, r in sorted(rank_of.items(), key=lambda kv: kv[1]) if r < depth
-             and rid not in forfeited]
+    depth = max(last.values())
+    ahead = [people[rid] for rid, r in sorted(rank_of.items(), key=lambda kv: kv[1])
+             if r < depth and rid not in forfeited and people[rid].score > 0]
     ranks = np.array([rank_of[c.id] for c in ahead], dtype=np.int64)
-    scores = np.array([c.score for c in ahead], dtype=np.float64)
+    falling = -np.array([c.score for c in ahead], dtype=np.float64)      # ascending along the ranking
     ages = np.array([c.age_class for c in ahead], dtype=np.int64)
-    held_items = {(a.registrant_id, a.item_id) for a in awards}
-    count = np.array([len(mine.get(c.id, ())) for c in ahead], dtype=np.int64)
-    has_room = count < inputs.max_per_person
+    has_room = np.array([len(mine.get(c.id, ())) < inputs.max_per_person for c in ahead], dtype=bool)
+    # Prefix counts of people with room who are old enough, one per minimum age of the catalogue.
+    room_of_age = {m: np.concatenate(([0], np.cumsum(has_room & (ages >= m))))
+                   for m in {i.min_age for i in inputs.items}}
     catalogue_rank = {i.item_id: i.rank for i in inputs.items}
-    # The position of the worst item a person chose, in their own order: their preferences first, in order, then
-    # the catalogue's; people with room or only kept awards have no chosen item to compare.
-    worst = np.full(len(ahead), -1, dtype=np.int64)
-    for n, c in enumerate(ahead):
-        chosen = [a.item_id for a in mine.get(c.id, ()) if a.how != HELD]
-        if chosen and not has_room[n]:
-            worst[n] = max(_position(c, item_id, catalogue_rank) for item_id in chosen)
-    violations = []
+    # The winners without room who chose something (kept awards are no choice), with the position of their worst
+    # choice in their own order: their preferences first, then the catalogue's.
+    full = [n for n, c in enumerate(ahead) if not has_room[n] and any(a.how != HELD for a in mine.get(c.id, ()))]
+    worst = {n: max(_position(ahead[n], a.item_id, catalogue_rank) for a in mine[ahead[n].id] if a.how != HELD)
+             for n in full}
+    full_at = np.array(full, dtype=np.int64)
+    # Above this catalogue rank an unlisted item is worse than their worst choice.
+    below_worst = np.array([worst[n] - len(ahead[n].preferences) for n in full], dtype=np.int64)
+    listers: dict[str, list[int]] = {}
+    for n in full:
+        for item_id in ahead[n].preferences:
+            listers.setdefault(item_id, []).append(n)
+    held_items = {(a.registrant_id, a.item_id) for a in awards}
+    index_of = {c.id: n for n, c in enumerate(ahead)}
+    holders: dict[str, list[int]] = {}
+    for rid, item_id in held_items:
+        if rid in index_of:
+            holders.setdefault(item_id, []).append(index_of[rid])
+    violations: list[Violation] = []
+
+    def envies(n: int, item, why: str) -> None:
+        violations.append(Violation(CHECKS[6], f"{ahead[n].id} (rank {ranks[n]}) qualified for {item.name!r} and "
+                                               f"{why}, but it went to rank {last[item.item_id]}", ahead[n].id))
+
     for item in sorted(inputs.items, key=lambda i: i.rank):
         below = last.get(item.item_id)
         if below is None:
             continue
-        mask = (ranks < below) & (scores > 0) & (ages >= item.min_age)
+        end = int(np.searchsorted(ranks, below))
         if item.top_n is not None:
-            mask &= ranks <= item.top_n
+            end = min(end, int(np.searchsorted(ranks, item.top_n, side="right")))
         if item.min_score is not None:
-            mask &= scores >= item.min_score
-        for n in np.flatnonzero(mask).tolist():
-            person = ahead[n]
-            if (person.id, item.item_id) in held_items:
-                continue
-            if has_room[n]:
-                why = "had room for it"
-            elif worst[n] >= 0 and _position(person, item.item_id, catalogue_rank) < worst[n]:
-                why = "preferred it to a prize of theirs"
-            else:
-                continue
-            violations.append(Violation(CHECKS[6], f"{person.id} (rank {ranks[n]}) qualified for {item.name!r} and "
-                                                   f"{why}, but it went to rank {below}", person.id))
-            if len(violations) >= 20:
-                return violations
+            end = min(end, int(np.searchsorted(falling, -item.min_score, side="right")))
+        # Those who hold the item already envy nobody for it.
+        holding = [n for n in holders.get(item.item_id, ()) if n < end and has_room[n] and ages[n] >= item.min_age]
+        if room_of_age[item.min_age][end] > len(holding):
+            n = next(n for n in np.flatnonzero(has_room[:end] & (ages[:end] >= item.min_age)).tolist()
+                     if n not in holding)
+            envies(n, item, "had room for it")
+        within = full_at < end
+        candidates = full_at[within & (ages[full_at] >= item.min_age) & (below_worst > item.rank)]
+        listed = [n for n in listers.get(item.item_id, ()) if n < end]
+        for n in dict.fromkeys([*candidates.tolist(), *listed]):
+            if (ahead[n].id, item.item_id) not in held_items and ages[n] >= item.min_age \
+                    and _position(ahead[n], item.item_id, catalogue_rank) < worst[n]:
+                envies(n, item, "preferred it to a prize of theirs")
+        if len(violations) >= 20:
+            break
     return violations
 
 

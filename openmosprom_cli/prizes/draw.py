@@ -27,6 +27,8 @@ stand) count against ``max_per_person`` and against the stock, and
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,7 +58,7 @@ class DrawInput:
     def to_json(self) -> dict[str, Any]:
         """A canonical form, sorted, so that the same inputs always give the same fingerprint."""
         return {
-            "items": [_item_json(i) for i in sorted(self.items, key=lambda i: i.rank)],
+            "items": [item_json(i) for i in sorted(self.items, key=lambda i: i.rank)],
             "contestants": [_contestant_json(c) for c in sorted(self.contestants, key=lambda c: c.id)],
             "excluded": [list(e) for e in sorted(self.excluded)],
             "max_per_person": self.max_per_person,
@@ -86,8 +88,13 @@ class DrawInput:
     def fingerprint(self) -> str:
         return fingerprint_of(self.to_json())
 
+    def canonical(self) -> tuple[str, str]:
+        """(the canonical JSON text, its fingerprint): a draw stores the very text its fingerprint hashes."""
+        text = json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-def _item_json(i: PrizeItem) -> dict[str, Any]:
+
+def item_json(i: PrizeItem) -> dict[str, Any]:
     return {"item_id": i.item_id, "rank": i.rank, "name": i.name, "stock": i.stock, "top_n": i.top_n,
             "min_score": i.min_score, "min_age": i.min_age}
 

@@ -34,6 +34,7 @@ from openmosprom_cli.prizes.draw import (
     DrawResult,
     age_class,
     draw,
+    item_json,
 )
 from openmosprom_cli.prizes.exclusions import read_exclusions
 from openmosprom_cli.prizes.preferences import item_lookup, resolve_preferences
@@ -190,10 +191,10 @@ def _store(conn: sqlite3.Connection, inputs: DrawInput, result: DrawResult, *, k
            extra: Mapping[str, Any] | None = None) -> DrawReport:
     created_at = now_iso()
     fingerprint = result.fingerprint()
-    snapshot = inputs.to_json()
+    snapshot_text, inputs_fingerprint = inputs.canonical()
     draw_id = insert_current_draw(conn, created_at=created_at, kind=kind, seed=result.seed,
-                                  inputs_fingerprint=inputs.fingerprint(), result_fingerprint=fingerprint,
-                                  snapshot=snapshot, last_change=last_change, based_on=based_on)
+                                  inputs_fingerprint=inputs_fingerprint, result_fingerprint=fingerprint,
+                                  snapshot_text=snapshot_text, last_change=last_change, based_on=based_on)
     insert_awards(conn, draw_id, result.awards)
     given = Counter(a.item_id for a in result.awards)
     preferred = Counter(a.item_id for a in result.awards if a.how == "preferred")
@@ -201,7 +202,7 @@ def _store(conn: sqlite3.Connection, inputs: DrawInput, result: DrawResult, *, k
                    for i in sorted(inputs.items, key=lambda i: i.rank))
     report = DrawReport(
         draw_id=draw_id, created_at=created_at, kind=kind, seed=result.seed,
-        inputs_fingerprint=inputs.fingerprint(), result_fingerprint=fingerprint,
+        inputs_fingerprint=inputs_fingerprint, result_fingerprint=fingerprint,
         contestants=len(inputs.contestants),
         excluded=tuple(sorted(Counter(why for _, why in inputs.excluded).items())),
         winners=len({a.registrant_id for a in result.awards}), items=counts,
@@ -209,7 +210,7 @@ def _store(conn: sqlite3.Connection, inputs: DrawInput, result: DrawResult, *, k
         kept=len(inputs.held), forfeited=len(inputs.forfeited), based_on=based_on, warnings=tuple(warnings))
     save_draw_summary(conn, draw_id, {
         # The items again, small, so that rosters and exports never decode the snapshot.
-        "items": snapshot["items"],
+        "items": [item_json(i) for i in sorted(inputs.items, key=lambda i: i.rank)],
         "contestants": report.contestants, "winners": report.winners, "given": report.given,
         "excluded": dict(report.excluded), "kept": report.kept, "forfeited": report.forfeited, **(extra or {})})
     return report

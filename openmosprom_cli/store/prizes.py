@@ -103,15 +103,17 @@ def load_draw(conn: sqlite3.Connection, draw_id: int) -> DrawRow | None:
 
 
 def insert_current_draw(conn: sqlite3.Connection, *, created_at: str, kind: str, seed: str, inputs_fingerprint: str,
-                        result_fingerprint: str, snapshot: Mapping[str, Any], last_change: int,
+                        result_fingerprint: str, snapshot_text: str, last_change: int,
                         based_on: int | None = None) -> int:
-    """Store a draw as the current one (the previous current one becomes history); its ID."""
+    """Store a draw as the current one (the previous current one becomes history); its ID.
+
+    ``snapshot_text`` is the inputs' canonical JSON, the very text their fingerprint was computed from.
+    """
     conn.execute("UPDATE prize_draws SET is_current = 0 WHERE is_current = 1")
     cursor = conn.execute(
         "INSERT INTO prize_draws (created_at, kind, seed, inputs_fingerprint, result_fingerprint, is_current, "
         "inputs, last_change, based_on) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
-        (created_at, kind, seed, inputs_fingerprint, result_fingerprint,
-         json.dumps(snapshot, ensure_ascii=False, sort_keys=True), last_change, based_on))
+        (created_at, kind, seed, inputs_fingerprint, result_fingerprint, snapshot_text, last_change, based_on))
     return cast(int, cursor.lastrowid)
 
 

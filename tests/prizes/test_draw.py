@@ -201,3 +201,14 @@ def test_the_audit_finds_nothing_wrong_in_what_the_draw_gives(inputs, seed):
 @given(draws())
 def test_inputs_survive_their_stored_form(inputs):
     assert DrawInput.from_json(inputs.to_json()).to_json() == inputs.to_json()
+
+
+def test_the_audit_names_a_winner_left_without_a_prize_while_someone_below_got_one():
+    inputs = DrawInput((SPEAKER, TERMOS, BOOK), people(100, 90, 80, 70, 60, 40, 30))
+    awards = [a for a in draw(inputs, "7").awards if a.registrant_id != "6"]
+    found = check_awards(inputs, "7", awards)
+    assert [(v.check, v.message) for v in found] == [
+        ("no justified envy of prizes", "6 (rank 6) qualified for 'Книга' and had room for it, but it went to rank 7")]
+    swapped = [a if a.registrant_id != "3" else dataclasses.replace(a, item_id="book") for a in draw(inputs, "7").awards]
+    assert any("3 (rank 3) qualified for 'Термос' and preferred it to a prize of theirs" in v.message
+               for v in check_awards(inputs, "7", swapped))
