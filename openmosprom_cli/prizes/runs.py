@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from openmosprom_cli.allocation.current import current_allocation
-from openmosprom_cli.allocation.inputs import Applicant
 from openmosprom_cli.errors import BadDataError, Declined, Location, MissingInputError
 from openmosprom_cli.prizes.current import earliest_tours, load_current_prizes
 from openmosprom_cli.prizes.draw import (
@@ -39,7 +38,7 @@ from openmosprom_cli.prizes.draw import (
 from openmosprom_cli.prizes.exclusions import read_exclusions
 from openmosprom_cli.prizes.preferences import item_lookup, resolve_preferences
 from openmosprom_cli.prizes.records import Award, Contestant, PrizeItem
-from openmosprom_cli.registrants.cells import canonical_id
+from openmosprom_cli.registrants.cells import MOSCOW, canonical_id
 from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
 from openmosprom_cli.season.folder import Season
@@ -50,6 +49,7 @@ from openmosprom_cli.store.prizes import (
     insert_awards,
     insert_current_draw,
     load_awards,
+    load_contestant_rows,
     load_current_draw,
     load_handouts,
     load_items,
@@ -57,7 +57,7 @@ from openmosprom_cli.store.prizes import (
     remove_handout,
     save_draw_summary,
 )
-from openmosprom_cli.store.registrants import load_registrant, load_registrants
+from openmosprom_cli.store.registrants import load_registrant
 from openmosprom_cli.store.tours import load_tours
 
 
@@ -123,7 +123,7 @@ def run_draw(season: Season, seed: str | int | None = None, *,
             raise MissingInputError("the season has no prize catalogue yet",
                                     hint="Write one with `openmosprom prizes template FILE`, fill it in, and "
                                          "`openmosprom prizes import FILE`.")
-        registrants = load_registrants(conn)
+        registrants = load_contestant_rows(conn)
         if not registrants:
             raise MissingInputError("the season has no registrants yet",
                                     hint="Import the mini-app's export with `openmosprom registrants import FILE`.")
@@ -135,7 +135,7 @@ def run_draw(season: Season, seed: str | int | None = None, *,
                 why_out.setdefault(rid, CANCELLED)
         for rid in exclusions.reasons:
             why_out.setdefault(rid, EXCLUDED)
-        known = {r.id for r in registrants}
+        known = {r[0] for r in registrants}
         warnings = list(exclusions.warnings)
         strangers = sorted(set(exclusions.reasons) - known)
         if strangers:
@@ -147,15 +147,18 @@ def run_draw(season: Season, seed: str | int | None = None, *,
         preferences = load_preferences(conn)
         unknown: Counter[str] = Counter()
         contestants = []
-        cache: dict[str, bool] = {}
-        for person in registrants:
-            if person.id in why_out:
+        ages: dict[str | None, int] = {None: 0}
+        for rid, score, registered_at, born in registrants:
+            if rid in why_out:
                 continue
-            wanted, strange = resolve_preferences(preferences.get(person.id, ()), lookup)
-            unknown.update(strange)
-            contestants.append(Contestant(
-                person.id, float(person.score), Applicant.of(person, citizen_cache=cache).registered_at,
-                age_class(person.birth_date, today, min_ages) if min_ages else 0, wanted))
+            wanted: tuple[str, ...] = ()
+            if rid in preferences:
+                wanted, strange = resolve_preferences(preferences[rid], lookup)
+                unknown.update(strange)
+            if min_ages and born is not None and born not in ages:
+                ages[born] = age_class(dt.date.fromisoformat(born), today, min_ages)
+            contestants.append(Contestant(rid, float(score), _moment(registered_at),
+                                          ages[born] if min_ages else 0, wanted))
         ids = {c.id for c in contestants}
         item_ids = {i.item_id for i in items}
         handed = [key for key in load_handouts(conn) if key[0] in ids and key[1] in item_ids]
@@ -176,6 +179,14 @@ def run_draw(season: Season, seed: str | int | None = None, *,
                                "winner(s) who may have been told", hint="Pass --yes to go ahead.")
         return _store(conn, inputs, result, kind="draw", last_change=last_change_id(conn), unknown=unknown,
                       warnings=warnings)
+
+
+def _moment(stored: str | None) -> dt.datetime | None:
+    """A stored registration time as the seats' priority reads it: naive, Moscow time."""
+    if not stored:
+        return None
+    moment = dt.datetime.fromisoformat(stored)
+    return moment if moment.tzinfo is None else moment.astimezone(MOSCOW).replace(tzinfo=None)
 
 
 def _losses(before: Iterable[Award], after: Iterable[Award]) -> tuple[PrizeLoss, ...]:

@@ -41,6 +41,16 @@ def catalogue_source(conn: sqlite3.Connection) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
+# -- who takes part ------------------------------------------------------------------------------
+
+def load_contestant_rows(conn: sqlite3.Connection) -> list[tuple[str, float, str | None, str | None]]:
+    """(ID, score, registration time, birth date) of everyone registered, as stored (ISO text): all a draw reads of
+    a person, without making 200,000 full records."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute("SELECT id, score, registered_at, birth_date FROM registrants ORDER BY id").fetchall()
+
+
 # -- preferences --------------------------------------------------------------------------------
 
 def load_preferences(conn: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
