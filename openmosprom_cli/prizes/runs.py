@@ -161,8 +161,9 @@ def run_draw(season: Season, seed: str | int | None = None, *,
                                           ages[born] if min_ages else 0, wanted))
         ids = {c.id for c in contestants}
         item_ids = {i.item_id for i in items}
-        handed = [key for key in load_handouts(conn) if key[0] in ids and key[1] in item_ids]
-        lost_handouts = len(load_handouts(conn)) - len(handed)
+        handouts = load_handouts(conn)
+        handed = [key for key in handouts if key[0] in ids and key[1] in item_ids]
+        lost_handouts = len(handouts) - len(handed)
         if lost_handouts:
             warnings.append(f"{lost_handouts} prize(s) handed over to people no longer in the draw, or of items no "
                             "longer in the catalogue, are not counted against the stock")

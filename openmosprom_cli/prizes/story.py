@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from openmosprom_cli.allocation.current import CurrentAllocation
 from openmosprom_cli.prizes.current import collections, load_current_prizes
 from openmosprom_cli.prizes.draw import DrawInput, qualifies, ranking
-from openmosprom_cli.prizes.records import HELD, Contestant
+from openmosprom_cli.prizes.records import HELD
 from openmosprom_cli.store.prizes import load_preferences
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
@@ -93,6 +93,3 @@ def prize_story(conn: sqlite3.Connection, registrant_id: str, allocation: Curren
     return PrizeStory(row.draw_id, row.seed, row.kind, "", rank, len(inputs.contestants), person.score, tier, won,
                       at_turn, preferences, registrant_id in set(inputs.forfeited))
 
-
-def contestant_of(inputs: DrawInput, registrant_id: str) -> Contestant | None:
-    return next((c for c in inputs.contestants if c.id == registrant_id), None)

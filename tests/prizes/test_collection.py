@@ -25,7 +25,7 @@ SPEAKER = ROWS[0][0]
 
 
 def sheet_rows(path, title):
-    return [r for r in openpyxl.load_workbook(path)[title].iter_rows(values_only=True)]
+    return list(openpyxl.load_workbook(path)[title].iter_rows(values_only=True))
 
 
 def visitor_table(rows):

@@ -209,6 +209,7 @@ def test_the_audit_names_a_winner_left_without_a_prize_while_someone_below_got_o
     found = check_awards(inputs, "7", awards)
     assert [(v.check, v.message) for v in found] == [
         ("no justified envy of prizes", "6 (rank 6) qualified for 'Книга' and had room for it, but it went to rank 7")]
-    swapped = [a if a.registrant_id != "3" else dataclasses.replace(a, item_id="book") for a in draw(inputs, "7").awards]
+    swapped = [a if a.registrant_id != "3" else dataclasses.replace(a, item_id="book")
+               for a in draw(inputs, "7").awards]
     assert any("3 (rank 3) qualified for 'Термос' and preferred it to a prize of theirs" in v.message
                for v in check_awards(inputs, "7", swapped))

@@ -171,17 +171,25 @@ def test_a_redraw_gives_unclaimed_prizes_to_the_next_in_order(cli, prize_season,
     assert cli("prizes", "redraw", "--unclaimed", "--after", "30.12.2026", "-w", prize_season.path).exit_code == 0
 
 
-def test_a_redraw_takes_the_next_in_order_who_qualifies(cli, season, tmp_path):
+def test_a_redraw_takes_the_next_in_order_who_qualifies(cli, season, tmp_path, monkeypatch):
     from tests.prizes.fixtures import drawable
 
     drawable(season, tmp_path, rows=(("Термос", "termos", 2, None, 50, None),))
     cli("prizes", "draw", "-w", season.path)
     assert awards(season) == {"9001": "termos", "9002": "termos"}
-    cli("prizes", "handed", "9001", "-w", season.path)
-    result = cli("prizes", "redraw", "--unclaimed", "--after", "30.11.2026", "-w", season.path)
+    cli("prizes", "handed", "9002", "-w", season.path)
+    monkeypatch.setenv("OPENMOSPROM_TODAY", "2026-12-16")
+    result = cli("prizes", "redraw", "--unclaimed", "--after", "15.12.2026", "--json", "-w", season.path)
     assert result.exit_code == 0, result.output
-    # 9002's tour (E1, 14.12) is after the date: they keep it. Nothing else is unclaimed.
-    assert awards(season) == {"9001": "termos", "9002": "termos"} or "Nothing to give again" in result.output
+    report = json.loads(result.output)
+    assert (report["kind"], report["based_on"], report["kept"], report["forfeited"]) == ("redraw", 1, 1, 1)
+    # 9001 did not collect on their tour (14.12): the thermos goes to 9003, the next with 50 points or more.
+    assert awards(season) == {"9002": "termos", "9003": "termos"}
+    story = " ".join(cli("explain", "9001", "-w", season.path).output.split())
+    assert "Lost a prize that was not collected in time (redraw)" in story
+    assert cli("audit", "--all", "-w", season.path).exit_code == 0
+    again = cli("prizes", "redraw", "--unclaimed", "--after", "14.12.2026", "-w", season.path)
+    assert "Nothing to give again" in again.output
 
 
 def test_explain_tells_the_rank_the_tier_and_what_was_taken_before(cli, prize_season):
@@ -251,7 +259,7 @@ def test_prizes_export_lists_winners_where_they_collect_the_packing_list_and_the
     items = [r for r in book["Призы"].iter_rows(values_only=True) if r and isinstance(r[0], int)]
     assert items[0][:7] == (1, "Умная колонка с голосовым помощником", "speaker", 2, 2, 0, 0)
     assert items[2][:7] == (3, "Книга о промышленности Москвы", "book", 10, 5, 1, 5)
-    winners = [r for r in book["Победители"].iter_rows(values_only=True)][1:]
+    winners = list(book["Победители"].iter_rows(values_only=True))[1:]
     by_id = {r[2]: r for r in winners}
     phone = next(p.phone for p in PEOPLE if p.id == "9001")
     assert by_id["9001"][:5] == ("Умная колонка с голосовым помощником", 1, "9001", "Участник 9001", phone)
