@@ -5,22 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from openmosprom_cli.cli.changes import render_seat_changes
 from openmosprom_cli.cli.common import JsonOption, ReasonOption, WorkspaceOption, console, load_season, print_json
 from openmosprom_cli.cli.groups import registrants_app
 
 
-@registrants_app.command("duplicates")
 def duplicates(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """List accounts that may be one person: they share a phone, an email, or a full name with a birth date.
 
-    Each cluster shows the evidence, masked, and the account to keep (the highest score). Shared phones or
-    emails alone are families as often as duplicates: decide, then merge with registrants merge.
+    Each cluster shows the evidence, masked, and the account to keep (the
+    highest score). Shared phones or emails alone are families as often as
+    duplicates: decide, then merge with registrants merge.
 
-    Example: [bold]openmosprom registrants duplicates[/]
+    Example: openmosprom registrants duplicates
     """
+    from rich.markup import escape
+
     from openmosprom_cli.changes.merges import find_duplicates
 
     clusters = find_duplicates(load_season(workspace))
@@ -42,7 +43,6 @@ def duplicates(json_: JsonOption = False, workspace: WorkspaceOption = None) -> 
                       "--reason \"...\"[/]", soft_wrap=True)
 
 
-@registrants_app.command("merge")
 def merge(
     ids: Annotated[list[str], typer.Argument(help="VK IDs of the accounts of one person.", metavar="ID...")],
     keep: Annotated[str, typer.Option("--keep", metavar="ID", help="The account that stays; the others are merged into it.", show_default=False)],
@@ -52,11 +52,14 @@ def merge(
 ) -> None:
     """Merge duplicate accounts of one person: they take part once, as the kept account, in seats and prizes.
 
-    The other accounts are cancelled with the reason «дубликат»: their seats and commitments end, no allocation
-    places them again and no prize draw includes them. An unknown or already merged ID stops it (exit 65).
+    The other accounts are cancelled with the reason «дубликат»: their seats and
+    commitments end, no allocation places them again and no prize draw includes
+    them. An unknown or already merged ID stops it (exit 65).
 
-    Example: [bold]openmosprom registrants merge 123456 654321 --keep 123456 --reason "same person, two phones"[/]
+    Example: openmosprom registrants merge 123456 654321 --keep 123456 --reason "same person, two phones"
     """
+    from rich.markup import escape
+
     from openmosprom_cli.changes.merges import merge_accounts
 
     report = merge_accounts(load_season(workspace), ids, keep=keep, reason=reason)
@@ -73,4 +76,5 @@ def merge(
 
 
 def register(app: typer.Typer) -> None:
-    """The commands above register themselves on ``registrants_app``."""
+    registrants_app.command("duplicates")(duplicates)
+    registrants_app.command("merge")(merge)

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from openmosprom_cli.cli.common import (
     JsonOption,
@@ -26,18 +24,25 @@ if TYPE_CHECKING:
     from openmosprom_cli.prizes.runs import DrawReport
     from openmosprom_cli.prizes.story import PrizeStory
 
-prizes_app = typer.Typer(help="Prizes for the most active: the catalogue, the draw, hand-outs.", no_args_is_help=True)
+prizes_app = typer.Typer(help="Prizes for the most active: the catalogue, the draw, hand-outs.", no_args_is_help=True,
+                         rich_markup_mode=None)
+
+def escape(text: str) -> str:
+    """Rich markup escaped, so that data is never read as markup; Rich is imported only when output is made."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 HOW = {"preferred": "their own preference", "best": "the best item they qualified for", "held": "kept from before"}
 
 
-@prizes_app.command("template")
 def template(
     file: Annotated[Path, typer.Argument(help="Where to write the blank catalogue (.xlsx).", show_default=False)],
 ) -> None:
     """Write a blank prize catalogue to fill in: one row per item, best first, with its stock and who qualifies.
 
-    Example: [bold]openmosprom prizes template prizes-catalogue.xlsx[/]
+    Example: openmosprom prizes template prizes-catalogue.xlsx
     """
     from openmosprom_cli.prizes.catalogue import write_template
 
@@ -46,16 +51,16 @@ def template(
                   f"[bold]openmosprom prizes import {escape(path.name)}[/].")
 
 
-@prizes_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="The filled-in catalogue: .xlsx or .csv.", show_default=False)],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import the prize catalogue, replacing the one before; all or nothing.
 
-    Every problem is named with its file, sheet, row and column, and nothing changes (exit 65).
+    Every problem is named with its file, sheet, row and column, and nothing
+    changes (exit 65).
 
-    Example: [bold]openmosprom prizes import prizes-catalogue.xlsx[/]
+    Example: openmosprom prizes import prizes-catalogue.xlsx
     """
     from openmosprom_cli.prizes.catalogue import import_catalogue
 
@@ -70,11 +75,10 @@ def import_(
     console.print("Next: [bold]openmosprom prizes draw[/]")
 
 
-@prizes_app.command("list")
 def list_(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """List the catalogue, best first, with what the current draw gave of each item and what is left.
 
-    Example: [bold]openmosprom prizes list[/]
+    Example: openmosprom prizes list
     """
     from openmosprom_cli.prizes.catalogue import catalogue_lines
 
@@ -86,6 +90,8 @@ def list_(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
         console.print("No prize catalogue yet: [bold]openmosprom prizes template FILE[/], then "
                       "[bold]openmosprom prizes import FILE[/].")
         return
+    from rich.table import Table
+
     table = Table(title="Prize catalogue, best first")
     for name, justify in (("#", "right"), ("prize", "left"), ("code", "left"), ("stock", "right"),
                           ("who qualifies", "left"), ("won", "right"), ("handed", "right"), ("left", "right")):
@@ -109,6 +115,8 @@ def render_draw(report: DrawReport) -> None:
         console.print(f"Kept from before: {report.kept} prize(s) (handed over, or standing).")
     if report.forfeited:
         console.print(f"Not collected in time, given again: prizes of {report.forfeited} winner(s).")
+    from rich.table import Table
+
     table = Table(title="Prizes", title_justify="left")
     for name, justify in (("prize", "left"), ("stock", "right"), ("won", "right"), ("by preference", "right"),
                           ("left", "right")):
@@ -130,22 +138,24 @@ def render_draw(report: DrawReport) -> None:
                   "[bold]openmosprom publish[/].")
 
 
-@prizes_app.command("draw")
 def draw(
-    seed: Annotated[str | None, typer.Option("--seed", help="Lottery seed (default: [allocation] seed in season.toml, the lottery published with the seats).")] = None,
+    seed: Annotated[str | None, typer.Option("--seed", help="Lottery seed (default: the allocation seed of season.toml, the lottery published with the seats).")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Go ahead even if winners who may have been told would lose or change their prize.")] = False,
     json_: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Draw the prizes by activity points and store the draw with its seed and fingerprints.
 
-    In the order of the ranking each winner takes their best preferred prize still in stock (the «Призы» of the
-    registrants' export), else the best prize they qualify for. The ranking is the activity points as imported, then registration time, then the seeded lottery, then the
-    ID, counted after the exclusions (prizes-excluded.csv, merged duplicate accounts, and with [prizes]
-    exclude_cancelled the cancelled). Prizes already handed over are kept. A new draw after a publication that
-    would take or change a prize someone holds asks first.
+    In the order of the ranking each winner takes their best preferred prize
+    still in stock (the «Призы» of the registrants' export), else the best prize
+    they qualify for. The ranking is the activity points as imported, then
+    registration time, then the seeded lottery, then the ID, counted after the
+    exclusions (prizes-excluded.csv, merged duplicate accounts, and with
+    exclude_cancelled (season.toml) the cancelled). Prizes already handed over are
+    kept. A new draw after a publication that would take or change a prize
+    someone holds asks first.
 
-    Example: [bold]openmosprom prizes draw --seed 2026[/]
+    Example: openmosprom prizes draw --seed 2026
     """
     from openmosprom_cli.prizes.runs import run_draw
 
@@ -169,7 +179,6 @@ def draw(
         render_draw(report)
 
 
-@prizes_app.command("redraw")
 def redraw(
     unclaimed: Annotated[bool, typer.Option("--unclaimed", help="Give again the prizes nobody collected (the only kind of redraw).")] = False,
     after: Annotated[str | None, typer.Option("--after", metavar="DATE", help="The last day to collect (DD.MM.YYYY); not after today. A winner whose tour comes later keeps their prize.", show_default=False)] = None,
@@ -178,10 +187,10 @@ def redraw(
 ) -> None:
     """Give the prizes nobody collected by DATE to the next in the ranking, as a new stored draw.
 
-    The ranking and the seed stay those of the current draw; the winners who did not collect lose their prize,
-    and everyone else keeps theirs.
+    The ranking and the seed stay those of the current draw; the winners who did
+    not collect lose their prize, and everyone else keeps theirs.
 
-    Example: [bold]openmosprom prizes redraw --unclaimed --after 25.12.2026[/]
+    Example: openmosprom prizes redraw --unclaimed --after 25.12.2026
     """
     from openmosprom_cli.prizes.runs import run_redraw
 
@@ -201,7 +210,6 @@ def redraw(
         render_draw(report)
 
 
-@prizes_app.command("handed")
 def handed(
     registrant_id: Annotated[str, typer.Argument(help="The winner's VK ID.", metavar="ID", show_default=False)],
     item: Annotated[str | None, typer.Option("--item", metavar="PRIZE", help="Which prize, by its code or name, when they won several.", show_default=False)] = None,
@@ -210,7 +218,7 @@ def handed(
 ) -> None:
     """Record that a winner collected their prize; a redraw never gives it again.
 
-    Example: [bold]openmosprom prizes handed 123456 --item termos[/]
+    Example: openmosprom prizes handed 123456 --item termos
     """
     from openmosprom_cli.prizes.runs import mark_handed
 
@@ -219,7 +227,6 @@ def handed(
     console.print(f"«{escape(done.name)}» {verb} {escape(done.registrant_id)}.")
 
 
-@prizes_app.command("exclude")
 def exclude(
     ids: Annotated[list[str], typer.Argument(help="VK IDs of people never in the draw (staff, relatives).", metavar="ID...")],
     reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why, kept in the file.")] = "",
@@ -228,7 +235,7 @@ def exclude(
 ) -> None:
     """Keep people out of the prize draw: their IDs go in prizes-excluded.csv, owner-only, in the season folder.
 
-    Example: [bold]openmosprom prizes exclude 123456 --reason "организатор"[/]
+    Example: openmosprom prizes exclude 123456 --reason "организатор"
     """
     from openmosprom_cli.prizes.exclusions import EXCLUSIONS_FILE, update_exclusions
 
@@ -238,17 +245,17 @@ def exclude(
                   "[bold]openmosprom prizes draw[/] leaves them out.")
 
 
-@prizes_app.command("export")
 def export(
     file: Annotated[Path | None, typer.Argument(help="Where to write it (default: prizes.xlsx in the season folder).", show_default=False)] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write prizes.xlsx for the organizers: winners, where they collect, the packing list and the stock left.
 
-    Per item its winners with their phones and where they collect it, and the stock left; the packing list per
-    site and tour; the winners without a seat, for the pick-up point ([prizes] pickup).
+    Per item its winners with their phones and where they collect it, and the
+    stock left; the packing list per site and tour; the winners without a seat,
+    for the pick-up point (pickup in season.toml).
 
-    Example: [bold]openmosprom prizes export[/]
+    Example: openmosprom prizes export
     """
     from openmosprom_cli.prizes.export import export_prizes
 
@@ -307,4 +314,7 @@ def render_prize_audit(audit: PrizeAudit | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    for name, command in (("template", template), ("import", import_), ("list", list_), ("exclude", exclude),
+                          ("draw", draw), ("handed", handed), ("redraw", redraw), ("export", export)):
+        prizes_app.command(name)(command)
     app.add_typer(prizes_app, name="prizes")
