@@ -163,10 +163,12 @@ def run_draw(season: Season, seed: str | int | None = None, *,
         item_ids = {i.item_id for i in items}
         handouts = load_handouts(conn)
         handed = [key for key in handouts if key[0] in ids and key[1] in item_ids]
-        lost_handouts = len(handouts) - len(handed)
-        if lost_handouts:
-            warnings.append(f"{lost_handouts} prize(s) handed over to people no longer in the draw, or of items no "
-                            "longer in the catalogue, are not counted against the stock")
+        # A prize handed over to someone no longer in the draw is gone all the same: out of the stock.
+        gone = Counter(item for rid, item in handouts if rid not in ids and item in item_ids)
+        if gone:
+            warnings.append(f"{sum(gone.values())} prize(s) were handed over to people no longer in the draw; "
+                            "they are taken out of the stock")
+            items = [dataclasses.replace(i, stock=max(0, i.stock - gone[i.item_id])) for i in items]
         inputs = DrawInput(tuple(items), tuple(contestants), tuple(sorted((rid, why) for rid, why in why_out.items()
                                                                           if rid in known)),
                            settings.max_per_person, today, tuple(sorted(handed)), (), settings.exclude_cancelled)

@@ -140,11 +140,15 @@ def test_handed_records_a_hand_out_and_needs_the_item_when_there_are_several(cli
 def test_a_prize_handed_over_is_kept_by_the_next_draw(cli, prize_season):
     cli("prizes", "draw", "-w", prize_season.path)
     cli("prizes", "handed", "9003", "-w", prize_season.path)
+    cli("prizes", "handed", "9001", "-w", prize_season.path)
     cli("prizes", "exclude", "9001", "-w", prize_season.path)
-    cli("prizes", "draw", "-w", prize_season.path)
+    result = cli("prizes", "draw", "-w", prize_season.path)
+    assert "1 prize(s) were handed over to people no longer in the draw" in result.output
     got = awards(prize_season)
-    # 9003 keeps the thermos handed over, though the top 3 now reaches them; the speakers go to 9002 and 9004.
-    assert got["9003"] == "termos" and got["9002"] == "speaker" and got["9004"] == "speaker"
+    # 9003 keeps the thermos handed over, though the top 3 now reaches them; 9001's speaker is gone with them,
+    # so only one is left: for 9002. 9004, in the top 3, takes a thermos.
+    assert got["9003"] == "termos" and got["9002"] == "speaker" and got["9004"] == "termos"
+    assert list(got.values()).count("speaker") == 1
     assert cli("audit", "-w", prize_season.path).exit_code == 0
 
 
