@@ -41,26 +41,23 @@ def notification_rows(lines: Iterable[PersonLine], prizes: Mapping[str, str] | N
     """One row per person: their result; the tour they hold, or the waitlist where they are nearest to a seat;
     and, once prizes have been drawn, what they won and where they collect it."""
     for line in lines:
-        row = _notification_row(line)
-        yield row if prizes is None else (*row, prize_text(prizes.get(line.person.id, ""), line, pickup))
-
-
-def _notification_row(line: PersonLine) -> tuple[object, ...]:
-    person = line.person
-    if line.result == RESULT_PLACE:
-        tours = line.tours
-        first, site = tours[0]
-        note = " ".join(n for n in (site.notes, first.note) if n)
-        if len(tours) > 1:
-            note = "; ".join([note, *(f"также {t.tour_id}, {t.date:%d.%m.%Y} {t.start:%H:%M}"
-                                      for t, _ in tours[1:])]).lstrip("; ")
-        return (person.id, person.full_name, line.result, first.tour_id, site.name, first.date, first.start,
-                site.address, None, note)
-    if line.result == RESULT_WAITLIST and line.best_wait is not None:
-        tour, site, position = line.best_wait
-        return (person.id, person.full_name, line.result, tour.tour_id, site.name, tour.date, tour.start,
-                site.address, position, f"№ {position} в листе ожидания")
-    return (person.id, person.full_name, line.result, None, None, None, None, None, None, line.reasons)
+        person = line.person
+        if line.result == RESULT_PLACE:
+            tours = line.tours
+            first, site = tours[0]
+            note = " ".join(n for n in (site.notes, first.note) if n)
+            if len(tours) > 1:
+                note = "; ".join([note, *(f"также {t.tour_id}, {t.date:%d.%m.%Y} {t.start:%H:%M}"
+                                          for t, _ in tours[1:])]).lstrip("; ")
+            row: tuple[object, ...] = (person.id, person.full_name, line.result, first.tour_id, site.name,
+                                       first.date, first.start, site.address, None, note)
+        elif line.result == RESULT_WAITLIST and line.best_wait is not None:
+            tour, site, position = line.best_wait
+            row = (person.id, person.full_name, line.result, tour.tour_id, site.name, tour.date, tour.start,
+                   site.address, position, f"№ {position} в листе ожидания")
+        else:
+            row = (person.id, person.full_name, line.result, None, None, None, None, None, None, line.reasons)
+        yield row if prizes is None else (*row, prize_text(prizes.get(person.id, ""), line, pickup))
 
 
 # -- what changed since the last publication -------------------------------------------------------
