@@ -48,6 +48,15 @@ class PrioritySettings:
 
 
 @dataclass(frozen=True)
+class PrizeSettings:
+    """``[prizes]``: who takes part in the prize draw, how much each may win, and where winners without a seat go."""
+
+    exclude_cancelled: bool = False   # people who cancelled their tour keep their activity prize unless true
+    pickup: str = ""                  # where winners without a seat collect their prize
+    max_per_person: int = 1
+
+
+@dataclass(frozen=True)
 class Settings:
     year: int
     window_start: dt.date
@@ -67,6 +76,9 @@ class Settings:
     standby_share: float = 0.2  # of a tour's capacity: how many of its waitlist its factory is told of
     priority: PrioritySettings = field(default_factory=PrioritySettings)
     history_keep_seasons: int = 12  # privacy purge keeps the history of this many earlier seasons
+    prizes: PrizeSettings = field(default_factory=PrizeSettings)
+    # Merge duplicate accounts at import, only where phone, full name and birth date all match.
+    auto_merge_duplicates: bool = False
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     limits: Limits = field(default_factory=Limits)
 
@@ -148,6 +160,22 @@ never_placed_bonus = 0
 [history]
 # `openmosprom privacy purge` removes the history of seasons older than the last `keep_seasons` imported.
 keep_seasons = 12
+
+[prizes]
+# Who cancelled their tour keeps the prize for their activity, unless this is true.
+exclude_cancelled = false
+# Where winners without a seat on a tour collect their prize (shown to them and in prizes.xlsx).
+pickup = "Уточняется: организаторы сообщат дополнительно"
+# How many prizes one person may win.
+max_per_person = 1
+# IDs never in the draw (staff, organizers' relatives) go in the owner-only file prizes-excluded.csv
+# of this folder (`openmosprom prizes exclude ID --reason TEXT`), not here.
+
+[duplicates]
+# Merge duplicate accounts at each registrants import, keeping the highest score, but only where phone,
+# full name and birth date all match. Shared phones or emails alone are families as often as duplicates:
+# `openmosprom registrants duplicates` lists them for you to decide.
+auto_merge = false
 
 [smtp]
 host = "127.0.0.1"
@@ -239,6 +267,13 @@ def load_settings(path: Path) -> Settings:
         raise BadDataError.at(loc("rosters", "standby_share"),
                               f"{standby_share} must be between 0 and 1 (a share of the tour's capacity)")
     priority = _priority(section("priority"), loc, number)
+
+    def flag(sec: str, key: str, default: bool) -> bool:
+        value = section(sec).get(key, default)
+        if not isinstance(value, bool):
+            raise BadDataError.at(loc(sec, key), f"{value!r} is not true or false")
+        return value
+
     security = text("smtp", "security", "none").lower()
     if security not in {"none", "starttls", "ssl"}:
         raise BadDataError.at(loc("smtp", "security"), f"{security!r} must be none, starttls or ssl")
@@ -261,6 +296,10 @@ def load_settings(path: Path) -> Settings:
         standby_share=standby_share,
         priority=priority,
         history_keep_seasons=number("history", "keep_seasons", 12, minimum=1),
+        prizes=PrizeSettings(exclude_cancelled=flag("prizes", "exclude_cancelled", False),
+                             pickup=text("prizes", "pickup"),
+                             max_per_person=number("prizes", "max_per_person", 1, minimum=1, maximum=100)),
+        auto_merge_duplicates=flag("duplicates", "auto_merge", False),
         smtp=SmtpSettings(
             host=text("smtp", "host", "127.0.0.1"),
             port=number("smtp", "port", 8025, minimum=1, maximum=65535),

@@ -20,6 +20,8 @@ dates. The audit then checks it against the fingerprint the last purge
 recorded, checks that the purges account for every erased birth date, and
 re-derives the result from it: the verdicts keep every decision, so the
 result must still be the one stored, whose fingerprint never changes.
+
+Once prizes are drawn, it audits the current draw too (:mod:`openmosprom_cli.prizes.audit`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from openmosprom_cli.allocation.snapshots import PurgeRecord
 from openmosprom_cli.allocation.stored import StoredResult, StoredRun, load_result, stored_run
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.history.priority import facts_for_audit
+from openmosprom_cli.prizes.audit import PrizeAudit, audit_prizes
+from openmosprom_cli.prizes.exclusions import read_exclusions
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import load_changes
 from openmosprom_cli.store.runs import load_runs
@@ -77,6 +81,7 @@ class AuditCertificate:
     exceptions: tuple[DocumentedException, ...] = ()
     attention: tuple[Attention, ...] = ()
     runs_checked: tuple[int, ...] = ()      # with --all, every run; else the current one
+    prizes: PrizeAudit | None = None        # the prize draw's audit, once there is one; its violations are above
     ok: bool = field(init=False)            # no violation: what scripts read first
 
     def __post_init__(self) -> None:
@@ -94,16 +99,18 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
         earlier = _earlier_runs(conn, allocation.run_id, excused, changes) if all_runs else []
         attention = kept_seats_needing_attention(conn, allocation.commitments)
         policy = _policy_violations(conn, allocation.stored.run.inputs)
+        prizes = audit_prizes(conn, all_draws=all_runs, exclusions=tuple(read_exclusions(season).reasons))
     run, stored = allocation.stored.run, allocation.stored.result
     certificate = audit_run(run, stored, excused, changes)
-    violations = [*(v for _, found in earlier for v in found), *certificate.violations, *policy]
+    violations = [*(v for _, found in earlier for v in found), *certificate.violations, *policy,
+                  *(prizes.violations if prizes else ())]
     exceptions = tuple(DocumentedException(rid, tour, why) for (rid, tour), why in sorted(excused.items())
                        if (rid, tour) in {(p.registrant_id, p.tour_id) for p in allocation.placements})
     return AuditCertificate(
         certificate.run_id, certificate.created_at, certificate.seed, certificate.inputs_fingerprint,
         certificate.result_fingerprint, certificate.people, certificate.placements, CHECKS, tuple(violations),
         certificate.purges, certificate.snapshot_fingerprint, run.kind, certificate.kept, exceptions, attention,
-        (*(run_id for run_id, _ in earlier), run.run_id))
+        (*(run_id for run_id, _ in earlier), run.run_id), prizes)
 
 
 def _earlier_runs(conn: sqlite3.Connection, current: int, excused: Excused, changes) -> list[tuple[int, list]]:

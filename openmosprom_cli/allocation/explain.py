@@ -4,7 +4,8 @@ Their place in the priority order and what each of their choices gave them in
 the current run; the seats they hold now and why each is kept (announced, sent
 to the factory, or placed by an organizer, with the reason and any rule broken
 on purpose); their places on waitlists, counted as the visitors are told them;
-and every change that concerned them since, with its reason.
+and every change that concerned them since, with its reason. Once prizes are
+drawn, their prize story too (:mod:`openmosprom_cli.prizes.story`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openmosprom_cli.allocation.priority import lottery_number
 from openmosprom_cli.allocation.stored import load_person_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import ChoiceOutcome
+from openmosprom_cli.prizes.story import PrizeStory, prize_story
 from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import ChangeRow, load_person_changes
@@ -65,6 +67,7 @@ class Explanation:
     # The priority policy from history, when the run used one: the score before it, and each adjustment.
     base_score: float | None = None
     adjustments: tuple[Adjustment, ...] = ()
+    prize: PrizeStory | None = None              # their part in the current prize draw, once there is one
 
     @property
     def birth_date_erased(self) -> bool:
@@ -87,6 +90,7 @@ def explain(season: Season, registrant_id: str) -> Explanation:
         run = allocation.stored.run
         mine = load_person_result(conn, run.run_id, registrant_id)
         history = load_person_changes(conn, registrant_id)
+        prize = prize_story(conn, registrant_id, allocation, season.settings.prizes.pickup)
     cancelled = allocation.cancelled.get(registrant_id)
     held = tuple(_held_seat(allocation, registrant_id, history, p.tour_id, p.seats)
                  for p in sorted(allocation.placements, key=lambda p: p.tour_id) if p.registrant_id == registrant_id)
@@ -107,6 +111,7 @@ def explain(season: Season, registrant_id: str) -> Explanation:
         changes=tuple(PersonChange(c.at, c.kind, c.tour_id, c.reason, str(c.detail.get("cause", "")))
                       for c in history),
         **_policy(run.inputs, registrant_id, applicant),
+        prize=prize,
     )
 
 

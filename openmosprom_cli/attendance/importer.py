@@ -18,6 +18,7 @@ cancelled people and tours included, is :mod:`openmosprom_cli.attendance.status`
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from openmosprom_cli.attendance.status import (
 from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.io.tables import ProblemCollector
 from openmosprom_cli.models import Tour
+from openmosprom_cli.prizes.current import load_current_prizes
+from openmosprom_cli.prizes.runs import record_handouts
 from openmosprom_cli.rosters.codes import CODE_KEY_META, visitor_code
 from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
@@ -72,6 +75,7 @@ class AttendanceImportReport:
     inferred_absent: int                # unmarked seats read as absent (--unmarked-absent)
     prizes_marked: int                  # rows with a «Приз выдан» mark (read for the prizes; see MarkRow)
     warnings: tuple[str, ...] = ()
+    prizes_handed: int = 0              # hand-outs recorded from ticked «Приз выдан» (new ones only)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,11 @@ def import_attendance(season: Season, paths: Sequence[Path], *, unmarked_absent:
                            unmarked_absent=unmarked_absent)
         all_marks = load_marks(conn)
         imported = load_attendance_imports(conn)
+        handed, unknown_prizes = _record_prizes_handed(conn, resolved)
     warnings = [w for f in files for w in f.warnings] + matcher.warnings + _warnings(resolved, state, tours)
+    if unknown_prizes:
+        warnings.append(f"«Приз выдан» ticked for {len(unknown_prizes)} visitor(s) who won no prize in the current "
+                        f"draw ({', '.join(unknown_prizes[:10])}{'…' if len(unknown_prizes) > 10 else ''}): ignored")
     summaries = _tour_summaries(tours, state, all_marks, imported)
     return AttendanceImportReport(
         files=tuple(f.path.name for f in files), rows=sum(len(f.rows) for f in files),
@@ -117,7 +125,21 @@ def import_attendance(season: Season, paths: Sequence[Path], *, unmarked_absent:
         replaced=tuple(sorted(t for t in files_by_tour if t in before)),
         inferred_absent=sum(1 for m in marks if m.inferred),
         prizes_marked=sum(1 for r in resolved.values() if r.prize_handed is not None),
-        warnings=tuple(warnings))
+        warnings=tuple(warnings), prizes_handed=handed)
+
+
+def _record_prizes_handed(conn: sqlite3.Connection, resolved: dict[tuple[str, str], ReturnedRow]
+                          ) -> tuple[int, list[str]]:
+    """A ticked «Приз выдан» records the hand-out of what the person won; (new hand-outs, IDs with no prize)."""
+    ticked = sorted({rid for (rid, _), row in resolved.items() if row.prize_handed})
+    if not ticked:
+        return 0, []
+    prizes = load_current_prizes(conn)
+    won = prizes.by_person() if prizes is not None else {}
+    pairs = [(rid, award.item_id) for rid in ticked for award in won.get(rid, ())]
+    files = sorted({row.where.file for row in resolved.values() if row.prize_handed})
+    handed = record_handouts(conn, pairs, source=f"returned roster: {', '.join(files)}") if pairs else 0
+    return handed, [rid for rid in ticked if rid not in won]
 
 
 class _Matcher:

@@ -19,6 +19,7 @@ from openmosprom_cli.cli.common import (
     print_json,
 )
 from openmosprom_cli.cli.history import adjustment_text, render_policy
+from openmosprom_cli.cli.prizes import render_prize_audit, render_prize_story
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -171,10 +172,12 @@ def render_explanation(e: Explanation) -> None:
         tour = f" {escape(change.tour_id)}" if change.tour_id else ""
         console.print(f"  {escape(change.at[:16].replace('T', ' '))}: {what}{tour}{cause} — {escape(change.reason)}",
                       soft_wrap=True)
+    render_prize_story(e.prize)
 
 
 CHANGE_TEXT = {"seat": "placed on", "unseat": "lost the seat on", "cancel": "cancelled", "reinstate": "reinstated",
-               "data_changed": "data changed; needs the organizer's attention on"}
+               "data_changed": "data changed; needs the organizer's attention on",
+               "merge": "merged away as a duplicate"}
 
 
 def explain(
@@ -220,6 +223,7 @@ def render_certificate(c: AuditCertificate) -> None:
     for a in c.attention:
         console.print(f"  [yellow]needs your attention[/]: {escape(a.registrant_id)} keeps {escape(a.tour_id)}, "
                       f"{escape(a.what)}", soft_wrap=True)
+    render_prize_audit(c.prizes)
     if c.ok:
         console.print("[bold green]OK[/]: the stored result is the one the rule gives for these inputs and seed.")
         if c.purges:

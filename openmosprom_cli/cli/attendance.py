@@ -79,7 +79,8 @@ def import_(
         console.print(f"{report.inferred_absent} unmarked visitor(s) of marked tours read as absent "
                       "(--unmarked-absent).")
     if report.prizes_marked:
-        console.print(f"«Приз выдан» read on {report.prizes_marked} row(s).")
+        console.print(f"«Приз выдан» read on {report.prizes_marked} row(s); {report.prizes_handed} new hand-out(s) "
+                      "recorded (see `openmosprom prizes export`).")
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 

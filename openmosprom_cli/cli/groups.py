@@ -9,6 +9,8 @@ slots_app = typer.Typer(help="The season's tours: generate, list, export, import
 registrants_app = typer.Typer(help="People registered in the VK mini-app.", no_args_is_help=True, rich_markup_mode=None)
 rosters_app = typer.Typer(help="Visitor lists for the factories: export and email.", no_args_is_help=True, rich_markup_mode=None)
 outbox_app = typer.Typer(help="Roster emails and their delivery state.", no_args_is_help=True, rich_markup_mode=None)
+prizes_app = typer.Typer(help="Prizes for the most active: the catalogue, the draw, hand-outs.", no_args_is_help=True,
+                         rich_markup_mode=None)
 attendance_app = typer.Typer(help="Who came: the factories' returned rosters and check-in lists.", no_args_is_help=True,
                              rich_markup_mode=None)
 history_app = typer.Typer(help="Earlier seasons: who applied, got a seat, came or missed it, per VK ID.",
@@ -21,6 +23,7 @@ GROUPS = {
     "registrants": registrants_app,
     "rosters": rosters_app,
     "outbox": outbox_app,
+    "prizes": prizes_app,
     "attendance": attendance_app,
     "history": history_app,
     "privacy": privacy_app,

@@ -16,7 +16,7 @@ from openmosprom_cli.errors import EX_INTERRUPTED, EX_SOFTWARE, OpenMospromError
 from openmosprom_cli.season.interrupts import commits_so_far
 
 # `--help` lists the commands in the order of the season's work.
-COMMAND_ORDER = ("init", "demo", "schedules", "slots", "registrants", "assign", "explain", "audit", "move",
+COMMAND_ORDER = ("init", "demo", "schedules", "slots", "registrants", "assign", "explain", "audit", "prizes", "move",
                  "unassign", "publish", "rosters", "outbox", "attendance", "report", "history", "privacy")
 
 
@@ -93,9 +93,11 @@ def _register() -> None:
         allocation,
         attendance,
         changes,
+        duplicates,
         history,
         mail,
         privacy,
+        prizes,
         publication,
         registrants,
         report,
@@ -109,7 +111,7 @@ def _register() -> None:
     for name, group in GROUPS.items():
         app.add_typer(group, name=name)
     for module in (season, schedules, slots, registrants, changes, allocation, publication, rosters, mail,
-                   privacy, attendance, history, report):
+                   privacy, attendance, history, report, duplicates, prizes):
         module.register(app)
 
 

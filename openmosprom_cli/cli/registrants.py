@@ -22,7 +22,8 @@ from openmosprom_cli.cli.groups import registrants_app
 MAX_REJECTED_SHOWN = 20
 FIELD_NAMES = {"full_name": "name", "phone": "phone", "email": "email", "birth_date": "birth date",
                "score": "score", "registered_at": "registration time", "choices": "choices",
-               "companions": "guests", "passport": "passport", "citizenship": "citizenship"}
+               "companions": "guests", "passport": "passport", "citizenship": "citizenship",
+               "prizes": "preferred prizes"}
 
 
 def parse_mappings(items: list[str]) -> dict[str, str]:
@@ -75,6 +76,9 @@ def import_(
     if report.attention:
         console.print("  Their seats stay; `openmosprom move` or `openmosprom unassign` with a reason, if they "
                       "should not.", soft_wrap=True)
+    for merge in report.merged:
+        console.print(f"Merged duplicate account(s) {escape(', '.join(merge.dropped))} into {escape(merge.kept_id)} "
+                      "([duplicates] auto_merge: phone, full name and birth date match).", soft_wrap=True)
     if report.not_in_file:
         console.print(f"{report.not_in_file} registered earlier but not in this file: kept as they were.")
     if report.rejected:

@@ -18,8 +18,28 @@ NOTIFICATION_HEADERS = ("ID VK", "ФИО", "Результат", "ID экску�
                         "Место в листе ожидания", "Примечание")
 
 
-def notification_rows(lines: Iterable[PersonLine]) -> Iterator[tuple[object, ...]]:
-    """One row per person: their result; the tour they hold, or the waitlist where they are nearest to a seat."""
+PRIZE_HEADER = "Приз"
+
+
+def notification_headers(prizes: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The notifications' columns; «Приз» once prizes have been drawn."""
+    return NOTIFICATION_HEADERS if prizes is None else (*NOTIFICATION_HEADERS, PRIZE_HEADER)
+
+
+def prize_text(won: str, line: PersonLine, pickup: str) -> str:
+    """What the person won and where they collect it, in one cell: on their earliest tour, or at the pick-up point."""
+    if not won:
+        return ""
+    if line.tours:
+        tour, _ = line.tours[0]
+        return f"{won} — вручат на экскурсии {tour.date:%d.%m.%Y} в {tour.start:%H:%M}"
+    return f"{won} — где получить: {pickup}" if pickup else won
+
+
+def notification_rows(lines: Iterable[PersonLine], prizes: Mapping[str, str] | None = None,
+                      pickup: str = "") -> Iterator[tuple[object, ...]]:
+    """One row per person: their result; the tour they hold, or the waitlist where they are nearest to a seat;
+    and, once prizes have been drawn, what they won and where they collect it."""
     for line in lines:
         person = line.person
         if line.result == RESULT_PLACE:
@@ -29,14 +49,15 @@ def notification_rows(lines: Iterable[PersonLine]) -> Iterator[tuple[object, ...
             if len(tours) > 1:
                 note = "; ".join([note, *(f"также {t.tour_id}, {t.date:%d.%m.%Y} {t.start:%H:%M}"
                                           for t, _ in tours[1:])]).lstrip("; ")
-            yield (person.id, person.full_name, line.result, first.tour_id, site.name, first.date, first.start,
-                   site.address, None, note)
+            row: tuple[object, ...] = (person.id, person.full_name, line.result, first.tour_id, site.name,
+                                       first.date, first.start, site.address, None, note)
         elif line.result == RESULT_WAITLIST and line.best_wait is not None:
             tour, site, position = line.best_wait
-            yield (person.id, person.full_name, line.result, tour.tour_id, site.name, tour.date, tour.start,
+            row = (person.id, person.full_name, line.result, tour.tour_id, site.name, tour.date, tour.start,
                    site.address, position, f"№ {position} в листе ожидания")
         else:
-            yield (person.id, person.full_name, line.result, None, None, None, None, None, None, line.reasons)
+            row = (person.id, person.full_name, line.result, None, None, None, None, None, None, line.reasons)
+        yield row if prizes is None else (*row, prize_text(prizes.get(person.id, ""), line, pickup))
 
 
 # -- what changed since the last publication -------------------------------------------------------

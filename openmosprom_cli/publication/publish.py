@@ -28,12 +28,13 @@ from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.io.files import inside
 from openmosprom_cli.io.writer import write_csv
 from openmosprom_cli.models import Holding
+from openmosprom_cli.prizes.current import prize_names
 from openmosprom_cli.publication.notices import (
     CHANGE_HEADERS,
-    NOTIFICATION_HEADERS,
     Told,
     change_lines,
     change_rows,
+    notification_headers,
     notification_rows,
 )
 from openmosprom_cli.publication.outcomes import person_outcomes
@@ -108,7 +109,9 @@ def publish(season: Season) -> PublicationReport:
         notifications_path = inside(folder, f"notifications-{number:04d}.csv")
         changes_path = inside(folder, f"changes-{number:04d}.csv")
         # Names and tours of people: owner only.
-        write_csv(notifications_path, NOTIFICATION_HEADERS, notification_rows(lines), private=True)
+        prizes = prize_names(conn)
+        write_csv(notifications_path, notification_headers(prizes),
+                  notification_rows(lines, prizes, season.settings.prizes.pickup), private=True)
         write_csv(changes_path, CHANGE_HEADERS, change_rows(changes, sites), private=True)
 
         replace_told(conn, ((line.person.id, t.tour_id, t.date.isoformat(), t.start.strftime("%H:%M"))

@@ -40,6 +40,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("companions", ("Гостей", "companions", "Гости", "guests")),
     Column("passport", ("Паспорт", "passport", "Паспортные данные")),
     Column("citizenship", ("Гражданство", "citizenship")),
+    # Stored apart from the person's fields, for the prize draw (openmosprom_cli/prizes/preferences.py).
+    Column("prizes", ("Призы", "prizes", "Желаемые призы", "Предпочтения призов")),
 )
 FIELDS = tuple(c.field for c in COLUMNS)
 _TASK_PREFIX = "task:"

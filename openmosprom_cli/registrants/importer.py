@@ -25,11 +25,13 @@ from operator import itemgetter
 from pathlib import Path
 
 from openmosprom_cli.allocation.attention import DATA_CHANGED, Attention, kept_seats_needing_attention
+from openmosprom_cli.changes.merges import MergeReport, auto_merge
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
 from openmosprom_cli.registrants.rejected import rejected_file_path, write_rejected
 from openmosprom_cli.season.folder import Season, file_for_commit, now_iso, when_committed
 from openmosprom_cli.store.changes import add_change, load_commitments
+from openmosprom_cli.store.prizes import load_preferences, save_preferences
 from openmosprom_cli.store.registrants import REGISTRANT_COLUMNS
 
 SET, CHANGED, CLEARED = "set", "changed", "cleared"
@@ -58,6 +60,7 @@ class RegistrantImportReport:
     field_changes: tuple[FieldChange, ...] = ()   # what the re-import changed in people already known
     # People who keep a seat their new data would not give them (more guests, a passport cleared).
     attention: tuple[Attention, ...] = ()
+    merged: tuple[MergeReport, ...] = ()          # duplicates merged by [duplicates] auto_merge
 
     @property
     def imported(self) -> int:
@@ -115,6 +118,9 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             added, updated, unchanged, changed = len(rows), 0, 0, rows
         upsert_registrant_rows(conn, changed, now=now_iso())
         attention = _flag_kept_seats(conn, parsed.file, [row[0] for row in changed]) if updated else ()
+        if parsed.prizes is not None:
+            field_changes.update(_save_prize_preferences(conn, dict(parsed.prizes), set(stored)))
+        merged = auto_merge(conn) if season.settings.auto_merge_duplicates else ()
         in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
         not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
         target = rejected_file_path(season, path)
@@ -129,7 +135,7 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
     return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
                                   parsed.rejected, rejected_path, parsed.warnings,
                                   tuple(FieldChange(field, kind, people) for (field, kind), people
-                                        in sorted(field_changes.items(), key=_in_field_order)), attention)
+                                        in sorted(field_changes.items(), key=_in_field_order)), attention, merged)
 
 
 def _flag_kept_seats(conn: sqlite3.Connection, file: str, changed_ids: list[str]) -> tuple[Attention, ...]:
@@ -190,4 +196,20 @@ def _is_empty(stored_value: object) -> bool:
 
 def _in_field_order(item: tuple[tuple[str, str], int]) -> tuple[int, str]:
     (field, kind), _ = item
-    return REGISTRANT_COLUMNS.index(field), kind
+    return (REGISTRANT_COLUMNS + (PRIZES,)).index(field), kind
+
+
+PRIZES = "prizes"
+
+
+def _save_prize_preferences(conn, preferences: Mapping[str, tuple[str, ...]], known: set[str]
+                            ) -> Counter[tuple[str, str]]:
+    """Store the «Призы» of the file's people; what it set, changed or cleared for people known before."""
+    before = load_preferences(conn)
+    counts: Counter[tuple[str, str]] = Counter()
+    for rid, prizes in preferences.items():
+        old = before.get(rid, ())
+        if rid in known and old != prizes:
+            counts[(PRIZES, CLEARED if not prizes else SET if not old else CHANGED)] += 1
+    save_preferences(conn, {rid: p for rid, p in preferences.items() if p != before.get(rid, ())})
+    return counts

@@ -10,6 +10,9 @@ Beyond the cell parsers of :mod:`cells`:
   ``[scoring]`` but missing from the file is an error, so a typo cannot
   silently zero everyone's score. With neither a score column nor
   ``[scoring]`` everyone scores 0 and the lottery decides.
+* **Prizes.** An optional «Призы» column lists the prizes a person prefers,
+  best first (:mod:`openmosprom_cli.prizes.preferences`); it is kept apart
+  from the person's fields, for the prize draw.
 * **Duplicates.** The same ID on several rows with identical data is merged
   silently; with different data every one of those rows is rejected, naming
   the others.
@@ -36,6 +39,7 @@ from openmosprom_cli.errors import BadDataError, Problem
 from openmosprom_cli.io.reader import RawTable, check_input_file, read_raw_table
 from openmosprom_cli.io.values import ValueProblem, normalize_passport, parse_int
 from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.prizes.preferences import parse_prize_list
 from openmosprom_cli.registrants.cells import (
     ChoiceIndex,
     parse_birth_date,
@@ -96,6 +100,8 @@ class ParsedRegistrants:
     warnings: tuple[str, ...] = ()     # about the file, e.g. columns that are not read
     # The Registrant fields this file gives; an import leaves the others of a known person as stored.
     fields: tuple[str, ...] = ("id",)
+    # (ID, preferred prizes) of the valid people when the file has a «Призы» column; None when it has none.
+    prizes: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     @functools.cached_property
     def registrants(self) -> tuple[Registrant, ...]:
@@ -211,6 +217,7 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
     if "choices" in headers:
         choice_columns.append(column("choices", many_choices, ()))
     choices = _combine_choices(choice_columns, count, "choices" in headers)
+    prize_lists = column("prizes", parse_prize_list, ()) if "prizes" in headers else None
     choice_field = "choices" if "choices" in headers else "choice_1"
     for i in itertools.compress(itertools.count(), map(MAX_CHOICES.__lt__, map(len, choices))):
         problems.setdefault(i, []).append(
@@ -227,7 +234,12 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
                                            companions, passports, citizenships, strict=False))
     for i in itertools.chain(problems, blank_rows):
         records[i] = None
-    _mark_conflicting_duplicates(ids, records, problems, sheet.numbers)
+    if prize_lists is None:
+        _mark_conflicting_duplicates(ids, records, problems, sheet.numbers)
+    else:   # the same ID with other prizes is other data too
+        with_prizes = [r if r is None else (*r, prize_lists[i]) for i, r in enumerate(records)]
+        _mark_conflicting_duplicates(ids, with_prizes, problems, sheet.numbers)
+        records = [r if w is not None else None for r, w in zip(records, with_prizes, strict=True)]
 
     valid = [record for record in records if record is not None]
     if len(set(map(itemgetter(0), valid))) < len(valid):
@@ -241,8 +253,10 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
         for i in sorted(problems)
     )
     headers_in_order = tuple(header for _, header in sheet.header.named_columns())
+    prizes = None if prize_lists is None else tuple(
+        {ids[i]: prize_lists[i] for i in reversed(range(count)) if records[i] is not None}.items())
     return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header.row, headers_in_order, count - len(blank_rows),
-                             tuple(valid), rejected, sheet.header.warnings, _fields_given(headers, settings))
+                             tuple(valid), rejected, sheet.header.warnings, _fields_given(headers, settings), prizes)
 
 
 REGISTRANT_FIELD_ORDER = tuple(f.name for f in fields(Registrant))

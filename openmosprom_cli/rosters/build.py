@@ -34,6 +34,7 @@ class RosterEntry:
     companions: int
     position: int  # 1-based: row on the tour's list, or place on its waitlist as the visitors are told it
     code: str = ""  # a visitor's row code (rosters/codes.py), for matching the returned roster; "" on standby
+    prize: str = ""  # what the factory or the guide hands this visitor on this tour (their earliest), if they won
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class SiteRoster:
     site: Site
     tours: tuple[TourRoster, ...]
     cancelled: tuple[CancelledTour, ...] = ()
+
+    @property
+    def has_prizes(self) -> bool:
+        """Whether a visitor collects a prize here: the tours' sheets then have a «Приз» column."""
+        return any(v.prize for t in self.tours for v in t.visitors)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -101,7 +107,9 @@ class SiteRoster:
                     "tour_id": t.tour.tour_id, "date": t.tour.date.isoformat(),
                     "start": t.tour.start.strftime("%H:%M"), "duration_min": t.tour.duration_min,
                     "capacity": t.tour.capacity, "note": t.tour.note,
-                    "visitors": [{"id": v.person.id, **self.visitor_row(v)} for v in t.visitors],
+                    # A prize is in only where there is one, so a season without prizes keeps its fingerprints.
+                    "visitors": [{"id": v.person.id, **self.visitor_row(v), **({"prize": v.prize} if v.prize else {})}
+                                 for v in t.visitors],
                     "standby": [{"id": s.person.id, **self.visitor_row(s)} for s in t.standby],
                 }
                 for t in self.tours
@@ -129,11 +137,12 @@ def standby_size(capacity: int, share: float) -> int:
 def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people: Mapping[str, Registrant],
                        allocation: CurrentAllocation, *, cancelled: Mapping[str, tuple[Tour, str]] | None = None,
                        exported_before: Collection[str] = (), standby_share: float = 0.0,
-                       code_key: str = "") -> list[SiteRoster]:
+                       code_key: str = "", prizes: Mapping[str, str] | None = None) -> list[SiteRoster]:
     """A roster for every site with tours, and for every site that had one before (so it learns what changed).
 
     ``tours`` are the season's active tours; ``cancelled`` the cancelled ones
     with their reason; ``code_key`` the season's key of the visitors' row codes.
+    ``prizes`` (person → what they won) go on each winner's earliest tour.
     Raises if the allocation is stale.
     """
     cancelled = cancelled or {}
@@ -160,6 +169,8 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
     for p in allocation.placements:
         placed[p.tour_id].append(p)
         sites_held[p.registrant_id].add(tours_by_id[p.tour_id].site_id)
+    first_tour = {rid: min(held, key=lambda t: (tours_by_id[t].date, tours_by_id[t].start, t))
+                  for rid, held in _tours_held(allocation.placements).items()} if prizes else {}
     tours_by_site: dict[str, list[Tour]] = defaultdict(list)
     for tour in sorted(tours_by_id.values(), key=lambda t: (t.date, t.start, t.tour_id)):
         tours_by_site[tour.site_id].append(tour)
@@ -175,7 +186,9 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
             ordered = sorted(placed[tour.tour_id],
                              key=lambda p: (people[p.registrant_id].full_name.casefold(), p.registrant_id))
             visitors = tuple(RosterEntry(people[p.registrant_id], p.companions, i,
-                                         visitor_code(code_key, p.registrant_id, tour.tour_id) if code_key else "")
+                                         visitor_code(code_key, p.registrant_id, tour.tour_id) if code_key else "",
+                                         (prizes or {}).get(p.registrant_id, "")
+                                         if first_tour.get(p.registrant_id) == tour.tour_id else "")
                              for i, p in enumerate(ordered, start=1))
             waiting = waitlists.get(tour.tour_id, [])
             standby = _standby(site, tour, waiting, people, allocation.positions, sites_held,
@@ -202,6 +215,13 @@ def _standby(site: Site, tour: Tour, waiting: list[str], people: Mapping[str, Re
             continue
         chosen.append(RosterEntry(person, person.companions, positions[rid][tour.tour_id]))
     return tuple(chosen)
+
+
+def _tours_held(placements: Iterable[Placement]) -> dict[str, list[str]]:
+    held: dict[str, list[str]] = defaultdict(list)
+    for p in placements:
+        held[p.registrant_id].append(p.tour_id)
+    return held
 
 
 def _few(items: list[str], shown: int = 5) -> str:

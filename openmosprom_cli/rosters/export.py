@@ -36,6 +36,7 @@ from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, unique_name
 from openmosprom_cli.io.writer import write_workbook
+from openmosprom_cli.prizes.current import prize_names
 from openmosprom_cli.publication.outcomes import person_outcomes
 from openmosprom_cli.rosters.build import build_site_rosters
 from openmosprom_cli.rosters.codes import CODE_KEY_META
@@ -119,7 +120,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             rosters = build_site_rosters(sites, tours, people, allocation, cancelled=load_cancelled_tours(conn),
                                          exported_before=previous.keys(),
                                          standby_share=season.settings.standby_share,
-                                         code_key=get_meta(conn, CODE_KEY_META) or "")
+                                         code_key=get_meta(conn, CODE_KEY_META) or "", prizes=prize_names(conn))
             stamp = file_time(allocation.created_at)
             exported_at = now_iso()
 

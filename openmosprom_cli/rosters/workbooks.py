@@ -27,6 +27,8 @@ STANDBY_NOTE = ("Первые в листе ожидания каждой экс
 CHECK_IN_HEADER = "Отметка о посещении"
 GUESTS_CAME_HEADER = "Пришло гостей"
 CODE_HEADER = "Код"  # the row's code (rosters/codes.py): the returned roster is matched by it, whatever its order
+PRIZE_HEADER = "Приз"
+PRIZE_HANDED_HEADER = "Приз выдан"  # ticked by the factory or guide; read back by `attendance import`
 TOUR_SHEET_TITLE = "«Открой#Моспром»: список посетителей экскурсии"
 
 # Zip entries cannot be dated before 1980.
@@ -97,17 +99,21 @@ def _tour_sheet(title: str, roster: SiteRoster, tour_roster: TourRoster, setting
     if tour.note:
         block.append(("Примечание к экскурсии", tour.note))
     block.append(("ID экскурсии", tour.tour_id))
-    headers: list[Column | str] = ["№", *(_FIELD_HEADERS[f] for f in roster.fields), CHECK_IN_HEADER,
-                                   GUESTS_CAME_HEADER, Column(CODE_HEADER, width=9)]
-    # The check-in and guests columns stay empty, bordered for filling in by hand; the block's labels sit in
-    # column B, their values spill over the empty cells to the right.
+    headers: list[Column | str] = ["№", *(_FIELD_HEADERS[f] for f in roster.fields),
+                                   *((PRIZE_HEADER,) if roster.has_prizes else ()), CHECK_IN_HEADER,
+                                   GUESTS_CAME_HEADER, *((PRIZE_HANDED_HEADER,) if roster.has_prizes else ()),
+                                   Column(CODE_HEADER, width=9)]
+    # The check-in, guests and prize-handed columns stay empty, bordered for filling in by hand; the block's
+    # labels sit in column B, their values spill over the empty cells to the right.
     return Sheet(title, headers, _visitor_rows(roster, tour_roster), title=TOUR_SHEET_TITLE, block=block,
                  block_column=1, borders=True, print_ready=True)
 
 
 def _visitor_rows(roster: SiteRoster, tour_roster: TourRoster) -> Iterator[tuple[object, ...]]:
+    prizes = roster.has_prizes
     for entry in tour_roster.visitors:
-        yield (entry.position, *roster.visitor_row(entry).values(), None, None, entry.code)
+        yield (entry.position, *roster.visitor_row(entry).values(), *((entry.prize,) if prizes else ()), None, None,
+               *((None,) if prizes else ()), entry.code)
 
 
 def _standby_sheet(roster: SiteRoster, tour_titles: dict[str, str]) -> Sheet:

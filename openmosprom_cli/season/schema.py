@@ -266,11 +266,74 @@ CREATE INDEX history_facts_person ON history_facts(registrant_id);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('visitor_code_key', lower(hex(randomblob(16))));
 """
 
+PRIZES = """
+-- The prize catalogue as last imported; rank 1 is the best item.
+CREATE TABLE prize_items (
+    item_id TEXT PRIMARY KEY,            -- the «Код» column, or the name as matched
+    rank INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    stock INTEGER NOT NULL,
+    top_n INTEGER,                       -- NULL: no limit by rank
+    min_score REAL,                      -- NULL: no threshold
+    min_age INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '',
+    source_file TEXT NOT NULL DEFAULT '',
+    imported_at TEXT NOT NULL DEFAULT ''
+);
+-- The «Призы» column of the registrants' export: the prizes a person prefers, best first, as written.
+CREATE TABLE prize_preferences (
+    registrant_id TEXT PRIMARY KEY,
+    prizes TEXT NOT NULL DEFAULT '[]'    -- JSON list of names or codes
+);
+-- Draws and redraws, like allocation runs: the inputs they saw, the seed, both fingerprints.
+CREATE TABLE prize_draws (
+    draw_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'draw',   -- draw | redraw
+    seed TEXT NOT NULL,
+    inputs_fingerprint TEXT NOT NULL,
+    result_fingerprint TEXT NOT NULL,
+    is_current INTEGER NOT NULL DEFAULT 0,
+    inputs TEXT NOT NULL DEFAULT '',     -- JSON snapshot of what the draw saw, for the audit
+    summary TEXT NOT NULL DEFAULT '{}',  -- JSON
+    last_change INTEGER NOT NULL DEFAULT 0,
+    based_on INTEGER                     -- a redraw: the draw whose unclaimed prizes it gave again
+);
+CREATE TABLE prize_awards (
+    draw_id INTEGER NOT NULL REFERENCES prize_draws(draw_id) ON DELETE CASCADE,
+    registrant_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    rank INTEGER NOT NULL,               -- the winner's place in the ranking, 1 = first
+    how TEXT NOT NULL,                   -- preferred | best | held
+    PRIMARY KEY (draw_id, registrant_id, item_id)
+);
+-- Prizes handed over, from `prizes handed` or a returned roster's «Приз выдан».
+CREATE TABLE prize_handouts (
+    registrant_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'organizer',
+    PRIMARY KEY (registrant_id, item_id)
+);
+-- Accounts merged away as duplicates of one person: they take part once, as the kept account.
+CREATE TABLE registrant_merges (
+    dropped_id TEXT PRIMARY KEY,
+    kept_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    automatic INTEGER NOT NULL DEFAULT 0,
+    evidence TEXT NOT NULL DEFAULT '[]', -- JSON list of what the accounts share (kinds, never the values)
+    change_id INTEGER NOT NULL           -- the cancellation it made
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "the season after publication: commitments, cancellations, changes, publications",
               _statements(AFTER_PUBLICATION)),
     Migration(3, "after the tours: attendance marks, the history of earlier seasons, visitor codes",
               _statements(AFTER_THE_TOURS)),
+    Migration(4, "prizes: the catalogue, preferences, draws, awards and hand-outs; merged duplicate accounts",
+              _statements(PRIZES)),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

@@ -25,7 +25,7 @@ def return_roster(roster: Path, dest: Path, marks: Mapping[str, object], *, gues
         if header is None:
             continue
         names = list(rows[header])
-        if prizes is not None:
+        if prizes is not None and PRIZE_HEADER not in names:     # a roster of a season with prizes has it
             names.append(PRIZE_HEADER)
             sheet.cell(header + 1, len(names), PRIZE_HEADER)
         data = [r + [None] * (len(names) - len(r)) for r in rows[header + 1:] if any(v is not None for v in r)]
