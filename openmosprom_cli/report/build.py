@@ -16,6 +16,7 @@ from openmosprom_cli.allocation.current import apply_changes
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.attendance.status import load_seat_state, seat_attendance
 from openmosprom_cli.io.writer import write_workbook
+from openmosprom_cli.prizes.current import load_current_prizes
 from openmosprom_cli.report.figures import (
     PrizeLine,
     SeasonFigures,
@@ -27,6 +28,7 @@ from openmosprom_cli.report.figures import (
     demand_lines,
     filled_by_tour,
     party_lines,
+    prize_lines,
     promotions,
     seat_lines,
 )
@@ -63,6 +65,8 @@ def season_figures(season: Season, prizes: tuple[PrizeLine, ...] | None = None) 
         marks = load_marks(conn)
         returned = load_attendance_imports(conn)
         runs = load_run_briefs(conn)
+        if prizes is None:
+            prizes = prize_lines(load_current_prizes(conn))
         # Each run's seats, to tell what the runs after the first gave to people waiting.
         run_seats = ({run.run_id: tuple(Placement(*row) for row in load_placements(conn, run.run_id)) for run in runs}
                      if len(runs) > 1 else {})

@@ -25,12 +25,16 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.attendance.status import AttendanceCounts, SeatAttendance, count_attendance, counts_by
 from openmosprom_cli.changes.seats import CANCELLED, CAPACITY_CUT, MOVED, TOUR_CANCELLED, UNASSIGNED
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.store.changes import ChangeRow
+
+if TYPE_CHECKING:
+    from openmosprom_cli.prizes.current import CurrentPrizes
 
 MAX_RANK_SHOWN = 5
 
@@ -119,6 +123,16 @@ class PrizeLine:
     given: int
     handed_out: int
     left: int
+
+
+def prize_lines(prizes: CurrentPrizes | None) -> tuple[PrizeLine, ...] | None:
+    """Per catalogue item, best first: how many were won, handed out, and are left in stock; None before a draw."""
+    if prizes is None:
+        return None
+    given = Counter(award.item_id for award in prizes.awards)
+    handed = Counter(award.item_id for award in prizes.awards if prizes.is_handed(award))
+    return tuple(PrizeLine(item.name, given[item.item_id], handed[item.item_id], item.stock - given[item.item_id])
+                 for item in prizes.items)
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,30 @@ def test_a_season_before_any_allocation_gets_a_report_too(stocked, tmp_path, cli
     result = cli("report", "--out", tmp_path / "r.xlsx", "-w", stocked.path)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r.xlsx").exists() and "0 of 0 seats filled" in result.output
+
+
+def test_the_prizes_sheet_counts_the_current_draw(after_the_tours, tmp_path, cli):
+    from openmosprom_cli.prizes.catalogue import import_catalogue
+    from openmosprom_cli.prizes.current import load_current_prizes
+    from openmosprom_cli.prizes.runs import run_draw
+    from tests.prizes.fixtures import write_catalogue
+
+    season = after_the_tours
+    import_catalogue(season, write_catalogue(tmp_path / "catalogue.xlsx"))
+    run_draw(season)
+    with season.reader() as conn:
+        prizes = load_current_prizes(conn)
+    assert prizes is not None and prizes.awards
+    first = prizes.awards[0]
+    handed_out = cli("prizes", "handed", first.registrant_id, "--item", first.item_id, "-w", season.path)
+    assert handed_out.exit_code == 0, handed_out.output
+
+    book = openpyxl.load_workbook(write_season_report(season).path)
+    _, _, records = table(book["Призы"], "Приз")
+    rows = by_label(records, "Приз")
+    for item in prizes.items:
+        won = sum(1 for a in prizes.awards if a.item_id == item.item_id)
+        handed = 1 if item.item_id == first.item_id else 0
+        assert (rows[item.name]["Разыграно"], rows[item.name]["Выдано"], rows[item.name]["Осталось"]) == \
+            (won, handed, item.stock - won)
+    assert PRIZES_MISSING not in str([c.value for row in book["Призы"].iter_rows() for c in row])
