@@ -58,6 +58,8 @@ CANDIDATE_COLUMNS: tuple[Column, ...] = (
     Column("note", ("Примечание", "note", "notes")),
     Column("pin", ("Закрепить", "pin")),
     Column("exclude", ("Исключить", "exclude")),
+    # The template shows each date's weekday to help the factory; it is known, so never "not read", but unused.
+    Column("weekday", ("День недели", "weekday", "day of week")),
 )
 SITE_ID_COLUMN = Column("site_id", ("Код площадки", "site_id", "site id", "код"), required=True)
 COMBINED_CANDIDATE_COLUMNS: tuple[Column, ...] = (SITE_ID_COLUMN, *CANDIDATE_COLUMNS)

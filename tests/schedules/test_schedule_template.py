@@ -110,6 +110,7 @@ def test_a_template_filled_in_by_hand_imports(season, tmp_path):
 
     report = import_schedules(season, [path])
     assert report.sites[0].is_new
+    assert report.warnings == (), "every column the template writes is one the import knows"
     (listed,) = list_schedules(season)
     s = listed.site
     assert (s.name, s.roster_emails, s.min_age, s.passport_required, s.citizens_only) == (
