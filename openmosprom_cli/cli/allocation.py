@@ -233,7 +233,7 @@ def render_certificate(c: AuditCertificate) -> None:
         return
     console.print(f"[bold red]{len(c.violations)} violation(s)[/]:")
     for v in c.violations:
-        console.print(f"  [{escape(v.check)}] {escape(v.message)}", soft_wrap=True)
+        console.print(f"  {escape(f'[{v.check}]')} {escape(v.message)}", soft_wrap=True)
 
 
 def audit(
