@@ -39,6 +39,7 @@ from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import add_cancellation, add_change, load_cancellations, remove_cancellation
+from openmosprom_cli.store.merges import load_merges
 from openmosprom_cli.store.registrants import load_registrant
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
@@ -124,6 +125,14 @@ def reinstate_registrants(season: Season, ids: Sequence[str], *, reason: str | N
         if unknown:
             raise BadDataError(f"not cancelled: {', '.join(unknown)}; nothing was changed",
                                [Problem(Location("ID", column=rid), "is not cancelled") for rid in unknown])
+        # A merged-away duplicate is one person with its kept account: reinstating it would let them in twice.
+        merged = {m.dropped_id: m.kept_id for m in load_merges(conn)}
+        duplicates = [rid for rid in ids if rid in merged]
+        if duplicates:
+            raise BadDataError(
+                f"merged into another account as a duplicate: {', '.join(duplicates)}; nothing was changed",
+                [Problem(Location("ID", column=rid), f"was merged into {merged[rid]}") for rid in duplicates],
+                hint="The person takes part as the account that was kept.")
         allocation = current_allocation(conn)
         for rid in ids:
             add_change(conn, at=now_iso(), kind="reinstate", registrant_id=rid, reason=why,

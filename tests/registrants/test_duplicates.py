@@ -105,6 +105,8 @@ def test_a_merge_cancels_the_dropped_accounts_as_duplicates_and_frees_their_seat
     assert cli("audit", "-w", season.path).exit_code == 0
     again = cli("registrants", "merge", "9001", "9012", "--keep", "9012", "--reason", "x", "-w", season.path)
     assert again.exit_code == 65 and "was merged into 9011" in again.output
+    back = cli("registrants", "reinstate", "9001", "--reason", "x", "-w", season.path)
+    assert back.exit_code == 65 and "merged into another account" in back.output
 
 
 @pytest.mark.parametrize("args,message", [
