@@ -27,7 +27,9 @@ def export(
 ) -> None:
     """Write each factory's roster and the organizers' participants list.
 
-    One workbook per site: a sheet per tour plus its waitlists, with that site's visitors only.
+    One workbook per site: a sheet per tour with that site's visitors only, a «Резерв» sheet with each
+    tour's standby (the top of its waitlist, [rosters] standby_share of its capacity) and its cancelled
+    tours, if any. A site whose tours were all cancelled keeps getting one once it had one.
 
     Each site gets only the fields it needs: birth dates at age-limited sites, passports where required.
 
@@ -48,20 +50,25 @@ def export(
     table.add_column("File", no_wrap=True)
     table.add_column("Site")
     table.add_column("Tours", justify="right")
-    table.add_column("Visitors", justify="right")
+    table.add_column("People", justify="right")
     table.add_column("Seats", justify="right")
-    table.add_column("Waitlist", justify="right")
+    table.add_column("Standby", justify="right")
+    table.add_column("Waiting", justify="right")
     table.add_column("vs last")
     table.add_column("Access")
     for s in report.sites:
         table.add_row(escape(s.path.name), escape(s.site_name), str(s.tours),
-                      str(s.visitors), str(s.seats_taken), str(s.waitlisted), s.status,
+                      str(s.visitors), str(s.seats_taken), str(s.standby), str(s.waitlisted), s.status,
                       "owner" if s.private else "all")
     console.print(table)
     console.print(f"Participants: [bold]{escape(str(report.participants_path))}[/] "
                   f"({report.people} people, owner only)")
     if report.removed_sites:
-        console.print(f"No tours any more, roster records dropped: {escape(', '.join(report.removed_sites))}")
+        console.print(f"Sites no longer in the season, roster records dropped: "
+                      f"{escape(', '.join(report.removed_sites))}")
+    if report.removed_files:
+        console.print(f"Removed the previous export's files not written again: "
+                      f"{escape(', '.join(p.name for p in report.removed_files))}")
     console.print(f"Written to {escape(str(report.out_dir))}")
 
 
