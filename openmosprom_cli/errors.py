@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openmosprom_cli.i18n import Msg, _
+
 EX_FOUND_PROBLEMS = 1   # a check ran and found problems (audit), or a question was answered no
 EX_USAGE = 2            # a bad option or argument (click's own status)
 EX_DATAERR = 65
@@ -17,16 +19,16 @@ EX_CANTCREAT = 73
 EX_TEMPFAIL = 75
 EX_INTERRUPTED = 130    # Ctrl-C
 
-EXIT_STATUSES: dict[int, str] = {
-    0: "success",
-    EX_FOUND_PROBLEMS: "a check found problems (audit), or a confirmation was declined: nothing changed",
-    EX_USAGE: "usage error: a bad option or argument",
-    EX_DATAERR: "bad input data, or a request the season's state does not allow",
-    EX_NOINPUT: "an input file or the season is missing",
-    EX_SOFTWARE: "internal error: a bug, please report it",
-    EX_CANTCREAT: "an output cannot be created",
-    EX_TEMPFAIL: "temporary failure: the season is in use, or the mail server is down; try again",
-    EX_INTERRUPTED: "interrupted",
+EXIT_STATUSES: dict[int, Msg] = {
+    0: Msg("success"),
+    EX_FOUND_PROBLEMS: Msg("a check found problems (audit), or a confirmation was declined: nothing changed"),
+    EX_USAGE: Msg("usage error: a bad option or argument"),
+    EX_DATAERR: Msg("bad input data, or a request the season's state does not allow"),
+    EX_NOINPUT: Msg("an input file or the season is missing"),
+    EX_SOFTWARE: Msg("internal error: a bug, please report it"),
+    EX_CANTCREAT: Msg("an output cannot be created"),
+    EX_TEMPFAIL: Msg("temporary failure: the season is in use, or the mail server is down; try again"),
+    EX_INTERRUPTED: Msg("interrupted"),
 }
 """Every exit status a command may end with; README and --help name only these."""
 
@@ -45,7 +47,7 @@ class Location:
         if self.sheet:
             parts.append(self.sheet)
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(_("row {row}").format(row=self.row))
         if self.column:
             parts.append(self.column)
         return " › ".join(parts)
@@ -54,7 +56,7 @@ class Location:
 @dataclass(frozen=True)
 class Problem:
     location: Location
-    message: str
+    message: str       # a Msg where the problem may be shown in another language (a rejected row's reasons)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
@@ -76,7 +78,8 @@ class BadDataError(OpenMospromError):
 
     exit_code = EX_DATAERR
 
-    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = (), *, hint: str | None = None):
+    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = (), *,
+                 hint: str | None = None):
         super().__init__(message, hint=hint)
         self.problems = tuple(problems)
 

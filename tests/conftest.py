@@ -3,11 +3,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The tests read the English interface, whatever the machine's locale; set before the package is imported,
+# since the command modules make their help in the language chosen at import (see openmosprom_cli/i18n.py).
+os.environ["OPENMOSPROM_LANG"] = "en"
+
 import pytest
 from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
 from openmosprom_cli.cli.main import app
+from openmosprom_cli.i18n import set_language
 from openmosprom_cli.season.folder import init_season
 from tests.rosters_fixtures import allocate_by_hand
 from tests.tours_fixtures import stock_season
@@ -27,6 +32,8 @@ TESTS_TODAY = "2026-11-30"
 def _isolate_env(monkeypatch):
     monkeypatch.delenv("OPENMOSPROM_WORKSPACE", raising=False)
     monkeypatch.delenv("OPENMOSPROM_DEBUG", raising=False)
+    monkeypatch.setenv("OPENMOSPROM_LANG", "en")
+    set_language("en")
     monkeypatch.delenv("OPENMOSPROM_SMTP_PASSWORD", raising=False)
     # The fixtures' seasons run in December 2026; a fixed "today" keeps every test true on any later day.
     monkeypatch.setenv("OPENMOSPROM_TODAY", TESTS_TODAY)

@@ -11,6 +11,7 @@ import typer
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
+    attach,
     console,
     err_console,
     escape,
@@ -266,6 +267,6 @@ def audit(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("assign")(assign)
-    app.command("explain")(explain)
-    app.command("audit")(audit)
+    attach(app, "assign", assign)
+    attach(app, "explain", explain)
+    attach(app, "audit", audit)

@@ -11,6 +11,7 @@ from openmosprom_cli.cli.common import (
     EncodingOption,
     JsonOption,
     WorkspaceOption,
+    attach,
     console,
     escape,
     load_season,
@@ -119,5 +120,5 @@ def list_(
 
 
 def register(app: typer.Typer) -> None:
-    attendance_app.command("import")(import_)
-    attendance_app.command("list")(list_)
+    attach(attendance_app, "import", import_)
+    attach(attendance_app, "list", list_)

@@ -13,6 +13,7 @@ from openmosprom_cli.cli.common import (
     JsonOption,
     ReasonOption,
     WorkspaceOption,
+    attach,
     console,
     escape,
     load_season,
@@ -135,7 +136,7 @@ def unassign(
 
 
 def register(app: typer.Typer) -> None:
-    registrants_app.command("cancel")(cancel)
-    registrants_app.command("reinstate")(reinstate)
-    app.command("move")(move)
-    app.command("unassign")(unassign)
+    attach(registrants_app, "cancel", cancel)
+    attach(registrants_app, "reinstate", reinstate)
+    attach(app, "move", move)
+    attach(app, "unassign", unassign)

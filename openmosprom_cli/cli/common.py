@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from openmosprom_cli.errors import BadDataError, OpenMospromError
+from openmosprom_cli.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,6 +41,12 @@ class _LazyConsole:
 
 console: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
 err_console: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
+
+
+def attach(group: typer.Typer, name: str, function: Callable[..., Any]) -> None:
+    """Register ``function`` as the command ``name`` of ``group``, its help (the docstring) in the interface's
+    language (see openmosprom_cli/i18n.py; scripts/messages.py collects every command's docstring)."""
+    group.command(name, help=_(inspect.cleandoc(function.__doc__ or "")))(function)
 
 
 def escape(text: str) -> str:
@@ -164,17 +173,17 @@ def jsonable(value: Any) -> Any:
 
 def render_error(error: OpenMospromError) -> None:
     """One clear line on stderr (more for several data problems); never a traceback."""
-    message = error.message
+    message = str(error.message)
     if isinstance(error, BadDataError) and len(error.problems) > 1:
-        err_console.print(f"[bold red]error:[/] {escape(message)}")
+        err_console.print(_("[bold red]error:[/] {message}").format(message=escape(message)))
         for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
             err_console.print(f"  {escape(str(problem))}", soft_wrap=True)
         if len(error.problems) > MAX_PROBLEMS_SHOWN:
-            err_console.print(f"  … and {len(error.problems) - MAX_PROBLEMS_SHOWN} more")
+            err_console.print(_("  … and {count} more").format(count=len(error.problems) - MAX_PROBLEMS_SHOWN))
     else:
-        err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+        err_console.print(_("[bold red]error:[/] {message}").format(message=escape(message)), soft_wrap=True)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {escape(error.hint)}", soft_wrap=True)
+        err_console.print(_("[dim]hint:[/] {hint}").format(hint=escape(str(error.hint))), soft_wrap=True)
 
 
 def debug_enabled() -> bool:

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from openmosprom_cli.cli.changes import render_seat_changes
-from openmosprom_cli.cli.common import JsonOption, ReasonOption, WorkspaceOption, console, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    ReasonOption,
+    WorkspaceOption,
+    attach,
+    console,
+    load_season,
+    print_json,
+)
 from openmosprom_cli.cli.groups import registrants_app
 
 
@@ -76,5 +84,5 @@ def merge(
 
 
 def register(app: typer.Typer) -> None:
-    registrants_app.command("duplicates")(duplicates)
-    registrants_app.command("merge")(merge)
+    attach(registrants_app, "duplicates", duplicates)
+    attach(registrants_app, "merge", merge)

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, escape, load_season, new_table, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    attach,
+    console,
+    escape,
+    load_season,
+    new_table,
+    print_json,
+)
 from openmosprom_cli.cli.groups import history_app
 
 
@@ -77,8 +86,8 @@ def list_(
 
 
 def register(app: typer.Typer) -> None:
-    history_app.command("import")(import_)
-    history_app.command("list")(list_)
+    attach(history_app, "import", import_)
+    attach(history_app, "list", list_)
 
 
 # -- the priority policy, as assign and explain show it ---------------------------------------------------------

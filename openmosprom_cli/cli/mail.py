@@ -11,6 +11,7 @@ import typer
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
+    attach,
     console,
     err_console,
     escape,
@@ -159,5 +160,5 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
 
 
 def register(app: typer.Typer) -> None:
-    rosters_app.command("email")(email)
-    outbox_app.command("list")(list_messages)
+    attach(rosters_app, "email", email)
+    attach(outbox_app, "list", list_messages)

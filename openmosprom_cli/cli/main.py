@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 import openmosprom_cli
 from openmosprom_cli.cli.common import debug_enabled, err_console, render_error
 from openmosprom_cli.errors import EX_INTERRUPTED, EX_SOFTWARE, OpenMospromError
+from openmosprom_cli.i18n import LANG_OPTION, _, set_language
 from openmosprom_cli.season.interrupts import commits_so_far
 
 # `--help` lists the commands in the order of the season's work.
@@ -60,13 +61,20 @@ class ErrorReportingGroup(TyperGroup):
 app = typer.Typer(
     cls=ErrorReportingGroup,
     name="openmosprom",
-    help="Plan «Открой#Моспром» factory excursions: schedules → tours → registrants → seats → rosters → email."
-         "\n\nStart with `openmosprom demo` to see the whole pipeline on sample data.",
+    help=_("Plan «Открой#Моспром» factory excursions: schedules → tours → registrants → seats → rosters → email."
+           "\n\nStart with `openmosprom demo` to see the whole pipeline on sample data."),
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _language(value: str | None) -> None:
+    # The help was made in the language read from the command line at start; this is for what follows.
+    if value:
+        set_language(value)
 
 
 def _version(value: bool) -> None:
@@ -77,13 +85,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=_("Show tracebacks for errors."))] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help=_("Print the version."))] = False,
+    lang: Annotated[str | None, typer.Option(LANG_OPTION, metavar="en|ru", callback=_language, is_eager=True,
+                                             help=_("The interface's language. Default: $OPENMOSPROM_LANG, "
+                                                    "else the locale's (LANG)."))] = None,
 ) -> None:
-    """Plan «Открой#Моспром» factory excursions from the factories' spreadsheets to the rosters they receive.
-
-    Start with openmosprom demo to see the whole pipeline on sample data.
-    """
     if debug:
         os.environ["OPENMOSPROM_DEBUG"] = "1"
 

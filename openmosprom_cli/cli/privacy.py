@@ -8,6 +8,7 @@ import typer
 
 from openmosprom_cli.cli.common import (
     WorkspaceOption,
+    attach,
     console,
     date_option,
     escape,
@@ -69,4 +70,4 @@ def purge(
 
 
 def register(app: typer.Typer) -> None:
-    privacy_app.command("purge")(purge)
+    attach(privacy_app, "purge", purge)

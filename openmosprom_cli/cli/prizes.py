@@ -12,6 +12,7 @@ import typer
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
+    attach,
     console,
     date_option,
     err_console,
@@ -305,4 +306,4 @@ def render_prize_audit(audit: PrizeAudit | None) -> None:
 def register(app: typer.Typer) -> None:
     for name, command in (("template", template), ("import", import_), ("list", list_), ("exclude", exclude),
                           ("draw", draw), ("handed", handed), ("redraw", redraw), ("export", export)):
-        prizes_app.command(name)(command)
+        attach(prizes_app, name, command)

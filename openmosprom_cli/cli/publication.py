@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, escape, load_season, print_json
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, attach, console, escape, load_season, print_json
 
 
 def publish(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -40,4 +40,4 @@ def publish(json_output: JsonOption = False, workspace: WorkspaceOption = None) 
 
 
 def register(app: typer.Typer) -> None:
-    app.command("publish")(publish)
+    attach(app, "publish", publish)

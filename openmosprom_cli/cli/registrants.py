@@ -10,6 +10,7 @@ import typer
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
+    attach,
     console,
     escape,
     jsonable,
@@ -86,7 +87,7 @@ def import_(
         console.print(f"[yellow]{count} row{'s' if count != 1 else ''} rejected[/]; with their reasons in "
                       f"[bold]{escape(str(report.rejected_path))}[/]:")
         for rejected in report.rejected[:MAX_REJECTED_SHOWN]:
-            console.print(f"  row {rejected.row}: {escape('; '.join(rejected.reasons))}", soft_wrap=True)
+            console.print(f"  row {rejected.row}: {escape('; '.join(map(str, rejected.reasons)))}", soft_wrap=True)
         if count > MAX_REJECTED_SHOWN:
             console.print(f"  … and {count - MAX_REJECTED_SHOWN} more")
     console.print("Next: [bold]openmosprom assign[/]")
@@ -153,6 +154,6 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    registrants_app.command("import")(import_)
-    registrants_app.command("list")(list_)
-    registrants_app.command("show")(show)
+    attach(registrants_app, "import", import_)
+    attach(registrants_app, "list", list_)
+    attach(registrants_app, "show", show)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, console, escape, load_season, print_json
+from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, attach, console, escape, load_season, print_json
 
 if TYPE_CHECKING:
     from openmosprom_cli.report.figures import SeasonFigures
@@ -87,4 +87,4 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    attach(app, "report", report)

@@ -10,6 +10,7 @@ import typer
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
+    attach,
     console,
     escape,
     load_season,
@@ -73,4 +74,4 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    rosters_app.command("export")(export)
+    attach(rosters_app, "export", export)

@@ -10,6 +10,7 @@ import typer
 from openmosprom_cli.cli.common import (
     JsonOption,
     WorkspaceOption,
+    attach,
     console,
     escape,
     load_season,
@@ -130,6 +131,6 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
 
 
 def register(app: typer.Typer) -> None:
-    schedules_app.command("template")(template)
-    schedules_app.command("import")(import_)
-    schedules_app.command("list")(list_)
+    attach(schedules_app, "template", template)
+    attach(schedules_app, "import", import_)
+    attach(schedules_app, "list", list_)

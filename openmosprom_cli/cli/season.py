@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from openmosprom_cli.cli.common import console, escape
+from openmosprom_cli.cli.common import attach, console, escape
 
 
 def init(
@@ -85,5 +85,5 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("demo")(demo)
+    attach(app, "init", init)
+    attach(app, "demo", demo)

@@ -15,6 +15,7 @@ from openmosprom_cli.cli.common import (
     JsonOption,
     ReasonOption,
     WorkspaceOption,
+    attach,
     console,
     date_option,
     escape,
@@ -225,9 +226,9 @@ def _print_day_counts(per_day: Mapping[dt.date, int]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    slots_app.command("generate")(generate)
-    slots_app.command("list")(list_command)
-    slots_app.command("export")(export)
-    slots_app.command("import")(import_command)
-    slots_app.command("cancel")(cancel_command)
-    slots_app.command("add")(add_command)
+    attach(slots_app, "generate", generate)
+    attach(slots_app, "list", list_command)
+    attach(slots_app, "export", export)
+    attach(slots_app, "import", import_command)
+    attach(slots_app, "cancel", cancel_command)
+    attach(slots_app, "add", add_command)

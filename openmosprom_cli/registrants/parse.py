@@ -36,6 +36,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Problem
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.reader import RawTable, check_input_file, read_raw_table
 from openmosprom_cli.io.values import ValueProblem, normalize_passport, parse_int
 from openmosprom_cli.models import Registrant, Site, Tour
@@ -84,8 +85,8 @@ class RejectedRow:
 
     @property
     def reasons(self) -> tuple[str, ...]:
-        return tuple(f"{p.location.column}: {p.message}" if p.location.column else p.message
-                     for p in self.problems)
+        return tuple(Msg("{column}: {reason}", column=p.location.column, reason=p.message) if p.location.column
+                     else p.message for p in self.problems)
 
 
 @dataclass(frozen=True)

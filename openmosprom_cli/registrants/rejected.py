@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from openmosprom_cli.i18n import RUSSIAN, render
 from openmosprom_cli.season.folder import Season
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def _rejected_rows(parsed: ParsedRegistrants) -> Iterator[tuple[object, ...]]:
     for rejected in parsed.rejected:
         by_header = dict(rejected.cells)
         cells = (by_header.get(header) for header in parsed.headers)
-        yield (rejected.row, "\n".join(rejected.reasons),
+        # Files people read give their reasons in Russian, whatever the interface's language.
+        yield (rejected.row, "\n".join(render(reason, RUSSIAN) for reason in rejected.reasons),
                *(raw if raw is None or isinstance(raw, (dt.date, dt.time)) else describe_cell(raw) for raw in cells))
 
 

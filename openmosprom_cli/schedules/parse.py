@@ -143,8 +143,8 @@ def parse_schedule_files(paths: list[Path], settings: Settings) -> ParsedSchedul
                 sites.extend(_parse_workbook(book, path.name, problems))
         except BadDataError as exc:
             problems.problems.extend(exc.problems or [Problem(Location(path.name), exc.message)])
-            if exc.hint and exc.hint not in hints:
-                hints.append(exc.hint)
+            if exc.hint and str(exc.hint) not in hints:
+                hints.append(str(exc.hint))
 
     schedules = _assemble(sites, settings, problems)
     problems.raise_if_any(hint="; ".join(hints) or None, outcome="nothing was imported")
