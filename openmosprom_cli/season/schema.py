@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from openmosprom_cli.i18n import Msg
+
 BASELINE_VERSION = 1
 
 BASELINE = """
@@ -328,11 +330,11 @@ CREATE TABLE registrant_merges (
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(2, "the season after publication: commitments, cancellations, changes, publications",
+    Migration(2, Msg("the season after publication: commitments, cancellations, changes, publications"),
               _statements(AFTER_PUBLICATION)),
-    Migration(3, "after the tours: attendance marks, the history of earlier seasons, visitor codes",
+    Migration(3, Msg("after the tours: attendance marks, the history of earlier seasons, visitor codes"),
               _statements(AFTER_THE_TOURS)),
-    Migration(4, "prizes: the catalogue, preferences, draws, awards and hand-outs; merged duplicate accounts",
+    Migration(4, Msg("prizes: the catalogue, preferences, draws, awards and hand-outs; merged duplicate accounts"),
               _statements(PRIZES)),
 )
 
