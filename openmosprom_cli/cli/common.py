@@ -57,8 +57,9 @@ def escape(text: str) -> str:
 
 
 # The kinds of a table's column. An ID is never shrunk (no_wrap, its full width), nor is a short fixed value
-# (a date, a time) or a number; text wraps at spaces and folds a word longer than its column, never "…".
-ID, FIXED, NUMBER, TEXT = "id", "fixed", "number", "text"
+# (a date, a time) or a number; text wraps at spaces and folds a word longer than its column, never "…"; a list
+# of IDs (or addresses) wraps between them but never inside one.
+ID, FIXED, NUMBER, TEXT, IDS = "id", "fixed", "number", "text", "ids"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,10 +133,11 @@ class FittedTable:
         from rich.cells import cell_len
 
         header = max(cell_len(word) for word in column.header.split() or [""])
-        if column.kind != TEXT:
+        if column.kind not in (TEXT, IDS):
             return max([header, *(cell_len(line) for line in self._lines(column))])
         words = [cell_len(word) for line in self._lines(column) for word in line.split()]
-        return max(header, min(max(words, default=1), FOLD_AT))
+        longest = max(words, default=1)
+        return max(header, longest if column.kind == IDS else min(longest, FOLD_AT))
 
     def _table(self, shown: list[TableColumn], width: int) -> Table:
         from rich.table import Table
@@ -147,10 +149,10 @@ class FittedTable:
         if sum(natural) + _overhead(len(shown)) > width:
             least = [self._least(c) for c in shown]
             room = max(width - _overhead(len(shown)) - sum(least), 0)
-            wanted = [n - m if c.kind == TEXT else 0 for c, n, m in zip(shown, natural, least, strict=True)]
+            wanted = [n - m if c.kind in (TEXT, IDS) else 0 for c, n, m in zip(shown, natural, least, strict=True)]
             widths = [m + (room * w // sum(wanted) if sum(wanted) else 0) for m, w in zip(least, wanted, strict=True)]
         for column, fixed in zip(shown, widths, strict=True):
-            options = {"no_wrap": column.kind != TEXT, "overflow": "fold",
+            options = {"no_wrap": column.kind not in (TEXT, IDS), "overflow": "fold",
                        "justify": "right" if column.kind == NUMBER else "left", **column.options}
             # A header may wrap at its spaces even over a column that never wraps.
             table.add_column(Text(column.header, no_wrap=False, overflow="fold"), width=fixed, **options)
