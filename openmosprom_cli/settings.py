@@ -96,8 +96,9 @@ def default_year(today: dt.date | None = None) -> int:
 
 
 def render_settings(year: int) -> str:
+    """season.toml as ``init`` writes it, its comments in the interface's language (the keys never change)."""
     s = Settings.defaults(year)
-    return f'''# Settings of one «Открой#Моспром» season. Edit freely; every command rereads this file.
+    return _('''# Settings of one «Открой#Моспром» season. Edit freely; every command rereads this file.
 # Dates are written as YYYY-MM-DD.
 
 [season]
@@ -105,24 +106,24 @@ year = {year}
 
 [window]
 # Tours are generated only between these dates (inclusive).
-start = {s.window_start.isoformat()}
-end = {s.window_end.isoformat()}
+start = {start}
+end = {end}
 # Days with no tours at all, e.g. ["{year}-12-13"].
 blackout_dates = []
 
 [slots]
 # How many tours the season has, and at least how many each site gets.
-tours = {s.tours}
-min_per_site = {s.min_per_site}
+tours = {tours}
+min_per_site = {min_per_site}
 # Most tours on one day across the whole programme; 0 means no limit.
 max_tours_per_day = 0
 # Seed for tie-breaking when tours are generated.
-seed = {s.slots_seed}
+seed = {slots_seed}
 
 [allocation]
 # Seed of the lottery that breaks ties between equal scores and registration times.
 # It is printed and stored with every allocation so anyone can rerun the draw.
-seed = {s.allocation_seed}
+seed = {allocation_seed}
 max_tours_per_person = 1
 max_companions = 2
 
@@ -141,7 +142,7 @@ phone = "+7 495 000-00-00"
 # Each tour's standby («Резерв»): the first people on its waitlist, listed in the factory's roster with
 # the same details as the visitors, so that its security office can admit them if they are called in.
 # A share of the tour's capacity from 0 to 1, rounded up (0.2 of 12 seats is 3 people); 0 means none.
-standby_share = {s.standby_share}
+standby_share = {standby_share}
 
 [priority]
 # A priority policy from earlier seasons (imported with `openmosprom history import`). Off by default;
@@ -196,7 +197,10 @@ max_uncompressed_mb = 256
 max_compression_ratio = 200
 max_rows = 1100000
 max_columns = 200
-'''
+''').format(
+        year=year, start=s.window_start.isoformat(), end=s.window_end.isoformat(), tours=s.tours,
+        min_per_site=s.min_per_site, slots_seed=s.slots_seed, allocation_seed=s.allocation_seed,
+        standby_share=s.standby_share)
 
 
 def _date(value, where: Location) -> dt.date:

@@ -18,9 +18,11 @@ from openmosprom_cli.cli.common import (
     WorkspaceOption,
     attach,
     console,
+    day,
     err_console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
@@ -238,7 +240,7 @@ def render_explanation(e: Explanation) -> None:
             continue
         cause = f" ({escape(cause_text(change.cause))})" if change.cause else ""
         tour = f" {escape(change.tour_id)}" if change.tour_id else ""
-        console.print(f"  {escape(change.at[:16].replace('T', ' '))}: {change_text(change.kind)}{tour}{cause} — "  # not a message
+        console.print(f"  {escape(moment(change.at))}: {change_text(change.kind)}{tour}{cause} — "  # not a message
                       f"{escape(change.reason)}", soft_wrap=True)
     render_prize_story(e.prize)
 
@@ -261,12 +263,8 @@ def explain(
         render_explanation(explanation)
 
 
-def _day(iso: str) -> str:
-    return f"{dt.date.fromisoformat(iso[:10]):%d.%m.%Y}"
-
-
 def render_certificate(c: AuditCertificate) -> None:
-    console.print(_("[bold]Audit of allocation run {run}[/] ({when})").format(run=c.run_id, when=escape(c.created_at)))
+    console.print(_("[bold]Audit of allocation run {run}[/] ({when})").format(run=c.run_id, when=escape(moment(c.created_at))))
     console.print(_("  seed:               {seed}").format(seed=escape(c.seed)))
     console.print((_("  inputs fingerprint: {fingerprint} (as allocated)") if c.purges
                    else _("  inputs fingerprint: {fingerprint}")).format(fingerprint=c.inputs_fingerprint))
@@ -275,7 +273,7 @@ def render_certificate(c: AuditCertificate) -> None:
             "  personal data purged on {day} (tours ended before {before}): birth dates of {people} person replaced "
             "by their age verdicts",
             "  personal data purged on {day} (tours ended before {before}): birth dates of {people} people replaced "
-            "by their age verdicts", p.people).format(day=_day(p.purged_at), before=_day(p.before), people=p.people),
+            "by their age verdicts", p.people).format(day=day(p.purged_at), before=day(p.before), people=p.people),
             soft_wrap=True)
         console.print(_("    inputs fingerprint after the purge: {fingerprint}").format(
             fingerprint=p.inputs_fingerprint))

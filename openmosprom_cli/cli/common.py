@@ -207,6 +207,22 @@ EncodingOption = Annotated[
 ]
 
 
+def moment(iso: str) -> str:
+    """A stored moment (ISO, as the season keeps it) as people read it: day first, to the minute."""
+    try:
+        return f"{dt.datetime.fromisoformat(iso):%d.%m.%Y %H:%M}"
+    except ValueError:
+        return iso
+
+
+def day(iso: str) -> str:
+    """A stored date or moment (ISO) as a day, day first."""
+    try:
+        return f"{dt.date.fromisoformat(iso[:10]):%d.%m.%Y}"
+    except ValueError:
+        return iso
+
+
 def date_option(value: str | None) -> dt.date | None:
     """A date given on the command line, DD.MM.YYYY or ISO; a bad one is a usage error (exit 2)."""
     if value is None:

@@ -17,6 +17,7 @@ from openmosprom_cli.cli.common import (
     console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
@@ -88,7 +89,7 @@ def list_(
             tours = (f"{s.first_tour:%d.%m}–{s.last_tour:%d.%m.%Y}" if s.first_tour and s.last_tour else "–")
             table.add_row(f"{s.window_start:%d.%m.%Y}–{s.window_end:%d.%m.%Y}", tours, escape(s.source),
                           str(s.people), _("yes") if s.attendance else _("no"),
-                          escape(s.imported_at[:16].replace("T", " ")), _("yes") if s.intact else _("[red]NO[/]"))
+                          escape(moment(s.imported_at)), _("yes") if s.intact else _("[red]NO[/]"))
         console.print(table)
         if not history.seasons:
             console.print(_("No earlier season imported yet: [bold]openmosprom history import FOLDER[/]."))

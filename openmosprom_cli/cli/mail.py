@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +20,7 @@ from openmosprom_cli.cli.common import (
     err_console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
@@ -54,14 +54,6 @@ def _state(state: str) -> str:
 def _kind(kind: str) -> str:
     """An outbox message's kind (mail/outbox.py), in words."""
     return {"new": _("new"), "update": _("update"), "test": _("test")}.get(kind, kind)
-
-
-def _when(iso: str) -> str:
-    """A stored moment, day first."""
-    try:
-        return f"{dt.datetime.fromisoformat(iso):%d.%m.%Y %H:%M}"
-    except ValueError:
-        return iso
 
 
 def _site_and_recipients(site_id: str, recipients: Sequence[str]) -> str:
@@ -205,7 +197,7 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
         when = (entry.sent_at if entry.state == "sent" else entry.updated_at) or ""
         table.add_row(_site_and_recipients(entry.site_id, entry.recipients),
                       f"[{style}]{escape(_state(entry.state))}[/]", escape(_kind(entry.kind)),
-                      escape(_when(when)) if when else "", escape(entry.error))
+                      escape(moment(when)) if when else "", escape(entry.error))
     console.print(table)
     unknown = sorted({entry.site_id for entry in entries if entry.state == "unknown"})
     if unknown:

@@ -17,9 +17,11 @@ from openmosprom_cli.cli.common import (
     attach,
     console,
     date_option,
+    day,
     err_console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
@@ -40,8 +42,7 @@ def _how(how: str) -> str:
 
 def _excluded_why(why: str) -> str:
     """Why people were left out of a draw (prizes/draw.py), in words."""
-    return {"excluded": _("in prizes-excluded.csv"), "merged": _("merged duplicates"),
-            "cancelled": _("cancelled")}.get(why, why)
+    return {"excluded": _("excluded"), "merged": _("merged"), "cancelled": _("cancelled")}.get(why, why)
 
 
 def _left_out(text: str) -> str:
@@ -354,7 +355,7 @@ def render_prize_story(story: PrizeStory | None) -> None:
         text = _("  [green]Won[/] «{prize}» as {how}; where: {where}; handed over {day}") if won.handed else \
             _("  [green]Won[/] «{prize}» as {how}; where: {where}")
         console.print(text.format(prize=escape(won.name), how=_how(won.how), where=escape(won.where),
-                                  day=won.handed[:10]), soft_wrap=True)
+                                  day=day(won.handed)), soft_wrap=True)
     if not story.won and not story.left_out:
         console.print(_("  Won no prize."))
 
@@ -364,7 +365,7 @@ def render_prize_audit(audit: PrizeAudit | None) -> None:
         return
     what = _("Prize redraw") if audit.kind == "redraw" else _("Prize draw")
     console.print(_("[bold]{what} {draw}[/] ({when}), seed {seed}").format(
-        what=what, draw=audit.draw_id, when=escape(audit.created_at), seed=escape(audit.seed)))
+        what=what, draw=audit.draw_id, when=escape(moment(audit.created_at)), seed=escape(audit.seed)))
     console.print(_("  inputs fingerprint: {fingerprint}").format(fingerprint=audit.inputs_fingerprint))
     console.print(_("  result fingerprint: {fingerprint}").format(fingerprint=audit.result_fingerprint))
     console.print(_("  {contestants} contestants, {awards} prizes won; checked: {checks}").format(
