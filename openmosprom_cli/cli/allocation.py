@@ -10,7 +10,7 @@ import typer
 
 from openmosprom_cli.cli.common import (
     FIXED,
-    ID,
+    IDS,
     NUMBER,
     TEXT,
     FittedTable,
@@ -202,16 +202,16 @@ def render_explanation(e: Explanation) -> None:
             number=e.lottery))
         table = new_table(title=_("Choices"), title_justify="left")
         table.add_column("#", kind=NUMBER, priority=9)
-        table.add_column(_("choice"), kind=ID, priority=8)
-        table.add_column(_("tour"), kind=ID, priority=6)
+        # A site chosen, and the tour it came to under it: two IDs in one column leave the outcome room.
+        table.add_column(_("choice → tour"), kind=IDS, priority=8)
         table.add_column(_("outcome"), priority=7)
         for c in e.choices:
             style = "green" if c.code in ("placed", "held") else ""
             text = reason_text(c.code)
             if e.birth_date_erased and c.code == "below_min_age":
-                text = _("{outcome} (birth date erased; verdict kept)").format(outcome=text)
-            table.add_row(str(c.rank), escape(c.choice), escape(c.tour_id or "–"),
-                          f"[{style}]{escape(text)}[/]" if style else escape(text))
+                text = _("{outcome}\n(birth date erased; verdict kept)").format(outcome=text)
+            chosen = escape(c.choice) if c.tour_id in (None, c.choice) else f"{escape(c.choice)} →\n{escape(c.tour_id)}"
+            table.add_row(str(c.rank), chosen, f"[{style}]{escape(text)}[/]" if style else escape(text))
         console.print(table)
     if e.age_verdicts is not None:
         kept = ", ".join(_("{tour} met").format(tour=tour_id) if ok else _("{tour} below").format(tour=tour_id)

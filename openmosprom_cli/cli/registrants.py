@@ -137,7 +137,7 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
     table = new_table(title=ngettext("{count} registrant", "{count} registrants", len(registrants)).format(
         count=len(registrants)))
     table.add_column(_("ID"), kind=ID, priority=9)
-    table.add_column(_("Name"), priority=8)
+    table.add_column(_("Full name"), priority=8)
     table.add_column(_("Score"), kind=NUMBER, priority=7)
     table.add_column(_("Registered"), kind=FIXED, priority=5)
     table.add_column(_("Choices"), kind=IDS, priority=6)
@@ -169,7 +169,7 @@ def show(
                       title_justify="left")
     table.add_column(_("Field"), kind=FIXED, priority=9, style="bold")
     table.add_column(_("Value"), priority=8)
-    labels = {"id": _("ID VK"), "full_name": _("Name"), "phone": _("Phone"), "email": _("Email"),
+    labels = {"id": _("ID VK"), "full_name": _("Full name"), "phone": _("Phone"), "email": _("Email"),
               "birth_date": _("Birth date"), "score": _("Score"), "registered_at": _("Registered"),
               "choices": _("Choices"), "companions": _("Guests"), "passport": _("Passport"),
               "citizenship": _("Citizenship")}

@@ -98,7 +98,7 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
     table = new_table(title=ngettext("{count} tour", "{count} tours", len(listing.tours)).format(
         count=len(listing.tours)))
     table.add_column(_("Tour ID"), kind=ID, priority=9)
-    table.add_column(_("Site"), priority=7)
+    table.add_column(_("Site"), priority=5)   # the tour's ID names the site already
     table.add_column(_("Date"), kind=FIXED, priority=8)
     table.add_column(_("Start"), kind=FIXED, priority=8)
     table.add_column(_("Min"), kind=NUMBER, priority=4)

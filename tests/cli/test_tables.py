@@ -99,4 +99,4 @@ def test_slots_list_and_registrants_list_keep_their_ids_whole(cli, demo_season):
     for tour in demo_season.tours.result.tours:
         assert tour.tour_id in tours
     people = _narrow(cli, "registrants", "list", "-w", where)
-    assert "ID" in people and "Name" in people
+    assert "ID" in people and "Full name" in people
