@@ -83,9 +83,11 @@ class FittedTable:
         self.options = options
         self.columns: list[TableColumn] = []
         self.rows: list[tuple[str, ...]] = []
+        self._measured: tuple[int, list[tuple[int, int]]] | None = None
 
     def add_column(self, header: str, *, kind: str = TEXT, priority: int = 0, **options: Any) -> None:
         self.columns.append(TableColumn(header, kind, priority, options))
+        self._measured = None
 
     def add_row(self, *cells: str) -> None:
         self.rows.append(tuple(cells))
@@ -115,29 +117,44 @@ class FittedTable:
             del shown[lowest]
         return shown
 
-    def _lines(self, column: TableColumn) -> list[str]:
-        from rich.text import Text
-
-        index = self.columns.index(column)
-        cells = [row[index] for row in self.rows if index < len(row)]
-        return [line for cell in cells for line in Text.from_markup(str(cell)).plain.splitlines()]
-
     def _natural(self, column: TableColumn) -> int:
-        from rich.cells import cell_len
-
-        return max([cell_len(column.header), *(cell_len(line) for line in self._lines(column))])
+        return self._measures()[self.columns.index(column)][0]
 
     def _least(self, column: TableColumn) -> int:
-        """The narrowest the column may be: whole for IDs, fixed values and numbers; text by its longest word,
-        at most FOLD_AT (a longer word folds); a header wraps at its spaces."""
-        from rich.cells import cell_len
+        return self._measures()[self.columns.index(column)][1]
 
-        header = max(cell_len(word) for word in column.header.split() or [""])
-        if column.kind not in (TEXT, IDS):
-            return max([header, *(cell_len(line) for line in self._lines(column))])
-        words = [cell_len(word) for line in self._lines(column) for word in line.split()]
-        longest = max(words, default=1)
-        return max(header, longest if column.kind == IDS else min(longest, FOLD_AT))
+    def _measures(self) -> list[tuple[int, int]]:
+        """Each column's (natural, least) width, measured once for the rows as they are.
+
+        The least is whole for IDs, fixed values and numbers; for text its longest word, at most FOLD_AT (a
+        longer word folds); for a list of IDs its longest item; a header counts by its longest word (it wraps).
+        """
+        if self._measured is not None and self._measured[0] == len(self.rows):
+            return self._measured[1]
+        from rich.cells import cell_len
+        from rich.text import Text
+
+        measures = []
+        for index, column in enumerate(self.columns):
+            natural = cell_len(column.header)
+            least = max(cell_len(word) for word in column.header.split() or [""])
+            longest_word = 1
+            for row in self.rows:
+                cell = str(row[index]) if index < len(row) else ""
+                plain = Text.from_markup(cell).plain if "[" in cell else cell
+                for line in plain.splitlines():
+                    natural = max(natural, cell_len(line))
+                    if column.kind in (TEXT, IDS):
+                        longest_word = max([longest_word, *(cell_len(word) for word in line.split())])
+                    else:
+                        least = max(least, cell_len(line))
+            if column.kind == TEXT:
+                least = max(least, min(longest_word, FOLD_AT))
+            elif column.kind == IDS:
+                least = max(least, longest_word)
+            measures.append((natural, least))
+        self._measured = (len(self.rows), measures)
+        return measures
 
     def _table(self, shown: list[TableColumn], width: int) -> Table:
         from rich.table import Table
@@ -156,8 +173,9 @@ class FittedTable:
                        "justify": "right" if column.kind == NUMBER else "left", **column.options}
             # A header may wrap at its spaces even over a column that never wraps.
             table.add_column(Text(column.header, no_wrap=False, overflow="fold"), width=fixed, **options)
+        indexes = [self.columns.index(c) for c in shown]
         for row in self.rows:
-            table.add_row(*(row[self.columns.index(c)] if self.columns.index(c) < len(row) else "" for c in shown))
+            table.add_row(*(row[i] if i < len(row) else "" for i in indexes))
         return table
 
 
