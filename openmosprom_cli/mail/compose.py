@@ -373,6 +373,11 @@ def sender_address(settings: Settings) -> MailAddress:
     return mail_address(split_name_and_address(settings.smtp.sender)[1])
 
 
+def sender_name(settings: Settings) -> str:
+    """The display name of ``From:``: ``[smtp] sender``'s own, else ``[organizer] name``, so factories see who writes."""
+    return _one_line(split_name_and_address(settings.smtp.sender)[0] or settings.organizer_name)
+
+
 def new_message_id(settings: Settings) -> str:
     for address in (split_name_and_address(settings.smtp.sender)[1], settings.organizer_email):
         with contextlib.suppress(UnusableAddress):
@@ -389,11 +394,14 @@ def _header_addresses(site: Site, addresses: Iterable[str]) -> str:
 
 
 def compose_message(letter: RosterLetter, settings: Settings, template: EmailTemplate, *, message_id: str,
-                    now: dt.datetime, test_to: str | None = None) -> EmailMessage:
+                    now: dt.datetime, test_to: str | None = None, repeats: str = "") -> EmailMessage:
     """The message for ``letter``: To the site's roster addresses, or only ``test_to`` for a trial send.
 
     The roster workbook is attached byte for byte; its Cyrillic file name is
-    encoded per RFC 2231.
+    encoded per RFC 2231. A deliberate resend ``repeats`` the Message-ID of the
+    roster's first delivery: it refers to it (``In-Reply-To``, ``References``),
+    so a mail client threads the two and no receiver drops the resend as a
+    duplicate of it.
     """
     empty = not letter.visitors and not letter.is_update
     subject, body = (_empty_notice(letter, settings) if empty
@@ -415,8 +423,7 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
                                "exported; refusing to attach it",
                                hint="Run `openmosprom rosters export` again, then `openmosprom rosters email`.")
     message = EmailMessage()
-    message["From"] = header_address(_one_line(split_name_and_address(settings.smtp.sender)[0]),
-                                     sender_address(settings))
+    message["From"] = header_address(sender_name(settings), sender_address(settings))
     message["To"] = _header_addresses(letter.site, [test_to] if test_to else letter.site.roster_emails)
     if settings.organizer_email:
         message["Reply-To"] = header_address(_one_line(settings.organizer_name),
@@ -424,6 +431,9 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
     message["Subject"] = subject
     message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
     message["Message-ID"] = message_id
+    if repeats:
+        message["In-Reply-To"] = repeats
+        message["References"] = repeats
     message[SITE_HEADER] = letter.site.site_id
     message[FINGERPRINT_HEADER] = letter.fingerprint
     if test_to:

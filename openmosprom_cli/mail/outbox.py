@@ -8,6 +8,12 @@ accepted it, so it is shown as ``unknown`` and sent again only when the
 organizer asks. The whole batch holds the season's run lock, so two runs
 never deliver the same message.
 
+Sending again is one of two things. A message whose outcome is unknown goes
+again as itself, with its Message-ID: a mailbox that got it the first time
+drops the copy. A deliberate ``--resend`` of a delivered roster is a message of
+its own, with a new Message-ID and ``In-Reply-To``/``References`` naming the
+first delivery, so that no receiver swallows it as a duplicate.
+
 The rows live in ``store/outbox.py``; the SMTP connection in ``mail/smtp.py``.
 """
 
@@ -201,20 +207,27 @@ class _Plan:
     row_state: str | None         # the existing row's state; None for a new message
     eml_name: str                 # file name in <season>/outbox/; the row stores it as "outbox/<name>"
     stale: tuple[OutboxRow, ...] = ()     # unsent drafts superseded by this plan: deleted, never sent
+    repeats: str = ""             # a resend's: the Message-ID of the roster's first delivery, which it refers to
     message: EmailMessage | None = field(default=None, compare=False)
 
 
-def _eml_name(site_id: str, kind: str, fingerprint: str) -> str:
-    return safe_file_name(f"{site_id}-{kind}-{fingerprint[:12]}", fallback="message", suffix=".eml")
+def _eml_name(site_id: str, kind: str, fingerprint: str, *, resend: int = 0) -> str:
+    stem = f"{site_id}-{kind}-{fingerprint[:12]}" + (f"-resend{resend}" if resend else "")  # not a message
+    return safe_file_name(stem, fallback="message", suffix=".eml")
 
 
 def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[OutboxRow],
-               settings: Settings, *, include_empty: bool = False,
+               settings: Settings, *, include_empty: bool = False, resend: bool = False,
                cancelled: tuple[tuple[Tour, str], ...] = ()) -> _Plan:
-    """Decide one site's message from its outbox history (``rows``: oldest first, trial sends excluded)."""
+    """Decide one site's message from its outbox history (``rows``: oldest first, trial sends excluded).
+
+    With ``resend``, a roster already delivered is planned as a new message that repeats the first delivery.
+    """
     sent = [r for r in rows if r.state == SENT]
     last_sent = max(sent, key=lambda r: (r.sent_at or "", r.seq)) if sent else None
     unsent = [r for r in rows if r.state in (DRAFT, FAILED)]
+    pending = [r for r in rows if r.fingerprint == export.fingerprint and r.state != SENT
+               and (last_sent is None or r.seq > last_sent.seq)]
 
     def letter(previous: OutboxRow | None) -> RosterLetter:
         changes = (diff_visitors(visitors_from_json(previous.visitors_json), export.visitors + export.standby)
@@ -226,12 +239,25 @@ def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[
     if last_sent is not None and last_sent.fingerprint == export.fingerprint:
         earlier = [r for r in sent if r.seq < last_sent.seq and r.fingerprint != export.fingerprint]
         previous = max(earlier, key=lambda r: (r.sent_at or "", r.seq)) if earlier else None
+        since = max((r.seq for r in sent if r.fingerprint != export.fingerprint), default=-1)
+        deliveries = [r for r in sent if r.fingerprint == export.fingerprint and r.seq > since]
+        first = deliveries[0].message_id
+        current = pending[-1] if pending else None
+        if current is not None and current.state == SENDING:
+            # A resend interrupted mid-delivery: if it goes again, it goes as itself.
+            return _Plan(site, letter(previous), LEFT_UNKNOWN, current.message_id, current.kind, SENDING,
+                         Path(current.eml_path).name, stale=tuple(unsent), repeats=first)
+        if resend:
+            # A draft of an earlier --resend (a dry run, or a declined or refused one) keeps its Message-ID.
+            return _Plan(site, letter(previous), UP_TO_DATE,
+                         current.message_id if current else new_message_id(settings), last_sent.kind,
+                         current.state if current else None,
+                         _eml_name(site.site_id, last_sent.kind, export.fingerprint, resend=len(deliveries)),
+                         stale=tuple(r for r in unsent if r is not current), repeats=first)
         return _Plan(site, letter(previous), UP_TO_DATE, last_sent.message_id, last_sent.kind, SENT,
                      Path(last_sent.eml_path).name or _eml_name(site.site_id, last_sent.kind, export.fingerprint),
                      stale=tuple(unsent))
 
-    pending = [r for r in rows if r.fingerprint == export.fingerprint and r.state != SENT
-               and (last_sent is None or r.seq > last_sent.seq)]
     kind = UPDATE if last_sent is not None else NEW
     row_state: str | None
     if pending:
@@ -304,7 +330,7 @@ def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = 
             cancelled = tuple(c for c in cancelled_tours.values() if c[0].site_id == site_id)
             rows = [r for r in history if r.site_id == site_id]
             plans.append(_plan_site(sites[site_id], exports[site_id], site_tours, rows, season.settings,
-                                    include_empty=include_empty, cancelled=cancelled))
+                                    include_empty=include_empty, resend=resend, cancelled=cancelled))
         plans = _write_drafts(season, plans, template, resend=resend)
         if not send:
             return BatchResult(tuple(_item(p, _dry_outcome(p, resend), eml_path=_eml_path(season, p))
@@ -354,7 +380,8 @@ def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *
         if not goes_out:
             composed.append(plan)
             continue
-        message = compose_message(plan.letter, season.settings, template, message_id=plan.message_id, now=now)
+        message = compose_message(plan.letter, season.settings, template, message_id=plan.message_id, now=now,
+                                  repeats=plan.repeats)
         composed.append(replace(plan, message=message))
     # Written only once every message could be composed: a missing roster leaves no partial outbox.
     for plan in composed:
@@ -397,15 +424,13 @@ def _send_to_factories(season: Season, plans: list[_Plan], *, resend: bool, conf
     if chosen:
         with SmtpBatch(season) as batch:
             for number, plan in enumerate(chosen):
-                was_sent = plan.row_state == SENT
                 assert plan.message is not None, "every message that may go out was composed by _write_drafts"
                 try:
                     error = batch.deliver(plan.message, plan.site.roster_emails,
                                           on_data=partial(_mark, season, plan.message_id, SENDING))
                 except MessageRejected as rejected:
-                    # A refused resend does not undo the earlier delivery.
-                    _mark(season, plan.message_id, SENT if was_sent else FAILED,
-                          error=f"resend refused: {rejected.answer}" if was_sent else rejected.answer)
+                    # A refused resend is a row of its own: the earlier delivery stays recorded as sent.
+                    _mark(season, plan.message_id, FAILED, error=rejected.answer)
                     outcomes[plan.site.site_id] = _item(plan, REFUSED, error=rejected.answer,
                                                         eml_path=_eml_path(season, plan))
                     continue
