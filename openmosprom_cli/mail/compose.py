@@ -374,7 +374,7 @@ def sender_address(settings: Settings) -> MailAddress:
 
 
 def sender_name(settings: Settings) -> str:
-    """The display name of ``From:``: ``[smtp] sender``'s own, else ``[organizer] name``, so factories see who writes."""
+    """The display name of ``From:``: ``[smtp] sender``'s own, else ``[organizer] name``: factories see who writes."""
     return _one_line(split_name_and_address(settings.smtp.sender)[0] or settings.organizer_name)
 
 
