@@ -1,18 +1,9 @@
 """Composing the roster emails that factories receive.
 
-The subject and body come from a template the organizer can edit: the
-package's ``templates/roster_email.txt``, or ``roster_email.txt`` in the season
-folder, which overrides it. Its first line is ``Тема: …`` (the subject), the
-rest is the body. Placeholders, written ``$name``:
-
-``$site_name``, ``$site_id``, ``$site_address``, ``$tours`` (one line per tour:
-date, time, number of visitors and of people on standby; then each cancelled
-tour with its reason), ``$visitors_total``, ``$deadline`` (the phrase
-«до DD.MM.YYYY (день)» or «как можно скорее»), ``$attachment_name``,
-``$changes`` (for an updated roster: who was added, removed or moved, and who
-joined or left the standby; empty otherwise), ``$organizer_name``,
-``$organizer_email``, ``$organizer_phone``.
-Write ``$$`` for a dollar sign.
+The subject and body come from the email template (mail/template.py); this
+module fills in its placeholders for one factory, in Russian, tells what
+changed since the factory's last roster, and builds the message with the
+roster attached.
 """
 
 from __future__ import annotations
@@ -27,10 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from importlib import resources
 from pathlib import Path
 
-from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.io.files import safe_file_name
 from openmosprom_cli.io.values import split_name_and_address
 from openmosprom_cli.mail.addresses import (
@@ -40,12 +30,11 @@ from openmosprom_cli.mail.addresses import (
     mail_address,
     mail_addresses,
 )
+from openmosprom_cli.mail.template import EmailTemplate
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.rosters.build import STANDBY, VISITOR
 from openmosprom_cli.settings import Settings
 
-TEMPLATE_FILE = "roster_email.txt"
-SUBJECT_PREFIXES = ("тема:", "subject:")
 UPDATE_MARK = "Обновлённый список"
 TEST_MARK = "[ТЕСТ]"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -54,10 +43,6 @@ SITE_HEADER = "X-Openmosprom-Site"
 FINGERPRINT_HEADER = "X-Openmosprom-Roster-Fingerprint"
 TEST_HEADER = "X-Openmosprom-Test"
 
-PLACEHOLDERS = frozenset({
-    "site_name", "site_id", "site_address", "tours", "visitors_total", "deadline", "attachment_name", "changes",
-    "organizer_name", "organizer_email", "organizer_phone",
-})
 _WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 _WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
@@ -185,59 +170,6 @@ class RosterLetter:
     def listed(self) -> tuple[Visitor, ...]:
         """Everyone the roster names, visitors and standby, as recorded for telling the next update's changes."""
         return self.visitors + self.standby
-
-
-@dataclass(frozen=True)
-class EmailTemplate:
-    subject: str
-    body: str
-    source: str  # file it came from, for error messages
-
-
-def load_template(season_path: Path) -> EmailTemplate:
-    """The season's ``roster_email.txt`` if there is one, else the package's default."""
-    override = Path(season_path) / TEMPLATE_FILE
-    if override.exists():
-        try:
-            text = override.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise BadDataError.at(Location(str(override)), "is not UTF-8 text",
-                                  hint="Save the template as UTF-8.") from None
-        except OSError as exc:
-            raise MissingInputError(f"cannot read {override}: {exc.strerror or exc}") from None
-        return parse_template(text, str(override))
-    text = resources.files("openmosprom_cli").joinpath("templates", TEMPLATE_FILE).read_text(encoding="utf-8")
-    return parse_template(text, f"(default) {TEMPLATE_FILE}")
-
-
-def parse_template(text: str, source: str) -> EmailTemplate:
-    """Split ``Тема: …`` from the body and check every placeholder, reporting all problems at once."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    problems: list[Problem] = []
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None or not lines[first].strip().lower().startswith(SUBJECT_PREFIXES):
-        raise BadDataError.at(Location(source, row=(first or 0) + 1),
-                              "the first line must be the subject, written «Тема: …»")
-    subject_line = lines[first].strip()
-    subject = subject_line.split(":", 1)[1].strip()
-    body_lines = lines[first + 1:]
-    while body_lines and not body_lines[0].strip():
-        body_lines.pop(0)
-    for number, line in enumerate(lines, start=1):
-        for match in string.Template.pattern.finditer(line):
-            name = match.group("named") or match.group("braced")
-            if match.group("invalid") is not None:
-                problems.append(Problem(Location(source, row=number),
-                                        "a lone '$' (write $$ for a dollar sign, or $name for a placeholder)"))
-            elif name and name not in PLACEHOLDERS:
-                problems.append(Problem(Location(source, row=number),
-                                        f"unknown placeholder ${name}; known: "
-                                        + ", ".join(f"${p}" for p in sorted(PLACEHOLDERS))))
-    if not subject:
-        problems.append(Problem(Location(source, row=first + 1), "the subject is empty"))
-    if problems:
-        raise BadDataError(f"{source}: the email template has {len(problems)} problem(s)", problems)
-    return EmailTemplate(subject=subject, body="\n".join(body_lines).rstrip() + "\n", source=source)
 
 
 # -- rendering ----------------------------------------------------------------

@@ -34,19 +34,18 @@ from openmosprom_cli.io.files import atomic_write_bytes, inside, safe_file_name
 from openmosprom_cli.io.values import split_name_and_address
 from openmosprom_cli.mail.addresses import UnusableAddress, mail_address, message_bytes
 from openmosprom_cli.mail.compose import (
-    EmailTemplate,
     RosterLetter,
     Visitor,
     attachment_name,
     compose_message,
     diff_visitors,
-    load_template,
     new_message_id,
     split_roles,
     visitors_from_json,
     visitors_to_json,
 )
 from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
+from openmosprom_cli.mail.template import EmailTemplate, load_template
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.publication.publish import commit_placements
 from openmosprom_cli.rosters.files import ExportedFile, check_exported_files

@@ -381,6 +381,17 @@ def test_from_names_the_organizer_when_the_sender_has_no_name_of_its_own(cli, re
     assert from_header(smtp.messages[-1]) == "Экскурсии «Моспром» <excursions@example.org>"
 
 
+def test_a_template_error_names_the_file_the_line_and_the_placeholder(cli, ready, smtp):
+    template = ready.path / "roster_email.txt"
+    template.write_text("Тема: Список — $site_name\n\nДобрый день!\nАдрес: $site_adress\n", encoding="utf-8")
+    result = _send(cli, ready)
+    assert result.exit_code == 65
+    output = " ".join(result.output.split())   # the line may be wrapped on screen
+    assert "roster_email.txt › row 4: unknown placeholder $site_adress (did you mean $site_address?)" in output
+    assert "known: $attachment_name, $changes" in output and "problem(s)" not in output
+    assert smtp.messages == [] and not (ready.path / "outbox").exists()
+
+
 def test_site_selection_and_unknown_sites(cli, ready, smtp):
     result = _send(cli, ready, "--site", "kristall")
     assert result.exit_code == 0
