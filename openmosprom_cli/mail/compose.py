@@ -21,6 +21,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import safe_file_name
 from openmosprom_cli.io.values import split_name_and_address
 from openmosprom_cli.mail.addresses import (
@@ -226,33 +227,34 @@ def _changes_text(letter: RosterLetter) -> str:
         return names.get(tour_id, tour_id)
 
     changes = letter.changes
+    # The email is Russian whatever the interface's language: its words are not the interface's messages.
     lines = ["", f"{UPDATE_MARK}: с прошлого письма список изменился."]
     if changes.added:
-        lines.append("Добавлены:")
+        lines.append("Добавлены:")  # not a message
         lines += [f"  + {v.name} — {tour(v.tour_id)}" for v in changes.added]
     if changes.removed:
-        lines.append("Исключены:")
+        lines.append("Исключены:")  # not a message
         lines += [f"  − {v.name} — {tour(v.tour_id)}" for v in changes.removed]
     if changes.moved:
-        lines.append("Переведены на другую экскурсию:")
+        lines.append("Переведены на другую экскурсию:")  # not a message
         lines += [f"  → {after.name}: {tour(after.tour_id)} (было {tour(before.tour_id)})"
                   for before, after in changes.moved]
     if changes.renamed:
-        lines.append("Исправлены имена:")
+        lines.append("Исправлены имена:")  # not a message
         lines += [f"  ✎ {after.name} (было: {before.name})" for before, after in changes.renamed]
     if changes.retimed:
-        lines.append("Изменилось время экскурсий (посетители те же):")
+        lines.append("Изменилось время экскурсий (посетители те же):")  # not a message
         lines += [f"  ⏰ {_when_label(now)} (было {_when_label(before)})" for _, before, now in changes.retimed]
     if changes.standby_joined:
-        lines.append("В резерве добавлены:")
+        lines.append("В резерве добавлены:")  # not a message
         lines += [f"  + {v.name} — {tour(v.tour_id)}" for v in changes.standby_joined]
     if changes.standby_left:
-        lines.append("В резерве больше нет:")
+        lines.append("В резерве больше нет:")  # not a message
         lines += [f"  − {v.name} — {tour(v.tour_id)}" for v in changes.standby_left]
     if not changes.anyone:
-        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей) "
-                     "или сведения об экскурсиях.")
-    lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")
+        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей) "  # not a message
+                     "или сведения об экскурсиях.")  # not a message
+    lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")  # not a message
     return "\n".join(lines) + "\n"
 
 
@@ -321,8 +323,9 @@ def _header_addresses(site: Site, addresses: Iterable[str]) -> str:
     try:
         return ", ".join(a.text for a in mail_addresses(addresses))
     except UnusableAddress as exc:
-        raise BadDataError(f"the roster addresses of {site.site_id} cannot be used: {exc}",
-                           hint="Correct «Email для списков» in its schedule and import it again.") from None
+        raise BadDataError(_("the roster addresses of {site} cannot be used: {reason}").format(
+            site=site.site_id, reason=exc), hint=_("Correct «Email для списков» in its schedule and import it again.")
+                           ) from None
 
 
 def compose_message(letter: RosterLetter, settings: Settings, template: EmailTemplate, *, message_id: str,
@@ -347,13 +350,14 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
         try:
             data = letter.roster_path.read_bytes()
         except OSError as exc:
-            raise MissingInputError(f"cannot read the roster {letter.roster_path}: {exc.strerror or exc}",
-                                    hint="Export it again with `openmosprom rosters export`.") from None
+            raise MissingInputError(_("cannot read the roster {file}: {reason}").format(
+                file=letter.roster_path, reason=exc.strerror or exc),
+                hint=_("Export it again with `openmosprom rosters export`.")) from None
         if letter.roster_sha256 and hashlib.sha256(data).hexdigest() != letter.roster_sha256:
             # Checked again here, where the bytes are read: the file may have changed since the batch checked it.
-            raise BadDataError(f"the roster of {letter.site.site_id} ({letter.roster_path}) is not the one last "
-                               "exported; refusing to attach it",
-                               hint="Run `openmosprom rosters export` again, then `openmosprom rosters email`.")
+            raise BadDataError(_("the roster of {site} ({file}) is not the one last exported; refusing to attach "
+                                 "it").format(site=letter.site.site_id, file=letter.roster_path),
+                               hint=_("Run `openmosprom rosters export` again, then `openmosprom rosters email`."))
     message = EmailMessage()
     message["From"] = header_address(sender_name(settings), sender_address(settings))
     message["To"] = _header_addresses(letter.site, [test_to] if test_to else letter.site.roster_emails)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem, TemporaryFailure
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.io.files import atomic_write_bytes, inside, safe_file_name
 from openmosprom_cli.io.values import split_name_and_address
 from openmosprom_cli.mail.addresses import UnusableAddress, mail_address, message_bytes
@@ -181,14 +182,14 @@ def _select_sites(sites: dict[str, Site], exports: dict[str, _Export], wanted: S
     unknown = [s for s in dict.fromkeys(wanted) if s not in sites]
     if unknown:
         raise BadDataError(
-            f"no such site: {', '.join(unknown)}",
-            [Problem(Location("--site"), f"{s!r} is not a site of this season") for s in unknown],
-            hint="`openmosprom schedules list` shows the site IDs.",
+            _("no such site: {sites}").format(sites=", ".join(unknown)),
+            [Problem(Location("--site"), Msg("{site} is not a site of this season", site=repr(s))) for s in unknown],
+            hint=_("`openmosprom schedules list` shows the site IDs."),
         )
     missing = [s for s in dict.fromkeys(wanted) if s not in exports]
     if missing:
-        raise MissingInputError(f"no roster has been exported for {', '.join(missing)}",
-                                hint="Run `openmosprom rosters export` first.")
+        raise MissingInputError(_("no roster has been exported for {sites}").format(sites=", ".join(missing)),
+                                hint=_("Run `openmosprom rosters export` first."))
     return list(dict.fromkeys(wanted))
 
 
@@ -310,7 +311,7 @@ def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = 
     workbook is not byte for byte the one its export recorded.
     """
     if test_to and not send:
-        raise BadDataError.at(Location("--test-to"), "a trial send needs --send as well")
+        raise BadDataError.at(Location("--test-to"), Msg("a trial send needs --send as well"))
     with season.lock():
         with season.reader() as conn:
             sites = load_sites(conn)
@@ -358,15 +359,15 @@ def _eml_path(season: Season, plan: _Plan) -> Path:
 def _check_sender(season: Season) -> None:
     if not (season.settings.smtp.sender or "").strip():
         raise BadDataError.at(Location(SETTINGS_FILE, column="[smtp] sender"),
-                              "is empty; it is the From address of roster emails",
-                              hint="Set it, e.g. sender = \"excursions@example.org\".")
+                              Msg("is empty; it is the From address of roster emails"),
+                              hint=_("Set it, e.g. sender = \"excursions@example.org\"."))
     for column, address in (("[smtp] sender", split_name_and_address(season.settings.smtp.sender)[1]),
                             ("[organizer] email", season.settings.organizer_email)):
         try:
             if address or column == "[smtp] sender":
                 mail_address(address)
         except UnusableAddress as exc:
-            raise BadDataError.at(Location(SETTINGS_FILE, column=column), str(exc)) from None
+            raise BadDataError.at(Location(SETTINGS_FILE, column=column), exc.args[0]) from None
 
 
 def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *, resend: bool) -> list[_Plan]:
@@ -499,10 +500,12 @@ def _mark(season: Season, message_id: str, state: str, *, error: str | None = No
 
 
 def _batch_stopped(interrupted: DeliveryInterrupted, plan: _Plan, *, sent: int, left: int) -> TemporaryFailure:
-    fate = ("it may or may not have arrived: `openmosprom outbox list` shows it as unknown"
-            if interrupted.maybe_delivered else "it was not delivered")
+    fate = (_("it may or may not have arrived: `openmosprom outbox list` shows it as unknown")
+            if interrupted.maybe_delivered else _("it was not delivered"))
+    recorded = ngettext("{count} message sent in this run is recorded", "{count} messages sent in this run are "
+                        "recorded", sent).format(count=sent)
     return TemporaryFailure(
-        f"the SMTP server stopped the batch at {plan.site.site_id}: {interrupted.answer}; {fate}. "
-        f"{sent} message(s) sent in this run are recorded; {left} not sent",
-        hint="Run the same command again later: it sends only what was not delivered.",
+        _("the SMTP server stopped the batch at {site}: {answer}; {fate}. {recorded}; {left} not sent").format(
+            site=plan.site.site_id, answer=interrupted.answer, fate=fate, recorded=recorded, left=left),
+        hint=_("Run the same command again later: it sends only what was not delivered."),
     )

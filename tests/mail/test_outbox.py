@@ -159,7 +159,7 @@ def test_a_connection_dropped_after_three_messages_stops_and_the_rerun_sends_exa
         ready = configure_smtp(season, flaky.port)
         result = _send(cli, ready)
         assert result.exit_code == 75, result.output
-        assert "3 message(s) sent in this run are recorded" in result.output
+        assert "3 messages sent in this run are recorded" in result.output
         first = list(flaky.messages)
     assert len(first) == 3
     states = {r["site_id"]: r["state"] for r in outbox_rows(ready)}
