@@ -25,6 +25,7 @@ from pathlib import Path
 from openmosprom_cli.allocation.current import COMMIT, UNSEAT, CurrentAllocation, current_allocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import inside
 from openmosprom_cli.io.writer import write_csv
 from openmosprom_cli.models import Holding
@@ -88,7 +89,7 @@ def publish(season: Season) -> PublicationReport:
     with season.transaction() as conn:
         allocation = current_allocation(conn)
         if allocation is None:
-            raise MissingInputError("there is no allocation to publish", hint="Run `openmosprom assign` first.")
+            raise MissingInputError(_("there is no allocation to publish"), hint=_("Run `openmosprom assign` first."))
         sites = load_sites(conn)
         tours = {t.tour_id: t for t in load_tours(conn)}
         all_tours = {**{tour_id: t for tour_id, (t, _) in load_cancelled_tours(conn).items()}, **tours}

@@ -19,6 +19,7 @@ from decimal import Decimal
 from openmosprom_cli.allocation.current import CurrentAllocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.rosters.codes import visitor_code
 
@@ -71,7 +72,7 @@ class SiteRoster:
         """The visitor fields this site needs, and no others."""
         fields = ["name", "phone", "companions"]
         if self.site.age_limited or self.site.passport_required:
-            fields.append("birth_date")
+            fields.append("birth_date")  # not a message
         if self.site.passport_required or self.site.citizens_only:
             fields += ["passport", "citizenship"]
         return tuple(fields)
@@ -156,12 +157,13 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
     if unknown_tours or unknown_people:
         parts = []
         if unknown_tours:
-            parts.append(f"tours no longer in the season ({_few(unknown_tours)})")
+            parts.append(_("tours no longer in the season ({tours})").format(tours=_few(unknown_tours)))
         if unknown_people:
-            parts.append(f"unknown registrants ({_few(unknown_people)})")
+            parts.append(_("unknown registrants ({ids})").format(ids=_few(unknown_people)))
         raise BadDataError(
-            f"the current allocation (run {allocation.run_id}) refers to {' and '.join(parts)}",
-            hint="The tours or registrants changed after the allocation; run `openmosprom assign` again.",
+            _("the current allocation (run {run}) refers to {what}").format(
+                run=allocation.run_id, what=_(" and ").join(parts)),
+            hint=_("The tours or registrants changed after the allocation; run `openmosprom assign` again."),
         )
 
     placed: dict[str, list[Placement]] = defaultdict(list)
@@ -225,5 +227,5 @@ def _tours_held(placements: Iterable[Placement]) -> dict[str, list[str]]:
 
 
 def _few(items: list[str], shown: int = 5) -> str:
-    more = f", … {len(items) - shown} more" if len(items) > shown else ""
+    more = _(", … {count} more").format(count=len(items) - shown) if len(items) > shown else ""
     return ", ".join(items[:shown]) + more
