@@ -8,11 +8,9 @@ accepted it, so it is shown as ``unknown`` and sent again only when the
 organizer asks. The whole batch holds the season's run lock, so two runs
 never deliver the same message.
 
-Sending again is one of two things. A message whose outcome is unknown goes
-again as itself, with its Message-ID: a mailbox that got it the first time
-drops the copy. A deliberate ``--resend`` of a delivered roster is a message of
-its own, with a new Message-ID and ``In-Reply-To``/``References`` naming the
-first delivery, so that no receiver swallows it as a duplicate.
+A message whose outcome is unknown goes again as itself (a mailbox that has it
+drops the copy); a deliberate ``--resend`` of a delivered roster is a new message
+that refers to the first delivery, so that no receiver takes it for a duplicate.
 
 The rows live in ``store/outbox.py``; the SMTP connection in ``mail/smtp.py``.
 """
