@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
-from openmosprom_cli.io.csv_text import detect_separator
+from openmosprom_cli.io.csv_text import UnknownEncodingError, detect_separator
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
 from openmosprom_cli.registrants.cells import task_done
 from openmosprom_cli.registrants.importer import import_registrants
@@ -103,10 +103,11 @@ def test_cp1251_needs_the_flag_and_then_reads(tmp_path, published):
     assert [r.full_name for r in parsed.registrants][:2] == ["Иванова Анна Сергеевна", "Петров Олег"]
 
 
-def test_unknown_encoding_and_non_tabular_files_are_data_errors(tmp_path, published):
+def test_an_unknown_encoding_is_a_usage_error_and_non_tabular_files_are_data_errors(tmp_path, published):
     path = write_csv(tmp_path / "a.csv", [HEADER, *GOOD_ROWS])
-    with pytest.raises(BadDataError, match="not a known encoding"):
+    with pytest.raises(UnknownEncodingError, match="not a known encoding") as refused:
         read(path, published, encoding="klingon")
+    assert refused.value.exit_code == 2
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(BadDataError, match="is empty"):
         read(tmp_path / "empty.csv", published)
@@ -293,9 +294,11 @@ def test_duplicate_ids_identical_are_merged_different_are_both_reported(tmp_path
     parsed = read(path, published)
     assert [r.id for r in parsed.registrants] == ["201"]
     assert [(r.row, r.reasons) for r in parsed.rejected] == [
-        (3, ("ID VK: ID '300' also appears on row 5 with different data",)),
-        (5, ("ID VK: ID '300' also appears on row 3 with different data",)),
+        (3, ("ID VK: ID '300' also appears on row 5 with different data: Баллы",)),
+        (5, ("ID VK: ID '300' also appears on row 3 with different data: Баллы",)),
     ]
+    assert parsed.warnings == ("dup.csv: rows repeating an ID with the same data were merged into one: "
+                               "ID '201' (rows 2, 4)",)
 
 
 def test_blank_rows_are_skipped_and_rows_keep_their_numbers(tmp_path, published):
