@@ -36,8 +36,8 @@ from fractions import Fraction
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.i18n import Msg, _, ngettext
-from openmosprom_cli.io.values import joined
 from openmosprom_cli.models import Candidate, Site, Tour
+from openmosprom_cli.tours.shortfall import Funnel, shortfall_reason
 
 SiteDay = tuple[str, dt.date]
 
@@ -65,19 +65,6 @@ class GenerationResult:
     candidates: int  # all candidates given
     usable: int  # inside the window, not on a blackout date, not excluded
     measure: str  # what the shares were proportional to: "capacity", "weights" or "site weights"
-
-
-@dataclass(frozen=True)
-class _Funnel:
-    """How many candidates survive each rule, for the failure message."""
-
-    total: int
-    unknown_site: int
-    after_window: int
-    after_blackouts: int
-    after_exclusions: int
-    after_overlaps: int
-    after_site_daily: int
 
 
 def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
@@ -120,7 +107,7 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
     cap: Counter[str] = Counter()
     for (site_id, _day), n in room.items():
         cap[site_id] += n
-    funnel = _Funnel(len(ordered), len(unknown), len(in_window), len(off_blackout), len(usable),
+    funnel = Funnel(len(ordered), len(unknown), len(in_window), len(off_blackout), len(usable),
                      overlap_free_total, sum(room.values()))
 
     pins_per_site = Counter(c.site_id for c in pins)
@@ -175,7 +162,7 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
 
     chosen_count = sum(counts.total.values())
     if chosen_count < params.tours:
-        reason = _shortfall_reason(params, funnel, chosen_count)
+        reason = shortfall_reason(params, funnel, chosen_count)
         if not params.allow_fewer:
             raise BadDataError(reason, hint=_("Ask the factories for more candidates, widen the window, "
                                               "lower --tours, or pass --allow-fewer."))
@@ -269,42 +256,6 @@ def _check_pins(known: list[Candidate], sites: Mapping[str, Site], params: Gener
                                     "the pinned tours cannot all be kept ({count} problems)", len(problems)).format(
                                count=len(problems)), problems,
                            hint=_("Unpin tours (Закрепить = нет) or change the season's settings."))
-
-
-def _shortfall_reason(params: GenerationParams, funnel: _Funnel, achieved: int) -> str:
-    window = f"{params.window_start:%d.%m.%Y}–{params.window_end:%d.%m.%Y}"
-    known = funnel.total - funnel.unknown_site
-    steps = [
-        (known, Msg("{count} candidates of known sites exist", count=known)),
-        (funnel.after_window, Msg("{count} lie inside the window {window}", count=funnel.after_window, window=window)),
-        (funnel.after_blackouts, Msg("{count} are not on blackout dates", count=funnel.after_blackouts)),
-        (funnel.after_exclusions, Msg("{count} are not excluded", count=funnel.after_exclusions)),
-        (funnel.after_overlaps, Msg("{count} remain once tours of the same site may not overlap",
-                                    count=funnel.after_overlaps)),
-        (funnel.after_site_daily, Msg("{count} remain within each site's own limit of tours per day",
-                                      count=funnel.after_site_daily)),
-    ]
-    rules = [Msg("the number of candidates"), Msg("the season window"), Msg("the blackout dates"),
-             Msg("the excluded tours"), Msg("overlaps between tours of the same site"),
-             Msg("the sites' limits of tours per day")]
-    if params.daily_limit is not None:
-        steps.append((achieved, Msg("{count} fit the programme's daily limit of {limit} tours", count=achieved,
-                                    limit=params.daily_limit)))
-        rules.append(Msg("the programme's daily limit"))
-    # A rule binds when fewer than N tours are left after it and it took some away.
-    binding: list[str] = []
-    before: float = math.inf
-    for (count, _step), rule in zip(steps, rules):
-        if count < params.tours and count < before:
-            binding.append(rule)
-        before = count
-    in_order = binding[0]
-    for later in binding[1:]:
-        in_order = Msg("{first}, then {then}", first=in_order, then=later)
-    which = (Msg("The rule that binds: {rule}", rule=in_order) if len(binding) == 1
-             else Msg("The rules that bind: {rules}", rules=in_order))
-    return Msg("cannot choose {tours} tours, only {achieved} can be found: {funnel}. {which}.", tours=params.tours,
-               achieved=achieved, funnel=joined([step for _count, step in steps]), which=which)
 
 
 # -- shares ------------------------------------------------------------------------------
