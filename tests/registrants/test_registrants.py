@@ -359,9 +359,11 @@ def test_skip_invalid_imports_the_rest_and_writes_a_private_rejected_workbook(tm
     ws = openpyxl.load_workbook(path).active
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0][:4] == ["Строка", "Причины", "ID VK", "ФИО"]
-    assert rows[1][:3] == [5, "Баллы: 'много' is not a number", "104"]
+    # The reasons are in Russian, as the file's headers are, whatever the interface's language.
+    assert rows[1][:3] == [5, "Баллы: 'много' — не число", "104"]
     assert rows[2][0] == 6 and rows[2][3] == '=HYPERLINK("http://x")'
-    assert "Выбор 1: 'nowhere' is not a tour or site of this season" in rows[2][1]
+    assert "Выбор 1: 'nowhere' — не экскурсия и не площадка этого сезона" in rows[2][1]
+    assert report.rejected[0].reasons == ("Баллы: 'много' is not a number",), "said in English on the screen"
     formula_cell = ws.cell(row=3, column=4)
     assert formula_cell.data_type == "s" and formula_cell.quotePrefix
     # A clean re-import leaves no stale list of rejected rows behind.
