@@ -68,12 +68,15 @@ def check_repeated_ids(ids: Sequence[str], values_of: Callable[[int], tuple], va
             continue
         rows = [values_of(i) for i in indexes]
         differing = {p for p in range(len(rows[0])) if len({row[p] for row in rows}) > 1}
+        unread: list[str] = []  # refused cells of columns that give no field
         for i in indexes:
             for where, _message in refused.get(i, ()):
                 position = _POSITION.get(header_fields.get(where, where))
-                if position is not None:
+                if position is None:
+                    unread.append(where)
+                else:
                     differing.add(position)
-        fields = ", ".join(names[p] for p in sorted(differing))
+        fields = ", ".join(dict.fromkeys([*(names[p] for p in sorted(differing)), *unread]))
         for i in indexes:
             others = [str(numbers[j]) for j in indexes if j != i]
             if len(others) == 1:

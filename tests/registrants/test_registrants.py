@@ -301,6 +301,21 @@ def test_duplicate_ids_identical_are_merged_different_are_both_reported(tmp_path
                                "ID '201' (rows 2, 4)",)
 
 
+def test_a_repeated_id_whose_row_has_an_unreadable_cell_names_that_column(tmp_path, published):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([*TEMPLATE_HEADER.split(";"), "Прочее"])
+    for _ in range(2):
+        sheet.append(TEMPLATE_ROW.format(**DEFAULTS).split(";"))
+    sheet["J3"] = "=1/0"  # no saved result: the row cannot be read whole
+    workbook.save(tmp_path / "dup.xlsx")
+    parsed = read(tmp_path / "dup.xlsx", published)
+    assert parsed.registrants == ()
+    assert [(r.row, r.reasons[-1]) for r in parsed.rejected] == [
+        (2, "ID VK: ID '201' also appears on row 3 with different data: Прочее"),
+        (3, "ID VK: ID '201' also appears on row 2 with different data: Прочее")]
+
+
 def test_blank_rows_are_skipped_and_rows_keep_their_numbers(tmp_path, published):
     path = write_csv(tmp_path / "b.csv", [TEMPLATE_HEADER, ";;;;;;;;", "", TEMPLATE_ROW.format(**DEFAULTS),
                                           "  ;;;;;;;;  "])
