@@ -24,7 +24,7 @@ from openmosprom_cli.attendance.marks import parse_mark, parse_yes_no_mark
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.reader import CSV_SUFFIXES, check_input_file, read_raw_table
-from openmosprom_cli.io.tables import Column, ProblemCollector, Table
+from openmosprom_cli.io.tables import Column, NoHeaderRow, ProblemCollector, Table
 from openmosprom_cli.io.values import ValueProblem, check_text, is_blank, parse_int
 from openmosprom_cli.registrants.cells import parse_registrant_id
 from openmosprom_cli.rosters.codes import normalise_code
@@ -112,10 +112,8 @@ def _tables(path: Path, limits: Limits, encoding: str | None) -> list[Table]:
     for sheet in sheets:
         try:
             table = read_raw_table(path, RETURNED_COLUMNS, limits, sheet_names=[sheet]).table()
-        except BadDataError as exc:
-            if _no_header_row(exc):
-                continue
-            raise
+        except NoHeaderRow:
+            continue      # a sheet of notes: the tables are on the other sheets
         if CODE not in table.headers and ID not in table.headers and MARK not in table.headers:
             continue      # the standby, a sheet of notes…: nobody to check in there
         _check_columns(table)
@@ -124,13 +122,6 @@ def _tables(path: Path, limits: Limits, encoding: str | None) -> list[Table]:
         raise BadDataError.at(Location(path.name), Msg("no sheet has a «Код» or «ID VK» column to say who came"),
                               hint=_("Return the roster as it was sent, with «Отметка о посещении» filled in."))
     return tables
-
-
-def _no_header_row(exc: BadDataError) -> bool:
-    """Whether the reader found no header row on a sheet (a sheet of notes): told by the message's English
-    template, which the interface's language does not change."""
-    message = exc.problems[0].message if exc.problems else exc.message
-    return "no header row" in getattr(message, "template", message)
 
 
 def _check_columns(table: Table) -> None:
