@@ -31,7 +31,6 @@ from openmosprom_cli.allocation.attention import Attention, kept_seats_needing_a
 from openmosprom_cli.allocation.chain import DocumentedException, closed_mismatch, held_mismatch, overrides, replay
 from openmosprom_cli.allocation.checks import Excused, Violation, check_result
 from openmosprom_cli.allocation.current import current_allocation
-from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.snapshots import PurgeRecord
 from openmosprom_cli.allocation.stored import StoredResult, StoredRun, load_result, stored_run
 from openmosprom_cli.errors import MissingInputError
@@ -108,7 +107,7 @@ def _earlier_runs(conn: sqlite3.Connection, current: int, excused: Excused, chan
         if row.run_id == current:
             continue
         run = stored_run(row)
-        found = audit_run(run, load_result(conn, run.run_id), excused, changes).violations
+        found = audit_run(run, load_result(conn, run.run_id, run.format), excused, changes).violations
         audited.append((run.run_id, [Violation(v.check, f"run {run.run_id}: {v.message}", v.registrant_id,
                                                v.tour_id) for v in found]))
     return audited
@@ -117,15 +116,15 @@ def _earlier_runs(conn: sqlite3.Connection, current: int, excused: Excused, chan
 def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = None,
               changes=None) -> AuditCertificate:
     violations: list[Violation] = []
-    if not run.inputs:
+    if not run.has_inputs:
         violations.append(Violation("inputs fingerprint", "the run has no stored inputs to re-derive it from"))
         return _certificate(run, stored, violations, 0)
     try:
-        inputs = AllocationInput.from_json(run.inputs)
+        inputs = run.allocation_input()
     except (KeyError, TypeError, ValueError) as exc:
         violations.append(Violation("inputs fingerprint", f"the stored inputs cannot be read ({exc!r})"))
         return _certificate(run, stored, violations, 0)
-    violations.extend(_check_snapshot(run, inputs))
+    violations.extend(_check_snapshot(run))
     if stored.fingerprint() != run.result_fingerprint:
         violations.append(Violation("result fingerprint",
                                     f"the stored result has fingerprint {stored.fingerprint()}, "
@@ -138,16 +137,16 @@ def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = No
     return _certificate(run, stored, violations, len(inputs.held))
 
 
-def _check_snapshot(run: StoredRun, inputs: AllocationInput) -> list[Violation]:
+def _check_snapshot(run: StoredRun) -> list[Violation]:
     check = "inputs fingerprint"
     violations = []
-    actual = inputs.fingerprint()
+    actual = run.stored_inputs_fingerprint()
     if actual != run.snapshot_fingerprint:
         since = (f"recorded by the purge of {run.purges[-1].purged_at}: they changed after it" if run.purges
                  else "recorded: they changed after the run")
         violations.append(Violation(check, f"the stored inputs have fingerprint {actual}, "
                                            f"not the {run.snapshot_fingerprint} {since}"))
-    erased = [a.id for a in inputs.applicants if a.birth_date_erased]
+    erased = run.erased_ids()
     recorded = sum(p.people for p in run.purges)
     if len(erased) != recorded:
         violations.append(Violation(check, f"{len(erased)} birth dates in the stored inputs are erased "
@@ -158,5 +157,5 @@ def _check_snapshot(run: StoredRun, inputs: AllocationInput) -> list[Violation]:
 
 def _certificate(run: StoredRun, stored: StoredResult, violations: list[Violation], kept: int) -> AuditCertificate:
     return AuditCertificate(run.run_id, run.created_at, run.seed, run.inputs_fingerprint, run.result_fingerprint,
-                            len(stored.outcomes), len(stored.placements), CHECKS, tuple(violations), run.purges,
+                            stored.people, len(stored.placements), CHECKS, tuple(violations), run.purges,
                             run.snapshot_fingerprint, run.kind, kept, runs_checked=(run.run_id,))

@@ -97,8 +97,12 @@ class AllocationInput:
                    tuple(sorted(held, key=attrgetter("registrant_id", "tour_id"))), tuple(sorted(set(closed))),
                    today)
 
-    def to_json(self) -> dict[str, Any]:
-        """A canonical form: sorted, so the same inputs always give the same fingerprint."""
+    def to_json(self, *, applicants: bool = True) -> dict[str, Any]:
+        """A canonical form: sorted, so the same inputs always give the same fingerprint (of format 1).
+
+        ``applicants=False`` leaves them out: the rest is the head of the stored
+        inputs' columns (:mod:`~openmosprom_cli.allocation.snapshot_columns`).
+        """
         # What later releases added appears only when used: the inputs of a fresh allocation keep the
         # fingerprint they always had.
         later: dict[str, Any] = {}
@@ -123,7 +127,8 @@ class AllocationInput:
                  "start": t.start.strftime("%H:%M"), "duration_min": t.duration_min, "capacity": t.capacity}
                 for t in sorted(self.tours, key=lambda t: t.tour_id)
             ],
-            "applicants": [_applicant_json(a) for a in sorted(self.applicants, key=lambda a: a.id)],
+            **({"applicants": [applicant_json(a) for a in sorted(self.applicants, key=lambda a: a.id)]}
+               if applicants else {}),
         }
 
     @classmethod
@@ -151,6 +156,14 @@ class AllocationInput:
                    today)
 
     def fingerprint(self) -> str:
+        """The fingerprint a run records of these inputs: of their columns as stored (format 2)."""
+        # Imported here: the columns build on this module.
+        from openmosprom_cli.allocation.snapshot_columns import SnapshotColumns
+
+        return SnapshotColumns.of(self).fingerprint()
+
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint of format 1, over the canonical JSON (:meth:`to_json`): runs stored before the columns."""
         return fingerprint_of(self.to_json())
 
     @functools.cached_property
@@ -189,7 +202,8 @@ class AllocationInput:
         return dataclasses.replace(self, applicants=tuple(applicants)), erased
 
 
-def _applicant_json(a: Applicant) -> dict[str, Any]:
+def applicant_json(a: Applicant) -> dict[str, Any]:
+    """One applicant as the JSON snapshot holds them."""
     data = {"id": a.id, "score": a.score,
             "registered_at": a.registered_at.isoformat() if a.registered_at else None,
             "birth_date": a.birth_date.isoformat() if a.birth_date else None,
