@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.rules import ELIGIBILITY_RULES, person_traits, tour_traits
 from openmosprom_cli.io.values import is_russian_citizen
 from openmosprom_cli.models import Holding, Registrant, Site, Tour
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from openmosprom_cli.allocation.columns import InputColumns
 
 
@@ -57,9 +60,9 @@ class Applicant:
         citizen = cache.get(r.citizenship)
         if citizen is None:
             citizen = cache[r.citizenship] = is_russian_citizen(r.citizenship)
-        return cls(id=r.id, score=float(r.score), registered_at=_naive(r.registered_at), birth_date=r.birth_date,
-                   companions=r.companions, has_passport=bool(r.passport.strip()), is_citizen=citizen,
-                   choices=tuple(r.choices))
+        # Positional: a quarter faster than by keyword, for 200,000 people.
+        return cls(r.id, float(r.score), _naive(r.registered_at), r.birth_date, r.companions, bool(r.passport.strip()),
+                   citizen, tuple(r.choices))
 
 
 def _naive(moment: dt.datetime | None) -> dt.datetime | None:
@@ -92,7 +95,9 @@ class AllocationInput:
               max_tours_per_person: int = 1, *, held: Iterable[Holding] = (), closed: Iterable[str] = (),
               today: dt.date | None = None) -> AllocationInput:
         cache: dict[str, bool] = {}
-        applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache) for p in people)
+        with collector_paused():
+            applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache)
+                               for p in people)
         return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person,
                    tuple(sorted(held, key=attrgetter("registrant_id", "tour_id"))), tuple(sorted(set(closed))),
                    today)
@@ -173,6 +178,13 @@ class AllocationInput:
         from openmosprom_cli.allocation.columns import read_input_columns
 
         return read_input_columns(self)
+
+    @functools.cached_property
+    def choice_numbers(self) -> tuple[list[str], np.ndarray]:
+        """Every distinct choice, sorted, and the applicants' choices as numbers into it (columns.choice_numbers)."""
+        from openmosprom_cli.allocation.columns import choice_numbers
+
+        return choice_numbers(self)
 
     def with_birth_dates_erased(self, ids: Collection[str]) -> tuple[AllocationInput, int]:
         """These inputs with the birth dates of ``ids`` replaced by their age verdicts; and how many were erased.

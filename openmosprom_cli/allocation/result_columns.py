@@ -39,6 +39,7 @@ from openmosprom_cli.allocation.blobs import (
     read_array,
     read_json,
 )
+from openmosprom_cli.allocation.columns import take_rows
 from openmosprom_cli.allocation.inputs import fingerprint_of
 from openmosprom_cli.allocation.rules import CODES
 from openmosprom_cli.models import ChoiceOutcome
@@ -70,21 +71,10 @@ class ResultColumns:
 
     @classmethod
     def of(cls, result: AllocationResult) -> ResultColumns:
-        import numpy as np
-
-        applicants = result.inputs.applicants
-        lists = [applicants[i].choices for i in result.order.tolist()]
-        choices = sorted(set(chain.from_iterable(lists)))
-        lookup = index_of(choices)
-        n, width = result.choice_code.shape
-        choice = np.full((n, width), -1, dtype=np.int32)
-        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
-        if choice.size:
-            choice[np.arange(width) < lengths[:, None]] = np.fromiter(
-                map(lookup.__getitem__, chain.from_iterable(lists)), dtype=np.int32, count=int(lengths.sum()))
+        choices, numbers = result.inputs.choice_numbers
         wait_tour, wait_person = result.waitlist_arrays
-        return cls(result.priority_ids(), [t.tour_id for t in result.tours], choices, CODES, choice,
-                   result.choice_code, result.choice_tour, wait_tour, wait_person)
+        return cls(result.priority_ids(), [t.tour_id for t in result.tours], choices, CODES,
+                   take_rows(numbers, result.order), result.choice_code, result.choice_tour, wait_tour, wait_person)
 
     @classmethod
     def from_rows(cls, outcomes: Mapping[str, tuple[int, Sequence[Mapping[str, Any]]]],

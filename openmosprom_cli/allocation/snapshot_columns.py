@@ -31,7 +31,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import islice
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,8 @@ from openmosprom_cli.allocation.blobs import (
     read_array,
     read_json,
 )
+from openmosprom_cli.allocation.bulk import collector_paused
+from openmosprom_cli.allocation.columns import take_rows
 from openmosprom_cli.allocation.inputs import AllocationInput, Applicant, applicant_json
 from openmosprom_cli.allocation.rules import BIRTH_DATE_ERASED
 from openmosprom_cli.store.runs import StoredColumn
@@ -96,14 +98,8 @@ class SnapshotColumns:
         flags = (np.where(columns.person.passport_missing, 0, HAS_PASSPORT)
                  | np.where(columns.person.non_citizen, 0, IS_CITIZEN))[perm].astype(np.uint8)
         flags[erased] |= HAS_AGE_VERDICTS
-        lists = list(map(attrgetter("choices"), people))
-        choices = sorted(set(chain.from_iterable(lists)))
-        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
-        choice = np.full((n, int(lengths.max()) if n else 0), -1, dtype=np.int32)
-        if choice.size:
-            lookup = index_of(choices)
-            choice[np.arange(choice.shape[1]) < lengths[:, None]] = np.fromiter(
-                map(lookup.__getitem__, chain.from_iterable(lists)), dtype=np.int32, count=int(lengths.sum()))
+        choices, numbers = inputs.choice_numbers
+        choice = take_rows(numbers, perm)
         verdicts = [(i, tour_id, met) for i in erased for tour_id, met in sorted(people[i].age_ok or ())]
         age_tours = sorted({tour_id for _, tour_id, _ in verdicts})
         tour_number = index_of(age_tours)
@@ -200,9 +196,10 @@ class SnapshotColumns:
                 verdicts.setdefault(person, []).append((self.age_tours[tour], bool(met)))
         ages = [tuple(sorted(verdicts.get(p, ()))) if f & HAS_AGE_VERDICTS else None
                 for p, f in zip(at.tolist(), flags.tolist(), strict=True)]
-        return list(map(Applicant, [self.ids[p] for p in at.tolist()], self.score[at].tolist(), times, births,
-                        self.companions[at].tolist(), ((flags & HAS_PASSPORT) != 0).tolist(),
-                        ((flags & IS_CITIZEN) != 0).tolist(), choices, ages))
+        with collector_paused():
+            return list(map(Applicant, [self.ids[p] for p in at.tolist()], self.score[at].tolist(), times, births,
+                            self.companions[at].tolist(), ((flags & HAS_PASSPORT) != 0).tolist(),
+                            ((flags & IS_CITIZEN) != 0).tolist(), choices, ages))
 
 
 def _dates(ymd: np.ndarray) -> list[dt.date | None]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import CurrentAllocation
 from openmosprom_cli.models import ChoiceOutcome, Registrant, Site, Tour
 
@@ -68,14 +69,21 @@ def person_outcomes(people: Mapping[str, Registrant], sites: Mapping[str, Site],
     the reasons of all of them at once (:func:`_reasons`).
     """
     columns = allocation.stored.result.columns
-    place_of = columns.place_of
     placed: dict[str, list[Tour]] = defaultdict(list)
     for p in allocation.placements:
         if p.tour_id in tours:
             placed[p.registrant_id].append(tours[p.tour_id])
-    waits, firsts, ends = _waits(sites, tours, allocation)
-    reasons = _reasons(columns.choices, columns.codes, columns.choice, columns.code)
+    with collector_paused():
+        waits, firsts, ends = _waits(sites, tours, allocation)
+        reasons = _reasons(columns.choices, columns.codes, columns.choice, columns.code)
+        return _lines(people, sites, allocation, placed, waits, firsts, ends, reasons)
 
+
+def _lines(people: Mapping[str, Registrant], sites: Mapping[str, Site], allocation: CurrentAllocation,
+           placed: Mapping[str, list[Tour]], waits: list[tuple[Tour, Site, int]], firsts: list[int], ends: list[int],
+           reasons: list[str]) -> list[PersonLine]:
+    columns = allocation.stored.result.columns
+    place_of = columns.place_of
     lines: list[PersonLine] = []
     for registrant_id in [*(rid for rid in columns.people if rid in people),
                           *sorted(rid for rid in people if rid not in place_of)]:
@@ -114,7 +122,7 @@ def _waits(sites: Mapping[str, Site], tours: Mapping[str, Tour], allocation: Cur
     order = keep[np.lexsort((when[lines.tour[keep]], lines.person[keep]))]
     person = lines.person[order]
     sited = {i: (tour, sites[tour.site_id]) for i, tour in known.items()}
-    waits = [(sited[t][0], sited[t][1], position)
+    waits = [(*sited[t], position)
              for t, position in zip(lines.tour[order].tolist(), lines.position[order].tolist(), strict=True)]
     everyone = np.arange(len(columns.people))
     return (waits, np.searchsorted(person, everyone, side="left").tolist(),
