@@ -28,6 +28,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from openmosprom_cli.allocation.attention import Attention, kept_seats_needing_attention
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.chain import DocumentedException, closed_mismatch, held_mismatch, overrides, replay
 from openmosprom_cli.allocation.checks import Excused, Violation, check_result
 from openmosprom_cli.allocation.current import current_allocation
@@ -81,7 +82,7 @@ class AuditCertificate:
 
 def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate:
     """Audit the season's current run (and, with ``all_runs``, every run before it and the chain between them)."""
-    with season.reader() as conn:
+    with collector_paused(), season.reader() as conn:
         allocation = current_allocation(conn)
         if allocation is None:
             raise MissingInputError("there is no allocation to audit", hint="Run `openmosprom assign` first.")
@@ -90,7 +91,8 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
         earlier = _earlier_runs(conn, allocation.run_id, excused, changes) if all_runs else []
         attention = kept_seats_needing_attention(conn, allocation.commitments)
     run, stored = allocation.stored.run, allocation.stored.result
-    certificate = audit_run(run, stored, excused, changes)
+    with collector_paused():   # the stored inputs become everyone's record at once: see allocation/bulk.py
+        certificate = audit_run(run, stored, excused, changes)
     violations = [*(v for _, found in earlier for v in found), *certificate.violations]
     exceptions = tuple(DocumentedException(rid, tour, why) for (rid, tour), why in sorted(excused.items())
                        if (rid, tour) in {(p.registrant_id, p.tour_id) for p in allocation.placements})

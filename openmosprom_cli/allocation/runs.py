@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.deadlines import frozen_tours
 from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.result import AllocationResult, Placement
@@ -135,7 +136,8 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
     says yes.
     """
     seed = str(seed if seed is not None else season.settings.allocation_seed)
-    with season.transaction() as conn:
+    # Everyone's record is made here at once: see allocation/bulk.py.
+    with collector_paused(), season.transaction() as conn:
         tours = load_tours(conn)
         if not tours:
             raise MissingInputError("the season has no tours yet",
