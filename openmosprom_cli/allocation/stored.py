@@ -131,16 +131,29 @@ class StoredRun:
 
 @dataclass(frozen=True, eq=False)
 class StoredResult:
-    """A run's result as stored: its seats, and everyone's outcomes and the waitlists as columns."""
+    """A run's result as stored: its seats, and everyone's outcomes and the waitlists as columns.
+
+    The columns are read into arrays on first use: what needs only the seats
+    (a cancellation, the emails) never does.
+    """
 
     placements: tuple[Placement, ...]
-    columns: ResultColumns
+    stored_columns: Mapping[str, StoredColumn] = field(repr=False)
     format: int = FORMAT_COLUMNS     # of the run: which definition its fingerprint follows
+    run_id: int = 0
 
     @classmethod
     def of(cls, result: AllocationResult) -> StoredResult:
         """A result as a run would store it."""
-        return cls(tuple(result.placements()), result.columns())
+        return cls(tuple(result.placements()), result.columns().stored())
+
+    @functools.cached_property
+    def columns(self) -> ResultColumns:
+        try:
+            return ResultColumns.read(self.stored_columns)
+        except (KeyError, ValueError) as exc:
+            raise BadDataError(f"the stored result of allocation run {self.run_id} cannot be read ({exc})",
+                               hint="Run `openmosprom assign` again to store a new one.") from exc
 
     def fingerprint(self) -> str:
         if self.format == FORMAT_COLUMNS:
@@ -248,12 +261,7 @@ def stored_run(row: RunRow) -> StoredRun:
 def load_result(conn: sqlite3.Connection, run_id: int, format: int = FORMAT_COLUMNS) -> StoredResult:
     """The run's result; ``format`` is the run's (:attr:`StoredRun.format`), which its fingerprint follows."""
     placements = tuple(Placement(*row) for row in load_placements(conn, run_id))
-    try:
-        columns = ResultColumns.read(load_columns(conn, run_id, RESULT))
-    except (KeyError, ValueError) as exc:
-        raise BadDataError(f"the stored result of allocation run {run_id} cannot be read ({exc})",
-                           hint="Run `openmosprom assign` again to store a new one.") from exc
-    return StoredResult(placements, columns, format)
+    return StoredResult(placements, load_columns(conn, run_id, RESULT), format, run_id)
 
 
 def load_current_allocation(conn: sqlite3.Connection) -> StoredAllocation | None:
