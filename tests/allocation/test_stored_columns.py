@@ -10,6 +10,7 @@ import sqlite3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openmosprom_cli.allocation.audit import audit_current
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.reference import allocate_reference
@@ -19,6 +20,7 @@ from openmosprom_cli.allocation.snapshot_columns import SnapshotColumns
 from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.allocation.stored import current_run, load_result
 from openmosprom_cli.models import Holding, Site
+from openmosprom_cli.privacy import purge_personal_data
 from openmosprom_cli.season.folder import open_season
 from openmosprom_cli.store.changes import add_cancellation, add_change, add_commitment
 from tests.allocation.test_allocation import instances, person, seeds, tour
@@ -135,3 +137,20 @@ def test_the_lines_now_leave_out_the_cancelled_and_the_committed_and_count_place
         assert now.positions_of(rid) == now.positions.get(rid, {})
     assert all(now.line(t) == ids == list(now.iter_line(t)) and now.waiting_count(t) == len(ids)
                for t, ids in expected.items())
+
+
+def test_a_run_of_release_0_1_0_is_purged_in_its_json_form_and_still_audits_clean(tmp_path, monkeypatch):
+    folder = tmp_path / "season"
+    shutil.copytree(RELEASE_0_1_0, folder)
+    monkeypatch.setenv("OPENMOSPROM_TODAY", "2027-01-10")
+    season = open_season(folder)
+    report = purge_personal_data(season, dt.date(2027, 1, 10))
+    assert report.runs_scrubbed == 1 and report.birth_dates > 0
+    certificate = audit_current(season)
+    assert certificate.ok, [v.message for v in certificate.violations]
+    assert [p.people for p in certificate.purges] == [report.birth_dates]
+    with season.reader() as conn:
+        run = current_run(conn)
+        (text,) = conn.execute("SELECT inputs FROM allocation_runs").fetchone()
+    assert run.format == 1 and '"purges"' in text and '"age_ok"' in text
+    assert run.stored_inputs_fingerprint() == certificate.purges[-1].inputs_fingerprint != run.inputs_fingerprint
