@@ -323,7 +323,10 @@ def season_outcome(season: Path) -> str:
                                 "ORDER BY run_id, registrant_id, tour_id"):
             digest.update(repr(row).encode())
     for path in sorted((season / "publications").glob("*.csv")):
-        digest.update(path.name.encode() + path.read_bytes())
+        digest.update(path.name.encode())
+        with open(path, "rb") as fh:     # in pieces: this process's peak memory is every step's floor
+            for piece in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(piece)
     return digest.hexdigest()
 
 

@@ -12,14 +12,15 @@ arrays: nothing is decoded per person until someone asks about that person.
 - :func:`load_current_allocation`: the current run and its whole result
   (the audit checks it, the rosters export it);
 - :func:`current_run` and :func:`load_result`: the same, in two steps;
-- :func:`load_person_result`: one person's part of a result (``explain``).
+- :meth:`StoredResult.person` (or :func:`load_person_result`): one person's
+  part of a result (``explain``); :meth:`StoredRun.applicant`: how the run saw them.
 """
 
 from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,13 +240,6 @@ class StoredAllocation:
     @property
     def choice_outcomes(self) -> dict[str, tuple[ChoiceOutcome, ...]]:
         return self.result.choice_outcomes
-
-
-def choice_outcomes_of(rows: Iterable[Mapping[str, Any]]) -> tuple[ChoiceOutcome, ...]:
-    """Per-choice outcomes in the JSON form as records; a missing field reads as its position or as empty."""
-    return tuple(ChoiceOutcome(int(o.get("rank", i + 1)), str(o.get("choice", "")), o.get("tour_id"),
-                               str(o.get("code", "")))
-                 for i, o in enumerate(rows))
 
 
 def current_run(conn: sqlite3.Connection) -> StoredRun | None:
