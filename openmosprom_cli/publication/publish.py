@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import COMMIT, UNSEAT, CurrentAllocation, current_allocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import MissingInputError
@@ -86,7 +87,8 @@ def commit_placements(conn: sqlite3.Connection, allocation: CurrentAllocation, p
 
 
 def publish(season: Season) -> PublicationReport:
-    with season.transaction() as conn:
+    # Everyone's record, line and row is made here at once: see allocation/bulk.py.
+    with collector_paused(), season.transaction() as conn:
         allocation = current_allocation(conn)
         if allocation is None:
             raise MissingInputError(_("there is no allocation to publish"), hint=_("Run `openmosprom assign` first."))

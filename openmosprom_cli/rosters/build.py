@@ -149,11 +149,10 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
     cancelled = cancelled or {}
     tours_by_id = {t.tour_id: t for t in tours}
     # A cancelled tour keeps its waitlist in the run, but nobody waits for it any more.
-    waitlists = {tour_id: ids for tour_id, ids in allocation.waitlists.items() if tour_id not in cancelled}
     unknown_tours = sorted({p.tour_id for p in allocation.placements if p.tour_id not in tours_by_id}
-                           | {t for t in waitlists if t not in tours_by_id})
+                           | {t for t in allocation.waiting_tours() if t not in tours_by_id and t not in cancelled})
     unknown_people = sorted({p.registrant_id for p in allocation.placements if p.registrant_id not in people}
-                            | {r for ids in waitlists.values() for r in ids if r not in people})
+                            | {r for r in allocation.people_waiting(excluding=cancelled) if r not in people})
     if unknown_tours or unknown_people:
         parts = []
         if unknown_tours:
@@ -192,20 +191,18 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
                                          (prizes or {}).get(p.registrant_id, "")
                                          if first_tour.get(p.registrant_id) == tour.tour_id else "")
                              for i, p in enumerate(ordered, start=1))
-            waiting = waitlists.get(tour.tour_id, [])
-            standby = _standby(site, tour, waiting, people, allocation.positions, sites_held,
+            standby = _standby(site, allocation.iter_line(tour.tour_id), people, sites_held,
                                standby_size(tour.capacity, standby_share))
-            tour_rosters.append(TourRoster(tour, visitors, standby, len(waiting)))
+            tour_rosters.append(TourRoster(tour, visitors, standby, allocation.waiting_count(tour.tour_id)))
         rosters.append(SiteRoster(site, tuple(tour_rosters), tuple(cancelled_by_site[site_id])))
     return rosters
 
 
-def _standby(site: Site, tour: Tour, waiting: list[str], people: Mapping[str, Registrant],
-             positions: Mapping[str, Mapping[str, int]], sites_held: Mapping[str, set[str]],
-             size: int) -> tuple[RosterEntry, ...]:
+def _standby(site: Site, waiting: Iterable[str], people: Mapping[str, Registrant],
+             sites_held: Mapping[str, set[str]], size: int) -> tuple[RosterEntry, ...]:
     """The first ``size`` people of the tour's waitlist that this factory may be told of, with their positions."""
     chosen: list[RosterEntry] = []
-    for rid in waiting:
+    for position, rid in enumerate(waiting, start=1):
         if len(chosen) >= size:
             break
         person = people[rid]
@@ -215,7 +212,7 @@ def _standby(site: Site, tour: Tour, waiting: list[str], people: Mapping[str, Re
         # A security office that checks passports cannot admit someone without one.
         if site.passport_required and not person.passport.strip():
             continue
-        chosen.append(RosterEntry(person, person.companions, positions[rid][tour.tour_id]))
+        chosen.append(RosterEntry(person, person.companions, position))
     return tuple(chosen)
 
 

@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from openmosprom_cli.season.schema_run_columns import RUN_COLUMNS, results_as_columns
+
 BASELINE_VERSION = 1
 
 BASELINE = """
@@ -327,6 +329,11 @@ CREATE TABLE registrant_merges (
 );
 """
 
+def _runs_as_columns(conn: sqlite3.Connection) -> None:
+    _statements(RUN_COLUMNS)(conn)
+    results_as_columns(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "the season after publication: commitments, cancellations, changes, publications",
               _statements(AFTER_PUBLICATION)),
@@ -334,6 +341,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _statements(AFTER_THE_TOURS)),
     Migration(4, "prizes: the catalogue, preferences, draws, awards and hand-outs; merged duplicate accounts",
               _statements(PRIZES)),
+    Migration(5, "allocation runs stored as columns (outcomes and waitlists)", _runs_as_columns),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION
