@@ -14,7 +14,8 @@ builds a fresh season folder and runs, as ``python -m openmosprom_cli …``:
 Each step's wall time and its process's peak RSS come from ``os.wait4`` (the
 child's own rusage), so the interpreter's start and the imports are included,
 as an organizer would see them. Its CPU time is kept too: on a shared machine
-the wall time also measures the neighbours.
+the wall time also measures the neighbours. When trees are compared, the seats
+each gave out and the files it published are compared too (season_outcome).
 
 The inputs are made once per size by THIS tree's generators (the package's
 demo data code) and the same files are given to every tree compared, so the
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -267,6 +269,7 @@ class RunNotes:
     load_after: float = 0.0
     cancelled: int = 0                       # people in the declines file
     tours_differ: bool = False               # slots generate chose other tours than the export was made for
+    outcome: str = ""                        # digest of what the season gave out (see season_outcome)
     profiles: dict[str, list[str]] = field(default_factory=dict)   # step → the top of its profile
 
 
@@ -305,7 +308,27 @@ def run_season(tree: Tree, python: str, people: int, inputs: dict[str, Path], wo
             if set(notes.profiles) >= set(profile):
                 break
     notes.load_after = os.getloadavg()[0]
+    notes.outcome = season_outcome(season)
     return measures, notes
+
+
+def season_outcome(season: Path) -> str:
+    """sha256 of every run's seats and the files told to the visitors: the same for trees that allocate alike.
+
+    Only what every release stores the same way: the ``placements`` rows and
+    the publication files (the trees' stored result formats may differ).
+    """
+    digest = hashlib.sha256()
+    with sqlite3.connect(f"file:{season / 'season.db'}?mode=ro", uri=True) as conn:
+        for row in conn.execute("SELECT run_id, registrant_id, tour_id, choice_rank, seats FROM placements "
+                                "ORDER BY run_id, registrant_id, tour_id"):
+            digest.update(repr(row).encode())
+    for path in sorted((season / "publications").glob("*.csv")):
+        digest.update(path.name.encode())
+        with open(path, "rb") as fh:     # in pieces: this process's peak memory is every step's floor
+            for piece in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(piece)
+    return digest.hexdigest()
 
 
 def profile_lines(log: Path, top: int = 15) -> list[str]:
@@ -446,6 +469,9 @@ def main() -> None:
                 print(f"  {people:,} round {round_no + 1} {tree.label}: {total:.1f} s "
                       f"(load {seen.load_before:.2f} → {seen.load_after:.2f})", file=sys.stderr)
     results = {people: {label: medians(r) for label, r in by_tree.items()} for people, by_tree in runs.items()}
+    # Each round's seasons, tree by tree, must have given out the same seats and told the visitors the same.
+    agree = {people: all(len({notes[f"{t.label}-{people}"][i].outcome for t in trees}) == 1
+                         for i in range(args.rounds)) for people in args.people}
     checks = {t.label: check_targets(results, t.label) for t in trees}
 
     profile = None
@@ -465,7 +491,7 @@ def main() -> None:
             "results": {str(p): r for p, r in results.items()},
             "runs": {str(p): {label: [{k: vars(m) for k, m in run.items()} for run in r]
                               for label, r in by_tree.items()} for p, by_tree in runs.items()},
-            "targets": checks, "profile": profile,
+            "targets": checks, "profile": profile, "same_outcome": {str(p): v for p, v in agree.items()},
             "notes": {k: [vars(n) for n in v] for k, v in notes.items()}}, indent=1, ensure_ascii=False, default=str))
     # With --json the tables go to stderr, so that a long run's figures are readable in its log too.
     out = sys.stderr if args.json else sys.stdout
@@ -473,6 +499,10 @@ def main() -> None:
         if loads[people]:
             print_table(people, trees_results, loads[people], args.rounds, out)
     print(f"\nEvery RSS is at least this process's own peak, {floor_mb:.0f} MB (see run_step).", file=out)
+    if len(trees) > 1:
+        for people, same in agree.items():
+            print(f"{people:,}: the trees gave out {'the same' if same else 'DIFFERENT'} seats and notices "
+                  "(placements and publication files)", file=out)
     print("\nTargets", file=out)
     for label, items in checks.items():
         for c in items:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.allocation.snapshots import erase_birth_dates
+from openmosprom_cli.allocation.stored import waitlisted_tours
 from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, OpenMospromError
 from openmosprom_cli.history.seasons import age_out_history
 from openmosprom_cli.i18n import Msg, _, ngettext
@@ -89,7 +90,7 @@ def _people_whose_tours_are_over(conn: sqlite3.Connection, before: dt.date) -> t
     last_tour = last_tour_date(conn)
     season_over = last_tour is not None and last_tour < before
     run_id = current_run_id(conn)
-    latest = last_listed_tour_dates(conn, run_id) if run_id is not None else {}
+    latest = last_listed_tour_dates(conn, run_id, waitlisted_tours(conn, run_id)) if run_id is not None else {}
     over, waiting = set(), 0
     for registrant_id in registrant_ids(conn):
         last = latest.get(registrant_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
+from openmosprom_cli.allocation.result_columns import ResultColumns
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.store.registrants import upsert_registrants
+from openmosprom_cli.store.runs import insert_result
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
 
@@ -42,13 +43,7 @@ def write_run(conn, placements, waitlists, outcomes, created_at="2026-12-01T10:0
     run_id = conn.execute(
         "INSERT INTO allocation_runs (created_at, seed, inputs_fingerprint, result_fingerprint, is_current) "
         "VALUES (?, '2026', 'in', 'out', 1)", (created_at,)).lastrowid
-    conn.executemany("INSERT INTO placements VALUES (?, ?, ?, ?, ?)",
-                     [(run_id, rid, tid, rank, seats) for rid, tid, rank, seats in placements])
-    conn.executemany("INSERT INTO waitlist VALUES (?, ?, ?, ?)",
-                     [(run_id, tid, pos, rid) for tid, ids in waitlists.items() for pos, rid in enumerate(ids, 1)])
-    conn.executemany("INSERT INTO outcomes VALUES (?, ?, ?, ?)",
-                     [(run_id, rid, priority, json.dumps(items, ensure_ascii=False))
-                      for rid, (priority, items) in outcomes.items()])
+    insert_result(conn, run_id, placements, ResultColumns.from_rows(outcomes, waitlists).stored())
     return run_id
 
 

@@ -27,13 +27,15 @@ Once prizes are drawn, it audits the current draw too (:mod:`openmosprom_cli.pri
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from openmosprom_cli.allocation.attention import Attention, kept_seats_needing_attention
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.chain import DocumentedException, closed_mismatch, held_mismatch, overrides, replay
 from openmosprom_cli.allocation.checks import Excused, Violation, check_result
 from openmosprom_cli.allocation.current import current_allocation
-from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.policy import audit_policy, policy_record
 from openmosprom_cli.allocation.snapshots import PurgeRecord
 from openmosprom_cli.allocation.stored import StoredResult, StoredRun, load_result, stored_run
@@ -90,7 +92,7 @@ class AuditCertificate:
 
 def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate:
     """Audit the season's current run (and, with ``all_runs``, every run before it and the chain between them)."""
-    with season.reader() as conn:
+    with collector_paused(), season.reader() as conn:
         allocation = current_allocation(conn)
         if allocation is None:
             raise MissingInputError("there is no allocation to audit", hint="Run `openmosprom assign` first.")
@@ -101,7 +103,8 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
         policy = _policy_violations(conn, allocation.stored.run.inputs)
         prizes = audit_prizes(conn, all_draws=all_runs, exclusions=tuple(read_exclusions(season).reasons))
     run, stored = allocation.stored.run, allocation.stored.result
-    certificate = audit_run(run, stored, excused, changes)
+    with collector_paused():   # the stored inputs become everyone's record at once: see allocation/bulk.py
+        certificate = audit_run(run, stored, excused, changes)
     violations = [*(v for _, found in earlier for v in found), *certificate.violations, *policy,
                   *(prizes.violations if prizes else ())]
     exceptions = tuple(DocumentedException(rid, tour, why) for (rid, tour), why in sorted(excused.items())
@@ -119,7 +122,7 @@ def _earlier_runs(conn: sqlite3.Connection, current: int, excused: Excused, chan
         if row.run_id == current:
             continue
         run = stored_run(row)
-        found = audit_run(run, load_result(conn, run.run_id), excused, changes).violations
+        found = audit_run(run, load_result(conn, run.run_id, run.format), excused, changes).violations
         audited.append((run.run_id, [Violation(v.check, f"run {run.run_id}: {v.message}", v.registrant_id,
                                                v.tour_id) for v in found]))
     return audited
@@ -128,15 +131,15 @@ def _earlier_runs(conn: sqlite3.Connection, current: int, excused: Excused, chan
 def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = None,
               changes=None) -> AuditCertificate:
     violations: list[Violation] = []
-    if not run.inputs:
+    if not run.has_inputs:
         violations.append(Violation("inputs fingerprint", "the run has no stored inputs to re-derive it from"))
         return _certificate(run, stored, violations, 0)
     try:
-        inputs = AllocationInput.from_json(run.inputs)
+        inputs = run.allocation_input()
     except (KeyError, TypeError, ValueError) as exc:
         violations.append(Violation("inputs fingerprint", f"the stored inputs cannot be read ({exc!r})"))
         return _certificate(run, stored, violations, 0)
-    violations.extend(_check_snapshot(run, inputs))
+    violations.extend(_check_snapshot(run))
     if stored.fingerprint() != run.result_fingerprint:
         violations.append(Violation("result fingerprint",
                                     f"the stored result has fingerprint {stored.fingerprint()}, "
@@ -149,7 +152,7 @@ def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = No
     return _certificate(run, stored, violations, len(inputs.held))
 
 
-def _policy_violations(conn: sqlite3.Connection, inputs: dict) -> list[Violation]:
+def _policy_violations(conn: sqlite3.Connection, inputs: Mapping[str, Any]) -> list[Violation]:
     """The priority policy's scores re-derived from what the run stored, and its facts from the history."""
     record = policy_record(inputs)
     if record is None:
@@ -157,16 +160,16 @@ def _policy_violations(conn: sqlite3.Connection, inputs: dict) -> list[Violation
     return [Violation("priority policy", problem) for problem in audit_policy(inputs, facts_for_audit(conn, record))]
 
 
-def _check_snapshot(run: StoredRun, inputs: AllocationInput) -> list[Violation]:
+def _check_snapshot(run: StoredRun) -> list[Violation]:
     check = "inputs fingerprint"
     violations = []
-    actual = inputs.fingerprint()
+    actual = run.stored_inputs_fingerprint()
     if actual != run.snapshot_fingerprint:
         since = (f"recorded by the purge of {run.purges[-1].purged_at}: they changed after it" if run.purges
                  else "recorded: they changed after the run")
         violations.append(Violation(check, f"the stored inputs have fingerprint {actual}, "
                                            f"not the {run.snapshot_fingerprint} {since}"))
-    erased = [a.id for a in inputs.applicants if a.birth_date_erased]
+    erased = run.erased_ids()
     recorded = sum(p.people for p in run.purges)
     if len(erased) != recorded:
         violations.append(Violation(check, f"{len(erased)} birth dates in the stored inputs are erased "
@@ -177,5 +180,5 @@ def _check_snapshot(run: StoredRun, inputs: AllocationInput) -> list[Violation]:
 
 def _certificate(run: StoredRun, stored: StoredResult, violations: list[Violation], kept: int) -> AuditCertificate:
     return AuditCertificate(run.run_id, run.created_at, run.seed, run.inputs_fingerprint, run.result_fingerprint,
-                            len(stored.outcomes), len(stored.placements), CHECKS, tuple(violations), run.purges,
+                            stored.people, len(stored.placements), CHECKS, tuple(violations), run.purges,
                             run.snapshot_fingerprint, run.kind, kept, runs_checked=(run.run_id,))

@@ -195,6 +195,33 @@ def read_input_columns(inputs: AllocationInput) -> InputColumns:
     return columns
 
 
+def choice_numbers(inputs: AllocationInput) -> tuple[list[str], np.ndarray]:
+    """Every distinct choice the applicants gave, sorted, and their choices as numbers into that list.
+
+    The numbers are people × the longest list, in input order, -1 past a
+    person's list. They are read off the columns, so only the few choices that
+    name no tour or site are looked at as text. A run stores them with its
+    inputs and with its result.
+    """
+    import numpy as np
+
+    c = inputs.input_columns
+    n_tours = len(c.tours)
+    # A site's number follows the tours'; its first tour names it.
+    names = [t.tour_id for t in c.tours] + [c.tours[first].site_id for first in c.site_tours[:, 0].tolist()]
+    token = np.where(c.kind == KIND_TOUR, c.ref, np.where(c.kind == KIND_SITE, n_tours + c.ref, -1))
+    rows, cols = true_at(c.kind == KIND_UNKNOWN)
+    unknown = [inputs.applicants[i].choices[j] for i, j in zip(rows.tolist(), cols.tolist(), strict=True)]
+    used = np.unique(token[token >= 0])
+    vocabulary = sorted({names[u] for u in used.tolist()} | set(unknown))
+    number = {name: i for i, name in enumerate(vocabulary)}
+    remap = np.full(max(len(names), 1), -1, dtype=np.int32)
+    remap[used] = [number[names[u]] for u in used.tolist()]
+    numbers = np.where(token >= 0, remap[np.maximum(token, 0)], -1).astype(np.int32)
+    numbers[rows, cols] = [number[choice] for choice in unknown]
+    return vocabulary, numbers
+
+
 def _arrays_in(value: Any) -> Iterator[np.ndarray]:
     import numpy as np
 

@@ -11,12 +11,14 @@ drawn, their prize story too (:mod:`openmosprom_cli.prizes.story`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from openmosprom_cli.allocation.current import SEAT, CurrentAllocation, current_allocation
+from openmosprom_cli.allocation.inputs import Applicant
 from openmosprom_cli.allocation.policy import Adjustment, person_adjustments, policy_record
 from openmosprom_cli.allocation.priority import lottery_number
-from openmosprom_cli.allocation.stored import load_person_result
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.prizes.story import PrizeStory, prize_story
@@ -88,25 +90,22 @@ def explain(season: Season, registrant_id: str) -> Explanation:
             raise MissingInputError("there is no allocation yet",
                                     hint="Give out the seats with `openmosprom assign`.")
         run = allocation.stored.run
-        mine = load_person_result(conn, run.run_id, registrant_id)
         history = load_person_changes(conn, registrant_id)
         prize = prize_story(conn, registrant_id, allocation, season.settings.prizes.pickup)
+    mine = allocation.stored.result.person(registrant_id)
     cancelled = allocation.cancelled.get(registrant_id)
     held = tuple(_held_seat(allocation, registrant_id, history, p.tour_id, p.seats)
                  for p in sorted(allocation.placements, key=lambda p: p.tour_id) if p.registrant_id == registrant_id)
-    waiting = tuple(sorted(allocation.positions.get(registrant_id, {}).items()))
-    applicant = (next((a for a in run.inputs.get("applicants", ()) if a["id"] == registrant_id), None)
-                 if mine is not None else None)
+    waiting = tuple(sorted(allocation.positions_of(registrant_id).items()))
+    applicant = run.applicant(registrant_id) if mine is not None else None
     return Explanation(
         registrant_id=registrant_id, full_name=registrant.full_name, run_id=run.run_id, seed=run.seed,
         priority=mine.priority if mine else None, people=mine.people if mine else 0,
-        score=float(applicant["score"]) if applicant else float(registrant.score),
-        registered_at=_registered_at(applicant, registrant.registered_at),
+        score=float(applicant.score) if applicant else float(registrant.score),
+        registered_at=applicant.registered_at if applicant else registrant.registered_at,
         lottery=lottery_number(run.seed, registrant_id), choices=mine.choices if mine else (),
         tours=mine.tours if mine else (), waitlists=waiting,
-        age_verdicts=(tuple(sorted(applicant["age_ok"].items()))
-                      if applicant and applicant.get("age_ok") is not None and not applicant["birth_date"]
-                      else None),
+        age_verdicts=applicant.age_ok if applicant and applicant.birth_date_erased else None,
         seats=held, cancelled=cancelled[0] if cancelled else "",
         changes=tuple(PersonChange(c.at, c.kind, c.tour_id, c.reason, str(c.detail.get("cause", "")))
                       for c in history),
@@ -115,21 +114,13 @@ def explain(season: Season, registrant_id: str) -> Explanation:
     )
 
 
-def _policy(inputs: dict, registrant_id: str, applicant: dict | None) -> dict:
+def _policy(inputs: Mapping[str, Any], registrant_id: str, applicant: Applicant | None) -> dict:
     """The base score and the adjustments of the priority policy, if the run used one and included the person."""
     record = policy_record(inputs)
     if record is None or applicant is None:
         return {}
-    score = float(applicant["score"])
-    return {"base_score": float(record.get("base", {}).get(registrant_id, score)),
+    return {"base_score": float(record.get("base", {}).get(registrant_id, applicant.score)),
             "adjustments": person_adjustments(record, registrant_id)}
-
-
-def _registered_at(applicant: dict | None, stored: dt.datetime | None) -> dt.datetime | None:
-    """As the run saw it; for someone the run never saw, as stored now."""
-    if applicant is None:
-        return stored
-    return dt.datetime.fromisoformat(applicant["registered_at"]) if applicant["registered_at"] else None
 
 
 def _held_seat(allocation: CurrentAllocation, registrant_id: str, history: list[ChangeRow], tour_id: str,

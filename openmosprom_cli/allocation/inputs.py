@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.rules import ELIGIBILITY_RULES, person_traits, tour_traits
 from openmosprom_cli.io.values import is_russian_citizen
 from openmosprom_cli.models import Holding, Registrant, Site, Tour
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from openmosprom_cli.allocation.columns import InputColumns
 
 POLICY_KEY = "priority_policy"   # the stored inputs' record of the priority policy, when a run used one
@@ -59,9 +62,9 @@ class Applicant:
         citizen = cache.get(r.citizenship)
         if citizen is None:
             citizen = cache[r.citizenship] = is_russian_citizen(r.citizenship)
-        return cls(id=r.id, score=float(r.score), registered_at=_naive(r.registered_at), birth_date=r.birth_date,
-                   companions=r.companions, has_passport=bool(r.passport.strip()), is_citizen=citizen,
-                   choices=tuple(r.choices))
+        # Positional: a quarter faster than by keyword, for 200,000 people.
+        return cls(r.id, float(r.score), _naive(r.registered_at), r.birth_date, r.companions, bool(r.passport.strip()),
+                   citizen, tuple(r.choices))
 
 
 def _naive(moment: dt.datetime | None) -> dt.datetime | None:
@@ -98,13 +101,19 @@ class AllocationInput:
               max_tours_per_person: int = 1, *, held: Iterable[Holding] = (), closed: Iterable[str] = (),
               today: dt.date | None = None, policy: Mapping[str, Any] | None = None) -> AllocationInput:
         cache: dict[str, bool] = {}
-        applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache) for p in people)
+        with collector_paused():
+            applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache)
+                               for p in people)
         return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person,
                    tuple(sorted(held, key=attrgetter("registrant_id", "tour_id"))), tuple(sorted(set(closed))),
                    today, policy)
 
-    def to_json(self) -> dict[str, Any]:
-        """A canonical form: sorted, so the same inputs always give the same fingerprint."""
+    def to_json(self, *, applicants: bool = True) -> dict[str, Any]:
+        """A canonical form: sorted, so the same inputs always give the same fingerprint (of format 1).
+
+        ``applicants=False`` leaves them out: the rest is the head of the stored
+        inputs' columns (:mod:`~openmosprom_cli.allocation.snapshot_columns`).
+        """
         # What later releases added appears only when used: the inputs of a fresh allocation keep the
         # fingerprint they always had.
         later: dict[str, Any] = {}
@@ -131,7 +140,8 @@ class AllocationInput:
                  "start": t.start.strftime("%H:%M"), "duration_min": t.duration_min, "capacity": t.capacity}
                 for t in sorted(self.tours, key=lambda t: t.tour_id)
             ],
-            "applicants": [_applicant_json(a) for a in sorted(self.applicants, key=lambda a: a.id)],
+            **({"applicants": [applicant_json(a) for a in sorted(self.applicants, key=lambda a: a.id)]}
+               if applicants else {}),
         }
 
     @classmethod
@@ -159,6 +169,14 @@ class AllocationInput:
                    today, data.get(POLICY_KEY))
 
     def fingerprint(self) -> str:
+        """The fingerprint a run records of these inputs: of their columns as stored (format 2)."""
+        # Imported here: the columns build on this module.
+        from openmosprom_cli.allocation.snapshot_columns import SnapshotColumns
+
+        return SnapshotColumns.of(self).fingerprint()
+
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint of format 1, over the canonical JSON (:meth:`to_json`): runs stored before the columns."""
         return fingerprint_of(self.to_json())
 
     @functools.cached_property
@@ -168,6 +186,13 @@ class AllocationInput:
         from openmosprom_cli.allocation.columns import read_input_columns
 
         return read_input_columns(self)
+
+    @functools.cached_property
+    def choice_numbers(self) -> tuple[list[str], np.ndarray]:
+        """Every distinct choice, sorted, and the applicants' choices as numbers into it (columns.choice_numbers)."""
+        from openmosprom_cli.allocation.columns import choice_numbers
+
+        return choice_numbers(self)
 
     def with_birth_dates_erased(self, ids: Collection[str]) -> tuple[AllocationInput, int]:
         """These inputs with the birth dates of ``ids`` replaced by their age verdicts; and how many were erased.
@@ -197,7 +222,8 @@ class AllocationInput:
         return dataclasses.replace(self, applicants=tuple(applicants)), erased
 
 
-def _applicant_json(a: Applicant) -> dict[str, Any]:
+def applicant_json(a: Applicant) -> dict[str, Any]:
+    """One applicant as the JSON snapshot holds them."""
     data = {"id": a.id, "score": a.score,
             "registered_at": a.registered_at.isoformat() if a.registered_at else None,
             "birth_date": a.birth_date.isoformat() if a.birth_date else None,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from openmosprom_cli.allocation.columns import (
     KIND_SITE,
@@ -15,13 +15,15 @@ from openmosprom_cli.allocation.columns import (
     take_rows,
     true_at,
 )
-from openmosprom_cli.allocation.inputs import AllocationInput, Applicant, fingerprint_of
+from openmosprom_cli.allocation.inputs import AllocationInput, Applicant
 from openmosprom_cli.allocation.market import Market
 from openmosprom_cli.allocation.rules import CODES, ELIGIBLE, FULL, PLACED, restricts
 from openmosprom_cli.models import ChoiceOutcome, Tour
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from openmosprom_cli.allocation.result_columns import ResultColumns
 
 
 @dataclass(frozen=True)
@@ -123,21 +125,19 @@ class AllocationResult:
                 and all(np.array_equal(a, b) for a, b in zip(self.waitlist_arrays, other.waitlist_arrays, strict=True)))
 
     def fingerprint(self) -> str:
-        return result_fingerprint(
-            self.placements(), self.waitlists(),
-            {a.id: (p + 1, [o.to_json() for o in outcomes]) for p, a, outcomes in self.iter_outcomes()},
-        )
+        """The fingerprint a run records of this result: of its columns as stored (format 2)."""
+        return self.columns().fingerprint(self.placements())
 
+    def legacy_fingerprint(self) -> str:
+        """The fingerprint of format 1, over the JSON form runs were stored in before the columns."""
+        return self.columns().legacy_fingerprint(self.placements())
 
-def result_fingerprint(placements: Iterable[Placement], waitlists: Mapping[str, Sequence[str]],
-                       outcomes: Mapping[str, tuple[int, list[dict[str, Any]]]]) -> str:
-    """Fingerprint of a result as it is stored, so the audit can recompute it from the tables."""
-    return fingerprint_of({
-        "placements": sorted([p.registrant_id, p.tour_id, p.choice_rank, p.seats] for p in placements),
-        "waitlists": {tour: list(ids) for tour, ids in waitlists.items() if ids},
-        "outcomes": {rid: [priority, list(rows)] for rid, (priority, rows) in outcomes.items()},
-    })
+    def columns(self) -> ResultColumns:
+        """The outcomes and waitlists as a run stores them."""
+        # Imported here: the columns module describes results of this one.
+        from openmosprom_cli.allocation.result_columns import ResultColumns
 
+        return ResultColumns.of(self)
 
 
 def derive_waitlist(result: AllocationResult) -> tuple[np.ndarray, np.ndarray]:

@@ -12,12 +12,15 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.deadlines import frozen_tours
 from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.policy import PolicySummary
-from openmosprom_cli.allocation.result import AllocationResult, Placement, result_fingerprint
+from openmosprom_cli.allocation.result import AllocationResult, Placement
+from openmosprom_cli.allocation.result_columns import ResultColumns
+from openmosprom_cli.allocation.snapshot_columns import SnapshotColumns
 from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.errors import Declined, MissingInputError
 from openmosprom_cli.history.priority import policy_for_run
@@ -37,6 +40,9 @@ from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.runs import insert_current_run, insert_result, save_run_summary
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # -- what a run reports -----------------------------------------------------------
 
@@ -95,12 +101,18 @@ class AssignmentReport:
         }
 
 
-def unplaced_reason(outcomes: list[dict[str, Any]]) -> str:
-    """One reason per person left without a tour: "full" if any choice was, else their first choice's reason."""
-    codes = [o["code"] for o in outcomes]
-    if not codes:
-        return "no_choices"
-    return "full" if "full" in codes else codes[0]
+def unplaced_reasons(code: np.ndarray, names: Sequence[str]) -> Counter[str]:
+    """People left without a tour by their one reason: "full" if any choice was, else their first choice's reason.
+
+    ``code`` holds their per-choice outcomes (indices into ``names``, -1 past a list: "no_choices").
+    """
+    import numpy as np
+
+    full = list(names).index("full") if "full" in names else -2
+    first = code[:, 0] if code.shape[1] else np.full(len(code), -1, dtype=np.int8)
+    reason = np.where((code == full).any(axis=1), full, first).astype(np.int64)
+    counted = np.bincount(reason + 1, minlength=len(names) + 1).tolist()
+    return Counter({name: n for name, n in zip(("no_choices", *names), counted, strict=True) if n})
 
 
 # -- running one ------------------------------------------------------------------------
@@ -128,7 +140,8 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
     says yes.
     """
     seed = str(seed if seed is not None else season.settings.allocation_seed)
-    with season.transaction() as conn:
+    # Everyone's record is made here at once: see allocation/bulk.py.
+    with collector_paused(), season.transaction() as conn:
         tours = load_tours(conn)
         if not tours:
             raise MissingInputError("the season has no tours yet",
@@ -176,28 +189,30 @@ def _losses(commitments, result: AllocationResult) -> tuple[SeatLoss, ...]:
 def _store_run(conn: sqlite3.Connection, inputs: AllocationInput, result: AllocationResult,
                sites: Mapping[str, Site], *, kind: str, last_change: int) -> AssignmentReport:
     placements = result.placements()
-    waitlists = result.waitlists()
-    outcomes = {a.id: (position + 1, [o.to_json() for o in rows]) for position, a, rows in result.iter_outcomes()}
-    inputs_fingerprint = inputs.fingerprint()
-    fingerprint = result_fingerprint(placements, waitlists, outcomes)
+    columns = result.columns()
+    snapshot = SnapshotColumns.of(inputs)
+    inputs_fingerprint = snapshot.fingerprint()
+    fingerprint = columns.fingerprint(placements)
     created_at = now_iso()
 
     run_id = insert_current_run(conn, created_at=created_at, seed=result.seed,
                                 inputs_fingerprint=inputs_fingerprint, result_fingerprint=fingerprint,
-                                snapshot=inputs.to_json(), last_change=last_change, kind=kind)
+                                inputs=snapshot.stored(), last_change=last_change, kind=kind)
     insert_result(conn, run_id, [(p.registrant_id, p.tour_id, p.choice_rank, p.seats) for p in placements],
-                  waitlists, outcomes)
+                  columns.stored())
 
     report = dataclasses.replace(
-        _summarise(run_id, created_at, result.seed, inputs_fingerprint, fingerprint, inputs, placements,
-                   waitlists, outcomes, sites), kind=kind, kept=len(inputs.held))
+        _summarise(run_id, created_at, result.seed, inputs_fingerprint, fingerprint, inputs, placements, columns,
+                   sites), kind=kind, kept=len(inputs.held))
     save_run_summary(conn, run_id, report.to_json())
     return report
 
 
 def _summarise(run_id: int, created_at: str, seed: str, inputs_fingerprint: str, fingerprint: str,
-               inputs: AllocationInput, placements: list[Placement], waitlists: dict[str, list[str]],
-               outcomes: dict[str, tuple[int, list[dict[str, Any]]]], sites: Mapping[str, Site]) -> AssignmentReport:
+               inputs: AllocationInput, placements: list[Placement], columns: ResultColumns,
+               sites: Mapping[str, Site]) -> AssignmentReport:
+    import numpy as np
+
     filled: Counter[str] = Counter()
     for p in placements:
         filled[p.tour_id] += p.seats
@@ -214,12 +229,14 @@ def _summarise(run_id: int, created_at: str, seed: str, inputs_fingerprint: str,
     for p in placements:
         first_granted[p.registrant_id] = min(p.choice_rank, first_granted.get(p.registrant_id, p.choice_rank))
     by_choice = tuple(sorted(Counter(first_granted.values()).items()))
-    reasons = Counter(unplaced_reason(rows) for rid, (_, rows) in outcomes.items() if rid not in first_granted)
-    waitlisted = len({rid for ids in waitlists.values() for rid in ids})
+    unplaced = np.ones(len(columns.people), dtype=bool)
+    unplaced[[columns.place_of[rid] for rid in first_granted]] = False
+    reasons = unplaced_reasons(columns.code[unplaced], columns.codes)
     return AssignmentReport(
         run_id=run_id, created_at=created_at, seed=seed, inputs_fingerprint=inputs_fingerprint,
-        result_fingerprint=fingerprint, registrants=len(outcomes), placed=len(first_granted),
+        result_fingerprint=fingerprint, registrants=len(columns.people), placed=len(first_granted),
         seats_offered=sum(t.capacity for t in inputs.tours), seats_filled=sum(filled.values()),
         by_site=by_site, by_day=by_day, by_choice=by_choice,
-        unplaced_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))), waitlisted=waitlisted,
+        unplaced_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        waitlisted=int(np.unique(columns.waitlist_person).size),
     )

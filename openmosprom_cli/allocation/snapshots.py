@@ -1,13 +1,15 @@
 """The inputs snapshot each run stores, and what a privacy purge does to it.
 
-A run stores what it saw (:meth:`AllocationInput.to_json`), so that the audit
-can re-derive its result. A privacy purge later replaces birth dates in the
-snapshot by the age verdicts the rule needs
-(:meth:`AllocationInput.with_birth_dates_erased`). The run keeps the
-fingerprint of what it allocated, and the stored snapshot document gains a
+A run stores what it saw, so that the audit can re-derive its result: as
+columns (:mod:`~openmosprom_cli.allocation.snapshot_columns`), or, for a run
+made before them, as the JSON document of :meth:`AllocationInput.to_json`. A
+privacy purge later replaces birth dates in the snapshot by the age verdicts
+the rule needs (:meth:`AllocationInput.with_birth_dates_erased`). The run keeps
+the fingerprint of what it allocated, and the stored snapshot gains a
 ``purges`` list beside the inputs: when, whose tours ended before which date,
-how many birth dates, and the snapshot's fingerprint after the purge. The
-fingerprint covers the inputs only, never that list.
+how many birth dates, and the snapshot's fingerprint after the purge (by the
+definition of the run's format). The fingerprint covers the inputs only,
+never that list.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.season.folder import now_iso
-from openmosprom_cli.store.runs import iter_snapshots, save_snapshot
+from openmosprom_cli.store.runs import INPUTS, iter_column_snapshots, iter_snapshots, save_columns, save_snapshot
 
 PURGES_KEY = "purges"
 
@@ -59,11 +62,14 @@ class SnapshotPurge:
 @dataclass(frozen=True)
 class SnapshotsPurged:
     purged: tuple[SnapshotPurge, ...]
-    unreadable: tuple[int, ...]      # runs whose snapshot is not an inputs snapshot; left to the caller
+    unreadable: tuple[int, ...]      # runs whose JSON snapshot is not an inputs snapshot; left to the caller
 
 
 def erase_birth_dates(conn: sqlite3.Connection, ids: Collection[str], before: dt.date) -> SnapshotsPurged:
     """In every run's snapshot, replace the birth dates of ``ids`` by their age verdicts, and record the purge."""
+    # Imported here: the columns' module reads the purge records this one defines.
+    from openmosprom_cli.allocation.snapshot_columns import SnapshotColumns
+
     purged, unreadable = [], []
     purged_at = now_iso()
     for run_id, document in iter_snapshots(conn):
@@ -76,7 +82,22 @@ def erase_birth_dates(conn: sqlite3.Connection, ids: Collection[str], before: dt
         erased, people = inputs.with_birth_dates_erased(ids)
         if not people:
             continue
-        record = PurgeRecord(purged_at, before.isoformat(), people, erased.fingerprint())
+        record = PurgeRecord(purged_at, before.isoformat(), people, erased.legacy_fingerprint())
         save_snapshot(conn, run_id, {**erased.to_json(), PURGES_KEY: [*history, record.to_json()]})
+        purged.append(SnapshotPurge(run_id, record))
+    for run_id, stored in iter_column_snapshots(conn):
+        try:
+            columns = SnapshotColumns.read(stored)
+            inputs = columns.to_inputs()
+        except (KeyError, TypeError, ValueError) as exc:
+            # Stored by this release and damaged since: nothing is erased rather than some of it.
+            raise BadDataError(f"the stored inputs of allocation run {run_id} cannot be read ({exc}); "
+                               "nothing was erased") from exc
+        erased, people = inputs.with_birth_dates_erased(ids)
+        if not people:
+            continue
+        after = SnapshotColumns.of(erased)
+        record = PurgeRecord(purged_at, before.isoformat(), people, after.fingerprint())
+        save_columns(conn, run_id, INPUTS, after.with_purges([*columns.purges, record.to_json()]).stored())
         purged.append(SnapshotPurge(run_id, record))
     return SnapshotsPurged(tuple(purged), tuple(unreadable))

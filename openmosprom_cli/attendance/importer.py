@@ -35,6 +35,7 @@ from openmosprom_cli.attendance.status import (
     seat_attendance,
 )
 from openmosprom_cli.errors import BadDataError, MissingInputError
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.tables import ProblemCollector
 from openmosprom_cli.models import Tour
 from openmosprom_cli.prizes.current import load_current_prizes
@@ -74,7 +75,7 @@ class AttendanceImportReport:
     replaced: tuple[str, ...]           # of them, those that had marks before
     inferred_absent: int                # unmarked seats read as absent (--unmarked-absent)
     prizes_marked: int                  # rows with a «Приз выдан» mark (read for the prizes; see MarkRow)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()      # Msgs
     prizes_handed: int = 0              # hand-outs recorded from ticked «Приз выдан» (new ones only)
 
 
@@ -91,21 +92,21 @@ def import_attendance(season: Season, paths: Sequence[Path], *, unmarked_absent:
                       encoding: str | None = None) -> AttendanceImportReport:
     """Read every file, match every row, and store the marks of the tours read; all or nothing."""
     if not paths:
-        raise BadDataError("name the returned rosters or check-in lists to import")
+        raise BadDataError(_("name the returned rosters or check-in lists to import"))
     files, problems = read_returned_files(paths, season.settings.limits, encoding=encoding)
     with season.transaction() as conn:
         state = load_seat_state(conn)
         if not state.has_run:
-            raise MissingInputError("there is no allocation yet, so nobody holds a seat to check in",
-                                    hint="Run `openmosprom assign` first.")
+            raise MissingInputError(_("there is no allocation yet, so nobody holds a seat to check in"),
+                                    hint=_("Run `openmosprom assign` first."))
         tours = {t.tour_id: t for t in load_tours(conn)}
         tours.update({tour_id: t for tour_id, (t, _) in load_cancelled_tours(conn).items()})
         matcher = _Matcher(state, tours, get_meta(conn, CODE_KEY_META) or "", seat_pairs_ever(conn),
                            registrant_id_set(conn) if any(r.registrant_id for f in files for r in f.rows) else set())
         resolved = matcher.resolve([row for f in files for row in f.rows], problems)
-        problems.raise_if_any(hint="Correct the cells named and import the files again.")
+        problems.raise_if_any(hint=_("Correct the cells named and import the files again."))
         files_by_tour: dict[str, set[str]] = defaultdict(set)
-        for (_, tour_id), row in resolved.items():
+        for (_person, tour_id), row in resolved.items():
             files_by_tour[tour_id].add(row.where.file)
         marks = _marks(resolved, state, files_by_tour, unmarked_absent)
         before = load_attendance_imports(conn)
@@ -116,8 +117,9 @@ def import_attendance(season: Season, paths: Sequence[Path], *, unmarked_absent:
         handed, unknown_prizes = _record_prizes_handed(conn, resolved)
     warnings = [w for f in files for w in f.warnings] + matcher.warnings + _warnings(resolved, state, tours)
     if unknown_prizes:
-        warnings.append(f"«Приз выдан» ticked for {len(unknown_prizes)} visitor(s) who won no prize in the current "
-                        f"draw ({', '.join(unknown_prizes[:10])}{'…' if len(unknown_prizes) > 10 else ''}): ignored")
+        warnings.append(Msg("«Приз выдан» ticked for {count} visitor(s) who won no prize in the current draw "
+                            "({ids}): ignored", count=len(unknown_prizes),
+                            ids=", ".join(unknown_prizes[:10]) + ("…" if len(unknown_prizes) > 10 else "")))
     summaries = _tour_summaries(tours, state, all_marks, imported)
     return AttendanceImportReport(
         files=tuple(f.path.name for f in files), rows=sum(len(f.rows) for f in files),
@@ -149,7 +151,7 @@ class _Matcher:
                  registrants: set[str]):
         self.tours = tours
         self.registrants = registrants
-        self.warnings: list[str] = []
+        self.warnings: list[str] = []   # Msgs
         self.seats: dict[str, list[str]] = defaultdict(list)
         for p in state.placements:
             if p.tour_id not in state.cancelled_tours:
@@ -166,49 +168,50 @@ class _Matcher:
             if pair is None:
                 continue
             if row.mark is None and (row.guests or row.prize_handed):
-                problems.add(row.at(MARK), "is empty, but guests or a prize are marked on the row; "
-                                           "tick whether the person came")
+                problems.add(row.at(MARK), Msg("is empty, but guests or a prize are marked on the row; "
+                                               "tick whether the person came"))
                 continue
             earlier = found.get(pair)
             if earlier is None:
                 found[pair] = row
             elif (earlier.mark, earlier.guests, earlier.prize_handed) != (row.mark, row.guests, row.prize_handed):
                 problems.add(row.at(CODE if row.code else ID),
-                             f"the same person and tour as {earlier.where}, marked differently")
+                             Msg("the same person and tour as {where}, marked differently", where=earlier.where))
         return found
 
     def _pair(self, row: ReturnedRow, problems: ProblemCollector) -> tuple[str, str] | None:
         if row.code:
             matches = self.codes.get(row.code, set())
             if not matches:
-                problems.add(row.at(CODE), f"{row.code} is not the code of anyone on this season's rosters")
+                problems.add(row.at(CODE), Msg("{code} is not the code of anyone on this season's rosters",
+                                               code=row.code))
                 return None
             if len(matches) > 1:
-                problems.add(row.at(CODE), f"{row.code} is the code of {len(matches)} people; give their "
-                                           "«ID VK» and «ID экскурсии» instead")
+                problems.add(row.at(CODE), Msg("{code} is the code of {count} people; give their «ID VK» and "
+                                               "«ID экскурсии» instead", code=row.code, count=len(matches)))
                 return None
             (rid, tour_id), = matches
             if row.registrant_id and row.registrant_id != rid:
-                problems.add(row.at(ID), f"does not match the row's code {row.code}")
+                problems.add(row.at(ID), Msg("does not match the row's code {code}", code=row.code))
                 return None
             if row.tour_id and row.tour_id != tour_id:
-                problems.add(row.at(TOUR), f"does not match the row's code {row.code}")
+                problems.add(row.at(TOUR), Msg("does not match the row's code {code}", code=row.code))
                 return None
             return rid, tour_id
         rid = row.registrant_id
         if rid not in self.registrants:
-            problems.add(row.at(ID), f"{rid!r} is not a registrant of this season")
+            problems.add(row.at(ID), Msg("{id} is not a registrant of this season", id=repr(rid)))
             return None
         if row.tour_id:
             if row.tour_id not in self.tours:
-                problems.add(row.at(TOUR), f"{row.tour_id!r} is not a tour of this season")
+                problems.add(row.at(TOUR), Msg("{tour} is not a tour of this season", tour=repr(row.tour_id)))
                 return None
             return rid, row.tour_id
         held = self.seats.get(rid, [])
         if len(held) == 1:
             return rid, held[0]
-        say = "holds no seat" if not held else f"holds {len(held)} seats"
-        problems.add(row.at(ID), f"{say}; say which tour in an «ID экскурсии» column")
+        problems.add(row.at(ID), Msg("holds no seat; say which tour in an «ID экскурсии» column") if not held else
+                     Msg("holds {count} seats; say which tour in an «ID экскурсии» column", count=len(held)))
         return None
 
 
@@ -231,19 +234,22 @@ def _marks(resolved: dict[tuple[str, str], ReturnedRow], state: SeatState, files
 def _warnings(resolved: dict[tuple[str, str], ReturnedRow], state: SeatState, tours: dict[str, Tour]) -> list[str]:
     today = clock.today()
     seats = {(p.registrant_id, p.tour_id): p.seats for p in state.placements}
-    warnings = []
+    warnings: list[str] = []
     future = sorted({tour_id for (_, tour_id), row in resolved.items()
                      if row.mark is not None and tours[tour_id].date > today})
     if future:
-        warnings.append(f"marks for tours that have not taken place yet: {', '.join(future)}")
+        warnings.append(Msg("marks for tours that have not taken place yet: {tours}", tours=", ".join(future)))
     for pair, row in sorted(resolved.items(), key=lambda item: str(item[1].where)):
         seat = seats.get(pair)
         if row.mark == PRESENT and seat is None:
-            warnings.append(f"{row.where}: came, without a seat on {pair[1]} (kept as present)")
+            warnings.append(Msg("{where}: came, without a seat on {tour} (kept as present)", where=row.where,
+                                tour=pair[1]))
         if row.guests and row.mark == ABSENT:
-            warnings.append(f"{row.at(GUESTS)}: {row.guests} guests came, but the person is marked absent")
+            warnings.append(Msg("{where}: {count} guests came, but the person is marked absent",
+                                where=row.at(GUESTS), count=row.guests))
         elif row.guests and seat is not None and row.guests > seat - 1:
-            warnings.append(f"{row.at(GUESTS)}: {row.guests} guests came; the seat was for {seat - 1}")
+            warnings.append(Msg("{where}: {count} guests came; the seat was for {expected}", where=row.at(GUESTS),
+                                count=row.guests, expected=seat - 1))
     return warnings
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.values import ValueProblem, describe
 
 PRESENT, ABSENT = "present", "absent"
@@ -33,7 +34,6 @@ _ABSENT = {
 _UNMARKED = {"☐", "□", "?", "??"}
 _SPACES = re.compile(r"\s+")
 _TRAILING = ".!,;"
-SPELLINGS = "+, да, 1, ✓, х, v, пришёл… or -, нет, 0, не пришёл…"
 
 
 def _key(text: str) -> str:
@@ -51,9 +51,9 @@ def parse_mark(value: object) -> str | None:
     if isinstance(value, (int, float)):
         if value in (0, 1):
             return PRESENT if value else ABSENT
-        raise ValueProblem(f"{describe(value)} is not a check-in mark (write {SPELLINGS})")
+        raise _not_a_mark(value)
     if not isinstance(value, str):
-        raise ValueProblem(f"{describe(value)} is not a check-in mark (write {SPELLINGS})")
+        raise _not_a_mark(value)
     key = _key(value)
     if not key or key in _UNMARKED:
         return None
@@ -61,7 +61,12 @@ def parse_mark(value: object) -> str | None:
         return PRESENT
     if key in _ABSENT:
         return ABSENT
-    raise ValueProblem(f"{describe(value)} is not a check-in mark (write {SPELLINGS})")
+    raise _not_a_mark(value)
+
+
+def _not_a_mark(value: object) -> ValueProblem:
+    return ValueProblem(Msg("{value} is not a check-in mark (write +, да, 1, ✓, х, v, пришёл… or -, нет, 0, "
+                            "не пришёл…)", value=describe(value)))
 
 
 def parse_yes_no_mark(value: object) -> bool | None:

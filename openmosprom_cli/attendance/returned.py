@@ -22,8 +22,9 @@ from pathlib import Path
 
 from openmosprom_cli.attendance.marks import parse_mark, parse_yes_no_mark
 from openmosprom_cli.errors import BadDataError, Location, Problem
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.reader import CSV_SUFFIXES, check_input_file, read_raw_table
-from openmosprom_cli.io.tables import Column, ProblemCollector, Table
+from openmosprom_cli.io.tables import Column, NoHeaderRow, ProblemCollector, Table
 from openmosprom_cli.io.values import ValueProblem, check_text, is_blank, parse_int
 from openmosprom_cli.registrants.cells import parse_registrant_id
 from openmosprom_cli.rosters.codes import normalise_code
@@ -70,7 +71,7 @@ class ReturnedFile:
     path: Path
     rows: tuple[ReturnedRow, ...]
     sheets: tuple[str, ...]      # the sheets read (none for a CSV)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()   # the reader's, about its tables
 
 
 def read_returned_files(paths: Sequence[Path], limits: Limits, *, encoding: str | None = None
@@ -111,29 +112,27 @@ def _tables(path: Path, limits: Limits, encoding: str | None) -> list[Table]:
     for sheet in sheets:
         try:
             table = read_raw_table(path, RETURNED_COLUMNS, limits, sheet_names=[sheet]).table()
-        except BadDataError as exc:
-            if "no header row" in exc.message:
-                continue
-            raise
+        except NoHeaderRow:
+            continue      # a sheet of notes: the tables are on the other sheets
         if CODE not in table.headers and ID not in table.headers and MARK not in table.headers:
             continue      # the standby, a sheet of notes…: nobody to check in there
         _check_columns(table)
         tables.append(table)
     if not tables:
-        raise BadDataError.at(Location(path.name), "no sheet has a «Код» or «ID VK» column to say who came",
-                              hint="Return the roster as it was sent, with «Отметка о посещении» filled in.")
+        raise BadDataError.at(Location(path.name), Msg("no sheet has a «Код» or «ID VK» column to say who came"),
+                              hint=_("Return the roster as it was sent, with «Отметка о посещении» filled in."))
     return tables
 
 
 def _check_columns(table: Table) -> None:
     where = Location(table.file, table.sheet, table.header_row)
     if CODE not in table.headers and ID not in table.headers:
-        raise BadDataError.at(where, "has neither a «Код» nor an «ID VK» column to say who came",
-                              hint="A roster exported before rows had codes has no «Код»: export the rosters "
-                                   "again, or add an «ID VK» column.")
+        raise BadDataError.at(where, Msg("has neither a «Код» nor an «ID VK» column to say who came"),
+                              hint=_("A roster exported before rows had codes has no «Код»: export the rosters "
+                                     "again, or add an «ID VK» column."))
     if MARK not in table.headers:
-        raise BadDataError.at(where, "has no «Отметка о посещении» column",
-                              hint="Marks go in a column headed «Отметка о посещении» (or «Отметка»).")
+        raise BadDataError.at(where, Msg("has no «Отметка о посещении» column"),
+                              hint=_("Marks go in a column headed «Отметка о посещении» (or «Отметка»)."))
 
 
 def _rows(table: Table, problems: ProblemCollector) -> list[ReturnedRow]:
@@ -145,7 +144,8 @@ def _rows(table: Table, problems: ProblemCollector) -> list[ReturnedRow]:
         if not is_blank(code_cell):
             code = normalise_code(code_cell)
             if not code:
-                problems.add(table.location(record.row, CODE), f"{_shown(code_cell)} is not a roster code")
+                problems.add(table.location(record.row, CODE), Msg("{value} is not a roster code",
+                                                                   value=_shown(code_cell)))
         registrant_id = problems.parse(table, record, ID, parse_registrant_id, "")
         tour_id = problems.parse(table, record, TOUR, _text, "")
         mark = problems.parse(table, record, MARK, parse_mark)
@@ -155,8 +155,8 @@ def _rows(table: Table, problems: ProblemCollector) -> list[ReturnedRow]:
             continue      # already a problem
         if not code and not registrant_id:
             if mark is not None or guests:
-                problems.add(table.location(record.row), "is marked, but has no «Код» or «ID VK» to say whose "
-                                                         "row it is")
+                problems.add(table.location(record.row), Msg("is marked, but has no «Код» or «ID VK» to say "
+                                                             "whose row it is"))
             continue      # a note below the list, an empty prepared row
         rows.append(ReturnedRow(Location(table.file, table.sheet, record.row), code, registrant_id, tour_id, mark,
                                 guests, prize, labels))
@@ -175,5 +175,5 @@ def _shown(value: object) -> str:
     try:
         text = check_text(value)
     except ValueProblem:
-        return "the value"
+        return Msg("the value")
     return repr(text[:20])

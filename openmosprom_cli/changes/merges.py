@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.changes.seats import SeatChange, require_reason, unseat
 from openmosprom_cli.errors import BadDataError, Location, Problem
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.models import Registrant
 from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.registrants.duplicates import find_clusters, keeping_order, shared_evidence, strict_key
@@ -44,13 +45,13 @@ class MergeReport:
 
 def merge_accounts(season: Season, ids: Sequence[str], *, keep: str, reason: str | None) -> MergeReport:
     """Merge these accounts into ``keep``, all or nothing."""
-    why = require_reason(reason, "the accounts are merged")
+    why = require_reason(reason, Msg("the accounts are merged"))
     wanted = list(dict.fromkeys(canonical_id(rid) for rid in ids))
     keep = canonical_id(keep)
     if keep not in wanted:
         wanted.insert(0, keep)
     if len(wanted) < 2:
-        raise BadDataError("name at least two accounts to merge, the one to keep among them")
+        raise BadDataError(_("name at least two accounts to merge, the one to keep among them"))
     with season.transaction() as conn:
         people = []
         problems = []
@@ -58,15 +59,18 @@ def merge_accounts(season: Season, ids: Sequence[str], *, keep: str, reason: str
         for rid in wanted:
             person = load_registrant(conn, rid)
             if person is None:
-                problems.append(Problem(Location("ID", column=rid), "is not a registrant of this season"))
+                problems.append(Problem(Location("ID", column=rid), Msg("is not a registrant of this season")))
             elif rid in merged:
                 problems.append(Problem(Location("ID", column=rid),
-                                        f"was merged into {merged[rid].kept_id} on {merged[rid].at[:10]} already"))
+                                        Msg("was merged into {kept} on {date} already", kept=merged[rid].kept_id,
+                                            date=merged[rid].at[:10])))
             else:
                 people.append(person)
         if problems:
-            raise BadDataError(f"{problems[0]}; nothing was merged" if len(problems) == 1 else
-                               f"{len(problems)} of the IDs cannot be merged; nothing was merged", problems)
+            raise BadDataError(_("{problem}; nothing was merged").format(problem=problems[0]) if len(problems) == 1
+                               else ngettext("{count} of the IDs cannot be merged; nothing was merged",
+                                             "{count} of the IDs cannot be merged; nothing was merged",
+                                             len(problems)).format(count=len(problems)), problems)
         kept = next(p for p in people if p.id == keep)
         return merge_in(conn, kept, [p for p in people if p.id != keep], reason=why)
 

@@ -30,6 +30,7 @@ from openmosprom_cli.changes.seats import (
     unseat,
 )
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.i18n import RUSSIAN, Msg, _, language, ngettext
 from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column
 from openmosprom_cli.io.values import check_text
@@ -83,24 +84,26 @@ def cancel_registrants(season: Season, ids: Sequence[str] = (), *, reason: str |
             why = own or (reason or "").strip() or DECLINED_IN_THE_APP
             wanted.append((rid, why, table.location(record.row, "id")))
     if ids:
-        why = require_reason(reason, "these people are cancelled")
+        why = require_reason(reason, Msg("these people are cancelled"))
         wanted += [(canonical_id(rid), why, Location("ID", column=rid)) for rid in ids]
     if not wanted:
-        raise BadDataError("name the people to cancel: their IDs, or --file with the declines")
+        raise BadDataError(_("name the people to cancel: their IDs, or --file with the declines"))
     with season.transaction() as conn:
         allocation = current_allocation(conn)
-        problems = [Problem(where, f"{rid!r} is not a registrant of this season" if rid else "the ID is empty")
-                    for rid, _, where in wanted if not rid or load_registrant(conn, rid) is None]
+        problems = [Problem(where, Msg("{id} is not a registrant of this season", id=repr(rid)) if rid
+                            else Msg("the ID is empty"))
+                    for rid, _why, where in wanted if not rid or load_registrant(conn, rid) is None]
         if problems:
             raise BadDataError(str(problems[0]) if len(problems) == 1 else
-                               f"{len(problems)} IDs are not registrants of this season; nothing was cancelled",
-                               problems)
+                               ngettext("{count} ID is not a registrant of this season; nothing was cancelled",
+                                        "{count} IDs are not registrants of this season; nothing was cancelled",
+                                        len(problems)).format(count=len(problems)), problems)
         already_cancelled = load_cancellations(conn)
         cancelled: list[str] = []
         already: list[str] = []
         freed: list[SeatChange] = []
         source = file.name if file is not None else "organizer"
-        for rid, why, _ in wanted:
+        for rid, why, _where in wanted:
             if rid in already_cancelled or rid in cancelled:
                 already.append(rid)
                 continue
@@ -117,22 +120,24 @@ def cancel_registrants(season: Season, ids: Sequence[str] = (), *, reason: str |
 
 def reinstate_registrants(season: Season, ids: Sequence[str], *, reason: str | None) -> tuple[str, ...]:
     """Undo cancellations: the next allocation considers these people again (their old seats are not restored)."""
-    why = require_reason(reason, "these people are reinstated")
+    why = require_reason(reason, Msg("these people are reinstated"))
     ids = [canonical_id(rid) for rid in ids]
     with season.transaction() as conn:
         cancelled = load_cancellations(conn)
         unknown = [rid for rid in ids if rid not in cancelled]
         if unknown:
-            raise BadDataError(f"not cancelled: {', '.join(unknown)}; nothing was changed",
-                               [Problem(Location("ID", column=rid), "is not cancelled") for rid in unknown])
+            raise BadDataError(_("not cancelled: {ids}; nothing was changed").format(ids=", ".join(unknown)),
+                               [Problem(Location("ID", column=rid), Msg("is not cancelled")) for rid in unknown])
         # A merged-away duplicate is one person with its kept account: reinstating it would let them in twice.
         merged = {m.dropped_id: m.kept_id for m in load_merges(conn)}
         duplicates = [rid for rid in ids if rid in merged]
         if duplicates:
             raise BadDataError(
-                f"merged into another account as a duplicate: {', '.join(duplicates)}; nothing was changed",
-                [Problem(Location("ID", column=rid), f"was merged into {merged[rid]}") for rid in duplicates],
-                hint="The person takes part as the account that was kept.")
+                _("merged into another account as a duplicate: {ids}; nothing was changed").format(
+                    ids=", ".join(duplicates)),
+                [Problem(Location("ID", column=rid), Msg("was merged into {kept}", kept=merged[rid]))
+                 for rid in duplicates],
+                hint=_("The person takes part as the account that was kept."))
         allocation = current_allocation(conn)
         for rid in ids:
             add_change(conn, at=now_iso(), kind="reinstate", registrant_id=rid, reason=why,
@@ -147,38 +152,40 @@ def move_registrant(season: Season, registrant_id: str, tour_id: str, *, reason:
                     from_tour: str | None = None, override: bool = False,
                     after_deadline: bool = False) -> MoveReport:
     """Put a person on a tour, from the seat they hold (or ``from_tour`` among several), or from none."""
-    why = require_reason(reason, "the person is moved")
+    why = require_reason(reason, Msg("the person is moved"))
     registrant_id = canonical_id(registrant_id)
     with season.transaction() as conn:
         allocation, person, tours = _context(conn, registrant_id)
         target = tours.get(tour_id)
         if target is None:
-            raise BadDataError.at(Location("TOUR", column=tour_id), "is not a tour of this season")
+            raise BadDataError.at(Location("TOUR", column=tour_id), Msg("is not a tour of this season"))
         sites = load_sites(conn)
         site = sites[target.site_id]
         now = clock.now()
         if has_started(target, now):
-            raise BadDataError(f"{tour_id} has already started ({target.date:%d.%m.%Y} {target.start:%H:%M}); "
-                               "nothing changes a tour once it has started")
+            raise BadDataError(_("{tour} has already started ({when}); nothing changes a tour once it has "
+                                 "started").format(tour=tour_id, when=f"{target.date:%d.%m.%Y} {target.start:%H:%M}"))
         frozen = is_frozen(target, site, now.date())
         if frozen and not after_deadline:
             raise BadDataError(
-                f"the list of {tour_id} is frozen since {roster_deadline(target, site):%d.%m.%Y} (the factory's "
-                "deadline); nothing was changed", hint="Pass --after-deadline to fill a freed seat all the same.")
+                _("the list of {tour} is frozen since {date} (the factory's deadline); nothing was changed").format(
+                    tour=tour_id, date=f"{roster_deadline(target, site):%d.%m.%Y}"),
+                hint=_("Pass --after-deadline to fill a freed seat all the same."))
         held = [p for p in allocation.placements if p.registrant_id == registrant_id]
         if any(p.tour_id == tour_id for p in held):
-            raise BadDataError(f"{registrant_id} already holds a seat on {tour_id}; nothing was changed")
+            raise BadDataError(_("{id} already holds a seat on {tour}; nothing was changed").format(
+                id=registrant_id, tour=tour_id))
         leaving = _leaving(held, from_tour, registrant_id)
         if leaving is not None and has_started(tours[leaving.tour_id], now):
-            raise BadDataError(f"{leaving.tour_id} has already started; nothing changes it")
+            raise BadDataError(_("{tour} has already started; nothing changes it").format(tour=leaving.tour_id))
         staying = [p for p in held if p is not leaving]
         applicant = Applicant.of(person)
         broken = _rules_broken(applicant, target, site, staying, tours, allocation,
                                season.settings.max_tours_per_person)
         if broken and not override:
-            raise BadDataError(f"{registrant_id} cannot be moved to {tour_id}: {'; '.join(broken)}; "
-                               "nothing was changed",
-                               hint="Pass --override, with the reason in --reason, to do it all the same.")
+            raise BadDataError(_("{id} cannot be moved to {tour}: {rules}; nothing was changed").format(
+                id=registrant_id, tour=tour_id, rules="; ".join(broken)),
+                hint=_("Pass --override, with the reason in --reason, to do it all the same."))
         changes = []
         if leaving is not None:
             changes.append(unseat(conn, allocation, leaving, cause=MOVED, reason=why))
@@ -192,28 +199,30 @@ def move_registrant(season: Season, registrant_id: str, tour_id: str, *, reason:
 def unassign_registrant(season: Season, registrant_id: str, *, reason: str | None,
                         tour_id: str | None = None) -> tuple[SeatChange, ...]:
     """Take a person's seat away (``tour_id`` among several); the next ``assign`` gives it to the next in line."""
-    why = require_reason(reason, "the seat is taken away")
+    why = require_reason(reason, Msg("the seat is taken away"))
     registrant_id = canonical_id(registrant_id)
     with season.transaction() as conn:
-        allocation, _, tours = _context(conn, registrant_id)
+        allocation, _person, tours = _context(conn, registrant_id)
         held = [p for p in allocation.placements if p.registrant_id == registrant_id]
         leaving = _leaving(held, tour_id, registrant_id)
         if leaving is None:
-            raise BadDataError(f"{registrant_id} holds no seat; nothing was changed")
+            raise BadDataError(_("{id} holds no seat; nothing was changed").format(id=registrant_id))
         if has_started(tours[leaving.tour_id], clock.now()):
-            raise BadDataError(f"{leaving.tour_id} has already started; nothing changes it")
+            raise BadDataError(_("{tour} has already started; nothing changes it").format(tour=leaving.tour_id))
         return (unseat(conn, allocation, leaving, cause=UNASSIGNED, reason=why),)
 
 
 def _context(conn: sqlite3.Connection, registrant_id: str) -> tuple[CurrentAllocation, Registrant, dict[str, Tour]]:
     allocation = current_allocation(conn)
     if allocation is None:
-        raise MissingInputError("there is no allocation yet", hint="Give out the seats with `openmosprom assign`.")
+        raise MissingInputError(_("there is no allocation yet"),
+                                hint=_("Give out the seats with `openmosprom assign`."))
     person = load_registrant(conn, registrant_id)
     if person is None:
-        raise BadDataError.at(Location("ID", column=registrant_id), "is not a registrant of this season")
+        raise BadDataError.at(Location("ID", column=registrant_id), Msg("is not a registrant of this season"))
     if registrant_id in load_cancellations(conn):
-        raise BadDataError(f"{registrant_id} is cancelled; reinstate them first (`openmosprom registrants reinstate`)")
+        raise BadDataError(_("{id} is cancelled; reinstate them first (`openmosprom registrants reinstate`)").format(
+            id=registrant_id))
     return allocation, person, {t.tour_id: t for t in load_tours(conn)}
 
 
@@ -221,27 +230,35 @@ def _leaving(held, from_tour: str | None, registrant_id: str):
     if from_tour is not None:
         leaving = next((p for p in held if p.tour_id == from_tour), None)
         if leaving is None:
-            raise BadDataError(f"{registrant_id} holds no seat on {from_tour}; nothing was changed")
+            raise BadDataError(_("{id} holds no seat on {tour}; nothing was changed").format(
+                id=registrant_id, tour=from_tour))
         return leaving
     if len(held) > 1:
-        raise BadDataError(f"{registrant_id} holds {len(held)} seats ({', '.join(p.tour_id for p in held)}); "
-                           "say which with --from")
+        raise BadDataError(ngettext("{id} holds {count} seat ({tours}); say which with --from",
+                                    "{id} holds {count} seats ({tours}); say which with --from", len(held)).format(
+            id=registrant_id, count=len(held), tours=", ".join(p.tour_id for p in held)))
     return held[0] if held else None
 
 
 def _rules_broken(applicant: Applicant, target: Tour, site, staying, tours: dict[str, Tour],
                   allocation: CurrentAllocation, limit: int) -> list[str]:
-    """The rules this move would break, each said as the rule that stops it."""
+    """The rules this move would break, each said as the rule that stops it, in the interface's language.
+
+    They are kept with the seat as the documented exception (``audit`` lists it), as they were said then.
+    """
     broken = []
     reason = eligibility(applicant, target, site)
     if reason is not None:
-        broken.append(OUTCOME_TEXT[reason][0])
-    left = target.capacity - seats_taken(allocation, target.tour_id)
+        broken.append(OUTCOME_TEXT[reason][1 if language() == RUSSIAN else 0])
+    left = max(target.capacity - seats_taken(allocation, target.tour_id), 0)
     if applicant.party_size > left:
-        broken.append(f"the tour is full: {max(left, 0)} seat(s) left for a party of {applicant.party_size}")
+        broken.append(ngettext("the tour is full: {count} seat left for a party of {party}",
+                               "the tour is full: {count} seats left for a party of {party}", left).format(
+                                   count=left, party=applicant.party_size))
     if len(staying) + 1 > limit:
-        broken.append(f"it would give the person more than {limit} tour(s)")
+        broken.append(ngettext("it would give the person more than {count} tour",
+                               "it would give the person more than {count} tours", limit).format(count=limit))
     clash = [p.tour_id for p in staying if overlaps(tour_minutes(tours[p.tour_id]), tour_minutes(target))]
     if clash:
-        broken.append(f"it overlaps {', '.join(clash)}, which the person holds")
+        broken.append(_("it overlaps {tours}, which the person holds").format(tours=", ".join(clash)))
     return broken

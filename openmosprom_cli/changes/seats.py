@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from openmosprom_cli.allocation.current import SEAT, UNSEAT, CurrentAllocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import BadDataError, Location
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.models import Holding
 from openmosprom_cli.season.clock import now_iso
 from openmosprom_cli.store.changes import add_change, add_commitment, end_commitment
@@ -29,9 +30,10 @@ class SeatChange:
 
 
 def require_reason(reason: str | None, what: str) -> str:
+    """The reason given, on one line; refused when empty. ``what`` (a Msg) says what needs it."""
     text = " ".join((reason or "").split())
     if not text:
-        raise BadDataError.at(Location("--reason"), f"is required: say why {what}")
+        raise BadDataError.at(Location("--reason"), Msg("is required: say why {what}", what=what))
     return text
 
 

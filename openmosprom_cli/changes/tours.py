@@ -22,6 +22,7 @@ from openmosprom_cli.allocation.current import CurrentAllocation, current_alloca
 from openmosprom_cli.allocation.deadlines import has_started
 from openmosprom_cli.changes.seats import CAPACITY_CUT, TOUR_CANCELLED, SeatChange, require_reason, unseat
 from openmosprom_cli.errors import BadDataError, Location
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.models import Tour, make_tour_id
 from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
@@ -38,7 +39,7 @@ class TourChangeReport:
 
 
 def cancel_season_tour(season: Season, tour_id: str, *, reason: str | None) -> TourChangeReport:
-    why = require_reason(reason, "the tour is cancelled")
+    why = require_reason(reason, Msg("the tour is cancelled"))
     with season.transaction() as conn:
         tour = _tour(conn, tour_id)
         return TourChangeReport(tour, cancel(conn, current_allocation(conn), tour, reason=why))
@@ -104,29 +105,30 @@ def add_late_tour(conn: sqlite3.Connection, allocation: CurrentAllocation | None
 def add_season_tour(season: Season, site_id: str, date: dt.date, start: dt.time, *, capacity: int,
                     duration_min: int | None = None, reason: str | None = None) -> Tour:
     """``slots add``: a late tour at a site whose schedule is known, inside the season's window."""
-    why = require_reason(reason, "a tour is added")
+    why = require_reason(reason, Msg("a tour is added"))
     settings = season.settings
     with season.transaction() as conn:
         sites = load_sites(conn)
         site = sites.get(site_id)
         if site is None:
-            raise BadDataError.at(Location("SITE", column=site_id), "is not a site of this season",
-                                  hint="`openmosprom schedules list` shows the sites.")
+            raise BadDataError.at(Location("SITE", column=site_id), Msg("is not a site of this season"),
+                                  hint=_("`openmosprom schedules list` shows the sites."))
         if not settings.window_start <= date <= settings.window_end:
             raise BadDataError.at(Location("DATE", column=f"{date:%d.%m.%Y}"),
-                                  f"is outside the season window {settings.window_start:%d.%m.%Y}–"
-                                  f"{settings.window_end:%d.%m.%Y}")
+                                  Msg("is outside the season window {start}–{end}",
+                                      start=f"{settings.window_start:%d.%m.%Y}", end=f"{settings.window_end:%d.%m.%Y}"))
         if date in settings.blackout_dates:
-            raise BadDataError.at(Location("DATE", column=f"{date:%d.%m.%Y}"), "is a blackout date")
+            raise BadDataError.at(Location("DATE", column=f"{date:%d.%m.%Y}"), Msg("is a blackout date"))
         if capacity < 1:
-            raise BadDataError.at(Location("--capacity"), "must be at least 1")
+            raise BadDataError.at(Location("--capacity"), Msg("must be at least 1"))
         tour = Tour("", site_id, date, start, duration_min or site.duration_min, capacity)
         if has_started(tour, clock.now()):
-            raise BadDataError(f"{date:%d.%m.%Y} {start:%H:%M} has already passed")
+            raise BadDataError(_("{when} has already passed").format(when=f"{date:%d.%m.%Y} {start:%H:%M}"))
         clash = [t.tour_id for t in load_tours(conn) if t.site_id == site_id and tour.starts_at < t.ends_at
                  and t.starts_at < tour.ends_at]
         if clash:
-            raise BadDataError(f"it overlaps {', '.join(clash)} at the same site; nothing was changed")
+            raise BadDataError(_("it overlaps {tours} at the same site; nothing was changed").format(
+                tours=", ".join(clash)))
         return add_late_tour(conn, current_allocation(conn), tour, reason=why)
 
 
@@ -151,14 +153,14 @@ def _by_priority(allocation: CurrentAllocation, tour_id: str):
 
 def _not_started(tour: Tour) -> None:
     if has_started(tour, clock.now()):
-        raise BadDataError(f"{tour.tour_id} has already started ({tour.date:%d.%m.%Y} {tour.start:%H:%M}); "
-                           "nothing changes a tour once it has started")
+        raise BadDataError(_("{tour} has already started ({when}); nothing changes a tour once it has "
+                             "started").format(tour=tour.tour_id, when=f"{tour.date:%d.%m.%Y} {tour.start:%H:%M}"))
 
 
 def _tour(conn: sqlite3.Connection, tour_id: str) -> Tour:
     tour = next((t for t in load_tours(conn) if t.tour_id == tour_id), None)
     if tour is None:
-        raise BadDataError.at(Location("TOUR", column=tour_id), "is not a tour of this season")
+        raise BadDataError.at(Location("TOUR", column=tour_id), Msg("is not a tour of this season"))
     return tour
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from openmosprom_cli.attendance.status import load_seat_state, seat_attendance
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError
 from openmosprom_cli.history.facts import SeasonIdentity, facts_digest, history_digest, season_facts
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.season import clock, schema
 from openmosprom_cli.season.clock import now_iso
 from openmosprom_cli.season.folder import DB_FILE, Season
@@ -60,7 +61,7 @@ class ImportedSeason:
     missed: int                # people with a no-show
     attendance: bool           # the season had attendance marks
     replaced: bool             # it had been imported before
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()      # Msgs
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,13 @@ class HistorySeason:
 class History:
     seasons: tuple[HistorySeason, ...]     # earliest first
     intact: bool                           # every season intact, and none added or removed by hand
-    problems: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()         # Msgs
 
     def require_intact(self) -> None:
         if not self.intact:
-            raise BadDataError("the history of earlier seasons was changed after it was imported: "
-                               + "; ".join(self.problems),
-                               hint="Import those season folders again with `openmosprom history import`.")
+            raise BadDataError(_("the history of earlier seasons was changed after it was imported: {problems}"
+                                 ).format(problems="; ".join(self.problems)),
+                               hint=_("Import those season folders again with `openmosprom history import`."))
 
 
 # -- import -----------------------------------------------------------------------------------------------
@@ -96,12 +97,13 @@ class History:
 def import_history(season: Season, folders: Sequence[Path]) -> tuple[ImportedSeason, ...]:
     """Read each earlier season folder (without changing it) and store its facts; all or nothing."""
     if not folders:
-        raise BadDataError("name the earlier season folders to import")
+        raise BadDataError(_("name the earlier season folders to import"))
     read = [_read_season(season, Path(folder)) for folder in folders]
     keys = [identity.key for identity, *_ in read]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
-        raise BadDataError(f"the same season is named twice ({', '.join(twice)}); nothing was imported")
+        raise BadDataError(_("the same season is named twice ({seasons}); nothing was imported").format(
+            seasons=", ".join(twice)))
     imported = []
     with season.transaction() as conn:
         for identity, facts, source, warnings in read:
@@ -125,19 +127,21 @@ def _read_season(season: Season, folder: Path):
     """(identity, facts, source name, warnings) of an earlier season folder."""
     db_path, settings_path = folder / DB_FILE, folder / SETTINGS_FILE
     if not db_path.is_file() or not settings_path.is_file():
-        raise MissingInputError(f"no season in {folder}", hint="Name a season folder (it holds season.toml and "
-                                                               "season.db).")
+        raise MissingInputError(_("no season in {folder}").format(folder=folder),
+                                hint=_("Name a season folder (it holds season.toml and season.db)."))
     if folder.resolve() == season.path.resolve():
-        raise BadDataError.at(Location(str(folder)), "is this season itself; import an earlier one")
+        raise BadDataError.at(Location(str(folder)), Msg("is this season itself; import an earlier one"))
     other = load_settings(settings_path)
     if other.window_start >= season.settings.window_start:
-        raise BadDataError.at(Location(str(folder)), f"its window starts on {other.window_start:%d.%m.%Y}, not "
-                                                     f"before this season's ({season.settings.window_start:%d.%m.%Y})",
-                              hint="Only earlier seasons can be history.")
+        raise BadDataError.at(Location(str(folder)),
+                              Msg("its window starts on {date}, not before this season's ({start})",
+                                  date=f"{other.window_start:%d.%m.%Y}",
+                                  start=f"{season.settings.window_start:%d.%m.%Y}"),
+                              hint=_("Only earlier seasons can be history."))
     try:
         conn = open_season_copy(db_path)
     except sqlite3.DatabaseError:
-        raise BadDataError.at(Location(str(db_path)), "is not a season database, or it is damaged") from None
+        raise BadDataError.at(Location(str(db_path)), Msg("is not a season database, or it is damaged")) from None
     try:
         _bring_up_to_date(conn, db_path)
         first, last = tour_date_range(conn)
@@ -149,15 +153,16 @@ def _read_season(season: Season, folder: Path):
         tours.update({tour_id: t for tour_id, (t, _) in load_cancelled_tours(conn).items()})
         facts = season_facts(season_registrant_ids(conn), state, seats, load_changes(conn), tours)
     except sqlite3.DatabaseError as exc:
-        raise BadDataError.at(Location(str(db_path)), f"cannot be read ({exc})") from None
+        raise BadDataError.at(Location(str(db_path)), Msg("cannot be read ({reason})", reason=str(exc))) from None
     finally:
         conn.close()
     warnings = []
     if identity.last_tour is not None and identity.last_tour >= clock.today():
-        warnings.append(f"{folder.name}: its last tour ({identity.last_tour:%d.%m.%Y}) is not over yet; "
-                        "import it again afterwards")
+        warnings.append(Msg("{folder}: its last tour ({date}) is not over yet; import it again afterwards",
+                            folder=folder.name, date=f"{identity.last_tour:%d.%m.%Y}"))
     if not identity.attendance:
-        warnings.append(f"{folder.name}: no attendance was imported there, so nobody counts as attended or missed")
+        warnings.append(Msg("{folder}: no attendance was imported there, so nobody counts as attended or missed",
+                            folder=folder.name))
     return identity, facts, folder.name, warnings
 
 
@@ -165,10 +170,10 @@ def _bring_up_to_date(conn: sqlite3.Connection, db_path: Path) -> None:
     """The in-memory copy, upgraded to this release's tables; the other season's file is never upgraded."""
     version = schema.stored_version(conn)
     if version is None:
-        raise BadDataError.at(Location(str(db_path)), "is not a season database, or it is damaged")
+        raise BadDataError.at(Location(str(db_path)), Msg("is not a season database, or it is damaged"))
     if version > schema.SCHEMA_VERSION:
-        raise BadDataError.at(Location(str(db_path)), f"was written by a newer openmosprom (schema version "
-                                                      f"{version})")
+        raise BadDataError.at(Location(str(db_path)),
+                              Msg("was written by a newer openmosprom (schema version {version})", version=version))
     conn.execute("BEGIN")
     schema.upgrade(conn, version)
     conn.execute("COMMIT")
@@ -194,13 +199,13 @@ def load_history(conn: sqlite3.Connection) -> History:
         actual = facts_digest(identity.header(), iter_season_facts(conn, row.season_key))
         intact = actual == row.digest and identity.key == row.season_key
         if not intact:
-            problems.append(f"the facts of season {row.season_key} no longer match their digest")
+            problems.append(Msg("the facts of season {season} no longer match their digest", season=row.season_key))
         seasons.append(HistorySeason(row.season_key, identity.window_start, identity.window_end,
                                      identity.first_tour, identity.last_tour, row.source, row.imported_at,
                                      row.people, row.attendance, row.digest, intact))
     recorded = recorded_history_digest(conn)
     if (seasons or recorded) and history_digest((s.season_key, s.digest) for s in seasons) != recorded:
-        problems.append("seasons were added to or removed from the history by hand")
+        problems.append(Msg("seasons were added to or removed from the history by hand"))
     return History(tuple(seasons), not problems, tuple(problems))
 
 

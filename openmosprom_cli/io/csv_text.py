@@ -4,8 +4,9 @@
   else is refused with the hint ``--encoding cp1251`` (what Excel on Russian
   Windows saves), never decoded with replacement characters: a silently
   garbled name or ID is worse than a clear stop. ``--encoding`` takes any text
-  encoding Python knows; codecs that are not text encodings (base64, rot13,
-  zlib…) are refused as a usage error.
+  encoding Python knows; an unknown name, or a codec that is not a text
+  encoding (base64, rot13, zlib…), is refused as a usage error (exit 2) that
+  names the usual ones.
 * **Separator.** ``,``, ``;`` or a tab: whichever the first line having any
   of them (outside quotes) has most of. Title lines above the header usually
   have none, so they are passed over.
@@ -28,7 +29,8 @@ import itertools
 import re
 from pathlib import Path
 
-from openmosprom_cli.errors import BadDataError, Location, MissingInputError
+from openmosprom_cli.errors import EX_USAGE, BadDataError, Location, MissingInputError, OpenMospromError
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.values import ValueProblem, is_blank
 from openmosprom_cli.io.writer import csv_unguard
 from openmosprom_cli.settings import Limits
@@ -36,7 +38,17 @@ from openmosprom_cli.settings import Limits
 HEADER_SEARCH_ROWS = 30
 SEPARATORS = (",", ";", "\t")
 _QUOTED = re.compile(r'"[^"]*"')
-ENCODING_HINT = "A CSV saved by Excel is usually in cp1251: add --encoding cp1251."
+KNOWN_ENCODINGS = "utf-8, utf-8-sig, utf-16, cp1251, koi8-r"
+
+
+def encoding_hint() -> str:
+    return _("A CSV saved by Excel is usually in cp1251: add --encoding cp1251.")
+
+
+class UnknownEncodingError(OpenMospromError):
+    """``--encoding`` names no text encoding: a usage error (exit 2), wherever the option reached."""
+
+    exit_code = EX_USAGE
 
 
 def text_encoding(name: str) -> str:
@@ -46,8 +58,11 @@ def text_encoding(name: str) -> str:
     except LookupError:
         info = None
     if info is None or not getattr(info, "_is_text_encoding", True):
-        what = "not a known encoding" if info is None else "not a text encoding"
-        raise ValueProblem(f"{name!r} is {what}; use utf-8, utf-8-sig, utf-16, cp1251 or koi8-r")
+        if info is None:
+            raise ValueProblem(Msg("{name} is not a known encoding; use one of {known}", name=repr(name),
+                                   known=KNOWN_ENCODINGS))
+        raise ValueProblem(Msg("{name} is not a text encoding; use one of {known}", name=repr(name),
+                               known=KNOWN_ENCODINGS))
     return info.name
 
 
@@ -57,23 +72,27 @@ def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> li
     try:
         size = path.stat().st_size
         if size > limits.max_uncompressed_mb * 1024 * 1024:
-            raise BadDataError.at(Location(file), f"is larger than {limits.max_uncompressed_mb} MB",
-                                  hint="Raise [limits] max_uncompressed_mb in season.toml if the file is genuine.")
+            raise BadDataError.at(Location(file), Msg("is larger than {limit} MB",
+                                                      limit=limits.max_uncompressed_mb),
+                                  hint=_("Raise [limits] max_uncompressed_mb in season.toml if the file is genuine."))
         data = path.read_bytes()
     except OSError as exc:
-        raise MissingInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise MissingInputError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+                                ) from None
     if not data.strip():
-        raise BadDataError.at(Location(file), "is empty")
+        raise BadDataError.at(Location(file), Msg("is empty"))
     if data.startswith(b"PK\x03\x04"):
-        raise BadDataError.at(Location(file), "is an .xlsx workbook (a zip file), not CSV text; rename it to .xlsx")
+        raise BadDataError.at(Location(file), Msg("is an .xlsx workbook (a zip file), not CSV text; "
+                                                  "rename it to .xlsx"))
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise BadDataError.at(Location(file), "is an old Excel .xls workbook, not CSV text; save it as .xlsx or .csv")
+        raise BadDataError.at(Location(file), Msg("is an old Excel .xls workbook, not CSV text; "
+                                                  "save it as .xlsx or .csv"))
     text = decode(data, encoding, file)
     del data
     records = split_csv(text, detect_separator(text), file)
     if len(records) > limits.max_rows:
-        raise BadDataError.at(Location(file), f"has more than {limits.max_rows} rows",
-                              hint="Raise [limits] max_rows in season.toml if the file is genuine.")
+        raise BadDataError.at(Location(file), Msg("has more than {limit} rows", limit=limits.max_rows),
+                              hint=_("Raise [limits] max_rows in season.toml if the file is genuine."))
     _check_width(records, limits.max_columns, file)
     rows = []
     for number, cells in enumerate(records, start=1):
@@ -89,24 +108,26 @@ def decode(data: bytes, encoding: str | None, file: str) -> str:
     if encoding is None:
         # UTF-16 without its mark may even decode as UTF-8 (Cyrillic becomes control characters), never usefully.
         if _looks_like_utf16(data):
-            raise BadDataError.at(Location(file), "looks like UTF-16 text without a byte-order mark",
-                                  hint="Save it again as CSV UTF-8, or add --encoding utf-16-le.")
+            raise BadDataError.at(Location(file), Msg("looks like UTF-16 text without a byte-order mark"),
+                                  hint=_("Save it again as CSV UTF-8, or add --encoding utf-16-le."))
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             row = data.count(b"\n", 0, exc.start) + 1
-            raise BadDataError.at(Location(file, row=row), f"is not UTF-8 text (byte 0x{data[exc.start]:02X})",
-                                  hint=ENCODING_HINT) from None
+            raise BadDataError.at(Location(file, row=row),
+                                  Msg("is not UTF-8 text (byte {byte})", byte=f"0x{data[exc.start]:02X}"),
+                                  hint=encoding_hint()) from None
     try:
         codec = text_encoding(encoding)
     except ValueProblem as exc:
-        raise BadDataError(f"--encoding {exc}") from None
+        raise UnknownEncodingError(f"--encoding {exc.message}") from None  # not a message
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
         row = data.count(b"\n", 0, exc.start) + 1
         raise BadDataError.at(Location(file, row=row),
-                              f"is not {encoding} text (byte 0x{data[exc.start]:02X})") from None
+                              Msg("is not {encoding} text (byte {byte})", encoding=encoding,
+                                  byte=f"0x{data[exc.start]:02X}")) from None
     return text.removeprefix("\ufeff")
 
 
@@ -148,7 +169,8 @@ def split_csv(text: str, separator: str, file: str) -> list[list[str]]:
     try:
         return list(reader)
     except csv.Error as exc:
-        raise BadDataError.at(Location(file, row=reader.line_num), f"is not valid CSV: {exc}") from None
+        raise BadDataError.at(Location(file, row=reader.line_num), Msg("is not valid CSV: {reason}", reason=str(exc))
+                              ) from None
 
 
 def _check_width(records: list[list[str]], max_columns: int, file: str) -> None:
@@ -158,10 +180,11 @@ def _check_width(records: list[list[str]], max_columns: int, file: str) -> None:
     for number, cells in enumerate(records, start=1):
         if len(cells) > max_columns and not all(map(is_blank, cells[max_columns:])):
             column = max_columns + next(i for i, v in enumerate(cells[max_columns:], 1) if not is_blank(v))
-            raise BadDataError.at(Location(file, row=number), f"has a value in column {column}; at most "
-                                  f"{max_columns} columns are read",
-                                  hint="Remove the columns the import does not need, or raise [limits] max_columns "
-                                       "in season.toml.")
+            raise BadDataError.at(Location(file, row=number),
+                                  Msg("has a value in column {column}; at most {limit} columns are read",
+                                      column=column, limit=max_columns),
+                                  hint=_("Remove the columns the import does not need, or raise [limits] max_columns "
+                                         "in season.toml."))
     for i, cells in enumerate(records):
         if len(cells) > max_columns:
             records[i] = cells[:max_columns]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from openmosprom_cli.checkpoints import checkpoint
 from openmosprom_cli.errors import CannotCreateError
+from openmosprom_cli.i18n import _
 
 TEMP_SUFFIX = ".omp-tmp"
 PRIVATE_MODE = 0o600
@@ -44,7 +45,8 @@ def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
         checkpoint("file.replaced")
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise CannotCreateError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise CannotCreateError(_("cannot write {path}: {reason}").format(path=target, reason=exc.strerror or exc)
+                                ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -67,7 +69,8 @@ def temporary_beside(target: Path, *, private: bool) -> Path:
         os.close(fd)
         os.chmod(tmp_name, _mode(private))
     except OSError as exc:
-        raise CannotCreateError(f"cannot create {target}: {exc.strerror or exc}") from None
+        raise CannotCreateError(_("cannot create {path}: {reason}").format(path=target, reason=exc.strerror or exc)
+                                ) from None
     return Path(tmp_name)
 
 
@@ -184,5 +187,6 @@ def inside(folder: Path, name: str) -> Path:
     folder = Path(folder).resolve()
     target = (folder / name).resolve()
     if folder != target.parent and folder not in target.parents:
-        raise CannotCreateError(f"refusing to write {name!r}: it is outside {folder}")
+        raise CannotCreateError(_("refusing to write {name}: it is outside {folder}").format(name=repr(name),
+                                                                                             folder=folder))
     return target

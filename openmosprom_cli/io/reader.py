@@ -19,8 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.csv_text import read_csv_rows
-from openmosprom_cli.io.tables import HEADER_SEARCH_ROWS, Column, Header, Record, Rows, Table, locate_header
+from openmosprom_cli.io.tables import (
+    HEADER_SEARCH_ROWS,
+    Column,
+    Header,
+    NoHeaderRow,
+    Record,
+    Rows,
+    Table,
+    locate_header,
+    unreadable_cells,
+)
 from openmosprom_cli.io.values import is_blank, normalize_header
 from openmosprom_cli.settings import Limits
 
@@ -89,7 +100,7 @@ class RawTable:
         if self.unreadable:
             problems = list(self.unreadable)
             raise BadDataError(str(problems[0]) if len(problems) == 1 else
-                               f"{self.file}: {len(problems)} unreadable cells; nothing was changed", problems)
+                               unreadable_cells(self.file, len(problems)) + "; " + _("nothing was changed"), problems)
         index = self.header.index
         records = []
         for position, (number, values) in enumerate(zip(self.numbers, self.rows, strict=True)):
@@ -101,8 +112,8 @@ class RawTable:
 
 
 def _column_index(label: str) -> int | None:
-    """0-based index of a workbook reader's ``column C``."""
-    letters = label.removeprefix("column ").strip()
+    """0-based index of a workbook reader's ``column C`` (in the interface's language: its last word)."""
+    letters = label.rpartition(" ")[2].strip()
     if not letters.isalpha():
         return None
     index = 0
@@ -115,9 +126,9 @@ def check_input_file(path: Path) -> Path:
     """The file, or :class:`MissingInputError` (exit 66) naming why it cannot be read."""
     path = Path(path)
     if not path.exists():
-        raise MissingInputError(f"{path} does not exist")
+        raise MissingInputError(_("{path} does not exist").format(path=path))
     if not path.is_file():
-        raise MissingInputError(f"{path} is not a file")
+        raise MissingInputError(_("{path} is not a file").format(path=path))
     return path
 
 
@@ -129,14 +140,15 @@ def read_file_table(path: Path, columns: Sequence[Column], limits: Limits, *, sh
 
 def read_raw_table(path: Path, columns: Sequence[Column], limits: Limits, *, sheet_names: Sequence[str] = (),
                    encoding: str | None = None, mapping: dict[str, str] | None = None,
-                   what: str = "the columns of this table") -> RawTable:
+                   what: str | None = None) -> RawTable:
     """The table in ``path``: a ``.csv`` by the CSV policy, anything else as a workbook.
 
     A workbook's reader says what a misnamed file really is (.xls, CSV text, a zip of something else).
+    ``what`` names the table's columns when no visible sheet has them (by default, "the columns of this table").
     """
     path = check_input_file(path)
     if path.suffix.lower() == ".xls":
-        raise BadDataError.at(Location(path.name), "is an old Excel 97–2003 workbook; save it as .xlsx or .csv")
+        raise BadDataError.at(Location(path.name), Msg("is an old Excel 97–2003 workbook; save it as .xlsx or .csv"))
     if path.suffix.lower() in CSV_SUFFIXES:
         rows = read_csv_rows(path, limits, encoding)
         return _raw_table(rows, columns, file=path.name, sheet=None, mapping=mapping, text_only=True)
@@ -165,7 +177,7 @@ def find_sheet(sheets, names: Sequence[str]) -> str | None:
 
 
 def _read_workbook_table(path: Path, columns: Sequence[Column], limits: Limits, *, sheet_names: Sequence[str],
-                         mapping: dict[str, str] | None, what: str) -> RawTable:
+                         mapping: dict[str, str] | None, what: str | None) -> RawTable:
     from openmosprom_cli.io.xlsx.reader import open_workbook
 
     file = path.name
@@ -179,15 +191,15 @@ def _read_workbook_table(path: Path, columns: Sequence[Column], limits: Limits, 
         for name in visible:
             try:
                 return _sheet_table(book, name, columns, mapping)
-            except BadDataError as exc:
-                if "no header row" not in exc.message:
-                    raise
+            except NoHeaderRow as exc:
                 first_error = first_error or exc
-    hint = f"Hidden sheets are never read ({', '.join(hidden)}); unhide the one to read." if hidden else None
+    hint = _("Hidden sheets are never read ({sheets}); unhide the one to read.").format(
+        sheets=", ".join(hidden)) if hidden else None
     if not visible:
-        raise BadDataError.at(Location(file), "has no visible sheet; unhide the sheet to read", hint=hint)
+        raise BadDataError.at(Location(file), Msg("has no visible sheet; unhide the sheet to read"), hint=hint)
     if hidden:
-        raise BadDataError.at(Location(file), f"no visible sheet has {what}", hint=hint)
+        raise BadDataError.at(Location(file), Msg("no visible sheet has {what}",
+                                                  what=what or Msg("the columns of this table")), hint=hint)
     assert first_error is not None  # every visible sheet was tried
     raise first_error
 
@@ -198,10 +210,11 @@ def _sheet_table(book, sheet: str, columns: Sequence[Column], mapping: dict[str,
                      mapping=mapping, hidden=frozenset(book.hidden_columns(sheet)))
     merged = book.merged_data_problems(sheet, raw.header.row + 1)
     if merged:
-        message = str(merged[0]) if len(merged) == 1 else f"{book.path.name} › {sheet}: merged cells inside the data"
-        raise BadDataError(message, merged, hint="Unmerge them so that every row stands on its own.")
+        message = str(merged[0]) if len(merged) == 1 else _("{where}: merged cells inside the data").format(
+            where=Location(book.path.name, sheet))
+        raise BadDataError(message, merged, hint=_("Unmerge them so that every row stands on its own."))
     above = [p for p in unreadable if (p.location.row or 0) <= raw.header.row]
     if above:
-        raise BadDataError(str(above[0]) if len(above) == 1 else f"{book.path.name} › {sheet}: unreadable header",
-                           above)
+        raise BadDataError(str(above[0]) if len(above) == 1 else _("{where}: unreadable header").format(
+            where=Location(book.path.name, sheet)), above)
     return RawTable(raw.header, raw.numbers, raw.rows, raw.hidden, False, tuple(unreadable))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, overload
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.io.values import ValueProblem, is_blank, normalize_header
 
 HEADER_SEARCH_ROWS = 30
@@ -32,6 +33,10 @@ _NOT_LETTERS = re.compile(r"[\W_]+")
 
 Rows = Iterable[tuple[int, Sequence[object]]]
 _Parsed = TypeVar("_Parsed")
+
+
+class NoHeaderRow(BadDataError):
+    """No row names the table's columns: in a workbook, another sheet may hold the table."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,8 @@ def locate_header(head: Sequence[tuple[int, Sequence[object]]], columns: Sequenc
         found = next((i for i, (_, values) in enumerate(candidates) if len(matched(values)) >= 2), None)
     if found is None:
         names = ", ".join(c.label for c in (required or columns))
-        raise BadDataError.at(Location(file, sheet), f"no header row found; expected columns such as {names}")
+        raise NoHeaderRow.at(Location(file, sheet), Msg("no header row found; expected columns such as {names}",
+                                                        names=names))
     number, values = candidates[found]
     return found, _read_header(number, values, columns, lookup, file=file, sheet=sheet, hidden=hidden_columns)
 
@@ -149,7 +155,8 @@ def _read_header(number: int, values: Sequence[object], columns: Sequence[Column
             extras.setdefault(text, i)
         elif fieldname in labels:
             problems.append(Problem(Location(file, sheet, number, text),
-                                    f"the column for {fieldname} appears twice (also {labels[fieldname]!r})"))
+                                    Msg("the column for {field} appears twice (also {other})", field=fieldname,
+                                        other=repr(labels[fieldname]))))
         else:
             index[fieldname] = i
             labels[fieldname] = text
@@ -161,19 +168,33 @@ def _read_header(number: int, values: Sequence[object], columns: Sequence[Column
             unknown.append(text)
             continue
         problems.append(Problem(Location(file, sheet, number, text),
-                                f"is not a column this table knows; did you mean «{close[1]}»?"))
+                                Msg("is not a column this table knows; did you mean «{name}»?", name=close[1])))
         missing.pop(close[0].field)
     for column in missing.values():
         if column.required:
-            problems.append(Problem(Location(file, sheet, number), f"the required column {column.label!r} is missing"))
+            problems.append(Problem(Location(file, sheet, number),
+                                    Msg("the required column {column} is missing", column=repr(column.label))))
     if problems:
         raise BadDataError(str(problems[0]) if len(problems) == 1 else
-                           f"{file}: {len(problems)} problems in the header", problems)
+                           header_problems(file, len(problems)), problems)
     warnings: tuple[str, ...] = ()
     if unknown:
         where = " › ".join(part for part in (file, sheet) if part)
-        warnings = (f"{where}: not read, no such column: {', '.join(f'«{u}»' for u in unknown)}",)
+        warnings = (Msg("{where}: not read, no such column: {columns}", where=where,
+                        columns=", ".join(f"«{u}»" for u in unknown)),)
     return Header(file, sheet, number, index, labels, extras, warnings)
+
+
+def header_problems(file: str, count: int) -> str:
+    """The summary of several problems in a table's header."""
+    return ngettext("{file}: {count} problem in the header", "{file}: {count} problems in the header",
+                    count).format(file=file, count=count)
+
+
+def unreadable_cells(where: str, count: int) -> str:
+    """The summary of several cells that hold no usable value."""
+    return ngettext("{where}: {count} unreadable cell", "{where}: {count} unreadable cells", count).format(
+        where=where, count=count)
 
 
 def _letters(text: str) -> str:
@@ -225,7 +246,7 @@ class ProblemCollector:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self.warnings: list[str] = []    # worth saying, but no reason to refuse the file
+        self.warnings: list[str] = []    # worth saying, but no reason to refuse the file (Msgs)
 
     def add(self, location: Location, message: str) -> None:
         self.problems.append(Problem(location, message))
@@ -243,27 +264,34 @@ class ProblemCollector:
         raw = record.values.get(fieldname)
         if is_blank(raw):
             if required:
-                self.add(table.location(record.row, fieldname), "is empty")
+                self.add(table.location(record.row, fieldname), Msg("is empty"))
             return default
         try:
             return parser(raw)
         except ValueProblem as exc:
-            self.add(table.location(record.row, fieldname), str(exc))
+            self.add(table.location(record.row, fieldname), exc.message)
             return default
 
-    def raise_if_any(self, what: str | None = None, *, hint: str | None = None,
-                     outcome: str = "nothing was changed") -> None:
+    def raise_if_any(self, what: str | None = None, *, hint: str | None = None, outcome: str | None = None) -> None:
         """Raise every problem at once; a single one is the message itself, so the line shown names its place.
 
         ``what`` names the input in the summary of several problems; by default, the files they are in.
+        ``outcome`` says what the refusal left as it was: by default, "nothing was changed".
         """
+        if not self.problems:
+            return
+        outcome = outcome or _("nothing was changed")
         if len(self.problems) == 1:
             raise BadDataError(f"{self.problems[0]}; {outcome}", self.problems, hint=hint)
-        if self.problems:
-            if what is None:
-                files = list(dict.fromkeys(p.location.file for p in self.problems))
-                what = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-            raise BadDataError(f"{what}: {len(self.problems)} problems found; {outcome}", self.problems, hint=hint)
+        if what is None:
+            files = list(dict.fromkeys(p.location.file for p in self.problems))
+            what = ", ".join(files[:3])
+            if len(files) > 3:
+                what = _("{files} and {count} more").format(files=what, count=len(files) - 3)
+        count = len(self.problems)
+        summary = ngettext("{what}: {count} problem found; {outcome}", "{what}: {count} problems found; {outcome}",
+                           count).format(what=what, count=count, outcome=outcome)
+        raise BadDataError(summary, self.problems, hint=hint)
 
 
 def iter_field_pairs(rows: Rows, hidden_columns: set[int] | frozenset[int] = frozenset()

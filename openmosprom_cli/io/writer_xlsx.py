@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openmosprom_cli.errors import CannotCreateError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import atomic_path
 from openmosprom_cli.io.writer import (
     BLOCK_VALUE_STYLE,
@@ -99,7 +100,7 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.
         try:
             workbook.close()
         except FileCreateError as exc:
-            raise CannotCreateError(f"cannot write {path}: {exc}") from None
+            raise CannotCreateError(_("cannot write {path}: {reason}").format(path=path, reason=exc)) from None
 
 
 def _sized(sheets: Iterable[Sheet]) -> tuple[list[Sheet], bool]:
@@ -271,7 +272,8 @@ class _SheetWriter:
         needs_care = _NEEDS_CARE.match
         for values in rows:
             if row >= MAX_ROWS:
-                raise CannotCreateError(f"sheet {sheet.name!r} has more rows than Excel allows ({MAX_ROWS})")
+                raise CannotCreateError(_("sheet {sheet} has more rows than Excel allows ({limit})").format(
+                    sheet=repr(sheet.name), limit=MAX_ROWS))
             if len(values) > count:
                 raise ValueError(f"a row of sheet {sheet.name!r} has {len(values)} values for {count} columns")
             col = 0
@@ -378,7 +380,8 @@ class _SheetWriter:
         rows = iter(table_rows)
         while batch := list(itertools.islice(rows, STREAM_BATCH_ROWS)):
             if row + len(batch) > MAX_ROWS:
-                raise CannotCreateError(f"sheet {sheet.name!r} has more rows than Excel allows ({MAX_ROWS})")
+                raise CannotCreateError(_("sheet {sheet} has more rows than Excel allows ({limit})").format(
+                    sheet=repr(sheet.name), limit=MAX_ROWS))
             longest = max(map(len, batch))
             if longest > count:
                 raise ValueError(f"a row of sheet {sheet.name!r} has {longest} values for {count} columns")

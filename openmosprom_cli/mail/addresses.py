@@ -15,9 +15,11 @@ from email.message import EmailMessage
 
 from email_validator import EmailNotValidError, validate_email
 
+from openmosprom_cli.i18n import Msg
+
 
 class UnusableAddress(ValueError):
-    """An address that cannot be sent to; the reason names it."""
+    """An address that cannot be sent to; the reason (``args[0]``, a Msg) names it."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ def mail_address(address: str) -> MailAddress:
     try:
         valid = validate_email(address, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
-        raise UnusableAddress(f"{address!r} is not an email address ({exc})") from None
+        # email-validator's own reason stays in English: it is the library's, not ours.
+        raise UnusableAddress(Msg("{address} is not an email address ({reason})", address=repr(address),
+                                  reason=str(exc))) from None
     if valid.ascii_email:
         return MailAddress(valid.ascii_email, needs_smtputf8=False)
     return MailAddress(f"{valid.local_part}@{valid.ascii_domain}", needs_smtputf8=True)

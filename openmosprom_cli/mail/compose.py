@@ -1,18 +1,9 @@
 """Composing the roster emails that factories receive.
 
-The subject and body come from a template the organizer can edit: the
-package's ``templates/roster_email.txt``, or ``roster_email.txt`` in the season
-folder, which overrides it. Its first line is ``Тема: …`` (the subject), the
-rest is the body. Placeholders, written ``$name``:
-
-``$site_name``, ``$site_id``, ``$site_address``, ``$tours`` (one line per tour:
-date, time, number of visitors and of people on standby; then each cancelled
-tour with its reason), ``$visitors_total``, ``$deadline`` (the phrase
-«до DD.MM.YYYY (день)» or «как можно скорее»), ``$attachment_name``,
-``$changes`` (for an updated roster: who was added, removed or moved, and who
-joined or left the standby; empty otherwise), ``$organizer_name``,
-``$organizer_email``, ``$organizer_phone``.
-Write ``$$`` for a dollar sign.
+The subject and body come from the email template (mail/template.py); this
+module fills in its placeholders for one factory, in Russian, tells what
+changed since the factory's last roster, and builds the message with the
+roster attached.
 """
 
 from __future__ import annotations
@@ -27,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from importlib import resources
 from pathlib import Path
 
-from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.errors import BadDataError, MissingInputError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import safe_file_name
 from openmosprom_cli.io.values import split_name_and_address
 from openmosprom_cli.mail.addresses import (
@@ -40,12 +31,11 @@ from openmosprom_cli.mail.addresses import (
     mail_address,
     mail_addresses,
 )
+from openmosprom_cli.mail.template import EmailTemplate
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.rosters.build import STANDBY, VISITOR
 from openmosprom_cli.settings import Settings
 
-TEMPLATE_FILE = "roster_email.txt"
-SUBJECT_PREFIXES = ("тема:", "subject:")
 UPDATE_MARK = "Обновлённый список"
 TEST_MARK = "[ТЕСТ]"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -54,10 +44,6 @@ SITE_HEADER = "X-Openmosprom-Site"
 FINGERPRINT_HEADER = "X-Openmosprom-Roster-Fingerprint"
 TEST_HEADER = "X-Openmosprom-Test"
 
-PLACEHOLDERS = frozenset({
-    "site_name", "site_id", "site_address", "tours", "visitors_total", "deadline", "attachment_name", "changes",
-    "organizer_name", "organizer_email", "organizer_phone",
-})
 _WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 _WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
@@ -187,59 +173,6 @@ class RosterLetter:
         return self.visitors + self.standby
 
 
-@dataclass(frozen=True)
-class EmailTemplate:
-    subject: str
-    body: str
-    source: str  # file it came from, for error messages
-
-
-def load_template(season_path: Path) -> EmailTemplate:
-    """The season's ``roster_email.txt`` if there is one, else the package's default."""
-    override = Path(season_path) / TEMPLATE_FILE
-    if override.exists():
-        try:
-            text = override.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise BadDataError.at(Location(str(override)), "is not UTF-8 text",
-                                  hint="Save the template as UTF-8.") from None
-        except OSError as exc:
-            raise MissingInputError(f"cannot read {override}: {exc.strerror or exc}") from None
-        return parse_template(text, str(override))
-    text = resources.files("openmosprom_cli").joinpath("templates", TEMPLATE_FILE).read_text(encoding="utf-8")
-    return parse_template(text, f"(default) {TEMPLATE_FILE}")
-
-
-def parse_template(text: str, source: str) -> EmailTemplate:
-    """Split ``Тема: …`` from the body and check every placeholder, reporting all problems at once."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    problems: list[Problem] = []
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None or not lines[first].strip().lower().startswith(SUBJECT_PREFIXES):
-        raise BadDataError.at(Location(source, row=(first or 0) + 1),
-                              "the first line must be the subject, written «Тема: …»")
-    subject_line = lines[first].strip()
-    subject = subject_line.split(":", 1)[1].strip()
-    body_lines = lines[first + 1:]
-    while body_lines and not body_lines[0].strip():
-        body_lines.pop(0)
-    for number, line in enumerate(lines, start=1):
-        for match in string.Template.pattern.finditer(line):
-            name = match.group("named") or match.group("braced")
-            if match.group("invalid") is not None:
-                problems.append(Problem(Location(source, row=number),
-                                        "a lone '$' (write $$ for a dollar sign, or $name for a placeholder)"))
-            elif name and name not in PLACEHOLDERS:
-                problems.append(Problem(Location(source, row=number),
-                                        f"unknown placeholder ${name}; known: "
-                                        + ", ".join(f"${p}" for p in sorted(PLACEHOLDERS))))
-    if not subject:
-        problems.append(Problem(Location(source, row=first + 1), "the subject is empty"))
-    if problems:
-        raise BadDataError(f"{source}: the email template has {len(problems)} problem(s)", problems)
-    return EmailTemplate(subject=subject, body="\n".join(body_lines).rstrip() + "\n", source=source)
-
-
 # -- rendering ----------------------------------------------------------------
 
 def confirmation_deadline(letter: RosterLetter) -> dt.date | None:
@@ -294,33 +227,34 @@ def _changes_text(letter: RosterLetter) -> str:
         return names.get(tour_id, tour_id)
 
     changes = letter.changes
+    # The email is Russian whatever the interface's language: its words are not the interface's messages.
     lines = ["", f"{UPDATE_MARK}: с прошлого письма список изменился."]
     if changes.added:
-        lines.append("Добавлены:")
+        lines.append("Добавлены:")  # not a message
         lines += [f"  + {v.name} — {tour(v.tour_id)}" for v in changes.added]
     if changes.removed:
-        lines.append("Исключены:")
+        lines.append("Исключены:")  # not a message
         lines += [f"  − {v.name} — {tour(v.tour_id)}" for v in changes.removed]
     if changes.moved:
-        lines.append("Переведены на другую экскурсию:")
+        lines.append("Переведены на другую экскурсию:")  # not a message
         lines += [f"  → {after.name}: {tour(after.tour_id)} (было {tour(before.tour_id)})"
                   for before, after in changes.moved]
     if changes.renamed:
-        lines.append("Исправлены имена:")
+        lines.append("Исправлены имена:")  # not a message
         lines += [f"  ✎ {after.name} (было: {before.name})" for before, after in changes.renamed]
     if changes.retimed:
-        lines.append("Изменилось время экскурсий (посетители те же):")
+        lines.append("Изменилось время экскурсий (посетители те же):")  # not a message
         lines += [f"  ⏰ {_when_label(now)} (было {_when_label(before)})" for _, before, now in changes.retimed]
     if changes.standby_joined:
-        lines.append("В резерве добавлены:")
+        lines.append("В резерве добавлены:")  # not a message
         lines += [f"  + {v.name} — {tour(v.tour_id)}" for v in changes.standby_joined]
     if changes.standby_left:
-        lines.append("В резерве больше нет:")
+        lines.append("В резерве больше нет:")  # not a message
         lines += [f"  − {v.name} — {tour(v.tour_id)}" for v in changes.standby_left]
     if not changes.anyone:
-        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей) "
-                     "или сведения об экскурсиях.")
-    lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")
+        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей) "  # not a message
+                     "или сведения об экскурсиях.")  # not a message
+    lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")  # not a message
     return "\n".join(lines) + "\n"
 
 
@@ -373,6 +307,11 @@ def sender_address(settings: Settings) -> MailAddress:
     return mail_address(split_name_and_address(settings.smtp.sender)[1])
 
 
+def sender_name(settings: Settings) -> str:
+    """The display name of ``From:``: ``[smtp] sender``'s own, else ``[organizer] name``: factories see who writes."""
+    return _one_line(split_name_and_address(settings.smtp.sender)[0] or settings.organizer_name)
+
+
 def new_message_id(settings: Settings) -> str:
     for address in (split_name_and_address(settings.smtp.sender)[1], settings.organizer_email):
         with contextlib.suppress(UnusableAddress):
@@ -384,16 +323,20 @@ def _header_addresses(site: Site, addresses: Iterable[str]) -> str:
     try:
         return ", ".join(a.text for a in mail_addresses(addresses))
     except UnusableAddress as exc:
-        raise BadDataError(f"the roster addresses of {site.site_id} cannot be used: {exc}",
-                           hint="Correct «Email для списков» in its schedule and import it again.") from None
+        raise BadDataError(_("the roster addresses of {site} cannot be used: {reason}").format(
+            site=site.site_id, reason=exc), hint=_("Correct «Email для списков» in its schedule and import it again.")
+                           ) from None
 
 
 def compose_message(letter: RosterLetter, settings: Settings, template: EmailTemplate, *, message_id: str,
-                    now: dt.datetime, test_to: str | None = None) -> EmailMessage:
+                    now: dt.datetime, test_to: str | None = None, repeats: str = "") -> EmailMessage:
     """The message for ``letter``: To the site's roster addresses, or only ``test_to`` for a trial send.
 
     The roster workbook is attached byte for byte; its Cyrillic file name is
-    encoded per RFC 2231.
+    encoded per RFC 2231. A deliberate resend ``repeats`` the Message-ID of the
+    roster's first delivery: it refers to it (``In-Reply-To``, ``References``),
+    so a mail client threads the two and no receiver drops the resend as a
+    duplicate of it.
     """
     empty = not letter.visitors and not letter.is_update
     subject, body = (_empty_notice(letter, settings) if empty
@@ -407,16 +350,16 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
         try:
             data = letter.roster_path.read_bytes()
         except OSError as exc:
-            raise MissingInputError(f"cannot read the roster {letter.roster_path}: {exc.strerror or exc}",
-                                    hint="Export it again with `openmosprom rosters export`.") from None
+            raise MissingInputError(_("cannot read the roster {file}: {reason}").format(
+                file=letter.roster_path, reason=exc.strerror or exc),
+                hint=_("Export it again with `openmosprom rosters export`.")) from None
         if letter.roster_sha256 and hashlib.sha256(data).hexdigest() != letter.roster_sha256:
             # Checked again here, where the bytes are read: the file may have changed since the batch checked it.
-            raise BadDataError(f"the roster of {letter.site.site_id} ({letter.roster_path}) is not the one last "
-                               "exported; refusing to attach it",
-                               hint="Run `openmosprom rosters export` again, then `openmosprom rosters email`.")
+            raise BadDataError(_("the roster of {site} ({file}) is not the one last exported; refusing to attach "
+                                 "it").format(site=letter.site.site_id, file=letter.roster_path),
+                               hint=_("Run `openmosprom rosters export` again, then `openmosprom rosters email`."))
     message = EmailMessage()
-    message["From"] = header_address(_one_line(split_name_and_address(settings.smtp.sender)[0]),
-                                     sender_address(settings))
+    message["From"] = header_address(sender_name(settings), sender_address(settings))
     message["To"] = _header_addresses(letter.site, [test_to] if test_to else letter.site.roster_emails)
     if settings.organizer_email:
         message["Reply-To"] = header_address(_one_line(settings.organizer_name),
@@ -424,6 +367,9 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
     message["Subject"] = subject
     message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
     message["Message-ID"] = message_id
+    if repeats:
+        message["In-Reply-To"] = repeats
+        message["References"] = repeats
     message[SITE_HEADER] = letter.site.site_id
     message[FINGERPRINT_HEADER] = letter.fingerprint
     if test_to:

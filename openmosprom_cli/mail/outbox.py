@@ -8,6 +8,10 @@ accepted it, so it is shown as ``unknown`` and sent again only when the
 organizer asks. The whole batch holds the season's run lock, so two runs
 never deliver the same message.
 
+A message whose outcome is unknown goes again as itself (a mailbox that has it
+drops the copy); a deliberate ``--resend`` of a delivered roster is a new message
+that refers to the first delivery, so that no receiver takes it for a duplicate.
+
 The rows live in ``store/outbox.py``; the SMTP connection in ``mail/smtp.py``.
 """
 
@@ -24,23 +28,23 @@ from pathlib import Path
 
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem, TemporaryFailure
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.io.files import atomic_write_bytes, inside, safe_file_name
 from openmosprom_cli.io.values import split_name_and_address
 from openmosprom_cli.mail.addresses import UnusableAddress, mail_address, message_bytes
 from openmosprom_cli.mail.compose import (
-    EmailTemplate,
     RosterLetter,
     Visitor,
     attachment_name,
     compose_message,
     diff_visitors,
-    load_template,
     new_message_id,
     split_roles,
     visitors_from_json,
     visitors_to_json,
 )
 from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
+from openmosprom_cli.mail.template import EmailTemplate, load_template
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.publication.publish import commit_placements
 from openmosprom_cli.rosters.files import ExportedFile, check_exported_files
@@ -176,14 +180,14 @@ def _select_sites(sites: dict[str, Site], exports: dict[str, _Export], wanted: S
     unknown = [s for s in dict.fromkeys(wanted) if s not in sites]
     if unknown:
         raise BadDataError(
-            f"no such site: {', '.join(unknown)}",
-            [Problem(Location("--site"), f"{s!r} is not a site of this season") for s in unknown],
-            hint="`openmosprom schedules list` shows the site IDs.",
+            _("no such site: {sites}").format(sites=", ".join(unknown)),
+            [Problem(Location("--site"), Msg("{site} is not a site of this season", site=repr(s))) for s in unknown],
+            hint=_("`openmosprom schedules list` shows the site IDs."),
         )
     missing = [s for s in dict.fromkeys(wanted) if s not in exports]
     if missing:
-        raise MissingInputError(f"no roster has been exported for {', '.join(missing)}",
-                                hint="Run `openmosprom rosters export` first.")
+        raise MissingInputError(_("no roster has been exported for {sites}").format(sites=", ".join(missing)),
+                                hint=_("Run `openmosprom rosters export` first."))
     return list(dict.fromkeys(wanted))
 
 
@@ -201,20 +205,27 @@ class _Plan:
     row_state: str | None         # the existing row's state; None for a new message
     eml_name: str                 # file name in <season>/outbox/; the row stores it as "outbox/<name>"
     stale: tuple[OutboxRow, ...] = ()     # unsent drafts superseded by this plan: deleted, never sent
+    repeats: str = ""             # a resend's: the Message-ID of the roster's first delivery, which it refers to
     message: EmailMessage | None = field(default=None, compare=False)
 
 
-def _eml_name(site_id: str, kind: str, fingerprint: str) -> str:
-    return safe_file_name(f"{site_id}-{kind}-{fingerprint[:12]}", fallback="message", suffix=".eml")
+def _eml_name(site_id: str, kind: str, fingerprint: str, *, resend: int = 0) -> str:
+    stem = f"{site_id}-{kind}-{fingerprint[:12]}" + (f"-resend{resend}" if resend else "")  # not a message
+    return safe_file_name(stem, fallback="message", suffix=".eml")
 
 
 def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[OutboxRow],
-               settings: Settings, *, include_empty: bool = False,
+               settings: Settings, *, include_empty: bool = False, resend: bool = False,
                cancelled: tuple[tuple[Tour, str], ...] = ()) -> _Plan:
-    """Decide one site's message from its outbox history (``rows``: oldest first, trial sends excluded)."""
+    """Decide one site's message from its outbox history (``rows``: oldest first, trial sends excluded).
+
+    With ``resend``, a roster already delivered is planned as a new message that repeats the first delivery.
+    """
     sent = [r for r in rows if r.state == SENT]
     last_sent = max(sent, key=lambda r: (r.sent_at or "", r.seq)) if sent else None
     unsent = [r for r in rows if r.state in (DRAFT, FAILED)]
+    pending = [r for r in rows if r.fingerprint == export.fingerprint and r.state != SENT
+               and (last_sent is None or r.seq > last_sent.seq)]
 
     def letter(previous: OutboxRow | None) -> RosterLetter:
         changes = (diff_visitors(visitors_from_json(previous.visitors_json), export.visitors + export.standby)
@@ -226,12 +237,25 @@ def _plan_site(site: Site, export: _Export, tours: tuple[Tour, ...], rows: list[
     if last_sent is not None and last_sent.fingerprint == export.fingerprint:
         earlier = [r for r in sent if r.seq < last_sent.seq and r.fingerprint != export.fingerprint]
         previous = max(earlier, key=lambda r: (r.sent_at or "", r.seq)) if earlier else None
+        since = max((r.seq for r in sent if r.fingerprint != export.fingerprint), default=-1)
+        deliveries = [r for r in sent if r.fingerprint == export.fingerprint and r.seq > since]
+        first = deliveries[0].message_id
+        current = pending[-1] if pending else None
+        if current is not None and current.state == SENDING:
+            # A resend interrupted mid-delivery: if it goes again, it goes as itself.
+            return _Plan(site, letter(previous), LEFT_UNKNOWN, current.message_id, current.kind, SENDING,
+                         Path(current.eml_path).name, stale=tuple(unsent), repeats=first)
+        if resend:
+            # A draft of an earlier --resend (a dry run, or a declined or refused one) keeps its Message-ID.
+            return _Plan(site, letter(previous), UP_TO_DATE,
+                         current.message_id if current else new_message_id(settings), last_sent.kind,
+                         current.state if current else None,
+                         _eml_name(site.site_id, last_sent.kind, export.fingerprint, resend=len(deliveries)),
+                         stale=tuple(r for r in unsent if r is not current), repeats=first)
         return _Plan(site, letter(previous), UP_TO_DATE, last_sent.message_id, last_sent.kind, SENT,
                      Path(last_sent.eml_path).name or _eml_name(site.site_id, last_sent.kind, export.fingerprint),
                      stale=tuple(unsent))
 
-    pending = [r for r in rows if r.fingerprint == export.fingerprint and r.state != SENT
-               and (last_sent is None or r.seq > last_sent.seq)]
     kind = UPDATE if last_sent is not None else NEW
     row_state: str | None
     if pending:
@@ -285,7 +309,7 @@ def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = 
     workbook is not byte for byte the one its export recorded.
     """
     if test_to and not send:
-        raise BadDataError.at(Location("--test-to"), "a trial send needs --send as well")
+        raise BadDataError.at(Location("--test-to"), Msg("a trial send needs --send as well"))
     with season.lock():
         with season.reader() as conn:
             sites = load_sites(conn)
@@ -304,7 +328,7 @@ def email_rosters(season: Season, *, site_ids: Sequence[str] = (), send: bool = 
             cancelled = tuple(c for c in cancelled_tours.values() if c[0].site_id == site_id)
             rows = [r for r in history if r.site_id == site_id]
             plans.append(_plan_site(sites[site_id], exports[site_id], site_tours, rows, season.settings,
-                                    include_empty=include_empty, cancelled=cancelled))
+                                    include_empty=include_empty, resend=resend, cancelled=cancelled))
         plans = _write_drafts(season, plans, template, resend=resend)
         if not send:
             return BatchResult(tuple(_item(p, _dry_outcome(p, resend), eml_path=_eml_path(season, p))
@@ -333,15 +357,15 @@ def _eml_path(season: Season, plan: _Plan) -> Path:
 def _check_sender(season: Season) -> None:
     if not (season.settings.smtp.sender or "").strip():
         raise BadDataError.at(Location(SETTINGS_FILE, column="[smtp] sender"),
-                              "is empty; it is the From address of roster emails",
-                              hint="Set it, e.g. sender = \"excursions@example.org\".")
+                              Msg("is empty; it is the From address of roster emails"),
+                              hint=_("Set it, e.g. sender = \"excursions@example.org\"."))
     for column, address in (("[smtp] sender", split_name_and_address(season.settings.smtp.sender)[1]),
                             ("[organizer] email", season.settings.organizer_email)):
         try:
             if address or column == "[smtp] sender":
                 mail_address(address)
         except UnusableAddress as exc:
-            raise BadDataError.at(Location(SETTINGS_FILE, column=column), str(exc)) from None
+            raise BadDataError.at(Location(SETTINGS_FILE, column=column), exc.args[0]) from None
 
 
 def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *, resend: bool) -> list[_Plan]:
@@ -354,7 +378,8 @@ def _write_drafts(season: Season, plans: list[_Plan], template: EmailTemplate, *
         if not goes_out:
             composed.append(plan)
             continue
-        message = compose_message(plan.letter, season.settings, template, message_id=plan.message_id, now=now)
+        message = compose_message(plan.letter, season.settings, template, message_id=plan.message_id, now=now,
+                                  repeats=plan.repeats)
         composed.append(replace(plan, message=message))
     # Written only once every message could be composed: a missing roster leaves no partial outbox.
     for plan in composed:
@@ -397,15 +422,13 @@ def _send_to_factories(season: Season, plans: list[_Plan], *, resend: bool, conf
     if chosen:
         with SmtpBatch(season) as batch:
             for number, plan in enumerate(chosen):
-                was_sent = plan.row_state == SENT
                 assert plan.message is not None, "every message that may go out was composed by _write_drafts"
                 try:
                     error = batch.deliver(plan.message, plan.site.roster_emails,
                                           on_data=partial(_mark, season, plan.message_id, SENDING))
                 except MessageRejected as rejected:
-                    # A refused resend does not undo the earlier delivery.
-                    _mark(season, plan.message_id, SENT if was_sent else FAILED,
-                          error=f"resend refused: {rejected.answer}" if was_sent else rejected.answer)
+                    # A refused resend is a row of its own: the earlier delivery stays recorded as sent.
+                    _mark(season, plan.message_id, FAILED, error=rejected.answer)
                     outcomes[plan.site.site_id] = _item(plan, REFUSED, error=rejected.answer,
                                                         eml_path=_eml_path(season, plan))
                     continue
@@ -475,10 +498,12 @@ def _mark(season: Season, message_id: str, state: str, *, error: str | None = No
 
 
 def _batch_stopped(interrupted: DeliveryInterrupted, plan: _Plan, *, sent: int, left: int) -> TemporaryFailure:
-    fate = ("it may or may not have arrived: `openmosprom outbox list` shows it as unknown"
-            if interrupted.maybe_delivered else "it was not delivered")
+    fate = (_("it may or may not have arrived: `openmosprom outbox list` shows it as unknown")
+            if interrupted.maybe_delivered else _("it was not delivered"))
+    recorded = ngettext("{count} message sent in this run is recorded", "{count} messages sent in this run are "
+                        "recorded", sent).format(count=sent)
     return TemporaryFailure(
-        f"the SMTP server stopped the batch at {plan.site.site_id}: {interrupted.answer}; {fate}. "
-        f"{sent} message(s) sent in this run are recorded; {left} not sent",
-        hint="Run the same command again later: it sends only what was not delivered.",
+        _("the SMTP server stopped the batch at {site}: {answer}; {fate}. {recorded}; {left} not sent").format(
+            site=plan.site.site_id, answer=interrupted.answer, fate=fate, recorded=recorded, left=left),
+        hint=_("Run the same command again later: it sends only what was not delivered."),
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from openmosprom_cli.errors import EX_DATAERR, BadDataError, Location, OpenMospromError, TemporaryFailure
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.mail.addresses import MailAddress, UnusableAddress, mail_addresses, message_bytes
 from openmosprom_cli.mail.compose import sender_address
 from openmosprom_cli.season.folder import Season
@@ -39,7 +40,10 @@ class SmtpConfigError(OpenMospromError):
 
 
 class MessageRejected(Exception):
-    """The server refused this message for good (5xx); the batch goes on."""
+    """The server refused this message for good (5xx); the batch goes on.
+
+    ``answer`` is the server's answer, or our reason in the interface's language; it is stored in the outbox.
+    """
 
     def __init__(self, answer: str):
         super().__init__(answer)
@@ -93,16 +97,17 @@ class _Deadline:
 
     def reason(self, exc: BaseException) -> str:
         if self.expired_after is not None:
-            return f"no complete answer within {self.expired_after:g} s (the server answers too slowly)"
+            return _("no complete answer within {seconds} s (the server answers too slowly)").format(
+                seconds=f"{self.expired_after:g}")
         return _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return "timed out"
+        return _("timed out")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         # smtplib reports a read timeout as a disconnection.
-        return "timed out" if "timed out" in str(exc) else "the server closed the connection"
+        return _("timed out") if "timed out" in str(exc) else _("the server closed the connection")
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or exc.__class__.__name__
@@ -138,14 +143,16 @@ class SmtpBatch:
                 context.load_verify_locations(cafile=str(ca_file))
             except (OSError, ssl.SSLError) as exc:
                 raise BadDataError.at(Location(SETTINGS_FILE, column="[smtp] ca_file"),
-                                      f"cannot load {ca_file}: {_reason(exc)}") from None
+                                      Msg("cannot load {file}: {reason}", file=str(ca_file), reason=_reason(exc))
+                                      ) from None
         return context
 
     def __enter__(self) -> SmtpBatch:
         s = self.settings
         if s.user and not self._password:
-            raise SmtpConfigError(f"[smtp] user is {s.user!r} but {PASSWORD_ENV} is not set",
-                                  hint=f"export {PASSWORD_ENV}=… in the shell that runs the command.")
+            raise SmtpConfigError(_("[smtp] user is {user} but {variable} is not set").format(
+                user=repr(s.user), variable=PASSWORD_ENV),
+                hint=_("export {variable}=… in the shell that runs the command.").format(variable=PASSWORD_ENV))
         context = self._tls_context() if s.security in ("starttls", "ssl") else None
         smtp = (smtplib.SMTP_SSL(timeout=s.timeout_s, context=context) if s.security == "ssl"
                 else smtplib.SMTP(timeout=s.timeout_s))
@@ -174,9 +181,9 @@ class SmtpBatch:
             raise self._tls_error(exc) from None
         except (OSError, smtplib.SMTPException) as exc:
             reason = self.scrub(self._deadline.reason(exc))
-            raise TemporaryFailure(f"cannot reach the SMTP server {self.where}: {reason}; nothing was sent",
-                                   hint="Check [smtp] host and port in season.toml, then run the command again."
-                                   ) from None
+            raise TemporaryFailure(_("cannot reach the SMTP server {server}: {reason}; nothing was sent").format(
+                server=self.where, reason=reason),
+                hint=_("Check [smtp] host and port in season.toml, then run the command again.")) from None
         if code != 220:
             self._refuse_or_retry(code, self.scrub(_answer(code, text)))
         try:
@@ -188,24 +195,27 @@ class SmtpBatch:
                 self._login(smtp)
             if self.sender.needs_smtputf8 and not smtp.has_extn("smtputf8"):
                 raise smtplib.SMTPNotSupportedError(
-                    f"SMTPUTF8, needed for the sender {self.sender.text} (non-ASCII before the @)")
+                    _("SMTPUTF8, needed for the sender {address} (non-ASCII before the @)").format(
+                        address=self.sender.text))
         except smtplib.SMTPAuthenticationError as exc:
             raise SmtpConfigError(
-                f"the SMTP server {self.where} rejected the login of {s.user!r}: "
-                f"{self.scrub(_answer(exc.smtp_code, exc.smtp_error))}; nothing was sent",
-                hint=f"Check [smtp] user and the password in {PASSWORD_ENV}.") from None
+                _("the SMTP server {server} rejected the login of {user}: {answer}; nothing was sent").format(
+                    server=self.where, user=repr(s.user), answer=self.scrub(_answer(exc.smtp_code, exc.smtp_error))),
+                hint=_("Check [smtp] user and the password in {variable}.").format(variable=PASSWORD_ENV)) from None
         except smtplib.SMTPNotSupportedError as exc:
-            raise SmtpConfigError(f"the SMTP server {self.where} does not support what [smtp] asks: "
-                                  f"{self.scrub(str(exc))}; nothing was sent",
-                                  hint="Check [smtp] security (none, starttls or ssl) and user.") from None
+            raise SmtpConfigError(
+                _("the SMTP server {server} does not support what [smtp] asks: {what}; nothing was sent").format(
+                    server=self.where, what=self.scrub(str(exc))),
+                hint=_("Check [smtp] security (none, starttls or ssl) and user.")) from None
         except ssl.SSLError as exc:
             raise self._tls_error(exc) from None
         except smtplib.SMTPResponseException as exc:
             self._refuse_or_retry(exc.smtp_code, self.scrub(_answer(exc.smtp_code, exc.smtp_error)))
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(f"the SMTP server {self.where} broke the connection before sending: "
-                                   f"{self.scrub(self._deadline.reason(exc))}; nothing was sent",
-                                   hint="Run the command again later.") from None
+            raise TemporaryFailure(
+                _("the SMTP server {server} broke the connection before sending: {reason}; nothing was sent").format(
+                    server=self.where, reason=self.scrub(self._deadline.reason(exc))),
+                hint=_("Run the command again later.")) from None
 
     def _login(self, smtp: smtplib.SMTP) -> None:
         if self._password.isascii():
@@ -213,7 +223,7 @@ class SmtpBatch:
             return
         # smtplib encodes credentials as ASCII; AUTH PLAIN carries UTF-8 (RFC 4616), so send it by hand.
         if "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
-            raise smtplib.SMTPNotSupportedError("AUTH PLAIN, needed for a password with non-ASCII characters")
+            raise smtplib.SMTPNotSupportedError(_("AUTH PLAIN, needed for a password with non-ASCII characters"))
         token = base64.b64encode(f"\0{self.settings.user}\0{self._password}".encode()).decode("ascii")
         code, text = smtp.docmd("AUTH", f"PLAIN {token}")
         if code != 235:
@@ -221,15 +231,18 @@ class SmtpBatch:
 
     def _refuse_or_retry(self, code: int, answer: str) -> NoReturn:
         if 400 <= code < 500:
-            raise TemporaryFailure(f"the SMTP server {self.where} is busy: {answer}; nothing was sent",
-                                   hint="Run the command again later.") from None
-        raise SmtpConfigError(f"the SMTP server {self.where} refused the connection: {answer}; nothing was sent")
+            raise TemporaryFailure(_("the SMTP server {server} is busy: {answer}; nothing was sent").format(
+                server=self.where, answer=answer), hint=_("Run the command again later.")) from None
+        raise SmtpConfigError(_("the SMTP server {server} refused the connection: {answer}; nothing was sent").format(
+            server=self.where, answer=answer))
 
     def _tls_error(self, exc: ssl.SSLError) -> SmtpConfigError:
         reason = getattr(exc, "verify_message", "") or _reason(exc)
         return SmtpConfigError(
-            f"TLS with the SMTP server {self.where} failed: {self.scrub(reason)}; nothing was sent",
-            hint="Check [smtp] security and port; for a server with its own certificate authority set [smtp] ca_file.")
+            _("TLS with the SMTP server {server} failed: {reason}; nothing was sent").format(
+                server=self.where, reason=self.scrub(reason)),
+            hint=_("Check [smtp] security and port; for a server with its own certificate authority set "
+                   "[smtp] ca_file."))
 
     def __exit__(self, *exc_info) -> None:
         if self._smtp is not None:
@@ -252,16 +265,17 @@ class SmtpBatch:
         """
         smtp = self._smtp
         if smtp is None:
-            raise DeliveryInterrupted("the connection is closed", maybe_delivered=False)
+            raise DeliveryInterrupted(_("the connection is closed"), maybe_delivered=False)
         try:
             addresses = mail_addresses(recipients)
         except UnusableAddress as exc:
-            raise MessageRejected(str(exc)) from None
+            raise MessageRejected(exc.args[0]) from None
         utf8 = self.sender.needs_smtputf8 or any(a.needs_smtputf8 for a in addresses)
         if utf8 and not smtp.has_extn("smtputf8"):
             needing = ", ".join(a.text for a in addresses if a.needs_smtputf8)
-            raise MessageRejected(f"{needing} has letters other than Latin before the @, which needs SMTPUTF8; "
-                                  f"the server {self.where} does not offer it")
+            raise MessageRejected(_("{addresses} has letters other than Latin before the @, which needs SMTPUTF8; "
+                                    "the server {server} does not offer it").format(addresses=needing,
+                                                                                   server=self.where))
         payload = message_bytes(message)
         refused: dict[str, tuple[int, bytes]] = {}
         try:
@@ -294,7 +308,7 @@ class SmtpBatch:
         options = (["SMTPUTF8", "BODY=8BITMIME"] if smtp.has_extn("8bitmime") else ["SMTPUTF8"]) if utf8 else []
         code, text = smtp.mail(self.sender.text, options)
         if code != 250:
-            self._refused(smtp, code, text, "sender")
+            self._refused(smtp, code, text)
         for recipient in recipients:
             code, text = smtp.rcpt(recipient)
             if code not in (250, 251):
@@ -305,13 +319,14 @@ class SmtpBatch:
             smtp.rset()
             raise MessageRejected(self._refusals(refused))
 
-    def _refused(self, smtp: smtplib.SMTP, code: int, text: bytes, what: str) -> NoReturn:
-        answer = self.scrub(_answer(code, text))
+    def _refused(self, smtp: smtplib.SMTP, code: int, text: bytes) -> NoReturn:
+        """The server refused the sender (MAIL FROM)."""
+        answer = _("sender refused: {answer}").format(answer=self.scrub(_answer(code, text)))
         if 400 <= code < 500:
-            raise DeliveryInterrupted(f"{what} refused: {answer}", maybe_delivered=False)
+            raise DeliveryInterrupted(answer, maybe_delivered=False)
         with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.rset()
-        raise MessageRejected(f"{what} refused: {answer}")
+        raise MessageRejected(answer)
 
     def _refusals(self, refused: dict[str, tuple[int, bytes]]) -> str:
         return self.scrub("; ".join(f"{address}: {_answer(code, text)}" for address, (code, text) in refused.items()))

@@ -28,16 +28,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from openmosprom_cli.allocation.checks import Violation
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.prizes.draw import CANCELLED, MERGED, DrawInput, draw, qualifies, ranking, result_fingerprint
 from openmosprom_cli.prizes.records import HELD, Award, Contestant
 from openmosprom_cli.store.changes import load_cancellations, load_changes
 from openmosprom_cli.store.merges import load_merges
 from openmosprom_cli.store.prizes import DrawRow, load_awards, load_current_draw, load_draw, load_draws
 
-# Named apart from the seats' checks, since the audit lists both.
-CHECKS = ("prize inputs fingerprint", "prize result fingerprint", "prize stock", "prize tiers", "prizes per person",
-          "prize priority order", "no justified envy of prizes", "prize exclusions",
-          "prizes equal the re-derived ones", "chain of prize draws")
+# Named apart from the seats' checks, since the audit lists both. Every check's name and every violation's
+# message is a Msg: shown in the interface's language.
+CHECKS = (Msg("prize inputs fingerprint"), Msg("prize result fingerprint"), Msg("prize stock"), Msg("prize tiers"),
+          Msg("prizes per person"), Msg("prize priority order"), Msg("no justified envy of prizes"),
+          Msg("prize exclusions"), Msg("prizes equal the re-derived ones"), Msg("chain of prize draws"))
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class PrizeAudit:
     awards: int
     checks: tuple[str, ...]
     violations: tuple[Violation, ...]
-    attention: tuple[str, ...] = ()
+    attention: tuple[str, ...] = ()        # Msgs
     draws_checked: tuple[int, ...] = ()
 
     @property
@@ -77,7 +79,8 @@ def audit_prizes(conn: sqlite3.Connection, *, all_draws: bool = False, exclusion
     for row in draws:
         found = audit_draw(conn, row, merges, changes)
         if row.draw_id != current.draw_id:
-            found = [Violation(v.check, f"draw {row.draw_id}: {v.message}", v.registrant_id) for v in found]
+            found = [Violation(v.check, Msg("draw {draw}: {message}", draw=row.draw_id, message=v.message),
+                               v.registrant_id) for v in found]
         violations += found
         checked.append(row.draw_id)
     awards = load_awards(conn, current.draw_id)
@@ -92,27 +95,29 @@ def audit_draw(conn: sqlite3.Connection, row: DrawRow, merges, changes) -> list[
     try:
         inputs = DrawInput.from_json(row.snapshot)
     except (KeyError, TypeError, ValueError) as exc:
-        return [Violation(CHECKS[0], f"the stored inputs cannot be read ({exc!r})")]
+        return [Violation(CHECKS[0], Msg("the stored inputs cannot be read ({reason})", reason=repr(exc)))]
     if inputs.fingerprint() != row.inputs_fingerprint:
-        violations.append(Violation(CHECKS[0], f"the stored inputs have fingerprint {inputs.fingerprint()}, not the "
-                                               f"recorded {row.inputs_fingerprint}: they changed after the draw"))
+        violations.append(Violation(CHECKS[0], Msg("the stored inputs have fingerprint {actual}, not the recorded "
+                                                   "{recorded}: they changed after the draw",
+                                                   actual=inputs.fingerprint(), recorded=row.inputs_fingerprint)))
     if result_fingerprint(stored) != row.result_fingerprint:
-        violations.append(Violation(CHECKS[1], f"the stored awards have fingerprint {result_fingerprint(stored)}, "
-                                               f"not the recorded {row.result_fingerprint}: they changed after the "
-                                               "draw"))
+        violations.append(Violation(CHECKS[1], Msg("the stored awards have fingerprint {actual}, not the recorded "
+                                                   "{recorded}: they changed after the draw",
+                                                   actual=result_fingerprint(stored), recorded=row.result_fingerprint)))
     violations += check_awards(inputs, row.seed, stored)
     violations += _check_exclusions(inputs, row, merges, changes)
     try:
         derived = draw(inputs, row.seed).awards
     except ValueError as exc:
-        violations.append(Violation(CHECKS[8], f"the stored inputs cannot be drawn ({exc})"))
+        violations.append(Violation(CHECKS[8], Msg("the stored inputs cannot be drawn ({reason})", reason=str(exc))))
     else:
         if sorted(map(_key, derived)) != sorted(map(_key, stored)):
             extra = sorted(set(map(_key, stored)) - set(map(_key, derived)))
             missing = sorted(set(map(_key, derived)) - set(map(_key, stored)))
-            violations.append(Violation(CHECKS[8], f"the stored awards differ from the re-derived ones: "
-                                                   f"{len(extra)} not due ({_few(extra)}), {len(missing)} missing "
-                                                   f"({_few(missing)})"))
+            violations.append(Violation(CHECKS[8], Msg("the stored awards differ from the re-derived ones: "
+                                                       "{extra} not due ({extra_ids}), {missing} missing "
+                                                       "({missing_ids})", extra=len(extra), extra_ids=_few(extra),
+                                                       missing=len(missing), missing_ids=_few(missing))))
     if row.kind == "redraw" and row.based_on is not None:
         violations += _check_chain(conn, row, inputs)
     return violations
@@ -124,7 +129,7 @@ def _key(a: Award) -> tuple[str, str, int, str]:
 
 def _few(keys: Sequence[tuple], shown: int = 3) -> str:
     text = ", ".join(f"{k[0]} {k[1]}" for k in keys[:shown])
-    return text + (" …" if len(keys) > shown else "") if keys else "none"
+    return text + (" …" if len(keys) > shown else "") if keys else Msg("none")
 
 
 def check_awards(inputs: DrawInput, seed: str, awards: Sequence[Award]) -> list[Violation]:
@@ -141,36 +146,41 @@ def check_awards(inputs: DrawInput, seed: str, awards: Sequence[Award]) -> list[
     for item_id, count in sorted(given.items()):
         item = items.get(item_id)
         if item is None:
-            violations.append(Violation(CHECKS[2], f"{item_id!r} was given but is not in the catalogue"))
+            violations.append(Violation(CHECKS[2], Msg("{item} was given but is not in the catalogue",
+                                                       item=repr(item_id))))
         elif count > item.stock:
-            violations.append(Violation(CHECKS[2], f"{item.name!r}: {count} given, {item.stock} in stock"))
+            violations.append(Violation(CHECKS[2], Msg("{item}: {count} given, {stock} in stock", item=repr(item.name),
+                                                       count=count, stock=item.stock)))
     mine: dict[str, list[Award]] = defaultdict(list)
     for a in awards:
         mine[a.registrant_id].append(a)
         person, item = people.get(a.registrant_id), items.get(a.item_id)
         if a.registrant_id in excluded:
-            violations.append(Violation(CHECKS[7], f"{a.registrant_id} is excluded but won {a.item_id!r}",
-                                        a.registrant_id))
+            violations.append(Violation(CHECKS[7], Msg("{id} is excluded but won {item}", id=a.registrant_id,
+                                                       item=repr(a.item_id)), a.registrant_id))
             continue
         if person is None or item is None:
-            violations.append(Violation(CHECKS[3], f"{a.registrant_id} won {a.item_id!r} but is not in the draw",
-                                        a.registrant_id))
+            violations.append(Violation(CHECKS[3], Msg("{id} won {item} but is not in the draw", id=a.registrant_id,
+                                                       item=repr(a.item_id)), a.registrant_id))
             continue
         if rank_of[a.registrant_id] != a.rank:
-            violations.append(Violation(CHECKS[5], f"{a.registrant_id} is stored at rank {a.rank}; the ranking puts "
-                                                   f"them at {rank_of[a.registrant_id]}", a.registrant_id))
+            violations.append(Violation(CHECKS[5], Msg("{id} is stored at rank {stored}; the ranking puts them at "
+                                                       "{rank}", id=a.registrant_id, stored=a.rank,
+                                                       rank=rank_of[a.registrant_id]), a.registrant_id))
         if a.how == HELD:
             if (a.registrant_id, a.item_id) not in held:
-                violations.append(Violation(CHECKS[3], f"{a.registrant_id}'s {a.item_id!r} is stored as kept, but "
-                                                       "the draw kept no such award", a.registrant_id))
+                violations.append(Violation(CHECKS[3], Msg("{id}'s {item} is stored as kept, but the draw kept no "
+                                                           "such award", id=a.registrant_id, item=repr(a.item_id)),
+                                            a.registrant_id))
         elif not qualifies(item, rank_of[a.registrant_id], person):
-            violations.append(Violation(CHECKS[3], f"{a.registrant_id} (rank {rank_of[a.registrant_id]}, "
-                                                   f"{person.score:g} points) does not qualify for {item.name!r} "
-                                                   f"({item.who})", a.registrant_id))
+            violations.append(Violation(CHECKS[3], Msg("{id} (rank {rank}, {points} points) does not qualify for "
+                                                       "{item} ({who})", id=a.registrant_id,
+                                                       rank=rank_of[a.registrant_id], points=f"{person.score:g}",
+                                                       item=repr(item.name), who=item.who), a.registrant_id))
     for rid, theirs in sorted(mine.items()):
         if len(theirs) > inputs.max_per_person:
-            violations.append(Violation(CHECKS[4], f"{rid} won {len(theirs)} prizes; at most "
-                                                   f"{inputs.max_per_person} per person", rid))
+            violations.append(Violation(CHECKS[4], Msg("{id} won {count} prizes; at most {most} per person", id=rid,
+                                                       count=len(theirs), most=inputs.max_per_person), rid))
     violations += _envy(inputs, rank_of, people, mine, awards)
     return violations
 
@@ -222,9 +232,11 @@ def _envy(inputs: DrawInput, rank_of: dict[str, int], people: dict[str, Contesta
             holders.setdefault(item_id, []).append(index_of[rid])
     violations: list[Violation] = []
 
-    def envies(n: int, item, why: str) -> None:
-        violations.append(Violation(CHECKS[6], f"{ahead[n].id} (rank {ranks[n]}) qualified for {item.name!r} and "
-                                               f"{why}, but it went to rank {last[item.item_id]}", ahead[n].id))
+    def envies(n: int, item, why: Msg) -> None:
+        violations.append(Violation(CHECKS[6], Msg("{id} (rank {rank}) qualified for {item} and {why}, but it went "
+                                                   "to rank {winner}", id=ahead[n].id, rank=int(ranks[n]),
+                                                   item=repr(item.name), why=why, winner=last[item.item_id]),
+                                    ahead[n].id))
 
     for item in sorted(inputs.items, key=lambda i: i.rank):
         below = last.get(item.item_id)
@@ -240,14 +252,14 @@ def _envy(inputs: DrawInput, rank_of: dict[str, int], people: dict[str, Contesta
         if room_of_age[item.min_age][end] > len(holding):
             n = next(n for n in np.flatnonzero(has_room[:end] & (ages[:end] >= item.min_age)).tolist()
                      if n not in holding)
-            envies(n, item, "had room for it")
+            envies(n, item, Msg("had room for it"))
         within = full_at < end
         candidates = full_at[within & (ages[full_at] >= item.min_age) & (below_worst > item.rank)]
         listed = [n for n in listers.get(item.item_id, ()) if n < end]
         for n in dict.fromkeys([*candidates.tolist(), *listed]):
             if (ahead[n].id, item.item_id) not in held_items and ages[n] >= item.min_age \
                     and _position(ahead[n], item.item_id, catalogue_rank) < worst[n]:
-                envies(n, item, "preferred it to a prize of theirs")
+                envies(n, item, Msg("preferred it to a prize of theirs"))
         if len(violations) >= 20:
             break
     return violations
@@ -266,20 +278,20 @@ def _check_exclusions(inputs: DrawInput, row: DrawRow, merges, changes) -> list[
     merged_then = {m.dropped_id for m in merges if m.change_id <= row.last_change}
     for rid in sorted(merged_then - set(why)):
         if rid in contestants:
-            violations.append(Violation(CHECKS[7], f"{rid} was merged away as a duplicate before the draw, but "
-                                                   "took part", rid))
+            violations.append(Violation(CHECKS[7], Msg("{id} was merged away as a duplicate before the draw, but "
+                                                       "took part", id=rid), rid))
     for rid in sorted(r for r, w in why.items() if w == MERGED and r not in merged_then):
-        violations.append(Violation(CHECKS[7], f"{rid} was left out as merged away, but no merge before the draw "
-                                               "says so", rid))
+        violations.append(Violation(CHECKS[7], Msg("{id} was left out as merged away, but no merge before the draw "
+                                                   "says so", id=rid), rid))
     cancelled_then = _cancelled_at(changes, row.last_change)
     if inputs.exclude_cancelled:
         for rid in sorted(cancelled_then & contestants):
-            violations.append(Violation(CHECKS[7], f"{rid} had cancelled before the draw, and exclude_cancelled is "
-                                                   "on, but took part", rid))
+            violations.append(Violation(CHECKS[7], Msg("{id} had cancelled before the draw, and exclude_cancelled "
+                                                       "is on, but took part", id=rid), rid))
     for rid in sorted(r for r, w in why.items() if w == CANCELLED and (r not in cancelled_then
                                                                        or not inputs.exclude_cancelled)):
-        violations.append(Violation(CHECKS[7], f"{rid} was left out as cancelled, but was not cancelled before the "
-                                               "draw with exclude_cancelled on", rid))
+        violations.append(Violation(CHECKS[7], Msg("{id} was left out as cancelled, but was not cancelled before "
+                                                   "the draw with exclude_cancelled on", id=rid), rid))
     return violations
 
 
@@ -298,23 +310,25 @@ def _cancelled_at(changes, upto: int) -> set[str]:
 def _check_chain(conn: sqlite3.Connection, row: DrawRow, inputs: DrawInput) -> list[Violation]:
     base = load_draw(conn, row.based_on) if row.based_on is not None else None
     if base is None:
-        return [Violation(CHECKS[9], f"the redraw names draw {row.based_on}, which is not stored")]
+        return [Violation(CHECKS[9], Msg("the redraw names draw {draw}, which is not stored", draw=row.based_on))]
     violations = []
     base_inputs = DrawInput.from_json(base.snapshot)
     same = {k: v for k, v in inputs.to_json().items() if k not in ("held", "forfeited")}
     if same != {k: v for k, v in base_inputs.to_json().items() if k not in ("held", "forfeited")} \
             or base.seed != row.seed:
-        violations.append(Violation(CHECKS[9], f"the redraw's catalogue, people or seed differ from draw "
-                                               f"{base.draw_id}'s"))
+        violations.append(Violation(CHECKS[9], Msg("the redraw's catalogue, people or seed differ from draw "
+                                                   "{draw}'s", draw=base.draw_id)))
     held = set(inputs.held)
     forfeited = set(inputs.forfeited)
     for a in load_awards(conn, base.draw_id):
         if (a.registrant_id, a.item_id) not in held and a.registrant_id not in forfeited:
-            violations.append(Violation(CHECKS[9], f"{a.registrant_id}'s {a.item_id!r} of draw {base.draw_id} was "
-                                                   "neither kept nor lost as unclaimed", a.registrant_id))
+            violations.append(Violation(CHECKS[9], Msg("{id}'s {item} of draw {draw} was neither kept nor lost as "
+                                                       "unclaimed", id=a.registrant_id, item=repr(a.item_id),
+                                                       draw=base.draw_id), a.registrant_id))
     for rid, item_id in sorted(held):
         if rid in forfeited:
-            violations.append(Violation(CHECKS[9], f"{rid} both keeps {item_id!r} and lost their prize", rid))
+            violations.append(Violation(CHECKS[9], Msg("{id} both keeps {item} and lost their prize", id=rid,
+                                                       item=repr(item_id)), rid))
     return violations
 
 
@@ -334,9 +348,9 @@ def _attention(conn: sqlite3.Connection, row: DrawRow, awards: Sequence[Award], 
         if rid in inputs_excluded:
             continue
         if rid in merged_now:
-            found.append(f"{rid} won a prize but was merged away as a duplicate since the draw")
+            found.append(Msg("{id} won a prize but was merged away as a duplicate since the draw", id=rid))
         elif rid in listed:
-            found.append(f"{rid} won a prize but is in prizes-excluded.csv since the draw")
+            found.append(Msg("{id} won a prize but is in prizes-excluded.csv since the draw", id=rid))
         elif rid in cancelled:
-            found.append(f"{rid} won a prize but cancelled since the draw (exclude_cancelled is on)")
+            found.append(Msg("{id} won a prize but cancelled since the draw (exclude_cancelled is on)", id=rid))
     return tuple(found)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.errors import Location
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column, ProblemCollector, Record, Table
 from openmosprom_cli.io.values import MAX_WHOLE_NUMBER, ValueProblem, check_text, describe, parse_int, parse_number
@@ -87,23 +88,25 @@ def parse_min_age(value: object) -> int:
         value = value.strip()[:-1]
     age = parse_int(value, minimum=0)
     if age > 100:
-        raise ValueProblem(f"{describe(value)} is not a sensible age")
+        raise ValueProblem(Msg("{value} is not a sensible age", value=describe(value)))
     return age
 
 
 def _name(value: object) -> str:
     text = check_text(value)
     if len(text) > MAX_NAME_LENGTH:
-        raise ValueProblem(f"{text[:40]!r}… is longer than {MAX_NAME_LENGTH} characters")
+        raise ValueProblem(Msg("{start}… is longer than {most} characters", start=repr(text[:40]),
+                               most=MAX_NAME_LENGTH))
     if not prize_key(text):
-        raise ValueProblem(f"{describe(value)} is not a name")
+        raise ValueProblem(Msg("{value} is not a name", value=describe(value)))
     return text
 
 
 def _code(value: object) -> str:
     text = check_text(value).lower()
     if not _CODE.match(text):
-        raise ValueProblem(f"{describe(value)} is not a code: use latin letters, digits, - and _ (at most 40)")
+        raise ValueProblem(Msg("{value} is not a code: use latin letters, digits, - and _ (at most 40)",
+                               value=describe(value)))
     return text
 
 
@@ -131,15 +134,17 @@ def parse_catalogue(table: Table) -> tuple[PrizeItem, ...]:
         for key, (field, text) in keys.items():
             if key in first_row:
                 problems.add(table.location(record.row, field),
-                             f"{describe(text)} is already the name or code of the prize on row {first_row[key]}")
+                             Msg("{value} is already the name or code of the prize on row {row}", value=describe(text),
+                                 row=first_row[key]))
             else:
                 first_row[key] = record.row
         items.append(item)
     if not table.records:
-        problems.add(Location(table.file, table.sheet, table.header_row), "the catalogue lists no prizes")
+        problems.add(Location(table.file, table.sheet, table.header_row), Msg("the catalogue lists no prizes"))
     if len(table.records) > MAX_ITEMS:
-        problems.add(Location(table.file, table.sheet), f"{len(table.records)} prizes; at most {MAX_ITEMS}")
-    problems.raise_if_any(table.file, outcome="nothing was imported")
+        problems.add(Location(table.file, table.sheet), Msg("{count} prizes; at most {most}",
+                                                            count=len(table.records), most=MAX_ITEMS))
+    problems.raise_if_any(table.file, outcome=_("nothing was imported"))
     return tuple(items)
 
 
@@ -156,7 +161,7 @@ def _item(table: Table, record: Record, rank: int, problems: ProblemCollector) -
     if record.get("top_n") is None and record.get("min_score") is None:
         column = "top_n" if "top_n" in table.headers else ("min_score" if "min_score" in table.headers else None)
         problems.add(table.location(record.row, column),
-                     "say who qualifies: fill «Первые N мест», «Баллов не меньше», or both")
+                     Msg("say who qualifies: fill «Первые N мест», «Баллов не меньше», or both"))
     if len(problems.problems) > before:
         return None
     return PrizeItem(code or name, rank, name, stock, top_n, min_score, min_age, note)
@@ -182,11 +187,11 @@ def import_catalogue(season: Season, path: Path) -> CatalogueImportReport:
             unknown[name] = unknown.get(name, 0) + 1
     if unknown:
         shown = ", ".join(f"«{n}» ({c})" for n, c in sorted(unknown.items(), key=lambda kv: -kv[1])[:5])
-        notes.append(f"the registrants' «Призы» name prizes this catalogue does not have: {shown}"
-                     f"{' …' if len(unknown) > 5 else ''}; a draw leaves them out")
+        notes.append(Msg("the registrants' «Призы» name prizes this catalogue does not have: {prizes}; a draw "
+                         "leaves them out", prizes=shown + (" …" if len(unknown) > 5 else "")))
     if draw is not None and before != after:
-        notes.append(f"the current draw ({draw.draw_id}) was made with the catalogue as it was; "
-                     "`openmosprom prizes draw` again to apply this one")
+        notes.append(Msg("the current draw ({draw}) was made with the catalogue as it was; `openmosprom prizes "
+                         "draw` again to apply this one", draw=draw.draw_id))
     return CatalogueImportReport(
         path.name, items,
         added=tuple(after[i].name for i in after if i not in before),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
+from openmosprom_cli.i18n import Msg, ngettext
 from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column
 from openmosprom_cli.io.values import check_text
@@ -34,7 +35,7 @@ HEADERS = ("ID VK", "Причина")
 @dataclass(frozen=True)
 class Exclusions:
     reasons: dict[str, str]            # ID → why ("" when the file gives none)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()     # Msgs, and the reader's
 
 
 def exclusions_path(season: Season) -> Path:
@@ -52,16 +53,17 @@ def read_exclusions(season: Season) -> Exclusions:
     for record in table.records:
         rid = canonical_id(check_text(record.get("id", "")))
         if not rid.isdigit():
-            problems.append(Problem(table.location(record.row, "id"), f"{rid!r} is not a VK ID"))
+            problems.append(Problem(table.location(record.row, "id"), Msg("{id} is not a VK ID", id=repr(rid))))
             continue
         reasons[rid] = check_text(record.get("reason", ""))
     if problems:
         raise BadDataError(str(problems[0]) if len(problems) == 1 else
-                           f"{path.name}: {len(problems)} bad IDs; nothing was drawn", problems)
+                           ngettext("{file}: {count} bad ID; nothing was drawn", "{file}: {count} bad IDs; nothing "
+                                    "was drawn", len(problems)).format(file=path.name, count=len(problems)), problems)
     warnings = list(table.warnings)
     if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
-        warnings.append(f"{path.name} can be read by others on this machine; make it owner-only: "
-                        f"chmod 600 {path.name}")
+        warnings.append(Msg("{file} can be read by others on this machine; make it owner-only: chmod 600 {file}",
+                            file=path.name))
     return Exclusions(reasons, tuple(warnings))
 
 
@@ -73,12 +75,12 @@ def update_exclusions(season: Season, add: Iterable[str] = (), remove: Iterable[
         for rid in remove:
             rid = canonical_id(rid)
             if rid not in current:
-                raise BadDataError.at(Location(EXCLUSIONS_FILE, column=rid), "is not in the file; nothing changed")
+                raise BadDataError.at(Location(EXCLUSIONS_FILE, column=rid), Msg("is not in the file; nothing changed"))
             del current[rid]
         for rid in add:
             rid = canonical_id(rid)
             if not rid.isdigit():
-                raise BadDataError.at(Location("ID", column=rid), "is not a VK ID; nothing changed")
+                raise BadDataError.at(Location("ID", column=rid), Msg("is not a VK ID; nothing changed"))
             current[rid] = " ".join(reason.split()) or current.get(rid, "")
         rows: list[tuple[str, str]] = sorted(current.items(), key=lambda kv: (len(kv[0]), kv[0]))
         write_csv(exclusions_path(season), HEADERS, rows, private=True)

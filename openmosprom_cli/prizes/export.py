@@ -19,6 +19,7 @@ from pathlib import Path
 
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.writer import Column, Sheet, write_workbook
 from openmosprom_cli.models import Registrant
 from openmosprom_cli.prizes.current import Collection, CurrentPrizes, collections, load_current_prizes
@@ -62,7 +63,8 @@ def export_prizes(season: Season, out: Path | None = None) -> PrizeExportReport:
     with season.reader() as conn:
         prizes = load_current_prizes(conn)
         if prizes is None:
-            raise MissingInputError("there is no prize draw yet", hint="Draw them with `openmosprom prizes draw`.")
+            raise MissingInputError(_("there is no prize draw yet"),
+                                    hint=_("Draw them with `openmosprom prizes draw`."))
         people = {p.id: p for p in load_registrants(conn)}
         sites = load_sites(conn)
         found = collections(prizes, current_allocation(conn), load_tours(conn), sites)
@@ -87,7 +89,7 @@ def packing_list(found: Sequence[Collection]) -> tuple[PackingLine, ...]:
             key = (1, None, None, "", PICKUP_PLACE, c.item.rank, c.item.name)
         counts[key] += 1
     lines = []
-    for (_, date, start, tour_id, site, _, item), count in sorted(counts.items(), key=lambda kv: _order(kv[0])):
+    for (_at, date, start, tour_id, site, _rank, item), count in sorted(counts.items(), key=lambda kv: _order(kv[0])):
         when = f"{date:%d.%m.%Y} {start:%H:%M}" if date is not None else ""
         lines.append(PackingLine(site, tour_id, when, item, count))
     return tuple(lines)
@@ -115,11 +117,11 @@ def _items_sheet(prizes: CurrentPrizes, found: Sequence[Collection]) -> Sheet:
 def _who_ru(item: PrizeItem) -> str:
     parts = []
     if item.top_n is not None:
-        parts.append(f"первые {item.top_n} мест")
+        parts.append(f"первые {item.top_n} мест")  # not a message: the workbook is Russian
     if item.min_score is not None:
-        parts.append(f"от {item.min_score:g} баллов")
+        parts.append(f"от {item.min_score:g} баллов")  # not a message
     if item.min_age:
-        parts.append(f"с {item.min_age} лет")
+        parts.append(f"с {item.min_age} лет")  # not a message
     return ", ".join(parts)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.values import ValueProblem, check_text, normalize_header
 from openmosprom_cli.prizes.records import PrizeItem
 
@@ -36,13 +37,14 @@ def parse_prize_list(raw: object) -> tuple[str, ...]:
         if not name:
             continue
         if len(name) > MAX_NAME_LENGTH:
-            raise ValueProblem(f"{name[:40]!r}… is longer than {MAX_NAME_LENGTH} characters")
+            raise ValueProblem(Msg("{start}… is longer than {most} characters", start=repr(name[:40]),
+                                   most=MAX_NAME_LENGTH))
         key = prize_key(name)
         if key and key not in seen:
             seen.add(key)
             names.append(name)
     if len(names) > MAX_PREFERENCES:
-        raise ValueProblem(f"{len(names)} prizes; at most {MAX_PREFERENCES} are read")
+        raise ValueProblem(Msg("{count} prizes; at most {most} are read", count=len(names), most=MAX_PREFERENCES))
     return tuple(names)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from openmosprom_cli.i18n import Msg
+
 # How a winner came by an item: their own preference, the best item they qualified for, or kept from before
 # (handed over already, or a redraw's unchanged award).
 PREFERRED, BEST, HELD = "preferred", "best", "held"
@@ -24,16 +26,21 @@ class PrizeItem:
     note: str = ""
 
     @property
-    def who(self) -> str:
-        """Who qualifies, in words (English: for the organizer's terminal)."""
+    def who(self) -> Msg:
+        """Who qualifies, in words, for the organizer's terminal (the export writes its own Russian words)."""
         parts = []
         if self.top_n is not None:
-            parts.append(f"the top {self.top_n}")
+            parts.append(Msg("the top {count}", count=self.top_n))
         if self.min_score is not None:
-            parts.append(f"{self.min_score:g} points or more")
+            parts.append(Msg("{points} points or more", points=f"{self.min_score:g}"))
         if self.min_age:
-            parts.append(f"aged {self.min_age}+")
-        return " and ".join(parts) or "anyone"
+            parts.append(Msg("aged {age}+", age=self.min_age))
+        if not parts:
+            return Msg("anyone")
+        who = parts[0]
+        for part in parts[1:]:
+            who = Msg("{first} and {then}", first=who, then=part)
+        return who
 
 
 @dataclass(frozen=True, slots=True)

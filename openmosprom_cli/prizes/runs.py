@@ -24,6 +24,7 @@ from typing import Any
 
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import BadDataError, Declined, Location, MissingInputError
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.prizes.current import earliest_tours, load_current_prizes
 from openmosprom_cli.prizes.draw import (
     CANCELLED,
@@ -99,7 +100,7 @@ class DrawReport:
     kept: int = 0                                    # awards kept: handed over, or a redraw's standing ones
     forfeited: int = 0                               # a redraw: prizes not collected in time
     based_on: int | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()                   # Msgs
 
     @property
     def given(self) -> int:
@@ -120,13 +121,13 @@ def run_draw(season: Season, seed: str | int | None = None, *,
     with season.transaction() as conn:
         items = load_items(conn)
         if not items:
-            raise MissingInputError("the season has no prize catalogue yet",
-                                    hint="Write one with `openmosprom prizes template FILE`, fill it in, and "
-                                         "`openmosprom prizes import FILE`.")
+            raise MissingInputError(_("the season has no prize catalogue yet"),
+                                    hint=_("Write one with `openmosprom prizes template FILE`, fill it in, and "
+                                           "`openmosprom prizes import FILE`."))
         registrants = load_contestant_rows(conn)
         if not registrants:
-            raise MissingInputError("the season has no registrants yet",
-                                    hint="Import the mini-app's export with `openmosprom registrants import FILE`.")
+            raise MissingInputError(_("the season has no registrants yet"),
+                                    hint=_("Import the mini-app's export with `openmosprom registrants import FILE`."))
         why_out: dict[str, str] = {}
         for merge in load_merges(conn):
             why_out[merge.dropped_id] = MERGED
@@ -139,8 +140,8 @@ def run_draw(season: Season, seed: str | int | None = None, *,
         warnings = list(exclusions.warnings)
         strangers = sorted(set(exclusions.reasons) - known)
         if strangers:
-            warnings.append(f"{len(strangers)} ID(s) of prizes-excluded.csv are not registrants: "
-                            f"{', '.join(strangers[:5])}")
+            warnings.append(Msg("{count} ID(s) of prizes-excluded.csv are not registrants: {ids}",
+                                count=len(strangers), ids=", ".join(strangers[:5])))
         today = clock.today()
         min_ages = sorted({i.min_age for i in items if i.min_age})
         lookup = item_lookup(items)
@@ -166,8 +167,8 @@ def run_draw(season: Season, seed: str | int | None = None, *,
         # A prize handed over to someone no longer in the draw is gone all the same: out of the stock.
         gone = Counter(item for rid, item in handouts if rid not in ids and item in item_ids)
         if gone:
-            warnings.append(f"{sum(gone.values())} prize(s) were handed over to people no longer in the draw; "
-                            "they are taken out of the stock")
+            warnings.append(Msg("{count} prize(s) were handed over to people no longer in the draw; they are taken "
+                                "out of the stock", count=sum(gone.values())))
             items = [dataclasses.replace(i, stock=max(0, i.stock - gone[i.item_id])) for i in items]
         inputs = DrawInput(tuple(items), tuple(contestants), tuple(sorted((rid, why) for rid, why in why_out.items()
                                                                           if rid in known)),
@@ -178,8 +179,11 @@ def run_draw(season: Season, seed: str | int | None = None, *,
             losses = _losses(load_awards(conn, previous.draw_id), result.awards)
             told = any(p.at >= previous.created_at for p in load_publications(conn))
             if losses and told and not confirm(losses):
-                raise Declined(f"nothing changed: this draw would take or change the prizes of {len(losses)} "
-                               "winner(s) who may have been told", hint="Pass --yes to go ahead.")
+                raise Declined(ngettext("nothing changed: this draw would take or change the prize of {count} "
+                                        "winner who may have been told",
+                                        "nothing changed: this draw would take or change the prizes of {count} "
+                                        "winners who may have been told", len(losses)).format(count=len(losses)),
+                               hint=_("Pass --yes to go ahead."))
         return _store(conn, inputs, result, kind="draw", last_change=last_change_id(conn), unknown=unknown,
                       warnings=warnings)
 
@@ -238,11 +242,13 @@ def run_redraw(season: Season, after: dt.date) -> DrawReport | None:
     today = clock.today()
     if after > today:
         raise BadDataError.at(Location("--after", column=f"{after:%d.%m.%Y}"),
-                              f"is after today ({today:%d.%m.%Y}): a prize is unclaimed only once its day is past")
+                              Msg("is after today ({today}): a prize is unclaimed only once its day is past",
+                                  today=f"{today:%d.%m.%Y}"))
     with season.transaction() as conn:
         prizes = load_current_prizes(conn)
         if prizes is None:
-            raise MissingInputError("there is no prize draw yet", hint="Draw them with `openmosprom prizes draw`.")
+            raise MissingInputError(_("there is no prize draw yet"),
+                                    hint=_("Draw them with `openmosprom prizes draw`."))
         base = prizes.draw
         inputs = DrawInput.from_json(base.snapshot)
         tours = {t.tour_id: t for t in load_tours(conn)}
@@ -277,12 +283,14 @@ def mark_handed(season: Season, registrant_id: str, item: str | None = None, *, 
     with season.transaction() as conn:
         prizes = load_current_prizes(conn)
         if prizes is None:
-            raise MissingInputError("there is no prize draw yet", hint="Draw them with `openmosprom prizes draw`.")
+            raise MissingInputError(_("there is no prize draw yet"),
+                                    hint=_("Draw them with `openmosprom prizes draw`."))
         mine = prizes.by_person().get(registrant_id, [])
         if not mine:
             known = load_registrant(conn, registrant_id) is not None
             raise BadDataError.at(Location("ID", column=registrant_id),
-                                  "won no prize in the current draw" if known else "is not a registrant of this season")
+                                  Msg("won no prize in the current draw") if known
+                                  else Msg("is not a registrant of this season"))
         award = _which(mine, item, prizes.item, registrant_id)
         if undo:
             remove_handout(conn, registrant_id, award.item_id)
@@ -294,14 +302,16 @@ def mark_handed(season: Season, registrant_id: str, item: str | None = None, *, 
 def _which(mine: list[Award], item: str | None, items: Mapping[str, PrizeItem], registrant_id: str) -> Award:
     if item is None:
         if len(mine) > 1:
-            raise BadDataError(f"{registrant_id} won {len(mine)} prizes ({', '.join(a.item_id for a in mine)}); "
-                               "say which with --item")
+            raise BadDataError(ngettext("{id} won {count} prize ({items}); say which with --item",
+                                        "{id} won {count} prizes ({items}); say which with --item", len(mine)).format(
+                id=registrant_id, count=len(mine), items=", ".join(a.item_id for a in mine)))
         return mine[0]
     lookup = item_lookup(items[a.item_id] for a in mine)
     wanted, _ = resolve_preferences((item,), lookup)
     if not wanted:
         raise BadDataError.at(Location("--item", column=item),
-                              f"is not a prize {registrant_id} won ({', '.join(a.item_id for a in mine)})")
+                              Msg("is not a prize {id} won ({items})", id=registrant_id,
+                                  items=", ".join(a.item_id for a in mine)))
     return next(a for a in mine if a.item_id == wanted[0])
 
 

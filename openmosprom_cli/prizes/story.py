@@ -8,8 +8,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from openmosprom_cli.allocation.current import CurrentAllocation
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.prizes.current import collections, load_current_prizes
-from openmosprom_cli.prizes.draw import DrawInput, qualifies, ranking
+from openmosprom_cli.prizes.draw import CANCELLED, EXCLUDED, MERGED, DrawInput, qualifies, ranking
 from openmosprom_cli.prizes.records import HELD
 from openmosprom_cli.store.prizes import load_preferences
 from openmosprom_cli.store.sites import load_sites
@@ -46,7 +47,7 @@ class PrizeStory:
     draw_id: int
     seed: str
     kind: str                              # draw | redraw
-    left_out: str                          # why the person was not in the draw; "" when they were
+    left_out: str                          # why the person was not in the draw (a Msg); "" when they were
     rank: int | None
     contestants: int
     score: float
@@ -57,8 +58,15 @@ class PrizeStory:
     forfeited: bool = False                # a redraw took their unclaimed prize
 
 
-LEFT_OUT = {"excluded": "listed in prizes-excluded.csv", "merged": "merged away as a duplicate account",
-            "cancelled": "cancelled, and [prizes] exclude_cancelled is on"}
+def _left_out(why: str | None) -> Msg:
+    """Why someone was not in the draw, from the reason its inputs stored."""
+    if why == EXCLUDED:
+        return Msg("listed in prizes-excluded.csv")
+    if why == MERGED:
+        return Msg("merged away as a duplicate account")
+    if why == CANCELLED:
+        return Msg("cancelled, and [prizes] exclude_cancelled is on")
+    return Msg("registered after the draw")
 
 
 def prize_story(conn: sqlite3.Connection, registrant_id: str, allocation: CurrentAllocation | None,
@@ -79,7 +87,7 @@ def prize_story(conn: sqlite3.Connection, registrant_id: str, allocation: Curren
                 for c in where.values())
     if person is None:
         why = dict(inputs.excluded).get(registrant_id)
-        return PrizeStory(row.draw_id, row.seed, row.kind, LEFT_OUT.get(why or "", "registered after the draw"),
+        return PrizeStory(row.draw_id, row.seed, row.kind, _left_out(why),
                           None, len(inputs.contestants), 0.0, "", won, (), preferences)
     order = ranking(inputs.contestants, row.seed)
     rank = order.index(registrant_id) + 1

@@ -51,8 +51,8 @@ def notification_rows(lines: Iterable[PersonLine], prizes: Mapping[str, str] | N
                                           for t, _ in tours[1:])]).lstrip("; ")
             row: tuple[object, ...] = (person.id, person.full_name, line.result, first.tour_id, site.name,
                                        first.date, first.start, site.address, None, note)
-        elif line.result == RESULT_WAITLIST and line.best_wait is not None:
-            tour, site, position = line.best_wait
+        elif line.result == RESULT_WAITLIST and (best := line.best_wait) is not None:
+            tour, site, position = best
             row = (person.id, person.full_name, line.result, tour.tour_id, site.name, tour.date, tour.start,
                    site.address, position, f"№ {position} в листе ожидания")
         else:

@@ -8,11 +8,16 @@ so the organizers' participants list, the visitors' notifications and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import CurrentAllocation
-from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.models import ChoiceOutcome, Registrant, Site, Tour
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RESULT_PLACE = "место"
 RESULT_WAITLIST = "лист ожидания"
@@ -57,41 +62,98 @@ def _in_time(tour: Tour) -> tuple:
 
 def person_outcomes(people: Mapping[str, Registrant], sites: Mapping[str, Site], tours: Mapping[str, Tour],
                     allocation: CurrentAllocation) -> list[PersonLine]:
-    """Every registrant's result, one line each, in priority order; people who registered after the run last."""
+    """Every registrant's result, one line each, in priority order; people who registered after the run last.
+
+    Everything sized by the people is worked out over the run's columns first:
+    each person's waits as one slice of a list sorted by person and time, and
+    the reasons of all of them at once (:func:`_reasons`).
+    """
+    columns = allocation.stored.result.columns
     placed: dict[str, list[Tour]] = defaultdict(list)
     for p in allocation.placements:
         if p.tour_id in tours:
             placed[p.registrant_id].append(tours[p.tour_id])
-    waiting: dict[str, list[tuple[Tour, Site, int]]] = defaultdict(list)
-    for registrant_id, positions in allocation.positions.items():
-        for tour_id, position in positions.items():
-            if tour_id in tours:
-                tour = tours[tour_id]
-                waiting[registrant_id].append((tour, sites[tour.site_id], position))
+    with collector_paused():
+        waits, firsts, ends = _waits(sites, tours, allocation)
+        reasons = _reasons(columns.choices, columns.codes, columns.choice, columns.code)
+        return _lines(people, sites, allocation, placed, waits, firsts, ends, reasons)
 
-    def order(person: Registrant) -> tuple:
-        priority = allocation.priorities.get(person.id)
-        return (priority is None, priority or 0, person.id)
 
+def _lines(people: Mapping[str, Registrant], sites: Mapping[str, Site], allocation: CurrentAllocation,
+           placed: Mapping[str, list[Tour]], waits: list[tuple[Tour, Site, int]], firsts: list[int], ends: list[int],
+           reasons: list[str]) -> list[PersonLine]:
+    columns = allocation.stored.result.columns
+    place_of = columns.place_of
     lines: list[PersonLine] = []
-    for person in sorted(people.values(), key=order):
-        priority = allocation.priorities.get(person.id)
-        cancelled = allocation.cancelled.get(person.id)
+    for registrant_id in [*(rid for rid in columns.people if rid in people),
+                          *sorted(rid for rid in people if rid not in place_of)]:
+        person = people[registrant_id]
+        place = place_of.get(registrant_id)
+        priority = None if place is None else place + 1
+        cancelled = allocation.cancelled.get(registrant_id)
         if cancelled is not None:
             lines.append(PersonLine(person, priority, RESULT_CANCELLED, (), (), cancelled[0]))
             continue
-        held = tuple((t, sites[t.site_id]) for t in sorted(placed[person.id], key=_in_time))
-        waits = tuple(sorted(waiting[person.id], key=lambda w: _in_time(w[0])))
+        mine = placed.get(registrant_id)
+        held = tuple((t, sites[t.site_id]) for t in sorted(mine, key=_in_time)) if mine else ()
+        waiting = tuple(waits[firsts[place]:ends[place]]) if place is not None else ()
         if held:
-            lines.append(PersonLine(person, priority, RESULT_PLACE, held, waits, ""))
-            continue
-        if priority is None:
-            reasons = REGISTERED_AFTER_THE_RUN
+            lines.append(PersonLine(person, priority, RESULT_PLACE, held, waiting, ""))
+        elif place is None:
+            lines.append(PersonLine(person, None, RESULT_NONE, (), (), REGISTERED_AFTER_THE_RUN))
         else:
-            reasons = "; ".join(f"{o.rank}. {o.choice}: {o.text_ru}"
-                                for o in allocation.choice_outcomes.get(person.id, ()))
-        lines.append(PersonLine(person, priority, RESULT_WAITLIST if waits else RESULT_NONE, (), waits, reasons))
+            lines.append(PersonLine(person, priority, RESULT_WAITLIST if waiting else RESULT_NONE, (), waiting,
+                                    reasons[place]))
     return lines
+
+
+def _waits(sites: Mapping[str, Site], tours: Mapping[str, Tour], allocation: CurrentAllocation
+           ) -> tuple[list[tuple[Tour, Site, int]], list[int], list[int]]:
+    """Every wait on a tour of ``tours`` as (tour, site, place in line), by person (their place in the priority
+    order) and then by the tour's time; and, for each place, where that person's waits begin and end in it."""
+    import numpy as np
+
+    columns, lines = allocation.stored.result.columns, allocation.waitlist_lines
+    known = {i: tours[tour_id] for i, tour_id in enumerate(columns.tours) if tour_id in tours}
+    in_time = sorted(known, key=lambda i: _in_time(known[i]))
+    when = np.full(len(columns.tours), -1, dtype=np.int64)
+    when[in_time] = np.arange(len(in_time))
+    keep = np.flatnonzero(when[lines.tour] >= 0)
+    order = keep[np.lexsort((when[lines.tour[keep]], lines.person[keep]))]
+    person = lines.person[order]
+    sited = {i: (tour, sites[tour.site_id]) for i, tour in known.items()}
+    waits = [(*sited[t], position)
+             for t, position in zip(lines.tour[order].tolist(), lines.position[order].tolist(), strict=True)]
+    everyone = np.arange(len(columns.people))
+    return (waits, np.searchsorted(person, everyone, side="left").tolist(),
+            np.searchsorted(person, everyone, side="right").tolist())
+
+
+def _reasons(choices: Sequence[str], codes: Sequence[str], choice: np.ndarray, code: np.ndarray) -> list[str]:
+    """For each person, what each of their choices gave them: "1. choice: outcome; 2. …" (in Russian).
+
+    People share most pieces (the same choice, at the same rank, with the same
+    outcome), so each distinct piece is written once and the rows are joined
+    column by column.
+    """
+    import numpy as np
+
+    n, width = choice.shape
+    listed = choice >= 0
+    key = (np.arange(width, dtype=np.int64) * len(choices) + choice) * len(codes) + code
+    distinct, inverse = np.unique(key[listed], return_inverse=True)
+    rank, rest = np.divmod(distinct, len(choices) * len(codes))
+    which, outcome = np.divmod(rest, len(codes))
+    pieces = np.array([f"{r + 1}. {choices[c]}: {ChoiceOutcome(r + 1, choices[c], None, codes[o]).text_ru}"
+                       for r, c, o in zip(rank.tolist(), which.tolist(), outcome.tolist(), strict=True)],
+                      dtype=object)
+    texts = np.full((n, width), "", dtype=object)
+    texts[listed] = pieces[inverse.reshape(-1)]
+    joined = texts[:, 0].copy() if width else np.full(n, "", dtype=object)
+    for j in range(1, width):
+        more = listed[:, j]
+        joined[more] = joined[more] + "; " + texts[more, j]
+    return joined.tolist()
 
 
 def placed_tours(lines: Iterable[PersonLine]) -> dict[str, tuple[Tour, ...]]:

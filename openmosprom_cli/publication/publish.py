@@ -22,9 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import COMMIT, UNSEAT, CurrentAllocation, current_allocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import inside
 from openmosprom_cli.io.writer import write_csv
 from openmosprom_cli.models import Holding
@@ -85,10 +87,11 @@ def commit_placements(conn: sqlite3.Connection, allocation: CurrentAllocation, p
 
 
 def publish(season: Season) -> PublicationReport:
-    with season.transaction() as conn:
+    # Everyone's record, line and row is made here at once: see allocation/bulk.py.
+    with collector_paused(), season.transaction() as conn:
         allocation = current_allocation(conn)
         if allocation is None:
-            raise MissingInputError("there is no allocation to publish", hint="Run `openmosprom assign` first.")
+            raise MissingInputError(_("there is no allocation to publish"), hint=_("Run `openmosprom assign` first."))
         sites = load_sites(conn)
         tours = {t.tour_id: t for t in load_tours(conn)}
         all_tours = {**{tour_id: t for tour_id, (t, _) in load_cancelled_tours(conn).items()}, **tours}

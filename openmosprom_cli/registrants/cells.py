@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io import values
 from openmosprom_cli.io.values import (
     ValueProblem,
@@ -43,7 +44,7 @@ MOSCOW = dt.timezone(dt.timedelta(hours=3))
 def parse_text(value: object, limit: int = MAX_TEXT_LENGTH) -> str:
     text = check_text(value)
     if len(text) > limit:
-        raise ValueProblem(f"{text[:40]!r}… is longer than {limit} characters")
+        raise ValueProblem(Msg("{value}… is longer than {limit} characters", value=repr(text[:40]), limit=limit))
     return text
 
 
@@ -63,15 +64,15 @@ def parse_registrant_id(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         if 0 < value < 1 << 63:
             return str(value)
-        raise ValueProblem(f"{describe(value)} is not a VK ID: a VK ID is a positive number")
+        raise ValueProblem(Msg("{value} is not a VK ID: a VK ID is a positive number", value=describe(value)))
     text = unicodedata.normalize("NFKC", parse_text(value, MAX_ID_LENGTH)).strip()
     bare = _VK_LINK.sub("", text).rstrip("/")
     if bare[:2].lower() == "id" and bare[2:].isdigit():
         bare = bare[2:]
     if bare.isdigit() and bare.isascii() and len(bare.lstrip("0")) <= MAX_ID_DIGITS and int(bare) > 0:
         return str(int(bare))
-    raise ValueProblem(f"{describe(text)} is not a VK ID: write the account's number "
-                       "(123456789, id123456789 or https://vk.com/id123456789)")
+    raise ValueProblem(Msg("{value} is not a VK ID: write the account's number "
+                           "(123456789, id123456789 or https://vk.com/id123456789)", value=describe(text)))
 
 
 def canonical_id(text: str) -> str:
@@ -140,9 +141,9 @@ def parse_email(value: object) -> str:
 def parse_birth_date(value: object, today: dt.date) -> dt.date:
     day = _date(value)
     if day > today:
-        raise ValueProblem(f"{describe(value)} is in the future")
+        raise ValueProblem(Msg("{value} is in the future", value=describe(value)))
     if day.year < EARLIEST_BIRTH_YEAR:
-        raise ValueProblem(f"{describe(value)} is before {EARLIEST_BIRTH_YEAR}")
+        raise ValueProblem(Msg("{value} is before {year}", value=describe(value), year=EARLIEST_BIRTH_YEAR))
     return day
 
 
@@ -163,7 +164,7 @@ def parse_registered_at(value: object) -> dt.datetime:
         try:
             return dt.datetime.fromisoformat(f"{value[6:10]}-{value[3:5]}-{value[:2]}T{value[11:]}")
         except ValueError:
-            raise ValueProblem(f"{describe(value)} is not a real date and time") from None
+            raise ValueProblem(Msg("{value} is not a real date and time", value=describe(value))) from None
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(MOSCOW).replace(tzinfo=None)
@@ -184,14 +185,12 @@ def parse_registered_at(value: object) -> dt.datetime:
                 moment = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                                      int(second or 0))
             except ValueError:
-                raise ValueProblem(f"{describe(value)} is not a real date and time") from None
+                raise ValueProblem(Msg("{value} is not a real date and time", value=describe(value))) from None
             if zone:
                 offset = dt.datetime.strptime(zone.replace("Z", "+0000").replace(":", ""), "%z").tzinfo
                 moment = moment.replace(tzinfo=offset).astimezone(MOSCOW).replace(tzinfo=None)
             return moment
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueProblem(f"{describe(value)} is not a date and time (write DD.MM.YYYY HH:MM:SS)")
-    raise ValueProblem(f"{describe(value)} is not a date and time (write DD.MM.YYYY HH:MM:SS)")
+    raise ValueProblem(Msg("{value} is not a date and time (write DD.MM.YYYY HH:MM:SS)", value=describe(value)))
 
 
 def parse_score(value: object) -> float:
@@ -234,6 +233,6 @@ class ChoiceIndex:
         if found is not None:
             return found
         if key in self.sites_without_tours:
-            raise ValueProblem(f"{raw!r} is a site with no tours this season")
-        raise ValueProblem(f"{raw!r} is not a tour or site of this season")
+            raise ValueProblem(Msg("{value} is a site with no tours this season", value=repr(raw)))
+        raise ValueProblem(Msg("{value} is not a tour or site of this season", value=repr(raw)))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.tables import Column, header_lookup
 from openmosprom_cli.io.values import normalize_header
 from openmosprom_cli.settings import Settings
@@ -66,8 +67,9 @@ def resolve_mapping(mapping: Mapping[str, str] | None, columns: tuple[Column, ..
         fieldname = known.get(normalize_header(target))
         if fieldname is None:
             raise BadDataError(
-                f"--map {source}={target}: {target!r} is not a registrant field",
-                hint="Fields: " + ", ".join(FIELDS) + " (or their column names, e.g. Баллы).",
+                _("--map {source}={target}: {name} is not a registrant field").format(source=source, target=target,
+                                                                                      name=repr(target)),
+                hint=_("Fields: {fields} (or their column names, e.g. Баллы).").format(fields=", ".join(FIELDS)),
             )
         resolved[source] = fieldname
     return resolved

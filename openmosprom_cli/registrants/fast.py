@@ -213,7 +213,7 @@ def parse_column(raws: Sequence[object], parser: Callable[[object], object], def
         try:
             results[key] = parser(raw)
         except ValueProblem as exc:
-            results[key] = _Invalid(str(exc))
+            results[key] = _Invalid(exc.message)
     parsed = list(map(results.__getitem__, keys))
     errors: list[tuple[int, str]] = []
     if any(v.__class__ is _Invalid for v in results.values()):

@@ -27,6 +27,7 @@ from pathlib import Path
 from openmosprom_cli.allocation.attention import DATA_CHANGED, Attention, kept_seats_needing_attention
 from openmosprom_cli.changes.merges import MergeReport, auto_merge
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
 from openmosprom_cli.registrants.rejected import rejected_file_path, write_rejected
 from openmosprom_cli.season.folder import Season, file_for_commit, now_iso, when_committed
@@ -94,12 +95,15 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             problems = parsed.problems
             count = len(parsed.rejected)
             summary = str(problems[0]) if len(problems) == 1 else (
-                f"{parsed.file}: {count} invalid row{'s' if count != 1 else ''} ({len(problems)} problems)")
+                ngettext("{file}: {count} invalid row", "{file}: {count} invalid rows", count).format(
+                    file=parsed.file, count=count)
+                + " (" + ngettext("{count} problem", "{count} problems", len(problems)).format(count=len(problems))
+                + ")")
             raise BadDataError(
-                f"{summary}; nothing was imported",
+                f"{summary}; {_('nothing was imported')}",
                 problems,
-                hint=("The season has no published tours yet: generate them (openmosprom slots generate) first."
-                      if not tours else "Fix them and import again, or import the valid rows with --skip-invalid."),
+                hint=(_("The season has no published tours yet: generate them (openmosprom slots generate) first.")
+                      if not tours else _("Fix them and import again, or import the valid rows with --skip-invalid.")),
             )
         stored = stored_registrant_rows(conn)
         rows = registrant_value_rows(parsed.records)
@@ -145,7 +149,7 @@ def _flag_kept_seats(conn: sqlite3.Connection, file: str, changed_ids: list[str]
     at = now_iso()
     for item in found:
         add_change(conn, at=at, kind=DATA_CHANGED, registrant_id=item.registrant_id, tour_id=item.tour_id,
-                   reason=f"import of {file}", detail={"cause": item.what})
+                   reason=_("import of {file}").format(file=file), detail={"cause": item.what})
     return found
 
 

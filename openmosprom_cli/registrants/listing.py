@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.models import Registrant
 from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.season.folder import Season
@@ -24,8 +25,10 @@ def show_registrant(season: Season, registrant_id: str) -> Registrant:
         if found is None:
             count = count_registrants(conn)
     if found is None:
-        raise MissingInputError(f"no registrant with ID {registrant_id!r} in this season ({count} registered)",
-                                hint="See the IDs with `openmosprom registrants list`.")
+        raise MissingInputError(ngettext("no registrant with ID {id} in this season ({count} registered)",
+                                         "no registrant with ID {id} in this season ({count} registered)",
+                                         count).format(id=repr(registrant_id), count=count),
+                                hint=_("See the IDs with `openmosprom registrants list`."))
     return found
 
 

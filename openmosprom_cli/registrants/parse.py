@@ -13,16 +13,16 @@ Beyond the cell parsers of :mod:`cells`:
 * **Prizes.** An optional «Призы» column lists the prizes a person prefers,
   best first (:mod:`openmosprom_cli.prizes.preferences`); it is kept apart
   from the person's fields, for the prize draw.
-* **Duplicates.** The same ID on several rows with identical data is merged
-  silently; with different data every one of those rows is rejected, naming
-  the others.
+* **Duplicates.** The same ID on several rows with identical data is merged,
+  and a warning names the rows; with different data every one of those rows
+  is rejected, naming the others and the columns that differ
+  (:mod:`repeated_ids`).
 
 Every invalid row is reported with file, row and column.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import datetime as dt
 import functools
@@ -32,13 +32,13 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from operator import itemgetter
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Problem
 from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.reader import RawTable, check_input_file, read_raw_table
-from openmosprom_cli.io.values import ValueProblem, normalize_passport, parse_int
+from openmosprom_cli.io.tables import header_problems
+from openmosprom_cli.io.values import ValueProblem, joined, normalize_passport, parse_int
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.prizes.preferences import parse_prize_list
 from openmosprom_cli.registrants.cells import (
@@ -71,6 +71,7 @@ from openmosprom_cli.registrants.fast import (
     fast_texts,
     parse_column,
 )
+from openmosprom_cli.registrants.repeated_ids import check_repeated_ids, column_names, merged_warning
 from openmosprom_cli.settings import Settings
 
 
@@ -98,7 +99,7 @@ class ParsedRegistrants:
     rows_read: int
     records: tuple[tuple, ...]  # valid people as Registrant field tuples, duplicates merged, in file order
     rejected: tuple[RejectedRow, ...]  # in file order
-    warnings: tuple[str, ...] = ()     # about the file, e.g. columns that are not read
+    warnings: tuple[str, ...] = ()     # about the file, e.g. columns that are not read, rows merged (Msgs)
     # The Registrant fields this file gives; an import leaves the others of a known person as stored.
     fields: tuple[str, ...] = ("id",)
     # (ID, preferred prizes) of the valid people when the file has a «Призы» column; None when it has none.
@@ -141,7 +142,7 @@ def read_registrant_file(path: Path, *, settings: Settings, tours: Iterable[Tour
     lookup = resolve_mapping(mapping, columns)
     with collector_paused():
         sheet = read_raw_table(path, columns, settings.limits, encoding=encoding, mapping=lookup,
-                               what="the registrant columns")
+                               what=Msg("the registrant columns"))
         return _parse_sheet(sheet, settings, tours, sites)
 
 
@@ -173,12 +174,12 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
     ids = column("id", parse_registrant_id, "", fast_ids)
     for i in itertools.compress(itertools.count(), map(operator.not_, ids)):
         if i not in problems:
-            problems[i] = [("id", "the ID is missing")]
+            problems[i] = [("id", Msg("the ID is missing"))]
 
     names, name_field = _names(column, headers)
     for i in itertools.compress(itertools.count(), map(operator.not_, names)):
         if not any(f == name_field for f, _ in problems.get(i, ())):
-            problems.setdefault(i, []).append((name_field, "the name is empty"))
+            problems.setdefault(i, []).append((name_field, Msg("the name is empty")))
 
     phones = column("phone", parse_phone, "", fast_phones)
     emails = column("email", parse_email, "", fast_emails)
@@ -192,7 +193,8 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
     def companions_parser(raw: object) -> int:
         number = parse_int(raw, minimum=0)
         if number > max_companions:
-            raise ValueProblem(f"{number} guests is more than the {max_companions} allowed")
+            raise ValueProblem(Msg("{count} guests is more than the {limit} allowed", count=number,
+                                   limit=max_companions))
         return number
 
     companions = column("companions", companions_parser, 0)
@@ -209,9 +211,9 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
                 try:
                     found.append(one_choice(part))
                 except ValueProblem as exc:
-                    unknown.append(str(exc))
+                    unknown.append(exc.message)
         if unknown:
-            raise ValueProblem("; ".join(unknown))
+            raise ValueProblem(joined(unknown))
         return tuple(found)
 
     choice_columns = [column(f, one_choice, "") for f in CHOICE_FIELDS if f in headers]
@@ -222,7 +224,8 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
     choice_field = "choices" if "choices" in headers else "choice_1"
     for i in itertools.compress(itertools.count(), map(MAX_CHOICES.__lt__, map(len, choices))):
         problems.setdefault(i, []).append(
-            (choice_field, f"{len(choices[i])} choices; at most {MAX_CHOICES} are allowed"))
+            (choice_field, Msg("{count} choices; at most {limit} are allowed", count=len(choices[i]),
+                               limit=MAX_CHOICES)))
 
     blank_rows = {i for i in problems if sheet.is_blank_row(i)}
     for i in blank_rows:
@@ -235,19 +238,25 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
                                            companions, passports, citizenships, strict=False))
     for i in itertools.chain(problems, blank_rows):
         records[i] = None
-    if prize_lists is None:
-        _mark_conflicting_duplicates(ids, records, problems, sheet.numbers)
-    else:   # the same ID with other prizes is other data too
-        with_prizes = [r if r is None else (*r, prize_lists[i]) for i, r in enumerate(records)]
-        _mark_conflicting_duplicates(ids, with_prizes, problems, sheet.numbers)
-        records = [r if w is not None else None for r, w in zip(records, with_prizes, strict=True)]
+
+    def values_of(i: int) -> tuple:
+        row = (ids[i], names[i], phones[i], emails[i], birth_dates[i], scores[i], registered[i], choices[i],
+               companions[i], passports[i], citizenships[i])
+        return row if prize_lists is None else (*row, prize_lists[i])
+
+    # The same ID with other prizes is other data too.
+    compared = records if prize_lists is None else [r if r is None else (*r, prize_lists[i])
+                                                    for i, r in enumerate(records)]
+    task_labels = [headers[task_field(h)] for h, _ in settings.scoring if task_field(h) in headers]
+    repeated, merged = check_repeated_ids(ids, values_of, compared, problems, sheet.numbers,
+                                          column_names(headers, task_labels), headers)
+    for i, reason in repeated.items():
+        problems.setdefault(i, []).append(("id", reason))
+    if compared is not records:
+        records = [r if c is not None else None for r, c in zip(records, compared, strict=True)]
+    warnings = (*sheet.header.warnings, merged_warning(sheet.file, merged)) if merged else sheet.header.warnings
 
     valid = [record for record in records if record is not None]
-    if len(set(map(itemgetter(0), valid))) < len(valid):
-        first_of_each: dict[str, tuple] = {}
-        for record in valid:
-            first_of_each.setdefault(record[0], record)
-        valid = list(first_of_each.values())
     rejected = tuple(
         RejectedRow(sheet.numbers[i], ids[i], sheet.cells(i),
                     tuple(Problem(sheet.location(i, f), message) for f, message in problems[i]))
@@ -257,7 +266,7 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
     prizes = None if prize_lists is None else tuple(
         {ids[i]: prize_lists[i] for i in reversed(range(count)) if records[i] is not None}.items())
     return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header.row, headers_in_order, count - len(blank_rows),
-                             tuple(valid), rejected, sheet.header.warnings, _fields_given(headers, settings), prizes)
+                             tuple(valid), rejected, warnings, _fields_given(headers, settings), prizes)
 
 
 REGISTRANT_FIELD_ORDER = tuple(f.name for f in fields(Registrant))
@@ -267,11 +276,11 @@ def _fields_given(headers: Mapping[str, str], settings: Settings) -> tuple[str, 
     """The Registrant fields a file with these columns gives (every one of them, or none, for each person)."""
     given = {"id"}
     if {"full_name", "last_name", "first_name", "middle_name"} & headers.keys():
-        given.add("full_name")
+        given.add("full_name")  # not a message
     if "score" in headers or settings.scoring:
-        given.add("score")
+        given.add("score")  # not a message
     if "choices" in headers or any(f in headers for f in CHOICE_FIELDS):
-        given.add("choices")
+        given.add("choices")  # not a message
     given |= {f for f in ("phone", "email", "birth_date", "registered_at", "companions", "passport", "citizenship")
               if f in headers}
     return tuple(f for f in REGISTRANT_FIELD_ORDER if f in given)
@@ -323,41 +332,18 @@ def _check_columns(table: RawTable, settings: Settings) -> None:
     problems: list[Problem] = []
     where = table.header.location(table.header.row)
     if "full_name" not in headers and not ({"last_name", "first_name"} & headers.keys()):
-        problems.append(Problem(where, "no name column: expected ФИО, or Фамилия and Имя"))
+        problems.append(Problem(where, Msg("no name column: expected ФИО, or Фамилия and Имя")))
     if "choices" in headers and any(f in headers for f in CHOICE_FIELDS):
-        problems.append(Problem(where, "both a Выбор column and Выбор 1…5 columns; keep one form"))
+        problems.append(Problem(where, Msg("both a Выбор column and Выбор 1…5 columns; keep one form")))
     if "score" not in headers:
         missing = [h for h, _ in settings.scoring if task_field(h) not in headers]
-        if missing:
-            problems.append(Problem(where, "no Баллы column, and the [scoring] task column"
-                                           f"{'s' if len(missing) > 1 else ''} "
-                                           f"{', '.join(repr(m) for m in missing)} of season.toml "
-                                           f"{'are' if len(missing) > 1 else 'is'} missing"))
+        if len(missing) == 1:
+            problems.append(Problem(where, Msg("no Баллы column, and the [scoring] task column {columns} of "
+                                               "season.toml is missing", columns=repr(missing[0]))))
+        elif missing:
+            problems.append(Problem(where, Msg("no Баллы column, and the [scoring] task columns {columns} of "
+                                               "season.toml are missing",
+                                               columns=", ".join(repr(m) for m in missing))))
     if problems:
-        raise BadDataError(str(problems[0]) if len(problems) == 1 else
-                           f"{table.file}: {len(problems)} problems in the header", problems)
-
-
-def _mark_conflicting_duplicates(ids: list[str], registrants: list, problems: dict, numbers: list[int]) -> None:
-    """The same ID with different data: every such row is rejected, naming the others."""
-    distinct = set(ids)
-    distinct.discard("")
-    if len(distinct) == len(ids) - ids.count(""):
-        return
-    repeated = {registrant_id for registrant_id, times in collections.Counter(ids).items()
-                if times > 1 and registrant_id}
-    groups: dict[str, list[int]] = {}
-    for i in itertools.compress(itertools.count(), map(repeated.__contains__, ids)):
-        groups.setdefault(ids[i], []).append(i)
-    for registrant_id, indexes in groups.items():
-        # An invalid row is never "identical": its data could not be read.
-        versions = {registrants[i] if registrants[i] is not None else i for i in indexes}
-        if len(versions) < 2:
-            continue
-        rows = [numbers[i] for i in indexes]
-        for i in indexes:
-            others = ", ".join(str(r) for r in rows if r != numbers[i])
-            plural = "s" if len(rows) > 2 else ""
-            problems.setdefault(i, []).append(
-                ("id", f"ID {registrant_id!r} also appears on row{plural} {others} with different data"))
-            registrants[i] = None
+        raise BadDataError(str(problems[0]) if len(problems) == 1 else header_problems(table.file, len(problems)),
+                           problems)

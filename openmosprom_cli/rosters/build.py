@@ -19,6 +19,7 @@ from decimal import Decimal
 from openmosprom_cli.allocation.current import CurrentAllocation
 from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.rosters.codes import visitor_code
 
@@ -71,7 +72,7 @@ class SiteRoster:
         """The visitor fields this site needs, and no others."""
         fields = ["name", "phone", "companions"]
         if self.site.age_limited or self.site.passport_required:
-            fields.append("birth_date")
+            fields.append("birth_date")  # not a message
         if self.site.passport_required or self.site.citizens_only:
             fields += ["passport", "citizenship"]
         return tuple(fields)
@@ -148,20 +149,20 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
     cancelled = cancelled or {}
     tours_by_id = {t.tour_id: t for t in tours}
     # A cancelled tour keeps its waitlist in the run, but nobody waits for it any more.
-    waitlists = {tour_id: ids for tour_id, ids in allocation.waitlists.items() if tour_id not in cancelled}
     unknown_tours = sorted({p.tour_id for p in allocation.placements if p.tour_id not in tours_by_id}
-                           | {t for t in waitlists if t not in tours_by_id})
+                           | {t for t in allocation.waiting_tours() if t not in tours_by_id and t not in cancelled})
     unknown_people = sorted({p.registrant_id for p in allocation.placements if p.registrant_id not in people}
-                            | {r for ids in waitlists.values() for r in ids if r not in people})
+                            | {r for r in allocation.people_waiting(excluding=cancelled) if r not in people})
     if unknown_tours or unknown_people:
         parts = []
         if unknown_tours:
-            parts.append(f"tours no longer in the season ({_few(unknown_tours)})")
+            parts.append(_("tours no longer in the season ({tours})").format(tours=_few(unknown_tours)))
         if unknown_people:
-            parts.append(f"unknown registrants ({_few(unknown_people)})")
+            parts.append(_("unknown registrants ({ids})").format(ids=_few(unknown_people)))
         raise BadDataError(
-            f"the current allocation (run {allocation.run_id}) refers to {' and '.join(parts)}",
-            hint="The tours or registrants changed after the allocation; run `openmosprom assign` again.",
+            _("the current allocation (run {run}) refers to {what}").format(
+                run=allocation.run_id, what=_(" and ").join(parts)),
+            hint=_("The tours or registrants changed after the allocation; run `openmosprom assign` again."),
         )
 
     placed: dict[str, list[Placement]] = defaultdict(list)
@@ -190,20 +191,18 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
                                          (prizes or {}).get(p.registrant_id, "")
                                          if first_tour.get(p.registrant_id) == tour.tour_id else "")
                              for i, p in enumerate(ordered, start=1))
-            waiting = waitlists.get(tour.tour_id, [])
-            standby = _standby(site, tour, waiting, people, allocation.positions, sites_held,
+            standby = _standby(site, allocation.iter_line(tour.tour_id), people, sites_held,
                                standby_size(tour.capacity, standby_share))
-            tour_rosters.append(TourRoster(tour, visitors, standby, len(waiting)))
+            tour_rosters.append(TourRoster(tour, visitors, standby, allocation.waiting_count(tour.tour_id)))
         rosters.append(SiteRoster(site, tuple(tour_rosters), tuple(cancelled_by_site[site_id])))
     return rosters
 
 
-def _standby(site: Site, tour: Tour, waiting: list[str], people: Mapping[str, Registrant],
-             positions: Mapping[str, Mapping[str, int]], sites_held: Mapping[str, set[str]],
-             size: int) -> tuple[RosterEntry, ...]:
+def _standby(site: Site, waiting: Iterable[str], people: Mapping[str, Registrant],
+             sites_held: Mapping[str, set[str]], size: int) -> tuple[RosterEntry, ...]:
     """The first ``size`` people of the tour's waitlist that this factory may be told of, with their positions."""
     chosen: list[RosterEntry] = []
-    for rid in waiting:
+    for position, rid in enumerate(waiting, start=1):
         if len(chosen) >= size:
             break
         person = people[rid]
@@ -213,7 +212,7 @@ def _standby(site: Site, tour: Tour, waiting: list[str], people: Mapping[str, Re
         # A security office that checks passports cannot admit someone without one.
         if site.passport_required and not person.passport.strip():
             continue
-        chosen.append(RosterEntry(person, person.companions, positions[rid][tour.tour_id]))
+        chosen.append(RosterEntry(person, person.companions, position))
     return tuple(chosen)
 
 
@@ -225,5 +224,5 @@ def _tours_held(placements: Iterable[Placement]) -> dict[str, list[str]]:
 
 
 def _few(items: list[str], shown: int = 5) -> str:
-    more = f", … {len(items) - shown} more" if len(items) > shown else ""
+    more = _(", … {count} more").format(count=len(items) - shown) if len(items) > shown else ""
     return ", ".join(items[:shown]) + more

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, unique_name
 from openmosprom_cli.io.writer import write_workbook
 from openmosprom_cli.prizes.current import prize_names
@@ -77,7 +78,7 @@ class SiteExport:
     standby: int      # of them, those on the factory's standby
     cancelled_tours: int
     private: bool
-    status: str  # new | changed | unchanged, compared with the previous export
+    status: str  # new | changed | unchanged, compared with the previous export (a code: the CLI words it)
     fingerprint: str
 
 
@@ -110,8 +111,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             remove_stray_staging(out_dir)
             allocation = current_allocation(conn)
             if allocation is None:
-                raise MissingInputError("there is no allocation yet, so there are no rosters to export",
-                                        hint="Run `openmosprom assign` first.")
+                raise MissingInputError(_("there is no allocation yet, so there are no rosters to export"),
+                                        hint=_("Run `openmosprom assign` first."))
             sites = load_sites(conn)
             tours = load_tours(conn)
             people = {p.id: p for p in load_registrants(conn)}

@@ -24,11 +24,11 @@ from pathlib import Path
 
 from openmosprom_cli.checkpoints import checkpoint
 from openmosprom_cli.errors import BadDataError, CannotCreateError, MissingInputError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import TEMP_SUFFIX, _writer_alive, inside, make_folder
 
 # ``.export.<pid>.<random>.omp-tmp``: the writer's pid tells a later run whether the folder is in flight.
 STAGING_PREFIX = ".export."
-EXPORT_AGAIN = "Run `openmosprom rosters export` again, then `openmosprom rosters email`."
 
 
 def file_sha256(path: Path) -> str:
@@ -68,8 +68,8 @@ class StagedExport:
                 checkpoint("file.replaced")
                 moved.append(target)
         except OSError as exc:
-            raise CannotCreateError(f"cannot move the new rosters into {self.out_dir}: {exc.strerror or exc}",
-                                    hint=EXPORT_AGAIN) from None
+            raise CannotCreateError(_("cannot move the new rosters into {folder}: {reason}").format(
+                folder=self.out_dir, reason=exc.strerror or exc), hint=_export_again()) from None
         return moved
 
 
@@ -81,7 +81,8 @@ def staged_export(out_dir: Path) -> Iterator[StagedExport]:
         make_folder(out_dir, private=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}.", suffix=TEMP_SUFFIX, dir=out_dir))
     except OSError as exc:
-        raise CannotCreateError(f"cannot create a folder in {out_dir}: {exc.strerror or exc}") from None
+        raise CannotCreateError(_("cannot create a folder in {folder}: {reason}").format(
+            folder=out_dir, reason=exc.strerror or exc)) from None
     try:
         yield StagedExport(out_dir.resolve(), folder.resolve())
     finally:
@@ -145,21 +146,27 @@ def check_exported_files(files: Iterable[ExportedFile]) -> None:
             missing.append(file)
             continue
         except OSError as exc:
-            raise MissingInputError(f"cannot read the roster {file.path}: {exc.strerror or exc}",
-                                    hint=EXPORT_AGAIN) from None
+            raise MissingInputError(_("cannot read the roster {file}: {reason}").format(
+                file=file.path, reason=exc.strerror or exc), hint=_export_again()) from None
         if not file.sha256:
             unrecorded.append(file.site_id)
         elif actual != file.sha256:
             differ.append(file.site_id)
     if missing:
-        raise MissingInputError("the rosters of " + ", ".join(f"{f.site_id} ({f.path})" for f in missing)
-                                + " are missing", hint=EXPORT_AGAIN)
+        raise MissingInputError(_("the rosters of {sites} are missing").format(
+            sites=", ".join(f"{f.site_id} ({f.path})" for f in missing)), hint=_export_again())
     parts = []
     if differ:
-        parts.append(f"the roster files of {', '.join(differ)} are not the ones last exported "
-                     "(an export was interrupted, or a file was changed by hand)")
+        parts.append(_("the roster files of {sites} are not the ones last exported (an export was interrupted, or "
+                       "a file was changed by hand)").format(sites=", ".join(differ)))
     if unrecorded:
-        parts.append(f"the rosters of {', '.join(unrecorded)} were exported by an earlier release, "
-                     "which did not record their contents")
+        parts.append(_("the rosters of {sites} were exported by an earlier release, which did not record their "
+                       "contents").format(sites=", ".join(unrecorded)))
     if parts:
-        raise BadDataError("; ".join(parts) + "; no message was written or sent", hint=EXPORT_AGAIN)
+        raise BadDataError(_("{problems}; no message was written or sent").format(problems="; ".join(parts)),
+                           hint=_export_again())
+
+
+def _export_again() -> str:
+    # Made when needed, not at import: the text is in the language of the moment.
+    return _("Run `openmosprom rosters export` again, then `openmosprom rosters email`.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.tables import Column
 from openmosprom_cli.io.values import (
     ValueProblem,
@@ -73,8 +74,8 @@ def check_site_id(value: object) -> str:
     """A site code: a latin slug such as ``estet`` (lower-cased, trimmed)."""
     text = check_text(value).lower()
     if not _SLUG.match(text):
-        raise ValueProblem(f"{describe(value)} is not a latin slug: use lowercase latin letters, digits and "
-                           "hyphens, e.g. estet or rot-front")
+        raise ValueProblem(Msg("{value} is not a latin slug: use lowercase latin letters, digits and hyphens, "
+                               "e.g. estet or rot-front", value=describe(value)))
     return text
 
 
@@ -84,7 +85,7 @@ def parse_min_age(value: object) -> int:
         value = value.strip()[:-1]
     age = parse_int(value, minimum=0)
     if age > 100:
-        raise ValueProblem(f"{describe(value)} is not a sensible age")
+        raise ValueProblem(Msg("{value} is not a sensible age", value=describe(value)))
     return age
 
 
@@ -95,14 +96,15 @@ def parse_positive_int(value: object) -> int:
 def parse_duration(value: object) -> int:
     minutes = parse_int(value, minimum=1)
     if minutes > MAX_DURATION_MIN:
-        raise ValueProblem(f"{describe(value)} minutes is longer than {MAX_DURATION_MIN // 60} hours")
+        raise ValueProblem(Msg("{value} minutes is longer than {hours} hours", value=describe(value),
+                               hours=MAX_DURATION_MIN // 60))
     return minutes
 
 
 def parse_weight(value: object) -> float:
     weight = parse_number(value)
     if weight <= 0:
-        raise ValueProblem(f"{describe(value)} is not a positive number")
+        raise ValueProblem(Msg("{value} is not a positive number", value=describe(value)))
     return weight
 
 
@@ -110,7 +112,7 @@ def parse_capacity(value: object) -> int:
     try:
         return parse_int(value, minimum=1)
     except ValueProblem:
-        raise ValueProblem(f"{describe(value)} is not a positive whole number of visitors") from None
+        raise ValueProblem(Msg("{value} is not a positive whole number of visitors", value=describe(value))) from None
 
 
 # field -> (parser, default when blank); site_id, name and roster_emails are required.

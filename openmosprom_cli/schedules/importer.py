@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.models import Candidate, ChangeSummary
 from openmosprom_cli.schedules.parse import SiteSchedule, parse_schedule_files
 from openmosprom_cli.season.folder import Season, now_iso
@@ -55,7 +56,7 @@ _COMPARED_CANDIDATE_FIELDS = ("duration_min", "capacity", "note", "pin", "exclud
 
 def _show(value: object) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return Msg("yes") if value else Msg("no")
     if isinstance(value, tuple):
         return ", ".join(value) or "—"
     if value is None or value == "":
@@ -63,12 +64,55 @@ def _show(value: object) -> str:
     return str(value)
 
 
+def _change(fieldname: str, before: object, after: object) -> Msg:
+    """How one field of a site or a candidate tour changed: ``min_age 12 → 14``."""
+    old, new = _show(before), _show(after)
+    match fieldname:
+        case "name":
+            return Msg("name {old} → {new}", old=old, new=new)
+        case "industry":
+            return Msg("industry {old} → {new}", old=old, new=new)
+        case "address":
+            return Msg("address {old} → {new}", old=old, new=new)
+        case "contact":
+            return Msg("contact {old} → {new}", old=old, new=new)
+        case "roster_emails":
+            return Msg("roster_emails {old} → {new}", old=old, new=new)
+        case "phone":
+            return Msg("phone {old} → {new}", old=old, new=new)
+        case "min_age":
+            return Msg("min_age {old} → {new}", old=old, new=new)
+        case "passport_required":
+            return Msg("passport_required {old} → {new}", old=old, new=new)
+        case "citizens_only":
+            return Msg("citizens_only {old} → {new}", old=old, new=new)
+        case "max_tours_per_day":
+            return Msg("max_tours_per_day {old} → {new}", old=old, new=new)
+        case "duration_min":
+            return Msg("duration_min {old} → {new}", old=old, new=new)
+        case "roster_lead_days":
+            return Msg("roster_lead_days {old} → {new}", old=old, new=new)
+        case "notes":
+            return Msg("notes {old} → {new}", old=old, new=new)
+        case "weight":
+            return Msg("weight {old} → {new}", old=old, new=new)
+        case "capacity":
+            return Msg("capacity {old} → {new}", old=old, new=new)
+        case "note":
+            return Msg("note {old} → {new}", old=old, new=new)
+        case "pin":
+            return Msg("pin {old} → {new}", old=old, new=new)
+        case "exclude":
+            return Msg("exclude {old} → {new}", old=old, new=new)
+    raise ValueError(f"no words for a change of {fieldname}")
+
+
 def _diff_candidates(old: list[Candidate], new: tuple[Candidate, ...]) -> ChangeSummary:
     before = {c.tour_id: c for c in old}
     after = {c.tour_id: c for c in new}
     changed, details = [], []
     for tour_id in sorted(before.keys() & after.keys()):
-        differences = [f"{f} {_show(getattr(before[tour_id], f))} → {_show(getattr(after[tour_id], f))}"
+        differences = [_change(f, getattr(before[tour_id], f), getattr(after[tour_id], f))
                        for f in _COMPARED_CANDIDATE_FIELDS
                        if getattr(before[tour_id], f) != getattr(after[tour_id], f)]
         if differences:
@@ -103,7 +147,7 @@ def import_schedules(season: Season, paths: list[Path]) -> ScheduleImportReport:
             previous = old_sites.get(site.site_id)
             old_candidates = load_candidates(conn, site.site_id) if previous else []
             site_changes = () if previous is None else tuple(
-                f"{f} {_show(getattr(previous, f))} → {_show(getattr(site, f))}"
+                _change(f, getattr(previous, f), getattr(site, f))
                 for f in _COMPARED_SITE_FIELDS if getattr(previous, f) != getattr(site, f))
             results.append(SiteImportResult(
                 site_id=site.site_id, name=site.name, source_file=schedule.source_file, is_new=previous is None,

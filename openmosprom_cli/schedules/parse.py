@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.reader import find_sheet
 from openmosprom_cli.io.tables import ProblemCollector, Record, Table, iter_field_pairs, read_table
 from openmosprom_cli.io.values import (
@@ -111,12 +112,12 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            raise MissingInputError(f"{path} does not exist")
+            raise MissingInputError(_("{path} does not exist").format(path=path))
         if path.is_dir():
             found = sorted(p for p in path.iterdir()
                            if p.suffix.lower() == ".xlsx" and not p.name.startswith("~$") and p.is_file())
             if not found:
-                raise MissingInputError(f"{path} holds no .xlsx workbooks")
+                raise MissingInputError(_("{path} holds no .xlsx workbooks").format(path=path))
         else:
             found = [path]
         for p in found:
@@ -125,7 +126,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
                 seen.add(key)
                 result.append(p)
     if not result:
-        raise MissingInputError("no schedule workbooks given")
+        raise MissingInputError(_("no schedule workbooks given"))
     return result
 
 
@@ -147,7 +148,7 @@ def parse_schedule_files(paths: list[Path], settings: Settings) -> ParsedSchedul
                 hints.append(str(exc.hint))
 
     schedules = _assemble(sites, settings, problems)
-    problems.raise_if_any(hint="; ".join(hints) or None, outcome="nothing was imported")
+    problems.raise_if_any(hint="; ".join(hints) or None, outcome=_("nothing was imported"))
     return ParsedSchedules(tuple(schedules), tuple(p.name for p in files), tuple(problems.warnings))
 
 
@@ -167,13 +168,15 @@ def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSit
     if hidden:
         return []
     if site_sheet and sites_sheet:
-        problems.add(Location(file), f"has both a {SITE_SHEET!r} and a {SITES_SHEET!r} sheet; keep one layout")
+        problems.add(Location(file), Msg("has both a {site} and a {sites} sheet; keep one layout",
+                                         site=repr(SITE_SHEET), sites=repr(SITES_SHEET)))
         return []
     if not schedule_sheet or not (site_sheet or sites_sheet):
-        listed = ", ".join(repr(n) for n in names) or "none"
-        problems.add(Location(file), f"is not a schedule workbook: expected the sheets {SITE_SHEET!r} and "
-                                     f"{SCHEDULE_SHEET!r} (one factory) or {SITES_SHEET!r} and {SCHEDULE_SHEET!r} "
-                                     f"(all sites); its sheets are {listed}")
+        listed = ", ".join(repr(n) for n in names) or Msg("none")
+        problems.add(Location(file), Msg("is not a schedule workbook: expected the sheets {site} and {schedule} "
+                                         "(one factory) or {sites} and {schedule} (all sites); its sheets are "
+                                         "{listed}", site=repr(SITE_SHEET), schedule=repr(SCHEDULE_SHEET),
+                                         sites=repr(SITES_SHEET), listed=listed))
         return []
     if site_sheet:
         site = _read_site_sheet(book, file, site_sheet, problems)
@@ -204,10 +207,11 @@ def _parse_workbook(book, file: str, problems: ProblemCollector) -> list[_RawSit
             _read_candidate(table, record, owner, problems)
         elif raw_id is None:
             if not _is_skippable_date_row(record):
-                problems.add(table.location(record.row, "site_id"), "is empty")
+                problems.add(table.location(record.row, "site_id"), Msg("is empty"))
         else:
             problems.add(table.location(record.row, "site_id"),
-                         f"{describe(raw_id)} is not a site of the {sites_sheet!r} sheet")
+                         Msg("{value} is not a site of the {sheet} sheet", value=describe(raw_id),
+                             sheet=repr(sites_sheet)))
     return sites
 
 
@@ -247,10 +251,11 @@ def _read_site_sheet(book, file: str, sheet: str, problems: ProblemCollector) ->
         label = str(key).strip()
         if fieldname is None:
             if not is_blank(value):
-                problems.add(Location(file, sheet, row, label), "is not a known field")
+                problems.add(Location(file, sheet, row, label), Msg("is not a known field"))
             continue  # a title or a remark without a value
         if fieldname in values:
-            problems.add(Location(file, sheet, row, label), f"appears twice (also row {locations[fieldname].row})")
+            problems.add(Location(file, sheet, row, label), Msg("appears twice (also row {row})",
+                                                                row=locations[fieldname].row))
             continue
         values[fieldname] = value
         locations[fieldname] = Location(file, sheet, row, label)
@@ -276,21 +281,35 @@ def _build_site(values: dict[str, object], locate: Callable[[str], Location], pr
         try:
             parsed[fieldname] = parser(raw)
         except ValueProblem as exc:
-            problems.add(locate(fieldname), str(exc))
+            problems.add(locate(fieldname), exc.message)
             failed.add(fieldname)
-    for fieldname, why in (("site_id", ""), ("name", ""),
-                           ("roster_emails", "; the factory's visitor lists are sent there")):
+    for fieldname in ("site_id", "name", "roster_emails"):
         if is_blank(values.get(fieldname)):
             where = locate(fieldname)
-            problems.add(where, ("is empty" if where.row is not None else "is missing") + why)
+            problems.add(where, _required_field_problem(fieldname, "empty" if where.row is not None else "missing"))
             failed.add(fieldname)
         elif not parsed[fieldname] and fieldname not in failed:  # e.g. only separators: ";"
-            problems.add(locate(fieldname), "holds nothing" + why)
+            problems.add(locate(fieldname), _required_field_problem(fieldname, "nothing"))
             failed.add(fieldname)
     declared = _declared_id(values.get("site_id"))
     # Each value is its field's parser's result or default (SITE_PARSERS), which mypy cannot tie to Site's fields.
     draft = Site(**{**parsed, "site_id": parsed["site_id"] or declared or "?"})  # type: ignore[arg-type]
     return _RawSite(draft, not failed, declared, file, locate("site_id"))
+
+
+def _required_field_problem(fieldname: str, how: str) -> Msg:
+    """A required site field that is empty, missing, or holds nothing (only separators)."""
+    if fieldname == "roster_emails":  # the one whose reason is not plain
+        if how == "empty":
+            return Msg("is empty; the factory's visitor lists are sent there")
+        if how == "missing":
+            return Msg("is missing; the factory's visitor lists are sent there")
+        return Msg("holds nothing; the factory's visitor lists are sent there")
+    if how == "empty":
+        return Msg("is empty")
+    if how == "missing":
+        return Msg("is missing")
+    return Msg("holds nothing")
 
 
 def _is_skippable_date_row(record: Record) -> bool:
@@ -301,7 +320,7 @@ def _is_skippable_date_row(record: Record) -> bool:
 def _read_candidate(table: Table, record: Record, site: _RawSite, problems: ProblemCollector) -> None:
     if record.get("start") is None:
         if not _is_skippable_date_row(record):
-            problems.add(table.location(record.row, "start"), "is empty; write the start time or clear the row")
+            problems.add(table.location(record.row, "start"), Msg("is empty; write the start time or clear the row"))
         return
     before = len(problems.problems)
     date = problems.parse(table, record, "date", parse_date, required=True)
@@ -315,12 +334,12 @@ def _read_candidate(table: Table, record: Record, site: _RawSite, problems: Prob
     if len(problems.problems) > before or date is None or start is None or capacity is None:
         return
     if pin and exclude:
-        problems.add(table.location(record.row, "exclude"), "a tour cannot be both pinned and excluded")
+        problems.add(table.location(record.row, "exclude"), Msg("a tour cannot be both pinned and excluded"))
         return
     candidate = Candidate(site.draft.site_id, date, start, duration, capacity, note, pin, exclude)
     if candidate.ends_at.date() != candidate.date:
         problems.add(table.location(record.row, "duration_min" if record.get("duration_min") else "start"),
-                     f"the tour starting at {start:%H:%M} would end after midnight")
+                     Msg("the tour starting at {start} would end after midnight", start=f"{start:%H:%M}"))
         return
     site.candidates.append(_RawCandidate(candidate, table, record.row))
 
@@ -332,8 +351,9 @@ def _assemble(raw_sites: list[_RawSite], settings: Settings, problems: ProblemCo
             continue
         first = sites.get(raw.declared_id)
         if first is not None:
-            where = first.file if first.file != raw.file else f"row {first.id_location.row}"
-            problems.add(raw.id_location, f"the site {raw.declared_id!r} is already defined in {where}")
+            where = first.file if first.file != raw.file else Msg("row {row}", row=first.id_location.row)
+            problems.add(raw.id_location, Msg("the site {site} is already defined in {where}",
+                                              site=repr(raw.declared_id), where=where))
             continue
         sites[raw.declared_id] = raw
 
@@ -347,7 +367,8 @@ def _assemble(raw_sites: list[_RawSite], settings: Settings, problems: ProblemCo
             if settings.window_start <= day <= settings.window_end:
                 inside.append(offered)
             else:
-                problems.add(offered.location("date"), f"{day:%d.%m.%Y} is outside the season window {window}")
+                problems.add(offered.location("date"), Msg("{day} is outside the season window {window}",
+                                                           day=f"{day:%d.%m.%Y}", window=window))
         _check_overlaps(inside, problems)
         if raw_site.valid:
             candidates = tuple(sorted((r.candidate for r in inside), key=lambda c: (c.date, c.start)))
@@ -363,12 +384,13 @@ def _check_overlaps(rows: list[_RawCandidate], problems: ProblemCollector) -> No
         c = raw.candidate
         if latest is not None and c.overlaps(latest.candidate):
             other = latest.candidate
-            where = f"row {latest.row}" if latest.table is raw.table else str(latest.location())
+            where = Msg("row {row}", row=latest.row) if latest.table is raw.table else latest.location()
             if (c.date, c.start) == (other.date, other.start):
-                message = f"the tour {c.tour_id} appears twice (also {where})"
+                message = Msg("the tour {tour} appears twice (also {where})", tour=c.tour_id, where=where)
             else:
-                message = (f"{c.start:%H:%M}–{c.ends_at:%H:%M} on {c.date:%d.%m.%Y} overlaps the tour "
-                           f"{other.start:%H:%M}–{other.ends_at:%H:%M} ({where})")
+                message = Msg("{time} on {day} overlaps the tour {other} ({where})",
+                              time=f"{c.start:%H:%M}–{c.ends_at:%H:%M}", day=f"{c.date:%d.%m.%Y}",
+                              other=f"{other.start:%H:%M}–{other.ends_at:%H:%M}", where=where)
             problems.add(raw.location("start"), message)
         if latest is None or c.ends_at > latest.candidate.ends_at:
             latest = raw

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.io.values import ValueProblem
 from openmosprom_cli.io.writer import Cell, Column, Sheet, Style, Validation, write_workbook
 from openmosprom_cli.schedules.fields import SCHEDULE_SHEET, SITE_SHEET, check_site_id
@@ -96,7 +97,7 @@ def template_sheets(settings: Settings, site_id: str | None = None, *,
         try:
             site_id = check_site_id(site_id)
         except ValueProblem as exc:
-            raise BadDataError(f"the site code {exc}") from None
+            raise BadDataError(_("the site code {problem}").format(problem=exc.message)) from None
     values: dict[str, object] = {**SITE_DEFAULTS, **({"Код": site_id} if site_id else {}), **(site_values or {})}
     if schedule_rows is None:
         schedule_rows = (schedule_row(day) for day in season_dates(settings))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from openmosprom_cli.i18n import Msg
+from openmosprom_cli.season.schema_run_columns import RUN_COLUMNS, results_as_columns
 
 BASELINE_VERSION = 1
 
@@ -329,6 +330,11 @@ CREATE TABLE registrant_merges (
 );
 """
 
+def _runs_as_columns(conn: sqlite3.Connection) -> None:
+    _statements(RUN_COLUMNS)(conn)
+    results_as_columns(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, Msg("the season after publication: commitments, cancellations, changes, publications"),
               _statements(AFTER_PUBLICATION)),
@@ -336,6 +342,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _statements(AFTER_THE_TOURS)),
     Migration(4, Msg("prizes: the catalogue, preferences, draws, awards and hand-outs; merged duplicate accounts"),
               _statements(PRIZES)),
+    Migration(5, Msg("allocation runs stored as columns (outcomes and waitlists)"), _runs_as_columns),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

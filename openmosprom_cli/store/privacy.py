@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 
@@ -13,17 +15,20 @@ def last_tour_date(conn: sqlite3.Connection) -> dt.date | None:
     return dt.date.fromisoformat(last) if last is not None else None
 
 
-def last_listed_tour_dates(conn: sqlite3.Connection, run_id: int) -> dict[str, dt.date]:
-    """Registrant ID → the date of the last tour the run gave them or waitlisted them for."""
-    rows = conn.execute(
-        "SELECT id, max(date) AS date FROM ("
-        "SELECT p.registrant_id AS id, t.date AS date FROM placements p JOIN tours t ON t.tour_id = p.tour_id "
-        "WHERE p.run_id = ? UNION ALL "
-        "SELECT w.registrant_id, t.date FROM waitlist w JOIN tours t ON t.tour_id = w.tour_id WHERE w.run_id = ?"
-        ") GROUP BY id",
-        (run_id, run_id),
-    )
-    return {row["id"]: dt.date.fromisoformat(row["date"]) for row in rows}
+def last_listed_tour_dates(conn: sqlite3.Connection, run_id: int,
+                           waitlisted: Iterable[tuple[str, str]] = ()) -> dict[str, dt.date]:
+    """Registrant ID → the date of the last tour the run gave them or waitlisted them for.
+
+    ``waitlisted``: (person, tour) pairs; a run stores its waitlists as columns, which the allocation stage reads.
+    """
+    dates = dict(conn.execute("SELECT tour_id, date FROM tours").fetchall())
+    given = conn.execute("SELECT registrant_id, tour_id FROM placements WHERE run_id = ?", (run_id,)).fetchall()
+    latest: dict[str, str] = {}
+    for registrant_id, tour_id in chain(map(tuple, given), waitlisted):
+        date = dates.get(tour_id)
+        if date is not None and date > latest.get(registrant_id, ""):
+            latest[registrant_id] = date
+    return {registrant_id: dt.date.fromisoformat(date) for registrant_id, date in latest.items()}
 
 
 def registrant_ids(conn: sqlite3.Connection) -> list[str]:

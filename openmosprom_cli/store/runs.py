@@ -1,22 +1,40 @@
-"""Allocation runs and their results: ``allocation_runs``, ``placements``, ``waitlist`` and ``outcomes``.
+"""Allocation runs and their results: ``allocation_runs``, ``placements`` and ``run_columns``.
 
 The newest run flagged ``is_current`` is the season's current one; earlier
-runs stay as history. JSON columns are decoded here and encoded exactly as
-they always were: the stored text of a run's snapshot is what its
-fingerprints were computed from.
+runs stay as history. A run's seats are rows of ``placements``; everything
+sized by the registrants (the inputs it saw, everyone's per-choice outcomes,
+the waitlists) is a handful of columns in ``run_columns``, one array or JSON
+value per row, encoded and decoded by :mod:`openmosprom_cli.allocation.blobs`.
+A run of format 1 (made before the columns, release 0.1) keeps its inputs
+snapshot as the JSON text in ``allocation_runs.inputs``; JSON columns are
+decoded here and encoded exactly as they always were, since the stored text
+of such a snapshot is what its fingerprint was computed from.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 PlacementRow = tuple[str, str, int, int]           # registrant ID, tour ID, choice rank, seats
-WaitlistRow = tuple[str, int, str]                 # tour ID, position (1-based), registrant ID
-OutcomeRows = tuple[int, list[dict[str, Any]]]     # priority (1 = first to choose), per-choice outcomes
+
+# The parts of a run in run_columns.
+INPUTS, RESULT = "inputs", "result"
+# allocation_runs.format: 1 = inputs as a JSON snapshot and the result's fingerprint over JSON rows (release 0.1);
+# 2 = inputs and result as columns, both fingerprints over the arrays.
+FORMAT_JSON, FORMAT_COLUMNS = 1, 2
+
+
+@dataclass(frozen=True)
+class StoredColumn:
+    """One row of ``run_columns``: an array (a numpy dtype string and a shape) or a JSON value ("json")."""
+
+    kind: str
+    shape: tuple[int, ...]
+    data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -32,23 +50,27 @@ class RunRow:
     summary: dict[str, Any]
     last_change: int = 0                     # its inputs include every change up to this one
     kind: str = "fresh"                      # fresh | incremental | from_scratch
+    format: int = FORMAT_JSON
+    inputs_columns: dict[str, StoredColumn] = field(default_factory=dict, repr=False)   # format 2
 
 
 # -- the runs -----------------------------------------------------------------------------
 
-def _run(row: sqlite3.Row) -> RunRow:
+def _run(conn: sqlite3.Connection, row: sqlite3.Row) -> RunRow:
+    columns = load_columns(conn, row["run_id"], INPUTS) if row["format"] == FORMAT_COLUMNS else {}
     return RunRow(row["run_id"], row["created_at"], row["seed"], row["inputs_fingerprint"], row["result_fingerprint"],
-                  row["inputs"], json.loads(row["summary"] or "{}"), row["last_change"], row["kind"])
+                  row["inputs"], json.loads(row["summary"] or "{}"), row["last_change"], row["kind"], row["format"],
+                  columns)
 
 
 def load_current_run(conn: sqlite3.Connection) -> RunRow | None:
     row = conn.execute("SELECT * FROM allocation_runs WHERE is_current = 1 ORDER BY run_id DESC LIMIT 1").fetchone()
-    return None if row is None else _run(row)
+    return None if row is None else _run(conn, row)
 
 
 def load_runs(conn: sqlite3.Connection) -> list[RunRow]:
     """Every run, oldest first."""
-    return [_run(row) for row in conn.execute("SELECT * FROM allocation_runs ORDER BY run_id")]
+    return [_run(conn, row) for row in conn.execute("SELECT * FROM allocation_runs ORDER BY run_id").fetchall()]
 
 
 def decode_snapshot(text: str) -> Any:
@@ -70,16 +92,17 @@ def current_run_id(conn: sqlite3.Connection) -> int | None:
 
 
 def insert_current_run(conn: sqlite3.Connection, *, created_at: str, seed: str, inputs_fingerprint: str,
-                       result_fingerprint: str, snapshot: Mapping[str, Any], last_change: int = 0,
+                       result_fingerprint: str, inputs: Mapping[str, StoredColumn], last_change: int = 0,
                        kind: str = "fresh") -> int:
-    """Store a new run as the current one (the previous current one becomes history); its ID."""
+    """Store a new run (format 2, its inputs as columns) as the current one; the previous becomes history. Its ID."""
     conn.execute("UPDATE allocation_runs SET is_current = 0 WHERE is_current = 1")
-    run_id = conn.execute(
+    run_id = cast(int, conn.execute(      # an INSERT always sets it
         "INSERT INTO allocation_runs (created_at, seed, inputs_fingerprint, result_fingerprint, is_current, inputs, "
-        "last_change, kind) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-        (created_at, seed, inputs_fingerprint, result_fingerprint, _snapshot_text(snapshot), last_change, kind),
-    ).lastrowid
-    return cast(int, run_id)      # an INSERT always sets it
+        "last_change, kind, format) VALUES (?, ?, ?, ?, 1, '', ?, ?, ?)",
+        (created_at, seed, inputs_fingerprint, result_fingerprint, last_change, kind, FORMAT_COLUMNS),
+    ).lastrowid)
+    save_columns(conn, run_id, INPUTS, inputs)
+    return run_id
 
 
 def save_run_summary(conn: sqlite3.Connection, run_id: int, summary: Mapping[str, Any]) -> None:
@@ -88,7 +111,7 @@ def save_run_summary(conn: sqlite3.Connection, run_id: int, summary: Mapping[str
 
 
 def iter_snapshots(conn: sqlite3.Connection) -> Iterator[tuple[int, Any]]:
-    """(run ID, snapshot document) of every run that stored a snapshot, oldest first.
+    """(run ID, snapshot document) of every run that stored a JSON snapshot (format 1), oldest first.
 
     Each document is decoded only when its turn comes (a snapshot of a million
     people is large), and the rows are fetched first, so the caller may update
@@ -100,7 +123,7 @@ def iter_snapshots(conn: sqlite3.Connection) -> Iterator[tuple[int, Any]]:
 
 
 def load_snapshot(conn: sqlite3.Connection, run_id: int) -> Any:
-    """The run's snapshot document, whatever shape it has."""
+    """The run's JSON snapshot document (format 1), whatever shape it has."""
     (text,) = conn.execute("SELECT inputs FROM allocation_runs WHERE run_id = ?", (run_id,)).fetchone()
     return json.loads(text)
 
@@ -113,20 +136,39 @@ def _snapshot_text(document: Any) -> str:
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
 
+# -- the columns of a run ---------------------------------------------------------------------
+
+def save_columns(conn: sqlite3.Connection, run_id: int, part: str, columns: Mapping[str, StoredColumn]) -> None:
+    """Store (or replace) the columns of one part of a run."""
+    conn.execute("DELETE FROM run_columns WHERE run_id = ? AND part = ?", (run_id, part))
+    conn.executemany("INSERT INTO run_columns (run_id, part, name, kind, shape, data) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(run_id, part, name, c.kind, json.dumps(list(c.shape)), c.data) for name, c in columns.items()])
+
+
+def load_columns(conn: sqlite3.Connection, run_id: int, part: str) -> dict[str, StoredColumn]:
+    """The columns of one part of a run, by name; {} if it stored none."""
+    return {r["name"]: StoredColumn(r["kind"], tuple(json.loads(r["shape"])), bytes(r["data"]))
+            for r in conn.execute("SELECT name, kind, shape, data FROM run_columns WHERE run_id = ? AND part = ?",
+                                  (run_id, part))}
+
+
+def iter_column_snapshots(conn: sqlite3.Connection) -> Iterator[tuple[int, dict[str, StoredColumn]]]:
+    """(run ID, inputs columns) of every run of format 2, oldest first, each read when its turn comes."""
+    runs = [r["run_id"] for r in conn.execute(
+        "SELECT run_id FROM allocation_runs WHERE format = ? ORDER BY run_id", (FORMAT_COLUMNS,)).fetchall()]
+    for run_id in runs:
+        yield run_id, load_columns(conn, run_id, INPUTS)
+
+
 # -- a run's result ------------------------------------------------------------------------
 
 def insert_result(conn: sqlite3.Connection, run_id: int, placements: Iterable[PlacementRow],
-                  waitlists: Mapping[str, Sequence[str]], outcomes: Mapping[str, OutcomeRows]) -> None:
-    """The run's seats, its waitlists (tour → IDs, first in line first) and everyone's outcomes."""
+                  columns: Mapping[str, StoredColumn]) -> None:
+    """The run's seats, and everyone's outcomes and the waitlists as columns."""
     conn.executemany(
         "INSERT INTO placements (run_id, registrant_id, tour_id, choice_rank, seats) VALUES (?, ?, ?, ?, ?)",
         [(run_id, *p) for p in placements])
-    conn.executemany("INSERT INTO waitlist (run_id, tour_id, position, registrant_id) VALUES (?, ?, ?, ?)",
-                     [(run_id, tour_id, i, rid) for tour_id, ids in waitlists.items()
-                      for i, rid in enumerate(ids, 1)])
-    conn.executemany("INSERT INTO outcomes (run_id, registrant_id, priority, outcomes) VALUES (?, ?, ?, ?)",
-                     [(run_id, rid, priority, json.dumps(rows, ensure_ascii=False))
-                      for rid, (priority, rows) in outcomes.items()])
+    save_columns(conn, run_id, RESULT, columns)
 
 
 def load_placements(conn: sqlite3.Connection, run_id: int) -> list[PlacementRow]:
@@ -136,41 +178,8 @@ def load_placements(conn: sqlite3.Connection, run_id: int) -> list[PlacementRow]
                                   (run_id,))]
 
 
-def load_waitlist(conn: sqlite3.Connection, run_id: int) -> list[WaitlistRow]:
-    """By tour, then position."""
-    return [(r["tour_id"], r["position"], r["registrant_id"])
-            for r in conn.execute("SELECT * FROM waitlist WHERE run_id = ? ORDER BY tour_id, position", (run_id,))]
-
-
-def load_outcomes(conn: sqlite3.Connection, run_id: int) -> dict[str, OutcomeRows]:
-    """Registrant ID → (priority, per-choice outcomes as stored)."""
-    return {r["registrant_id"]: (r["priority"], json.loads(r["outcomes"]))
-            for r in conn.execute("SELECT * FROM outcomes WHERE run_id = ?", (run_id,))}
-
-
-# -- one person's part of a result -----------------------------------------------------------
-
-def load_person_outcomes(conn: sqlite3.Connection, run_id: int, registrant_id: str) -> OutcomeRows | None:
-    """(priority, per-choice outcomes) of one person, or None if the run did not include them."""
-    row = conn.execute("SELECT priority, outcomes FROM outcomes WHERE run_id = ? AND registrant_id = ?",
-                       (run_id, registrant_id)).fetchone()
-    return (row["priority"], json.loads(row["outcomes"])) if row else None
-
-
-def count_people(conn: sqlite3.Connection, run_id: int) -> int:
-    """How many people the run allocated (everyone has an outcome)."""
-    return conn.execute("SELECT count(*) FROM outcomes WHERE run_id = ?", (run_id,)).fetchone()[0]
-
-
 def load_person_tours(conn: sqlite3.Connection, run_id: int, registrant_id: str) -> tuple[str, ...]:
     """The tours the person got, by choice rank."""
     return tuple(r["tour_id"] for r in conn.execute(
         "SELECT tour_id FROM placements WHERE run_id = ? AND registrant_id = ? ORDER BY choice_rank",
-        (run_id, registrant_id)))
-
-
-def load_person_waitlists(conn: sqlite3.Connection, run_id: int, registrant_id: str) -> tuple[tuple[str, int], ...]:
-    """(tour, position) of each waitlist the person is on, by tour."""
-    return tuple((r["tour_id"], r["position"]) for r in conn.execute(
-        "SELECT tour_id, position FROM waitlist WHERE run_id = ? AND registrant_id = ? ORDER BY tour_id",
         (run_id, registrant_id)))

@@ -10,8 +10,8 @@ through :mod:`openmosprom_cli.changes.tours`, so no seat is lost silently:
   tour missing from the file is only a warning, since a filtered or one-site
   file must never unseat anyone: ``slots cancel`` cancels a tour.
 
-Site details (address, age limit, passports, notes) come from the factories'
-workbooks: edits there are reported as not taken. Every problem is reported at
+Site details (address, age limit, passports, citizenship, notes) come from the
+factories' workbooks: edits there are reported as not taken. Every problem is reported at
 once, and nothing changes unless the whole file is good.
 """
 
@@ -26,6 +26,7 @@ from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.changes.seats import SeatChange, require_reason
 from openmosprom_cli.changes.tours import add_late_tour, cancel, change_capacity, change_time
 from openmosprom_cli.errors import Location, MissingInputError
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column, ProblemCollector, Table
 from openmosprom_cli.io.values import (
@@ -48,7 +49,8 @@ from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
 from openmosprom_cli.tours.exchange import EXPORT_SHEET, export_note
 
-# Only the tour's own columns are taken back; address, age, passport and notes come from the factories' workbooks.
+# Only the tour's own columns are taken back; address, age, passport, citizenship and notes come from the
+# factories' workbooks.
 IMPORT_COLUMNS = (
     Column("tour_id", ("ID экскурсии", "tour_id", "tour id", "ID"), required=True),
     Column("site", ("Площадка", "site", "Код площадки", "site_id")),
@@ -60,6 +62,7 @@ IMPORT_COLUMNS = (
     Column("address", ("Адрес", "address")),
     Column("min_age", ("Минимальный возраст", "min_age")),
     Column("passport_required", ("Паспорт обязателен", "passport_required")),
+    Column("citizens_only", ("Только граждане РФ", "citizens_only")),
     Column("note", ("Примечание", "note")),
 )
 
@@ -97,8 +100,8 @@ def import_tours(season: Season, path: Path, *, reason: str | None = None,
     with season.transaction() as conn:
         current = {t.tour_id: t for t in load_tours(conn)}
         if not current:
-            raise MissingInputError("the season has no tours yet",
-                                    hint="Generate them first: openmosprom slots generate")
+            raise MissingInputError(_("the season has no tours yet"),
+                                    hint=_("Generate them first: openmosprom slots generate"))
         sites = load_sites(conn)
         published = is_published(conn)
         rows = _validated(table, current, sites, season.settings, keep_missing=published)
@@ -108,8 +111,8 @@ def import_tours(season: Season, path: Path, *, reason: str | None = None,
         seated = {p.tour_id for p in allocation.placements} if allocation else set()
         frees_seats = (any(t in seated for t in missing) and not published) or any(
             r.tour_id in seated and r.tour.capacity < current[r.tour_id].capacity for r in rows if r.tour_id)
-        why = (require_reason(reason, "seats are taken away") if frees_seats and published
-               else " ".join((reason or "").split()) or f"the tour list was edited ({path.name})")
+        why = (require_reason(reason, Msg("seats are taken away")) if frees_seats and published
+               else " ".join((reason or "").split()) or _("the tour list was edited ({file})").format(file=path.name))
 
         retimed: list[tuple[str, str]] = []
         changed: list[tuple[str, str]] = []
@@ -129,7 +132,7 @@ def import_tours(season: Season, path: Path, *, reason: str | None = None,
             if old.capacity != r.tour.capacity:
                 freed += change_capacity(conn, allocation, replace(r.tour, capacity=old.capacity), r.tour.capacity,
                                          reason=why)
-                changed.append((r.tour_id, f"capacity {old.capacity} → {r.tour.capacity}"))
+                changed.append((r.tour_id, Msg("capacity {old} → {new}", old=old.capacity, new=r.tour.capacity)))
             if not when and old.capacity == r.tour.capacity:
                 unchanged += 1
         if not published:
@@ -149,11 +152,11 @@ def import_tours(season: Season, path: Path, *, reason: str | None = None,
 def _describe_time(old: Tour, new: Tour) -> str:
     parts = []
     if old.date != new.date:
-        parts.append(f"date {old.date:%d.%m.%Y} → {new.date:%d.%m.%Y}")
+        parts.append(Msg("date {old} → {new}", old=f"{old.date:%d.%m.%Y}", new=f"{new.date:%d.%m.%Y}"))
     if old.start != new.start:
-        parts.append(f"start {old.start:%H:%M} → {new.start:%H:%M}")
+        parts.append(Msg("start {old} → {new}", old=f"{old.start:%H:%M}", new=f"{new.start:%H:%M}"))
     if old.duration_min != new.duration_min:
-        parts.append(f"duration {old.duration_min} → {new.duration_min} min")
+        parts.append(Msg("duration {old} → {new} min", old=old.duration_min, new=new.duration_min))
     return ", ".join(parts)
 
 
@@ -179,17 +182,18 @@ def _validated(table: Table, current: Mapping[str, Tour], sites: Mapping[str, Si
         if day is not None:
             if not settings.window_start <= day <= settings.window_end:
                 problems.add(table.location(record.row, "date"),
-                             f"{day:%d.%m.%Y} is outside the season window {window}")
+                             Msg("{day} is outside the season window {window}", day=f"{day:%d.%m.%Y}", window=window))
             elif day in settings.blackout_dates:
-                problems.add(table.location(record.row, "date"), f"{day:%d.%m.%Y} is a blackout date")
+                problems.add(table.location(record.row, "date"), Msg("{day} is a blackout date", day=f"{day:%d.%m.%Y}"))
         matches = site_by_name.get(normalize_header(site_text), set()) if site_text else set()
         if site_text and not matches:
-            problems.add(table.location(record.row, "site"), f"{site_text!r} is not a site of this season")
+            problems.add(table.location(record.row, "site"), Msg("{site} is not a site of this season",
+                                                                 site=repr(site_text)))
         if not tour_id:
             # A row without an ID is a late tour: its site must be known.
             if not site_text:
                 problems.add(table.location(record.row, "tour_id"),
-                             "is empty; a new tour needs its site in «Площадка»")
+                             Msg("is empty; a new tour needs its site in «Площадка»"))
             elif len(matches) == 1 and day is not None and start is not None and capacity is not None:
                 (site_id,) = matches
                 rows.append(_Row(record.row, None, Tour("", site_id, day, start,
@@ -197,25 +201,26 @@ def _validated(table: Table, current: Mapping[str, Tour], sites: Mapping[str, Si
             continue
         if tour_id in first_row:
             problems.add(table.location(record.row, "tour_id"),
-                         f"{tour_id!r} appears twice (also row {first_row[tour_id]})")
+                         Msg("{value} appears twice (also row {row})", value=repr(tour_id), row=first_row[tour_id]))
             continue
         first_row[tour_id] = record.row
         old = current.get(tour_id)
         if old is None:
             problems.add(table.location(record.row, "tour_id"),
-                         f"{tour_id!r} is not a tour of this season; keep the IDs as exported "
-                         "(for a new tour, leave the ID empty and fill in «Площадка»)")
+                         Msg("{tour} is not a tour of this season; keep the IDs as exported "
+                             "(for a new tour, leave the ID empty and fill in «Площадка»)", tour=repr(tour_id)))
             continue
         if matches and old.site_id not in matches:
             problems.add(table.location(record.row, "site"),
-                         f"{tour_id} belongs to {old.site_id}; a tour cannot move to another site")
+                         Msg("{tour} belongs to {site}; a tour cannot move to another site", tour=tour_id,
+                             site=old.site_id))
         if day is None or start is None or capacity is None:
             continue
         rows.append(_Row(record.row, tour_id, Tour(tour_id, old.site_id, day, start, duration or old.duration_min,
                                                    capacity, old.note)))
     _check_overlaps(rows, current, problems, table, keep_missing=keep_missing)
     if not table.records:
-        problems.add(Location(table.file, table.sheet), "has no tour rows; to remove every tour, regenerate them")
+        problems.add(Location(table.file, table.sheet), Msg("has no tour rows; to remove every tour, regenerate them"))
     problems.raise_if_any(table.file)
     return rows
 
@@ -237,18 +242,21 @@ def _check_overlaps(rows: list[_Row], current: Mapping[str, Tour], problems: Pro
         latest_row, latest = group[0]
         for row, tour in group[1:]:
             if tour.starts_at < latest.ends_at:
-                other = f"the tour in row {latest_row}" if latest_row else f"{latest.tour_id}"
+                other = Msg("the tour in row {row}", row=latest_row) if latest_row else latest.tour_id
                 where = table.location(row, "start") if row else table.location(latest_row or 0, "start")
-                problems.add(where, f"{tour.date:%d.%m.%Y} {tour.start:%H:%M} overlaps {other} "
-                                    f"({latest.start:%H:%M}, {latest.duration_min} min) at the same site")
+                problems.add(where, Msg("{when} overlaps {other} ({start}, {duration} min) at the same site",
+                                        when=f"{tour.date:%d.%m.%Y} {tour.start:%H:%M}", other=other,
+                                        start=f"{latest.start:%H:%M}", duration=latest.duration_min))
             if tour.ends_at > latest.ends_at:
                 latest_row, latest = row, tour
 
 
 def _ignored_site_edits(table: Table, current: Mapping[str, Tour], sites: Mapping[str, Site]) -> tuple[str, ...]:
-    """Where the file's address, age, passport or note column differs from what was exported: said, not taken."""
+    """Where the file's address, age, passport, citizenship or note column differs from what was exported: said,
+    not taken."""
     readers: dict[str, Callable[[object], object]] = {
-        "address": check_text, "min_age": parse_int, "passport_required": parse_bool, "note": check_text}
+        "address": check_text, "min_age": parse_int, "passport_required": parse_bool, "citizens_only": parse_bool,
+        "note": check_text}
     notes = []
     for record in table.records:
         tour = current.get(str(record.values.get("tour_id") or "").strip())
@@ -264,6 +272,6 @@ def _ignored_site_edits(table: Table, current: Mapping[str, Tour], sites: Mappin
                 value = record.values[fieldname]
             exported = export_note(tour, site) if fieldname == "note" else getattr(site, fieldname)
             if value != exported:
-                notes.append(f"{table.location(record.row, fieldname)}: not taken; site details come from "
-                             f"the factory's workbook (change it there, then `openmosprom schedules import`)")
+                notes.append(Msg("{where}: not taken; site details come from the factory's workbook (change it there, "
+                                 "then `openmosprom schedules import`)", where=table.location(record.row, fieldname)))
     return tuple(notes)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column, ProblemCollector
 from openmosprom_cli.io.values import check_text, parse_number
@@ -51,15 +52,20 @@ def generate_season_tours(season: Season, *, tours: int | None = None, date_from
     s = season.settings
     with season.transaction() as conn:
         if is_published(conn):
-            raise BadDataError("the season's seats are published: regenerating the tours would take the seats of "
-                               "people who were told; nothing was changed",
-                               hint="Change single tours instead: openmosprom slots import, slots cancel, slots add.")
+            raise BadDataError(_("the season's seats are published: regenerating the tours would take the seats of "
+                                 "people who were told; nothing was changed"),
+                               hint=_("Change single tours instead: openmosprom slots import, slots cancel, "
+                                      "slots add."))
         undone = _edits_it_would_undo(conn)
         if undone and not force:
+            listed = "; ".join(undone[:10])
+            if len(undone) > 10:
+                listed = _("{listed}; … and {count} more").format(listed=listed, count=len(undone) - 10)
             raise BadDataError(
-                f"regenerating would undo {len(undone)} edit(s) of the tours: " + "; ".join(undone[:10])
-                + (f"; … and {len(undone) - 10} more" if len(undone) > 10 else ""),
-                hint="Pass --force to regenerate all the same.")
+                ngettext("regenerating would undo {count} edit of the tours: {edits}",
+                         "regenerating would undo {count} edits of the tours: {edits}", len(undone)).format(
+                    count=len(undone), edits=listed),
+                hint=_("Pass --force to regenerate all the same."))
         sites = load_sites(conn)
         weights = (read_weights(Path(weights_file), sites, s.limits, encoding=encoding)
                    if weights_file is not None else None)
@@ -74,11 +80,12 @@ def generate_season_tours(season: Season, *, tours: int | None = None, date_from
             weights=weights,
             allow_fewer=allow_fewer,
         )
-        warnings = refuse_if_allocated(conn, force, "regenerating the tours")
+        warnings = refuse_if_allocated(conn, force, Msg("regenerating the tours"))
         candidates = load_candidates(conn)
         if not candidates:
-            raise MissingInputError("the season has no candidate tours yet",
-                                    hint="Import the factories' schedules first: openmosprom schedules import FOLDER")
+            raise MissingInputError(
+                _("the season has no candidate tours yet"),
+                hint=_("Import the factories' schedules first: openmosprom schedules import FOLDER"))
         result = generate_tours(sites, candidates, params)
         replaced = len(load_tours(conn))
         replace_tours(conn, result.tours)
@@ -102,17 +109,20 @@ def _edits_it_would_undo(conn) -> list[str]:
         return []
     generated = {row[0]: row for row in json.loads(stored)}
     now = {t.tour_id: _shape(t) for t in load_tours(conn)}
-    undone = []
+    undone: list[str] = []
     for tour_id in sorted(generated.keys() | now.keys()):
         before, after = generated.get(tour_id), now.get(tour_id)
         if after is None:
-            undone.append(f"bring back {tour_id}, which was removed")
+            undone.append(Msg("bring back {tour}, which was removed", tour=tour_id))
         elif before is None:
-            undone.append(f"drop {tour_id}, which was added")
+            undone.append(Msg("drop {tour}, which was added", tour=tour_id))
         elif before != after:
-            what = [name for name, a, b in zip(("date", "start", "duration", "capacity"), before[1:], after[1:],
-                                               strict=True) if a != b]
-            undone.append(f"revert the {' and '.join(what)} of {tour_id}")
+            names = (Msg("date"), Msg("start"), Msg("duration"), Msg("capacity"))
+            what = [name for name, a, b in zip(names, before[1:], after[1:], strict=True) if a != b]
+            both = what[0]
+            for name in what[1:]:
+                both = Msg("{first} and {then}", first=both, then=name)
+            undone.append(Msg("revert the {what} of {tour}", what=both, tour=tour_id))
     return undone
 
 
@@ -134,9 +144,12 @@ def refuse_if_allocated(conn, force: bool, action: str) -> tuple[str, ...]:
     if not force:
         # The command's input conflicts with the season's state; nothing is written.
         raise BadDataError(
-            f"the season already has {runs} allocation run(s); {action} would invalidate them",
-            hint="Pass --force to go ahead, then run the allocation again.")
-    return (f"the existing allocation ({runs} run(s)) was made with the previous tours; run the allocation again",)
+            ngettext("the season already has {count} allocation run; {action} would invalidate it",
+                     "the season already has {count} allocation runs; {action} would invalidate them", runs).format(
+                count=runs, action=action),
+            hint=_("Pass --force to go ahead, then run the allocation again."))
+    return (Msg("the existing allocation ({count} run(s)) was made with the previous tours; run the allocation again",
+                count=runs),)
 
 
 def read_weights(path: Path, sites: Mapping[str, Site], limits: Limits, *,
@@ -152,16 +165,18 @@ def read_weights(path: Path, sites: Mapping[str, Site], limits: Limits, *,
         if not site_id:
             continue
         if site_id not in sites:
-            problems.add(table.location(record.row, "site_id"), f"{site_id!r} is not a site of this season")
+            problems.add(table.location(record.row, "site_id"), Msg("{site} is not a site of this season",
+                                                                    site=repr(site_id)))
         elif site_id in first_row:
             problems.add(table.location(record.row, "site_id"),
-                         f"{site_id!r} appears twice (also row {first_row[site_id]})")
+                         Msg("{value} appears twice (also row {row})", value=repr(site_id), row=first_row[site_id]))
         else:
             first_row[site_id] = record.row
             if weight is not None:
                 weights[site_id] = weight
     missing = [s for s in sorted(sites) if s not in first_row]
     if missing:
-        problems.add(Location(path.name, table.sheet), f"no weight for the site(s) {', '.join(missing)}")
+        problems.add(Location(path.name, table.sheet), Msg("no weight for the site(s) {sites}",
+                                                           sites=", ".join(missing)))
     problems.raise_if_any(path.name)
     return weights

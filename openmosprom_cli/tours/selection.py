@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.models import Candidate, Site, Tour
+from openmosprom_cli.tours.shortfall import Funnel, shortfall_reason
 
 SiteDay = tuple[str, dt.date]
 
@@ -65,19 +67,6 @@ class GenerationResult:
     measure: str  # what the shares were proportional to: "capacity", "weights" or "site weights"
 
 
-@dataclass(frozen=True)
-class _Funnel:
-    """How many candidates survive each rule, for the failure message."""
-
-    total: int
-    unknown_site: int
-    after_window: int
-    after_blackouts: int
-    after_exclusions: int
-    after_overlaps: int
-    after_site_daily: int
-
-
 def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
                    params: GenerationParams) -> GenerationResult:
     """Pick ``params.tours`` tours by the season's rules.
@@ -94,8 +83,8 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
 
     unknown = [c for c in ordered if c.site_id not in sites]
     if unknown:
-        warnings.append(f"{len(unknown)} candidate(s) belong to no known site and were ignored "
-                        f"(e.g. {unknown[0].tour_id})")
+        warnings.append(Msg("{count} candidate(s) belong to no known site and were ignored (e.g. {tour})",
+                            count=len(unknown), tour=unknown[0].tour_id))
     known = [c for c in ordered if c.site_id in sites]
     in_window = [c for c in known if params.window_start <= c.date <= params.window_end]
     off_blackout = [c for c in in_window if c.date not in params.blackout_dates]
@@ -116,9 +105,9 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
         room[key] = min(sites[key[0]].max_tours_per_day, most)
     floor = Counter((c.site_id, c.date) for c in pins)
     cap: Counter[str] = Counter()
-    for (site_id, _), n in room.items():
+    for (site_id, _day), n in room.items():
         cap[site_id] += n
-    funnel = _Funnel(len(ordered), len(unknown), len(in_window), len(off_blackout), len(usable),
+    funnel = Funnel(len(ordered), len(unknown), len(in_window), len(off_blackout), len(usable),
                      overlap_free_total, sum(room.values()))
 
     pins_per_site = Counter(c.site_id for c in pins)
@@ -127,15 +116,17 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
     for s in site_ids:
         if cap[s] < params.min_per_site:
             offered = usable_per_site[s]
-            detail = (f"{offered} usable candidate(s)" if offered == cap[s]
-                      else f"{offered} usable candidate(s), of which only {cap[s]} fit together")
-            warnings.append(f"{s}: {detail}, fewer than the minimum of {params.min_per_site}; "
-                            f"it gets all it can ({cap[s]})")
+            detail = (Msg("{count} usable candidate(s)", count=offered) if offered == cap[s]
+                      else Msg("{count} usable candidate(s), of which only {fit} fit together", count=offered,
+                               fit=cap[s]))
+            warnings.append(Msg("{site}: {detail}, fewer than the minimum of {minimum}; it gets all it can ({cap})",
+                                site=s, detail=detail, minimum=params.min_per_site, cap=cap[s]))
     if sum(minimum.values()) > params.tours:
         raise BadDataError(
-            f"{params.tours} tours are too few: giving every site its minimum of {params.min_per_site} "
-            f"(or all it has, plus pinned tours) needs {sum(minimum.values())}",
-            hint="Raise --tours or lower --min-per-site.")
+            _("{tours} tours are too few: giving every site its minimum of {minimum} (or all it has, plus pinned "
+              "tours) needs {needed}").format(tours=params.tours, minimum=params.min_per_site,
+                                              needed=sum(minimum.values())),
+            hint=_("Raise --tours or lower --min-per-site."))
 
     weights, measure = _weights(sites, usable, cap, params)
     site_rank = _seeded_ranks(site_ids, params.seed, "sites")
@@ -148,9 +139,11 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
         added = [counts.add(s) for s in needy]  # every needy site gets its turn this round
         if not any(added):
             raise BadDataError(
-                f"the programme's daily limit of {params.daily_limit} tours leaves no room to give every site "
-                f"its minimum of {params.min_per_site} tours ({', '.join(needy)} cannot get theirs)",
-                hint="Raise [slots] max_tours_per_day in season.toml, or lower --min-per-site.")
+                _("the programme's daily limit of {limit} tours leaves no room to give every site its minimum of "
+                  "{minimum} tours ({sites} cannot get theirs)").format(limit=params.daily_limit,
+                                                                       minimum=params.min_per_site,
+                                                                       sites=", ".join(needy)),
+                hint=_("Raise [slots] max_tours_per_day in season.toml, or lower --min-per-site."))
 
     blocked: dict[str, int] = {}
     shares = _ideal_shares(params.tours, minimum, cap, weights, blocked)
@@ -162,16 +155,17 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
         if not counts.add(site):
             blocked[site] = counts.total[site]
             if shares[site] - counts.total[site] >= 1:
-                warnings.append(f"{site}: got {counts.total[site]} tours, fewer than its share of "
-                                f"{float(shares[site]):.1f}, because of the programme's daily limit")
+                warnings.append(Msg("{site}: got {count} tours, fewer than its share of {share}, because of the "
+                                    "programme's daily limit", site=site, count=counts.total[site],
+                                    share=f"{float(shares[site]):.1f}"))
             shares = _ideal_shares(params.tours, minimum, cap, weights, blocked)
 
     chosen_count = sum(counts.total.values())
     if chosen_count < params.tours:
-        reason = _shortfall_reason(params, funnel, chosen_count)
+        reason = shortfall_reason(params, funnel, chosen_count)
         if not params.allow_fewer:
-            raise BadDataError(reason, hint="Ask the factories for more candidates, widen the window, "
-                                            "lower --tours, or pass --allow-fewer.")
+            raise BadDataError(reason, hint=_("Ask the factories for more candidates, widen the window, "
+                                              "lower --tours, or pass --allow-fewer."))
         warnings.append(reason)
 
     counts.even_out()
@@ -194,14 +188,15 @@ def generate_tours(sites: Mapping[str, Site], candidates: Sequence[Candidate],
 def _check_params(params: GenerationParams) -> None:
     problems = []
     if params.tours < 1:
-        problems.append(f"the number of tours must be at least 1, not {params.tours}")
+        problems.append(_("the number of tours must be at least 1, not {tours}").format(tours=params.tours))
     if params.min_per_site < 0:
-        problems.append(f"the minimum per site cannot be negative ({params.min_per_site})")
+        problems.append(_("the minimum per site cannot be negative ({minimum})").format(minimum=params.min_per_site))
     if params.window_end < params.window_start:
-        problems.append(f"the window ends ({params.window_end:%d.%m.%Y}) before it starts "
-                        f"({params.window_start:%d.%m.%Y})")
+        problems.append(_("the window ends ({end}) before it starts ({start})").format(
+            end=f"{params.window_end:%d.%m.%Y}", start=f"{params.window_start:%d.%m.%Y}"))
     if params.daily_limit is not None and params.daily_limit < 1:
-        problems.append(f"the programme's daily limit must be at least 1, not {params.daily_limit}")
+        problems.append(_("the programme's daily limit must be at least 1, not {limit}").format(
+            limit=params.daily_limit))
     if problems:
         raise BadDataError("; ".join(problems))
 
@@ -212,7 +207,7 @@ def _canonical(candidates: Iterable[Candidate]) -> list[Candidate]:
     counts = Counter(c.tour_id for c in ordered)
     duplicates = sorted(tour_id for tour_id, n in counts.items() if n > 1)
     if duplicates:
-        raise BadDataError(f"candidate tour IDs appear more than once: {', '.join(duplicates[:10])}")
+        raise BadDataError(_("candidate tour IDs appear more than once: {ids}").format(ids=", ".join(duplicates[:10])))
     return ordered
 
 
@@ -227,11 +222,11 @@ def _check_pins(known: list[Candidate], sites: Mapping[str, Site], params: Gener
     kept = []
     for c in (c for c in known if c.pin):
         if c.exclude:
-            problem(c.tour_id, "is both pinned and excluded")
+            problem(c.tour_id, Msg("is both pinned and excluded"))
         elif not params.window_start <= c.date <= params.window_end:
-            problem(c.tour_id, f"is pinned but lies outside the window {window}")
+            problem(c.tour_id, Msg("is pinned but lies outside the window {window}", window=window))
         elif c.date in params.blackout_dates:
-            problem(c.tour_id, f"is pinned but {c.date:%d.%m.%Y} is a blackout date")
+            problem(c.tour_id, Msg("is pinned but {day} is a blackout date", day=f"{c.date:%d.%m.%Y}"))
         else:
             kept.append(c)
     by_site: dict[str, list[Candidate]] = defaultdict(list)
@@ -241,51 +236,26 @@ def _check_pins(known: list[Candidate], sites: Mapping[str, Site], params: Gener
         group.sort(key=lambda c: c.starts_at)
         for a, b in zip(group, group[1:]):
             if a.overlaps(b):
-                problem(b.tour_id, f"is pinned and overlaps the pinned {a.tour_id}")
+                problem(b.tour_id, Msg("is pinned and overlaps the pinned {tour}", tour=a.tour_id))
         per_day = Counter(c.date for c in group)
         limit = sites[site_id].max_tours_per_day
         for day, n in sorted(per_day.items()):
             if n > limit:
-                problem(site_id, f"{n} tours pinned on {day:%d.%m.%Y}, more than the site's limit of {limit} a day")
+                problem(site_id, Msg("{count} tours pinned on {day}, more than the site's limit of {limit} a day",
+                                     count=n, day=f"{day:%d.%m.%Y}", limit=limit))
     if params.daily_limit is not None:
         for day, n in sorted(Counter(c.date for c in kept).items()):
             if n > params.daily_limit:
-                problem(f"{day:%d.%m.%Y}", f"{n} tours pinned, more than the programme's daily limit of "
-                                           f"{params.daily_limit}")
+                problem(f"{day:%d.%m.%Y}", Msg("{count} tours pinned, more than the programme's daily limit of "
+                                               "{limit}", count=n, limit=params.daily_limit))
     if len(kept) > params.tours:
-        problems.append(Problem(Location("pins"), f"{len(kept)} tours are pinned, more than the {params.tours} "
-                                                  "tours of the season"))
+        problems.append(Problem(Location(Msg("pins")), Msg("{count} tours are pinned, more than the {tours} tours of "
+                                                           "the season", count=len(kept), tours=params.tours)))
     if problems:
-        raise BadDataError(f"the pinned tours cannot all be kept ({len(problems)} problem"
-                           f"{'s' if len(problems) != 1 else ''})", problems,
-                           hint="Unpin tours (Закрепить = нет) or change the season's settings.")
-
-
-def _shortfall_reason(params: GenerationParams, funnel: _Funnel, achieved: int) -> str:
-    window = f"{params.window_start:%d.%m.%Y}–{params.window_end:%d.%m.%Y}"
-    steps = [
-        (funnel.total - funnel.unknown_site, "candidates of known sites exist"),
-        (funnel.after_window, f"lie inside the window {window}"),
-        (funnel.after_blackouts, "are not on blackout dates"),
-        (funnel.after_exclusions, "are not excluded"),
-        (funnel.after_overlaps, "remain once tours of the same site may not overlap"),
-        (funnel.after_site_daily, "remain within each site's own limit of tours per day"),
-    ]
-    rules = ["the number of candidates", "the season window", "the blackout dates", "the excluded tours",
-             "overlaps between tours of the same site", "the sites' limits of tours per day"]
-    if params.daily_limit is not None:
-        steps.append((achieved, f"fit the programme's daily limit of {params.daily_limit} tours"))
-        rules.append("the programme's daily limit")
-    # A rule binds when fewer than N tours are left after it and it took some away.
-    binding, before = [], math.inf
-    for (n, _), rule in zip(steps, rules):
-        if n < params.tours and n < before:
-            binding.append(rule)
-        before = n
-    funnel_text = "; ".join(f"{n} {text}" for n, text in steps)
-    which = (f"The rule that binds: {binding[0]}" if len(binding) == 1
-             else f"The rules that bind: {', then '.join(binding)}")
-    return f"cannot choose {params.tours} tours, only {achieved} can be found: {funnel_text}. {which}."
+        raise BadDataError(ngettext("the pinned tours cannot all be kept ({count} problem)",
+                                    "the pinned tours cannot all be kept ({count} problems)", len(problems)).format(
+                               count=len(problems)), problems,
+                           hint=_("Unpin tours (Закрепить = нет) or change the season's settings."))
 
 
 # -- shares ------------------------------------------------------------------------------
@@ -298,14 +268,14 @@ def _weights(sites: Mapping[str, Site], usable: list[Candidate], cap: Counter,
         source, measure = params.weights, "weights"
         missing = [s for s in needed if s not in source]
         if missing:
-            raise BadDataError(f"no weight given for the site(s) {', '.join(missing)}")
+            raise BadDataError(_("no weight given for the site(s) {sites}").format(sites=", ".join(missing)))
     elif any(sites[s].weight is not None for s in sites):
         source = {s: site.weight for s, site in sites.items() if site.weight is not None}
         measure = "site weights"
         missing = [s for s in needed if s not in source]
         if missing:
-            raise BadDataError(f"some sites have a weight and {', '.join(missing)} do not; "
-                               "give every site a weight, or none to share by capacity")
+            raise BadDataError(_("some sites have a weight and {sites} do not; give every site a weight, or none to "
+                                 "share by capacity").format(sites=", ".join(missing)))
     else:
         seats: Counter[str] = Counter()
         for c in usable:
@@ -315,7 +285,8 @@ def _weights(sites: Mapping[str, Site], usable: list[Candidate], cap: Counter,
     for s in sites:
         value = source.get(s, 0)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
-            raise BadDataError(f"the weight of {s} must be a number of at least 0, not {value!r}")
+            raise BadDataError(_("the weight of {site} must be a number of at least 0, not {value}").format(
+                site=s, value=repr(value)))
         weights[s] = Fraction(value)
     return weights, measure
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -20,6 +21,7 @@ from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.store.registrants import upsert_registrants
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
+from tests.allocation.tamper import edit_inputs, edit_result
 from tests.allocation.test_allocation import instances
 
 A = Tour("zil-1211-1000", "zil", dt.date(2026, 12, 11), dt.time(10), 90, 2)
@@ -117,22 +119,30 @@ def test_a_person_placed_twice_is_caught(season):
 
 def test_a_reordered_waitlist_is_caught(season):
     fill(season)
-    with db(season) as conn:
-        (tour_id,) = conn.execute("SELECT tour_id FROM waitlist GROUP BY tour_id HAVING count(*) > 1").fetchone()
-        conn.execute("UPDATE waitlist SET position = -position WHERE tour_id = ?", (tour_id,))
-        conn.execute("UPDATE waitlist SET position = (SELECT count(*) FROM waitlist w "
-                     "WHERE w.tour_id = waitlist.tour_id AND w.run_id = waitlist.run_id) + 1 + position "
-                     "WHERE tour_id = ?", (tour_id,))
+    found = {}
+
+    def swap_two_in_line(columns):
+        tour = columns.waitlist_tour.tolist()
+        i = next(i for i in range(len(tour) - 1) if tour[i] == tour[i + 1])
+        found["tour"] = columns.tours[tour[i]]
+        person = columns.waitlist_person.copy()
+        person[[i, i + 1]] = person[[i + 1, i]]
+        return dataclasses.replace(columns, waitlist_person=person)
+
+    edit_result(season, swap_two_in_line)
     certificate = audit_current(season)
-    assert any(v.check == "waitlists in priority order" and v.tour_id == tour_id for v in certificate.violations)
+    assert any(v.check == "waitlists in priority order" and v.tour_id == found["tour"]
+               for v in certificate.violations)
+    assert any(v.check == "result fingerprint" for v in certificate.violations)
 
 
 def test_edited_inputs_break_the_inputs_fingerprint(season):
     fill(season)
-    with db(season) as conn:
-        inputs = json.loads(conn.execute("SELECT inputs FROM allocation_runs").fetchone()[0])
-        inputs["applicants"][0]["score"] = 1000
-        conn.execute("UPDATE allocation_runs SET inputs = ?", (json.dumps(inputs),))
+
+    def more_points(people):
+        people["1"]["score"] = 1000
+
+    edit_inputs(season, more_points)
     certificate = audit_current(season)
     assert any(v.check == "inputs fingerprint" for v in certificate.violations)
 
@@ -153,12 +163,7 @@ def test_audit_without_a_run_says_so(season):
 @given(instances())
 def test_the_checks_accept_every_result_the_solver_gives(inputs):
     result = allocate(inputs, seed="x")
-    stored = StoredResult(
-        tuple(result.placements()), result.waitlists(),
-        {tour: list(range(1, len(ids) + 1)) for tour, ids in result.waitlists().items()},
-        {a.id: (p + 1, [o.to_json() for o in rows]) for p, a, rows in result.iter_outcomes()},
-    )
-    assert check_result(inputs, "x", stored) == []
+    assert check_result(inputs, "x", StoredResult.of(result)) == []
 
 
 # -- the command ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from openmosprom_cli.privacy import purge_personal_data
 from openmosprom_cli.store.registrants import upsert_registrants
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
+from tests.allocation.tamper import edit_inputs, snapshot_text
 from tests.allocation.test_allocation import instances
 
 A = Tour("zil-1211-1000", "zil", dt.date(2026, 12, 11), dt.time(10), 90, 2)
@@ -68,18 +69,6 @@ def fill(season):
 
 def db(season) -> sqlite3.Connection:
     return sqlite3.connect(season.db_path, isolation_level=None)
-
-
-def snapshot_text(season) -> str:
-    with db(season) as conn:
-        return conn.execute("SELECT inputs FROM allocation_runs WHERE is_current = 1").fetchone()[0]
-
-
-def edit_snapshot(season, change) -> None:
-    with db(season) as conn:
-        document = json.loads(conn.execute("SELECT inputs FROM allocation_runs").fetchone()[0])
-        change({a["id"]: a for a in document["applicants"]})
-        conn.execute("UPDATE allocation_runs SET inputs = ?", (json.dumps(document, ensure_ascii=False),))
 
 
 def violations(certificate, check: str | None = None):
@@ -176,7 +165,7 @@ def test_editing_a_kept_verdict_after_a_purge_fails_the_audit(season):
     def teen_was_old_enough_earlier(people):
         people["teen"]["age_ok"][A.tour_id] = True
 
-    edit_snapshot(season, teen_was_old_enough_earlier)
+    edit_inputs(season, teen_was_old_enough_earlier)
     certificate = audit_current(season)
     assert any("not the" in v.message and "recorded by the purge" in v.message
                for v in violations(certificate, "inputs fingerprint"))
@@ -191,7 +180,7 @@ def test_editing_anything_else_in_the_snapshot_after_a_purge_fails_the_audit(sea
     def kept_birth_date_changed(people):
         people["3"]["birth_date"] = "1991-01-03"
 
-    edit_snapshot(season, kept_birth_date_changed)
+    edit_inputs(season, kept_birth_date_changed)
     assert violations(audit_current(season), "inputs fingerprint")
 
 
@@ -202,7 +191,7 @@ def test_a_birth_date_erased_without_a_purge_record_fails_the_audit(season):
         people["3"]["birth_date"] = None
         people["3"]["age_ok"] = {A.tour_id: True, B.tour_id: True}
 
-    edit_snapshot(season, erased_quietly)
+    edit_inputs(season, erased_quietly)
     messages = [v.message for v in violations(audit_current(season), "inputs fingerprint")]
     assert any("1 birth dates in the stored inputs are erased (e.g. 3), but the purges record 0" in m
                for m in messages)
@@ -267,10 +256,6 @@ def test_audit_command_after_a_purge_exits_1_on_tampering(season, cli):
 @given(instances(), st.sampled_from([0.5, 1.0]), st.randoms(use_true_random=False))
 def test_the_audit_accepts_the_original_result_against_purged_inputs(inputs, share, rnd):
     result = allocate(inputs, seed="x")
-    stored = StoredResult(
-        tuple(result.placements()), result.waitlists(),
-        {tour: list(range(1, len(ids) + 1)) for tour, ids in result.waitlists().items()},
-        {a.id: (p + 1, [o.to_json() for o in rows]) for p, a, rows in result.iter_outcomes()},
-    )
+    stored = StoredResult.of(result)
     erased, _ = inputs.with_birth_dates_erased({a.id for a in inputs.applicants if rnd.random() < share})
     assert check_result(AllocationInput.from_json(erased.to_json()), "x", stored) == []

@@ -3,9 +3,6 @@ default."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +10,7 @@ from hypothesis import strategies as st
 from openmosprom_cli.allocation.audit import audit_current
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.allocation.explain import explain
-from openmosprom_cli.allocation.inputs import POLICY_KEY, AllocationInput, Applicant, fingerprint_of
+from openmosprom_cli.allocation.inputs import POLICY_KEY, AllocationInput, Applicant
 from openmosprom_cli.allocation.policy import (
     NEVER_PLACED,
     NEWCOMER,
@@ -26,6 +23,7 @@ from openmosprom_cli.allocation.policy import (
 from openmosprom_cli.allocation.runs import run_assignment
 from openmosprom_cli.history.seasons import import_history
 from openmosprom_cli.settings import PrioritySettings
+from tests.allocation.tamper import forge_head
 from tests.changes.scenario import E1
 from tests.history.seasons import NEWCOMER as NEWCOMER_9011
 from tests.history.seasons import december, next_season
@@ -103,13 +101,8 @@ def test_the_audit_re_derives_the_policy_and_finds_a_forged_score(earlier, tmp_p
     later = next_season(tmp_path / "next", priority="enabled = true\nno_show_points = 1000")
     import_history(later, [earlier.path])
     run_assignment(later)
-    with sqlite3.connect(later.db_path) as conn:
-        run_id, text = conn.execute("SELECT run_id, inputs FROM allocation_runs WHERE is_current = 1").fetchone()
-        document = json.loads(text)
-        # The record is edited to forgive 9002, and the fingerprint is recomputed to hide it.
-        document[POLICY_KEY]["facts"]["9002"] = [1, 1, 0]
-        conn.execute("UPDATE allocation_runs SET inputs = ?, inputs_fingerprint = ? WHERE run_id = ?",
-                     (json.dumps(document, ensure_ascii=False, sort_keys=True), fingerprint_of(document), run_id))
+    # The record is edited to forgive 9002, and the fingerprint is recomputed to hide it.
+    forge_head(later, lambda head: head[POLICY_KEY]["facts"].__setitem__("9002", [1, 1, 0]))
     certificate = audit_current(later)
     problems = [v.message for v in certificate.violations if v.check == "priority policy"]
     assert any("1 scores are not what the policy gives" in p and "9002" in p for p in problems), problems

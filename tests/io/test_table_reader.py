@@ -146,12 +146,13 @@ def test_only_text_encodings_are_encodings(name):
         text_encoding(name)
 
 
-def test_a_non_text_encoding_on_the_command_line_is_a_usage_error(stocked, tmp_path, cli):
+@pytest.mark.parametrize("name,why", [("base64", "not a text encoding"), ("win-1251x", "not a known encoding")])
+def test_an_unknown_or_non_text_encoding_on_the_command_line_is_a_usage_error(stocked, tmp_path, cli, name, why):
     generate_season_tours(stocked, tours=6)
     path = export_tours(stocked, tmp_path / "tours.csv")
-    result = cli("slots", "import", path, "--encoding", "base64", "-w", stocked.path)
+    result = cli("slots", "import", path, "--encoding", name, "-w", stocked.path)
     assert result.exit_code == 2
-    assert "not a text encoding" in result.output
+    assert why in result.output and "utf-8, utf-8-sig, utf-16, cp1251, koi8-r" in " ".join(result.output.split())
 
 
 def test_slots_import_reads_a_utf16_export_saved_by_excel(stocked, tmp_path, cli):

@@ -20,13 +20,12 @@ from openmosprom_cli.mail.compose import (
     attachment_name,
     compose_message,
     diff_visitors,
-    load_template,
     new_message_id,
-    parse_template,
     render_letter,
     visitors_from_json,
     visitors_to_json,
 )
+from openmosprom_cli.mail.template import load_template, parse_template
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.settings import Settings
 
@@ -136,6 +135,43 @@ def test_a_broken_template_reports_every_problem_with_its_line(tmp_path):
     assert "row 1" in problems[0] and "$sitename" in problems[0]
     assert "row 3" in problems[1] and "lone '$'" in problems[1]
     assert "row 4" in problems[2] and "$dedline" in problems[2]
+
+
+def test_a_single_template_problem_is_the_message_itself_with_the_known_placeholders(tmp_path):
+    (tmp_path / "roster_email.txt").write_text("Тема: Список\n\nДобрый день, $site_nmae!\n", encoding="utf-8")
+    with pytest.raises(BadDataError) as caught:
+        load_template(tmp_path)
+    message = caught.value.message
+    # Nothing hides behind "1 problem(s)": the file, the line, the placeholder, a guess, and what is known.
+    assert message.startswith(f"{tmp_path / 'roster_email.txt'} › row 3: unknown placeholder $site_nmae")
+    assert "did you mean $site_name?" in message
+    assert "$organizer_phone" in message and "$visitors_total" in message
+
+
+def test_the_seasons_copy_of_the_template_is_written_once_and_then_used(tmp_path):
+    from openmosprom_cli.errors import CannotCreateError
+    from openmosprom_cli.mail.template import default_template_path, write_season_template
+
+    copy = write_season_template(tmp_path)
+    assert copy == tmp_path / "roster_email.txt"
+    assert copy.read_text(encoding="utf-8") == default_template_path().read_text(encoding="utf-8")
+    copy.write_text("Тема: Наш список — $site_name\n\nТекст сезона.\n", encoding="utf-8")
+    with pytest.raises(CannotCreateError, match="exists already"):
+        write_season_template(tmp_path)          # an edited copy is never overwritten
+    assert "Текст сезона." in copy.read_text(encoding="utf-8")
+    assert load_template(tmp_path).subject == "Наш список — $site_name"
+
+
+def test_a_broken_installed_template_points_to_the_seasons_copy(tmp_path, monkeypatch):
+    from openmosprom_cli.mail import template
+
+    installed = tmp_path / "installed.txt"
+    installed.write_text("Тема: $site\n", encoding="utf-8")
+    monkeypatch.setattr(template, "default_template_path", lambda: installed)
+    with pytest.raises(BadDataError) as caught:
+        load_template(tmp_path / "season")
+    assert str(installed) in caught.value.message and "$site" in caught.value.message
+    assert str(tmp_path / "season" / "roster_email.txt") in (caught.value.hint or "")
 
 
 def test_a_template_without_a_subject_line_is_refused():

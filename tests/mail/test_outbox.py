@@ -8,6 +8,7 @@ import email.policy
 import json
 import ssl
 import threading
+from email.header import decode_header, make_header
 
 import pytest
 
@@ -158,7 +159,7 @@ def test_a_connection_dropped_after_three_messages_stops_and_the_rerun_sends_exa
         ready = configure_smtp(season, flaky.port)
         result = _send(cli, ready)
         assert result.exit_code == 75, result.output
-        assert "3 message(s) sent in this run are recorded" in result.output
+        assert "3 messages sent in this run are recorded" in result.output
         first = list(flaky.messages)
     assert len(first) == 3
     states = {r["site_id"]: r["state"] for r in outbox_rows(ready)}
@@ -312,8 +313,83 @@ def test_resend_asks_first_and_sends_again_only_when_confirmed(cli, ready, smtp)
     assert confirmed.exit_code == 0, confirmed.output
     assert len(smtp.messages) == 4
     assert smtp.messages[-1].message["X-Openmosprom-Site"] == "estet"
-    # The same message again: same Message-ID, so a mailbox that got it twice can tell.
-    assert smtp.messages[-1].message["Message-ID"] == smtp.messages[0].message["Message-ID"]
+
+
+def test_a_deliberate_resend_is_a_new_message_that_refers_to_the_first_delivery(cli, ready, smtp):
+    _send(cli, ready)
+    first = _by_site(smtp.messages)["estet"].message
+    again = _send(cli, ready, "--resend", "--site", "estet", "--yes")
+    assert again.exit_code == 0, again.output
+    resent = smtp.messages[-1].message
+    # A new Message-ID, or a receiver that has the first one would drop the resend as a duplicate.
+    assert resent["Message-ID"] != first["Message-ID"]
+    assert resent["In-Reply-To"] == first["Message-ID"] and resent["References"] == first["Message-ID"]
+    assert resent.get_body(("plain",)).get_content() == first.get_body(("plain",)).get_content()
+    # A second resend refers to the first delivery as well, not to the resend before it.
+    _send(cli, ready, "--resend", "--site", "estet", "--yes")
+    third = smtp.messages[-1].message
+    assert len({first["Message-ID"], resent["Message-ID"], third["Message-ID"]}) == 3
+    assert third["References"] == first["Message-ID"]
+    estet = [r for r in outbox_rows(ready) if r["site_id"] == "estet"]
+    assert [(r["message_id"], r["state"]) for r in estet] == [
+        (m["Message-ID"], "sent") for m in (first, resent, third)]
+    # The roster is up to date: a plain run sends nothing more, and keeps every delivery on record.
+    assert _send(cli, ready).exit_code == 0 and len(smtp.messages) == 5
+    assert len([r for r in outbox_rows(ready) if r["site_id"] == "estet"]) == 3
+
+
+def test_a_resend_interrupted_mid_delivery_goes_again_with_its_own_message_id(cli, ready, smtp):
+    _send(cli, ready, "--site", "estet")
+    first = smtp.messages[0].message["Message-ID"]
+    preview = cli("rosters", "email", "--resend", "--site", "estet", "-w", ready.path)   # the resend's draft
+    assert preview.exit_code == 0, preview.output
+    assert len(smtp.messages) == 1
+    with ready.transaction() as conn:
+        conn.execute("UPDATE outbox SET state = 'sending' WHERE site_id = 'estet' AND state = 'draft'")
+    interrupted = next(r for r in outbox_rows(ready) if r["state"] == "sending")["message_id"]
+    assert interrupted != first
+    assert {e.message_id: e.state for e in list_outbox(ready)}[interrupted] == "unknown"
+
+    again = _send(cli, ready, "--resend", "--yes", "--site", "estet")
+    assert again.exit_code == 0, again.output
+    resent = smtp.messages[-1].message
+    # Its outcome was unknown: the factory may have it, so it goes as the same message, still referring to the first.
+    assert resent["Message-ID"] == interrupted and resent["References"] == first
+    assert {r["message_id"]: r["state"] for r in outbox_rows(ready)} == {first: "sent", interrupted: "sent"}
+
+
+def test_a_refused_resend_leaves_the_first_delivery_recorded_as_sent(cli, ready, smtp):
+    _send(cli, ready, "--site", "estet")
+    smtp.recorder.refuse.add("estet@factory.example")
+    refused = _send(cli, ready, "--resend", "--yes", "--site", "estet")
+    assert refused.exit_code == 65, refused.output
+    states = [(r["state"], r["error"]) for r in outbox_rows(ready)]
+    assert states[0] == ("sent", "") and states[1][0] == "failed" and "no such mailbox" in states[1][1]
+
+
+def test_from_names_the_organizer_when_the_sender_has_no_name_of_its_own(cli, ready, smtp):
+    def from_header(received):
+        # Decoded as mail clients do (RFC 2047: whitespace between encoded words is not text).
+        wire = email.message_from_bytes(received.content, policy=email.policy.compat32)["From"]
+        return str(make_header(decode_header(wire)))
+
+    _send(cli, ready, "--site", "estet")   # season.toml: sender = "excursions@example.org"
+    assert from_header(smtp.messages[0]) == "Оргкомитет «Открой#Моспром» <excursions@example.org>"
+    assert smtp.messages[0].mail_from == "excursions@example.org"
+    named = configure_smtp(ready, smtp.port, sender="Экскурсии «Моспром» <excursions@example.org>")
+    _send(cli, named, "--site", "kristall")
+    assert from_header(smtp.messages[-1]) == "Экскурсии «Моспром» <excursions@example.org>"
+
+
+def test_a_template_error_names_the_file_the_line_and_the_placeholder(cli, ready, smtp):
+    template = ready.path / "roster_email.txt"
+    template.write_text("Тема: Список — $site_name\n\nДобрый день!\nАдрес: $site_adress\n", encoding="utf-8")
+    result = _send(cli, ready)
+    assert result.exit_code == 65
+    output = " ".join(result.output.split())   # the line may be wrapped on screen
+    assert "roster_email.txt › row 4: unknown placeholder $site_adress (did you mean $site_address?)" in output
+    assert "known: $attachment_name, $changes" in output and "problem(s)" not in output
+    assert smtp.messages == [] and not (ready.path / "outbox").exists()
 
 
 def test_site_selection_and_unknown_sites(cli, ready, smtp):
@@ -336,10 +412,14 @@ def test_a_message_left_sending_is_unknown_and_not_sent_again_without_resend(cli
     assert result.exit_code == 0, result.output
     assert "unknown, not sent" in result.output and "--resend" in result.output
     assert sorted(m.message["X-Openmosprom-Site"] for m in smtp.messages) == ["kristall", "mosmetro"]
+    unknown_id = next(r["message_id"] for r in outbox_rows(ready) if r["site_id"] == "estet")
     estet = _send(cli, ready, "--resend", "--yes", "--site", "estet")
     assert estet.exit_code == 0
     assert smtp.messages[-1].message["X-Openmosprom-Site"] == "estet"
     assert len(smtp.messages) == 3
+    # The factory may have it already: sent again as the same message, which a mailbox can tell is a duplicate.
+    assert smtp.messages[-1].message["Message-ID"] == unknown_id
+    assert smtp.messages[-1].message["References"] is None
 
 
 def test_a_row_held_by_a_live_run_shows_as_sending(ready):

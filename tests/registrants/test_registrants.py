@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
-from openmosprom_cli.io.csv_text import detect_separator
+from openmosprom_cli.io.csv_text import UnknownEncodingError, detect_separator
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
 from openmosprom_cli.registrants.cells import task_done
 from openmosprom_cli.registrants.importer import import_registrants
@@ -103,10 +103,11 @@ def test_cp1251_needs_the_flag_and_then_reads(tmp_path, published):
     assert [r.full_name for r in parsed.registrants][:2] == ["Иванова Анна Сергеевна", "Петров Олег"]
 
 
-def test_unknown_encoding_and_non_tabular_files_are_data_errors(tmp_path, published):
+def test_an_unknown_encoding_is_a_usage_error_and_non_tabular_files_are_data_errors(tmp_path, published):
     path = write_csv(tmp_path / "a.csv", [HEADER, *GOOD_ROWS])
-    with pytest.raises(BadDataError, match="not a known encoding"):
+    with pytest.raises(UnknownEncodingError, match="not a known encoding") as refused:
         read(path, published, encoding="klingon")
+    assert refused.value.exit_code == 2
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(BadDataError, match="is empty"):
         read(tmp_path / "empty.csv", published)
@@ -293,9 +294,26 @@ def test_duplicate_ids_identical_are_merged_different_are_both_reported(tmp_path
     parsed = read(path, published)
     assert [r.id for r in parsed.registrants] == ["201"]
     assert [(r.row, r.reasons) for r in parsed.rejected] == [
-        (3, ("ID VK: ID '300' also appears on row 5 with different data",)),
-        (5, ("ID VK: ID '300' also appears on row 3 with different data",)),
+        (3, ("ID VK: ID '300' also appears on row 5 with different data: Баллы",)),
+        (5, ("ID VK: ID '300' also appears on row 3 with different data: Баллы",)),
     ]
+    assert parsed.warnings == ("dup.csv: rows repeating an ID with the same data were merged into one: "
+                               "ID '201' (rows 2, 4)",)
+
+
+def test_a_repeated_id_whose_row_has_an_unreadable_cell_names_that_column(tmp_path, published):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([*TEMPLATE_HEADER.split(";"), "Прочее"])
+    for _ in range(2):
+        sheet.append(TEMPLATE_ROW.format(**DEFAULTS).split(";"))
+    sheet["J3"] = "=1/0"  # no saved result: the row cannot be read whole
+    workbook.save(tmp_path / "dup.xlsx")
+    parsed = read(tmp_path / "dup.xlsx", published)
+    assert parsed.registrants == ()
+    assert [(r.row, r.reasons[-1]) for r in parsed.rejected] == [
+        (2, "ID VK: ID '201' also appears on row 3 with different data: Прочее"),
+        (3, "ID VK: ID '201' also appears on row 2 with different data: Прочее")]
 
 
 def test_blank_rows_are_skipped_and_rows_keep_their_numbers(tmp_path, published):
@@ -356,9 +374,11 @@ def test_skip_invalid_imports_the_rest_and_writes_a_private_rejected_workbook(tm
     ws = openpyxl.load_workbook(path).active
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0][:4] == ["Строка", "Причины", "ID VK", "ФИО"]
-    assert rows[1][:3] == [5, "Баллы: 'много' is not a number", "104"]
+    # The reasons are in Russian, as the file's headers are, whatever the interface's language.
+    assert rows[1][:3] == [5, "Баллы: 'много' — не число", "104"]
     assert rows[2][0] == 6 and rows[2][3] == '=HYPERLINK("http://x")'
-    assert "Выбор 1: 'nowhere' is not a tour or site of this season" in rows[2][1]
+    assert "Выбор 1: 'nowhere' — не экскурсия и не площадка этого сезона" in rows[2][1]
+    assert report.rejected[0].reasons == ("Баллы: 'много' is not a number",), "said in English on the screen"
     formula_cell = ws.cell(row=3, column=4)
     assert formula_cell.data_type == "s" and formula_cell.quotePrefix
     # A clean re-import leaves no stale list of rejected rows behind.

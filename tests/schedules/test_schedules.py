@@ -12,6 +12,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from openmosprom_cli.errors import BadDataError, MissingInputError
+from openmosprom_cli.i18n import set_language
 from openmosprom_cli.schedules.parse import parse_schedule_files
 from openmosprom_cli.settings import Settings
 
@@ -271,6 +272,19 @@ def test_a_file_that_is_not_a_workbook(tmp_path):
 
 
 # -- validation -----------------------------------------------------------------------------
+
+def test_a_russian_interface_reports_the_problems_of_a_workbook_in_russian(tmp_path):
+    site = {"Код": "estet", "Название": "Эстет", "Email для списков": "not-an-address", "Минимальный возраст": "14+",
+            "Только граждане РФ": "?"}
+    set_language("ru")
+    found = problems(factory_book(tmp_path / "estet.xlsx", site, rows=(("11.12.2026", "25:00", 20),)))
+    assert found == [
+        "estet.xlsx › Площадка › строка 3 › Email для списков: 'not-an-address' — не адрес электронной почты: "
+        "в адресе должен быть знак @",
+        "estet.xlsx › Площадка › строка 5 › Только граждане РФ: '?' — ни «да», ни «нет» (пишите да или нет)",
+        "estet.xlsx › Расписание › строка 2 › Начало: '25:00' — не время (пишите ЧЧ:ММ)",
+    ]
+
 
 def test_every_bad_site_value_is_reported_with_its_row(tmp_path):
     site = {"Код": "Эстет завод", "Название": "Эстет", "Email для списков": "not-an-address",

@@ -45,6 +45,33 @@ def test_a_season_made_by_release_0_1_0_opens_and_is_upgraded(tmp_path, cli):
     assert audited.exit_code == 0, audited.output
 
 
+def test_a_published_season_of_release_0_2_0_is_upgraded_and_its_runs_still_audit(tmp_path, cli):
+    """Release 0.2.0 stored each run's result as JSON rows; step 5 moves them into columns. Every run it
+    made (fresh, then incremental after a seat was taken away) and its prize draw still check out, and
+    the seats read back are the ones it gave."""
+    folder = copy_of("release-0.2.0-aa862d9", tmp_path)
+    assert stored_version(folder) == 4
+    with sqlite3.connect(folder / "season.db") as conn:
+        before = sorted(conn.execute("SELECT registrant_id, tour_id, seats FROM placements "
+                                     "WHERE run_id = (SELECT run_id FROM allocation_runs WHERE is_current = 1)"))
+    season = open_season(folder)
+    assert season.upgrade is not None and season.upgrade.from_version == 4
+    assert stored_version(folder) == schema.SCHEMA_VERSION
+    with sqlite3.connect(folder / "season.db") as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        after = sorted(conn.execute("SELECT registrant_id, tour_id, seats FROM placements "
+                                    "WHERE run_id = (SELECT run_id FROM allocation_runs WHERE is_current = 1)"))
+    assert "outcomes" not in tables and "run_columns" in tables
+    assert before and after == before
+    audited = cli("audit", "--all", "-w", folder)
+    assert audited.exit_code == 0, audited.output
+    assert "prize result fingerprint" in audited.output
+    explained = cli("explain", "1000738", "-w", folder)
+    assert explained.exit_code == 0, explained.output
+    assert "unassigned" in explained.output
+    assert cli("publish", "-w", folder).exit_code == 0
+
+
 def _with_extra_step(monkeypatch, apply) -> None:
     step = schema.Migration(schema.SCHEMA_VERSION + 1, "a step for the test", apply)
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import openpyxl
 import pytest
 
 from openmosprom_cli.errors import BadDataError, CannotCreateError, MissingInputError
 from openmosprom_cli.store.meta import get_meta
-from openmosprom_cli.store.sites import load_sites
+from openmosprom_cli.store.sites import load_sites, save_site
 from openmosprom_cli.store.tours import load_tours
 from openmosprom_cli.tours.edits import import_tours
 from openmosprom_cli.tours.exchange import export_tours
@@ -115,7 +116,7 @@ def test_xlsx_export_has_russian_columns_real_dates_and_no_formulas(stocked, tmp
     ws = openpyxl.load_workbook(out)["Экскурсии"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("ID экскурсии", "Площадка", "Дата", "Начало", "Длительность, мин", "Размер группы", "Адрес",
-                       "Минимальный возраст", "Паспорт обязателен", "Примечание")
+                       "Минимальный возраст", "Паспорт обязателен", "Только граждане РФ", "Примечание")
     tours = stored_tours(stocked)
     assert [r[0] for r in rows[1:]] == [t.tour_id for t in tours]
     first = next(r for r in rows[1:] if r[0].startswith("estet"))
@@ -125,7 +126,7 @@ def test_xlsx_export_has_russian_columns_real_dates_and_no_formulas(stocked, tmp
     assert first[1] == "Эстет" and first[6] == "ул. Летниковская, 10" and first[7] == 12 and first[8] == "нет"
     il = next(r for r in rows[1:] if r[0].startswith("il-"))
     assert il[8] == "да" and il[7] == 18
-    note_cell = next(row[9] for row in ws.iter_rows(min_row=2) if row[0].value.startswith("estet"))
+    note_cell = next(row[10] for row in ws.iter_rows(min_row=2) if row[0].value.startswith("estet"))
     assert note_cell.data_type == "s" and note_cell.quotePrefix and "=HYPERLINK" in note_cell.value
     assert ws.cell(2, 3).number_format == "DD.MM.YYYY"
 
@@ -137,7 +138,7 @@ def test_csv_export_is_semicolon_utf8_with_bom_and_guards_formulas(stocked, tmp_
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == ("ID экскурсии;Площадка;Дата;Начало;Длительность, мин;Размер группы;Адрес;"
-                        "Минимальный возраст;Паспорт обязателен;Примечание")
+                        "Минимальный возраст;Паспорт обязателен;Только граждане РФ;Примечание")
     estet = next(line for line in lines[1:] if line.startswith("estet-"))
     assert "'=HYPERLINK" in estet and ";нет;" in estet
     assert len(lines) == 7
@@ -178,6 +179,36 @@ def test_edits_of_site_details_are_reported_as_not_taken(stocked, tmp_path, cli)
     assert store_sites(stocked) == sites_before
     result = cli("slots", "import", path, "-w", stocked.path)
     assert result.exit_code == 0 and "not taken" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_the_export_says_which_tours_are_for_russian_citizens_only(stocked, tmp_path, suffix):
+    with stocked.transaction() as conn:
+        save_site(conn, replace(load_sites(conn)["il"], citizens_only=True))
+    generate_season_tours(stocked, tours=6)
+    path = export_tours(stocked, tmp_path / f"tours{suffix}")
+    rows = [list(r) for r in openpyxl.load_workbook(path)["Экскурсии"].iter_rows(values_only=True)] \
+        if suffix == ".xlsx" else [line.split(";") for line in path.read_text("utf-8-sig").splitlines()]
+    column = rows[0].index("Только граждане РФ")
+    assert rows[0][column - 2:column] == ["Минимальный возраст", "Паспорт обязателен"]
+    assert {row[0].split("-")[0]: row[column] for row in rows[1:]} == {"estet": "нет", "il": "да", "molniya": "нет"}
+
+    unedited = import_tours(stocked, path)
+    assert not unedited.has_changes and unedited.ignored == ()
+    estet = next(i for i, row in enumerate(rows) if row[0].startswith("estet"))
+    rows[estet][column] = "да"
+    if suffix == ".xlsx":
+        wb = openpyxl.load_workbook(path)
+        wb["Экскурсии"].cell(estet + 1, column + 1).value = "да"
+        wb.save(path)
+    else:
+        path.write_text("\n".join(";".join(row) for row in rows), encoding="utf-8-sig")
+    edited = import_tours(stocked, path)
+    assert not edited.has_changes
+    assert [note.split(":")[0] for note in edited.ignored] == [
+        f"tours{suffix} › Экскурсии › row {estet + 1} › Только граждане РФ" if suffix == ".xlsx"
+        else f"tours{suffix} › row {estet + 1} › Только граждане РФ"]
+    assert not store_sites(stocked)["estet"].citizens_only
 
 
 def store_sites(season):

@@ -12,11 +12,16 @@ import re
 from collections.abc import Callable
 
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.xlsx.xml_safety import parse_xml
 
 
 class CellProblem(Exception):
-    pass
+    """Why a cell holds no usable value; the message is a Msg (a rejected row's reason is written in Russian)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 # -- cell kinds ---------------------------------------------------------------
@@ -89,7 +94,7 @@ _MAX_SERIAL = 2_958_465  # 9999-12-31
 
 def serial_to_value(serial: float, kind: str, date1904: bool) -> object:
     if not 0 <= serial <= _MAX_SERIAL:
-        raise CellProblem(f"holds {serial!r}, which is not a date Excel can show")
+        raise CellProblem(Msg("holds {value}, which is not a date Excel can show", value=repr(serial)))
     if kind == "time" and serial < 1:
         millis = round(serial * 86_400_000)
         if millis >= 86_400_000:
@@ -101,7 +106,7 @@ def serial_to_value(serial: float, kind: str, date1904: bool) -> object:
     elif serial >= 61:
         epoch = _EPOCH_1900
     elif serial >= 60:
-        raise CellProblem("holds 29.02.1900, a date that does not exist (Excel's 1900 leap-year bug)")
+        raise CellProblem(Msg("holds 29.02.1900, a date that does not exist (Excel's 1900 leap-year bug)"))
     else:
         epoch = _EPOCH_1900_EARLY
     value = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))
@@ -119,4 +124,4 @@ def iso_value(text: str) -> object:
             return dt.time.fromisoformat(text)
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise CellProblem(f"holds {text[:40]!r}, which is not an ISO date") from None
+        raise CellProblem(Msg("holds {value}, which is not an ISO date", value=repr(text[:40]))) from None

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.settings import Limits
 
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -35,28 +36,28 @@ def identify_container(path: Path, file: str, max_bytes: int) -> None:
         with open(path, "rb") as handle:
             head = handle.read(4096)
     except OSError as exc:
-        raise MissingInputError(f"{path} cannot be read ({exc.strerror})") from None
+        raise MissingInputError(_("{path} cannot be read ({reason})").format(path=path, reason=exc.strerror)) from None
     location = Location(file)
     if not head:
-        raise BadDataError.at(location, "is an empty file, not an .xlsx workbook")
+        raise BadDataError.at(location, Msg("is an empty file, not an .xlsx workbook"))
     if head.startswith(_ZIP_SIGNATURES):
         return
     if head.startswith(_OLE2_SIGNATURE):
         if _ole2_is_encrypted(path, max_bytes):
-            raise BadDataError.at(location, "is password-protected; remove the password and save again")
-        raise BadDataError.at(location, "is an old Excel 97–2003 .xls workbook; save it as .xlsx")
+            raise BadDataError.at(location, Msg("is password-protected; remove the password and save again"))
+        raise BadDataError.at(location, Msg("is an old Excel 97–2003 .xls workbook; save it as .xlsx"))
     text = _as_text(head)
     if text is not None:
         stripped = text.lstrip("\ufeff \t\r\n").lower()
         if stripped.startswith(("<html", "<!doctype html", "<table")):
-            raise BadDataError.at(location, "is a web page (HTML) saved with a spreadsheet name, "
-                                            "not an .xlsx workbook; open it in Excel and save it as .xlsx")
+            raise BadDataError.at(location, Msg("is a web page (HTML) saved with a spreadsheet name, "
+                                                "not an .xlsx workbook; open it in Excel and save it as .xlsx"))
         if stripped.startswith("<"):
-            raise BadDataError.at(location, "is an XML text file, not an .xlsx workbook; save it as .xlsx")
-        raise BadDataError.at(location, "is a text/CSV file, not an .xlsx workbook",
-                              hint="give it a .csv name if it is a CSV export, or save it as .xlsx")
-    raise BadDataError.at(location, "is not an .xlsx workbook "
-                                    "(its contents are not a spreadsheet format this tool knows)")
+            raise BadDataError.at(location, Msg("is an XML text file, not an .xlsx workbook; save it as .xlsx"))
+        raise BadDataError.at(location, Msg("is a text/CSV file, not an .xlsx workbook"),
+                              hint=_("give it a .csv name if it is a CSV export, or save it as .xlsx"))
+    raise BadDataError.at(location, Msg("is not an .xlsx workbook "
+                                        "(its contents are not a spreadsheet format this tool knows)"))
 
 
 def _as_text(head: bytes) -> str | None:
@@ -100,9 +101,9 @@ def open_zip(path: Path, error: Callable[..., BadDataError]) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error):
-        raise error("is a damaged or truncated .xlsx workbook (its zip archive is incomplete)") from None
+        raise error(Msg("is a damaged or truncated .xlsx workbook (its zip archive is incomplete)")) from None
     except NotImplementedError:
-        raise error("uses zip features that spreadsheet programs do not write; save it again as .xlsx") from None
+        raise error(Msg("uses zip features that spreadsheet programs do not write; save it again as .xlsx")) from None
 
 
 def _max_bytes(limits: Limits) -> int:
@@ -113,26 +114,27 @@ def check_zip_sizes(archive: zipfile.ZipFile, limits: Limits, error: Callable[..
     """Refuse an archive by what it declares: too many members, too large, or compressed too well."""
     infos = archive.infolist()
     if len(infos) > _MAX_ZIP_MEMBERS:
-        raise error(f"holds {len(infos)} files inside its zip archive; rejected as a possible zip bomb")
+        raise error(Msg("holds {count} files inside its zip archive; rejected as a possible zip bomb",
+                        count=len(infos)))
     total = 0
     max_bytes = _max_bytes(limits)
     limit_mb = limits.max_uncompressed_mb
     for info in infos:
         total += info.file_size
         if info.file_size > max_bytes:
-            raise error(f"{info.filename} inflates to {info.file_size // (1 << 20)} MB "
-                        f"(limit {limit_mb} MB); rejected as a possible zip bomb",
-                        hint="raise [limits] max_uncompressed_mb in season.toml if the file is genuine")
+            raise error(Msg("{part} inflates to {size} MB (limit {limit} MB); rejected as a possible zip bomb",
+                            part=info.filename, size=info.file_size // (1 << 20), limit=limit_mb),
+                        hint=_("raise [limits] max_uncompressed_mb in season.toml if the file is genuine"))
         if info.file_size >= _RATIO_CHECK_MIN_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_compression_ratio:
-                raise error(f"{info.filename} compresses {ratio:.0f}:1 (limit {limits.max_compression_ratio}:1); "
-                            "rejected as a possible zip bomb",
-                            hint="raise [limits] max_compression_ratio in season.toml if the file is genuine")
+                raise error(Msg("{part} compresses {ratio}:1 (limit {limit}:1); rejected as a possible zip bomb",
+                                part=info.filename, ratio=f"{ratio:.0f}", limit=limits.max_compression_ratio),
+                            hint=_("raise [limits] max_compression_ratio in season.toml if the file is genuine"))
     if total > max_bytes:
-        raise error(f"inflates to {total // (1 << 20)} MB in all (limit {limit_mb} MB); "
-                    "rejected as a possible zip bomb",
-                    hint="raise [limits] max_uncompressed_mb in season.toml if the file is genuine")
+        raise error(Msg("inflates to {size} MB in all (limit {limit} MB); rejected as a possible zip bomb",
+                        size=total // (1 << 20), limit=limit_mb),
+                    hint=_("raise [limits] max_uncompressed_mb in season.toml if the file is genuine"))
 
 
 def inflated_chunks(archive: zipfile.ZipFile, name: str, limits: Limits,
@@ -148,16 +150,16 @@ def inflated_chunks(archive: zipfile.ZipFile, name: str, limits: Limits,
                     return
                 inflated += len(chunk)
                 if inflated > max_bytes:
-                    raise error(f"inflates beyond {limits.max_uncompressed_mb} MB while reading {name}; "
-                                "rejected as a possible zip bomb")
+                    raise error(Msg("inflates beyond {limit} MB while reading {part}; rejected as a possible zip bomb",
+                                    limit=limits.max_uncompressed_mb, part=name))
                 yield chunk
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.error, ValueError):
-        raise error(f"is damaged: {name} inside it cannot be decompressed "
-                    "(a truncated file, or sizes that do not match the contents)") from None
+        raise error(Msg("is damaged: {part} inside it cannot be decompressed "
+                        "(a truncated file, or sizes that do not match the contents)", part=name)) from None
     except RuntimeError:  # zipfile's "password required" for an encrypted member
-        raise error("is password-protected; remove the password and save again") from None
+        raise error(Msg("is password-protected; remove the password and save again")) from None
     except NotImplementedError:
-        raise error(f"compresses {name} with a method spreadsheet programs do not use") from None
+        raise error(Msg("compresses {part} with a method spreadsheet programs do not use", part=name)) from None
 
 
 def read_small_part(archive: zipfile.ZipFile, name: str, limits: Limits, error: Callable[..., BadDataError]) -> bytes:
@@ -166,5 +168,5 @@ def read_small_part(archive: zipfile.ZipFile, name: str, limits: Limits, error: 
     for chunk in inflated_chunks(archive, name, limits, error):
         data += chunk
         if len(data) > _MAX_SMALL_PART_BYTES:
-            raise error(f"{name} is larger than {_MAX_SMALL_PART_BYTES >> 20} MB; rejected")
+            raise error(Msg("{part} is larger than {limit} MB; rejected", part=name, limit=_MAX_SMALL_PART_BYTES >> 20))
     return bytes(data)

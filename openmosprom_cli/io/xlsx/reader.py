@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
+from openmosprom_cli.i18n import Msg, _
+from openmosprom_cli.io.tables import unreadable_cells
 from openmosprom_cli.io.xlsx.cells import date_styles
 from openmosprom_cli.io.xlsx.container import (
     check_zip_sizes,
@@ -61,9 +63,9 @@ _NS_RELATIONSHIPS = ("http://schemas.openxmlformats.org/officeDocument/2006/rela
 def open_workbook(path: Path, limits: Limits | None = None) -> WorkbookReader:
     path = Path(path)
     if not path.exists():
-        raise MissingInputError(f"{path} does not exist")
+        raise MissingInputError(_("{path} does not exist").format(path=path))
     if not path.is_file():
-        raise MissingInputError(f"{path} is not a file")
+        raise MissingInputError(_("{path} is not a file").format(path=path))
     return WorkbookReader(path, limits or Limits())
 
 
@@ -107,7 +109,7 @@ class WorkbookReader:
         """The sheet named ``sheet``; a hidden one is refused so that it is never read silently."""
         info = self._sheet(sheet)
         if info.hidden:
-            raise self._error(f"sheet {sheet!r} is hidden; unhide it or remove it")
+            raise self._error(Msg("sheet {sheet} is hidden; unhide it or remove it", sheet=repr(sheet)))
         return info
 
     def hidden_columns(self, sheet: str) -> set[int]:
@@ -141,7 +143,8 @@ class WorkbookReader:
             bounds = range_bounds(ref)
             assert bounds is not None  # merged_in_data keeps only the areas with bounds
             first_row = max(bounds[1], first_data_row)
-            message = f"merged cells {ref} inside the data; unmerge them so every row has its own values"
+            message = Msg("merged cells {range} inside the data; unmerge them so every row has its own values",
+                          range=ref)
             problems.append(Problem(Location(self._file, sheet, first_row), message))
         return problems
 
@@ -158,7 +161,7 @@ class WorkbookReader:
         yield from SheetRows(self, sheet, part, collected).rows()
         if problems is None and collected:
             count = len(collected)
-            summary = str(collected[0]) if count == 1 else f"{self._file} › {sheet}: {count} unreadable cells"
+            summary = str(collected[0]) if count == 1 else unreadable_cells(str(Location(self._file, sheet)), count)
             raise BadDataError(summary, collected)
 
     # -- container --------------------------------------------------------
@@ -190,12 +193,12 @@ class WorkbookReader:
     def _load_structure(self) -> None:
         names = set(self._archive().namelist())
         if "xl/workbook.bin" in names:
-            raise self._error("is a binary .xlsb workbook, not an .xlsx workbook; save it as .xlsx")
+            raise self._error(Msg("is a binary .xlsb workbook, not an .xlsx workbook; save it as .xlsx"))
         if "mimetype" in names and "content.xml" in names:
-            raise self._error("is an OpenDocument spreadsheet (.ods), not an .xlsx workbook; save it as .xlsx")
+            raise self._error(Msg("is an OpenDocument spreadsheet (.ods), not an .xlsx workbook; save it as .xlsx"))
         workbook_part = self._office_document_part(names)
         if "[Content_Types].xml" not in names or workbook_part is None:
-            raise self._error("is a zip archive but not an .xlsx workbook (it has no xl/workbook.xml)")
+            raise self._error(Msg("is a zip archive but not an .xlsx workbook (it has no xl/workbook.xml)"))
 
         sheets: list[tuple[str, str, str]] = []
         self._date1904 = False
@@ -214,12 +217,13 @@ class WorkbookReader:
         infos = []
         for name, state, rel_id in sheets:
             if not name or name in self._sheet_parts:
-                raise self._error(f"{workbook_part} lists a sheet with an empty or repeated name")
+                raise self._error(Msg("{part} lists a sheet with an empty or repeated name", part=workbook_part))
             target, kind = rels.get(rel_id, (None, ""))
             # Chart and dialog sheets have no cells: they are listed but read as empty.
             self._sheet_parts[name] = target if kind.endswith("/worksheet") and target in names else None
             if kind.endswith("/worksheet") and target not in names:
-                raise self._error(f"is damaged: sheet {name!r} points to a missing part {target}")
+                raise self._error(Msg("is damaged: sheet {sheet} points to a missing part {part}", sheet=repr(name),
+                                      part=target))
             infos.append(SheetInfo(name, state != "visible"))
         self.sheets = tuple(infos)
         by_kind = {kind.rpartition("/")[2]: target for target, kind in rels.values()}
@@ -257,8 +261,8 @@ class WorkbookReader:
         for info in self.sheets:
             if info.name == sheet:
                 return info
-        listed = ", ".join(repr(s.name) for s in self.sheets) or "none"
-        raise self._error(f"has no sheet named {sheet!r} (sheets: {listed})")
+        listed = ", ".join(repr(s.name) for s in self.sheets) or Msg("none")
+        raise self._error(Msg("has no sheet named {sheet} (sheets: {listed})", sheet=repr(sheet), listed=listed))
 
     def _sheet_part(self, sheet: str) -> str | None:
         self._sheet(sheet)

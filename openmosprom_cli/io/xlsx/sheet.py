@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.xlsx.cells import (
     CELL_TYPES,
     T_BOOL,
@@ -262,7 +263,7 @@ class SheetRows:
             try:
                 value = serial_to_value(serial, kind, self.date1904)
             except CellProblem as problem:
-                self._problem(column, str(problem))
+                self._problem(column, problem.message)
                 return None
             if len(self.date_cache) < 100_000:
                 self.date_cache[key] = value
@@ -311,12 +312,14 @@ class SheetRows:
         if value is None:
             return
         if self.row_number > self.max_rows:
-            raise self._fatal(column, f"holds a value beyond row {self.max_rows}, the most this tool reads",
-                              "raise [limits] max_rows in season.toml if the file is genuine")
+            raise self._fatal(column, Msg("holds a value beyond row {limit}, the most this tool reads",
+                                          limit=self.max_rows),
+                              _("raise [limits] max_rows in season.toml if the file is genuine"))
         if column >= self.max_columns:
-            raise self._fatal(column, f"holds a value beyond column {column_letters(self.max_columns - 1)}, "
-                                      f"the last of the {self.max_columns} columns this tool reads",
-                              "delete the far-away cell, or raise [limits] max_columns in season.toml")
+            raise self._fatal(column, Msg("holds a value beyond column {last}, the last of the {limit} columns "
+                                          "this tool reads", last=column_letters(self.max_columns - 1),
+                                          limit=self.max_columns),
+                              _("delete the far-away cell, or raise [limits] max_columns in season.toml"))
         values = self.values
         if column == len(values):
             values.append(value)
@@ -327,7 +330,8 @@ class SheetRows:
             values[column] = value
 
     def _location(self, column: int) -> Location:
-        return Location(self.reader._file, self.sheet, self.row_number, f"column {column_letters(column)}")
+        return Location(self.reader._file, self.sheet, self.row_number,
+                        Msg("column {letters}", letters=column_letters(column)))
 
     def _fatal(self, column: int, message: str, hint: str) -> BadDataError:
         return BadDataError.at(self._location(column), message, hint=hint)
@@ -340,7 +344,7 @@ class SheetRows:
         try:
             return cell_text(raw)
         except CellProblem as problem:
-            self._problem(column, str(problem))
+            self._problem(column, problem.message)
             return None
 
     def _convert(self, style: tuple[int, str | None], raw_value: bytes | None, body: bytes | None,
@@ -358,7 +362,7 @@ class SheetRows:
                     try:
                         return patterns.rich_text(inline.group(2) or b"")
                     except CellProblem as problem:
-                        self._problem(column, str(problem))
+                        self._problem(column, problem.message)
                         return None
             formula_match = patterns.formula.search(body)
             if formula_match is not None:
@@ -372,9 +376,12 @@ class SheetRows:
         if not has_value:
             if formula is not None:
                 shown = self._text(formula, column) if formula else ""
-                what = f"formula ={shown}" if shown else "a formula"
-                self._problem(column, f"{what} has no saved result; open the file in Excel or LibreOffice, "
-                                      "let it calculate, and save it again")
+                if shown:
+                    self._problem(column, Msg("formula {formula} has no saved result; open the file in Excel or "
+                                              "LibreOffice, let it calculate, and save it again", formula=f"={shown}"))
+                else:
+                    self._problem(column, Msg("a formula has no saved result; open the file in Excel or LibreOffice, "
+                                              "let it calculate, and save it again"))
             return None
         assert raw_value is not None  # has_value
         try:
@@ -383,9 +390,9 @@ class SheetRows:
                     number = float(raw_value)
                 except ValueError:
                     shown = raw_value[:40].decode("utf-8", "replace")
-                    raise CellProblem(f"holds {shown!r}, which is not a number") from None
+                    raise CellProblem(Msg("holds {value}, which is not a number", value=repr(shown))) from None
                 if not math.isfinite(number):
-                    raise CellProblem("holds a number that is not finite")
+                    raise CellProblem(Msg("holds a number that is not finite"))
                 if date_kind is not None:
                     return self._date(number, date_kind, column)
                 return int(number) if number.is_integer() and abs(number) < 1e15 else number
@@ -393,7 +400,7 @@ class SheetRows:
                 strings = self.reader._strings()
                 index = int(raw_value) if raw_value.strip().isdigit() else -1
                 if not 0 <= index < len(strings):
-                    raise CellProblem("refers to a shared string that does not exist (the file is damaged)")
+                    raise CellProblem(Msg("refers to a shared string that does not exist (the file is damaged)"))
                 return strings[index]
             if cell_type in (T_STR, T_INLINE):
                 return cell_text(raw_value)
@@ -403,13 +410,14 @@ class SheetRows:
                     return True
                 if flag in (b"0", b"false"):
                     return False
-                raise CellProblem("holds a true/false value that is neither 1 nor 0")
+                raise CellProblem(Msg("holds a true/false value that is neither 1 nor 0"))
             if cell_type == T_ERROR:
-                raise CellProblem(f"holds the error {cell_text(raw_value)}; fix the cell or its formula in Excel")
+                raise CellProblem(Msg("holds the error {error}; fix the cell or its formula in Excel",
+                                      error=cell_text(raw_value)))
             if cell_type == T_ISO_DATE:
                 return iso_value(cell_text(raw_value))
-            raise CellProblem("has a cell type this reader does not know")
+            raise CellProblem(Msg("has a cell type this reader does not know"))
         except CellProblem as problem:
-            self._problem(column, str(problem))
+            self._problem(column, problem.message)
             return None
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.xlsx.cells import CellProblem
 
 ATTRS = rb"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*"
@@ -32,15 +33,15 @@ def attributes(raw: bytes) -> dict[str, str]:
 def _replace_entity(match: re.Match) -> str:
     name = match.group(1)
     if name is None:
-        raise CellProblem("has a stray '&' (the file is not well-formed XML)")
+        raise CellProblem(Msg("has a stray '&' (the file is not well-formed XML)"))
     if name.startswith("#"):
         try:
             return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
         except (ValueError, OverflowError):
-            raise CellProblem(f"has an invalid character reference &{name};") from None
+            raise CellProblem(Msg("has an invalid character reference {reference}", reference=f"&{name};")) from None
     if name in _NAMED_ENTITIES:
         return _NAMED_ENTITIES[name]
-    raise CellProblem(f"uses an undefined XML entity &{name};")
+    raise CellProblem(Msg("uses an undefined XML entity {entity}", entity=f"&{name};"))
 
 
 def _unescape(text: str) -> str:
@@ -60,7 +61,7 @@ def cell_text(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise CellProblem("is not valid UTF-8 text") from None
+        raise CellProblem(Msg("is not valid UTF-8 text")) from None
     if "&" in text:
         text = _ENTITY.sub(_replace_entity, text)
     if "_x" in text:
@@ -185,7 +186,7 @@ def _shared_strings_in(text: bytes, patterns: PatternSet, strings: list[str], pa
     found = patterns.fast_si.findall(text)
     expected = sum(text.count(start) for start in patterns.si_starts)
     if len(found) != expected:
-        raise error(f"is damaged: {part} inside it has string items this reader cannot delimit")
+        raise error(Msg("is damaged: {part} inside it has string items this reader cannot delimit", part=part))
     try:
         for plain, preserved, _attrs, body in found:
             if plain or preserved:
@@ -194,4 +195,5 @@ def _shared_strings_in(text: bytes, patterns: PatternSet, strings: list[str], pa
             else:
                 strings.append(patterns.rich_text(body))
     except CellProblem as problem:
-        raise error(f"is damaged: a shared string in {part} {problem}") from None
+        raise error(Msg("is damaged: a shared string in {part} {problem}", part=part, problem=problem.message)
+                    ) from None

@@ -16,18 +16,24 @@ from typing import NoReturn
 from xml.parsers import expat
 
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import Msg, _
 
-XML_CONSTRUCTS_HINT = "save the file again from Excel or LibreOffice"
+
+def xml_constructs_hint() -> str:
+    return _("save the file again from Excel or LibreOffice")
 
 
 class _Refused(Exception):
-    def __init__(self, message: str):
-        self.message = message
+    """A DTD, met by expat."""
 
 
 def _refuse_dtd(*_args: object) -> NoReturn:
-    raise _Refused("contains a DTD (<!DOCTYPE>), which spreadsheets never need; rejected for safety "
-                   "(entity expansion or external entities)")
+    raise _Refused()
+
+
+def _dtd_refused(part: str) -> Msg:
+    return Msg("{part} inside it contains a DTD (<!DOCTYPE>), which spreadsheets never need; rejected for safety "
+               "(entity expansion or external entities)", part=part)
 
 
 def parse_xml(data: bytes, name: str, start: Callable[[str, dict], None],
@@ -41,13 +47,13 @@ def parse_xml(data: bytes, name: str, start: Callable[[str, dict], None],
     parser.StartElementHandler = lambda tag, attrs: start(tag.rpartition(" ")[2], attrs)
     try:
         parser.Parse(data, True)
-    except _Refused as refused:
-        raise error(f"{name} inside it {refused.message}") from None
+    except _Refused:
+        raise error(_dtd_refused(name)) from None
     except expat.ExpatError as exc:
-        raise error(f"is damaged: {name} inside it is not well-formed XML "
-                    f"({expat.ErrorString(exc.code)}, line {exc.lineno})") from None
+        raise error(Msg("is damaged: {part} inside it is not well-formed XML ({reason}, line {line})", part=name,
+                        reason=expat.ErrorString(exc.code), line=exc.lineno)) from None
     except (ValueError, LookupError, UnicodeError, RecursionError):  # e.g. an unknown declared encoding
-        raise error(f"is damaged: {name} inside it cannot be parsed") from None
+        raise error(Msg("is damaged: {part} inside it cannot be parsed", part=name)) from None
 
 
 _PROLOG_DECL = re.compile(rb"<\?xml\s[^?]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
@@ -61,7 +67,8 @@ def _prolog_end(data: bytes, name: str, error: Callable[..., BadDataError]) -> t
     is enough for parts that are tokenised rather than parsed.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise error(f"{name} inside it is UTF-16 encoded, which this reader does not support", hint=XML_CONSTRUCTS_HINT)
+        raise error(Msg("{part} inside it is UTF-16 encoded, which this reader does not support", part=name),
+                    hint=xml_constructs_hint())
     pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     while True:
         while pos < len(data) and data[pos] in b" \t\r\n":
@@ -74,8 +81,8 @@ def _prolog_end(data: bytes, name: str, error: Callable[..., BadDataError]) -> t
                 return None
             declared = _PROLOG_DECL.match(data, pos, end + 2)
             if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
-                raise error(f"{name} inside it is encoded as {declared.group(1).decode()}, not UTF-8",
-                            hint=XML_CONSTRUCTS_HINT)
+                raise error(Msg("{part} inside it is encoded as {encoding}, not UTF-8", part=name,
+                                encoding=declared.group(1).decode()), hint=xml_constructs_hint())
             pos = end + 2
         elif data.startswith(b"<!--", pos):
             end = data.find(b"-->", pos)
@@ -89,18 +96,15 @@ def _prolog_end(data: bytes, name: str, error: Callable[..., BadDataError]) -> t
             if root is None:
                 if len(data) - pos < 256:
                     return None
-                raise error(f"is damaged: {name} inside it is not XML")
+                raise error(Msg("is damaged: {part} inside it is not XML", part=name))
             return pos, root.group(1) or b""
 
 
 def _raise_refused(data: bytes, pos: int, name: str, error: Callable[..., BadDataError]) -> NoReturn:
     if data[pos:pos + 9].upper() == b"<!DOCTYPE" or data.startswith(b"<!ENTITY", pos):
-        try:
-            _refuse_dtd()
-        except _Refused as refused:
-            raise error(f"{name} inside it {refused.message}") from None
-    raise error(f"{name} inside it contains XML comments, CDATA or processing instructions, "
-                "which spreadsheet programs do not write", hint=XML_CONSTRUCTS_HINT)
+        raise error(_dtd_refused(name))
+    raise error(Msg("{part} inside it contains XML comments, CDATA or processing instructions, "
+                    "which spreadsheet programs do not write", part=name), hint=xml_constructs_hint())
 
 
 def checked_xml_chunks(chunks: Iterable[bytes], part: str,
@@ -119,7 +123,8 @@ def checked_xml_chunks(chunks: Iterable[bytes], part: str,
             found = _prolog_end(pending, part, error)
             if found is None:
                 if len(pending) > (1 << 20):
-                    raise error(f"is damaged: {part} inside it has no root element in its first megabyte")
+                    raise error(Msg("is damaged: {part} inside it has no root element in its first megabyte",
+                                    part=part))
                 continue
             start, prefix = found
             chunk = pending[start:]
@@ -134,4 +139,4 @@ def checked_xml_chunks(chunks: Iterable[bytes], part: str,
         carry = chunk[-1:]
         yield prefix, chunk
     if prefix is None and pending:
-        raise error(f"is damaged: {part} inside it is not XML")
+        raise error(Msg("is damaged: {part} inside it is not XML", part=part))
