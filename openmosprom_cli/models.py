@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from openmosprom_cli.i18n import Msg
+
 
 def make_tour_id(site_id: str, date: dt.date, start: dt.time) -> str:
     """Stable, readable tour ID: ``<site_id>-<MMDD>-<HHMM>``."""
@@ -138,25 +140,27 @@ class Holding:
 
 
 # Why a choice did not give a person a seat. Codes are stored in season.db;
-# the English text is for organizers in the terminal, the Russian for
+# the first text is for organizers in the terminal, a Msg in the interface's language (render it again with
+# i18n.render when the language may have changed since this module was imported); the second is the Russian of
 # spreadsheets and notifications that visitors and factories see.
 OUTCOME_TEXT: dict[str, tuple[str, str]] = {
-    "placed": ("placed", "место выделено"),
-    "full": ("no room left for the party", "мест не осталось"),
-    "below_min_age": ("below the site's minimum age on the tour date", "возраст ниже допустимого"),
-    "no_birth_date": ("no birth date, and the site has an age limit", "не указана дата рождения"),
-    "no_passport": ("no passport number, and the site requires one", "не указан паспорт"),
-    "companions_not_allowed": ("the site requires passports and admits no companions",
+    "placed": (Msg("placed"), "место выделено"),
+    "full": (Msg("no room left for the party"), "мест не осталось"),
+    "below_min_age": (Msg("below the site's minimum age on the tour date"), "возраст ниже допустимого"),
+    "no_birth_date": (Msg("no birth date, and the site has an age limit"), "не указана дата рождения"),
+    "no_passport": (Msg("no passport number, and the site requires one"), "не указан паспорт"),
+    "companions_not_allowed": (Msg("the site requires passports and admits no companions"),
                                "на эту площадку нельзя с гостями"),
-    "not_citizen": ("the site admits citizens of Russia only", "только для граждан РФ"),
-    "unknown_choice": ("not a tour or site of this season", "такой экскурсии нет"),
-    "limit_reached": ("already has the most tours a person may get", "уже получено максимальное число экскурсий"),
-    "overlaps": ("overlaps a tour the person already has", "пересекается с другой экскурсией"),
-    "not_reached": ("not needed: an earlier choice was granted",
+    "not_citizen": (Msg("the site admits citizens of Russia only"), "только для граждан РФ"),
+    "unknown_choice": (Msg("not a tour or site of this season"), "такой экскурсии нет"),
+    "limit_reached": (Msg("already has the most tours a person may get"), "уже получено максимальное число экскурсий"),
+    "overlaps": (Msg("overlaps a tour the person already has"), "пересекается с другой экскурсией"),
+    "not_reached": (Msg("not needed: an earlier choice was granted"),
                     "не рассматривался: выделено место по более раннему выбору"),
     # After publication a seat that was announced is kept (a commitment); its holder chooses no more.
-    "held": ("seat kept: it was announced", "место закреплено"),
-    "holds_seat": ("not considered: the person keeps an announced seat", "не рассматривался: место уже закреплено"),
+    "held": (Msg("seat kept: it was announced"), "место закреплено"),
+    "holds_seat": (Msg("not considered: the person keeps an announced seat"),
+                   "не рассматривался: место уже закреплено"),
 }
 
 

@@ -33,6 +33,7 @@ from openmosprom_cli.allocation.snapshots import erase_birth_dates
 from openmosprom_cli.allocation.stored import waitlisted_tours
 from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, OpenMospromError
 from openmosprom_cli.history.seasons import age_out_history
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.registrants.rejected import REJECTED_PREFIX
 from openmosprom_cli.season import clock
@@ -124,8 +125,9 @@ def purge_personal_data(season: Season, before: dt.date | None = None) -> PurgeR
     today = clock.today()
     before = before or today
     if before > today:
-        raise BadDataError.at(Location("--before"), f"{before:%d.%m.%Y} is after today ({today:%d.%m.%Y}): it "
-                                                    "would erase the passports of tours that have not taken place")
+        raise BadDataError.at(Location("--before"), Msg("{before} is after today ({today}): it would erase the "
+                                                        "passports of tours that have not taken place",
+                                                        before=f"{before:%d.%m.%Y}", today=f"{today:%d.%m.%Y}"))
     with season.transaction() as conn:
         conn.execute("PRAGMA secure_delete = ON")
         over, waiting = _people_whose_tours_are_over(conn, before)
@@ -189,9 +191,12 @@ def _check_removable(paths: list[Path]) -> None:
     """Every file the purge will remove can be removed: otherwise nothing changes at all."""
     blocked = [path for path in paths if not os.access(path.parent, os.W_OK | os.X_OK)]
     if blocked:
-        shown = ", ".join(str(p) for p in blocked[:3]) + (f" and {len(blocked) - 3} more" if len(blocked) > 3 else "")
-        raise CannotCreateError(f"cannot remove {shown}: its folder is not writable; nothing was erased",
-                                hint="Make the folder writable (or move the files away yourself), then purge again.")
+        shown = ", ".join(str(p) for p in blocked[:3])
+        if len(blocked) > 3:
+            shown = ngettext("{files} and {count} more", "{files} and {count} more", len(blocked) - 3).format(
+                files=shown, count=len(blocked) - 3)
+        raise CannotCreateError(_("cannot remove {files}: its folder is not writable; nothing was erased").format(
+            files=shown), hint=_("Make the folder writable (or move the files away yourself), then purge again."))
 
 
 def _remove(path: Path) -> bool:
@@ -208,9 +213,9 @@ def files_with_personal_data(folder: Path) -> tuple[HeldFile, ...]:
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(TEMP_SUFFIX)):
         relative = path.relative_to(folder)
         if relative.parts[0] == BACKUP_FOLDER and path.suffix == ".db":
-            found.append(HeldFile(path, "a copy of the season's database from before an upgrade"))
+            found.append(HeldFile(path, Msg("a copy of the season's database from before an upgrade")))
         elif path.suffix == ".eml":
-            found.append(HeldFile(path, "a roster email, with the roster attached"))
+            found.append(HeldFile(path, Msg("a roster email, with the roster attached")))
         elif path.suffix.lower() in (".xlsx", ".csv") and path.name != "tours.csv":
             holds = _what_a_table_holds(path)
             if holds:
@@ -224,11 +229,11 @@ def _what_a_table_holds(path: Path) -> str:
     """"passports or birth dates", "names and contacts", or "" for a table of neither (say, the tours)."""
     headers = _first_rows_text(path)
     if headers is None:
-        return "unknown: the file cannot be read, so check it yourself"
+        return Msg("unknown: the file cannot be read, so check it yourself")
     if headers & _SENSITIVE_HEADERS:
-        return "passports, birth dates or citizenship"
+        return Msg("passports, birth dates or citizenship")
     if headers & {"фио", "телефон", "id vk", "email", "фамилия"}:
-        return "names and contacts"
+        return Msg("names and contacts")
     return ""
 
 
@@ -241,7 +246,7 @@ def _first_rows_text(path: Path) -> set[str] | None:
     cells: set[str] = set()
     try:
         if path.suffix.lower() == ".csv":
-            for _, line in read_csv_rows(path, Limits())[:40]:
+            for _row_number, line in read_csv_rows(path, Limits())[:40]:
                 cells |= {normalize_header(v) for v in line if v}
         else:
             with open_workbook(path) as book:

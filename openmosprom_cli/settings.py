@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError
+from openmosprom_cli.i18n import Msg, _
 
 SETTINGS_FILE = "season.toml"
 
@@ -95,8 +96,9 @@ def default_year(today: dt.date | None = None) -> int:
 
 
 def render_settings(year: int) -> str:
+    """season.toml as ``init`` writes it, its comments in the interface's language (the keys never change)."""
     s = Settings.defaults(year)
-    return f'''# Settings of one «Открой#Моспром» season. Edit freely; every command rereads this file.
+    return _('''# Settings of one «Открой#Моспром» season. Edit freely; every command rereads this file.
 # Dates are written as YYYY-MM-DD.
 
 [season]
@@ -104,24 +106,24 @@ year = {year}
 
 [window]
 # Tours are generated only between these dates (inclusive).
-start = {s.window_start.isoformat()}
-end = {s.window_end.isoformat()}
+start = {start}
+end = {end}
 # Days with no tours at all, e.g. ["{year}-12-13"].
 blackout_dates = []
 
 [slots]
 # How many tours the season has, and at least how many each site gets.
-tours = {s.tours}
-min_per_site = {s.min_per_site}
+tours = {tours}
+min_per_site = {min_per_site}
 # Most tours on one day across the whole programme; 0 means no limit.
 max_tours_per_day = 0
 # Seed for tie-breaking when tours are generated.
-seed = {s.slots_seed}
+seed = {slots_seed}
 
 [allocation]
 # Seed of the lottery that breaks ties between equal scores and registration times.
 # It is printed and stored with every allocation so anyone can rerun the draw.
-seed = {s.allocation_seed}
+seed = {allocation_seed}
 max_tours_per_person = 1
 max_companions = 2
 
@@ -140,7 +142,7 @@ phone = "+7 495 000-00-00"
 # Each tour's standby («Резерв»): the first people on its waitlist, listed in the factory's roster with
 # the same details as the visitors, so that its security office can admit them if they are called in.
 # A share of the tour's capacity from 0 to 1, rounded up (0.2 of 12 seats is 3 people); 0 means none.
-standby_share = {s.standby_share}
+standby_share = {standby_share}
 
 [priority]
 # A priority policy from earlier seasons (imported with `openmosprom history import`). Off by default;
@@ -195,7 +197,10 @@ max_uncompressed_mb = 256
 max_compression_ratio = 200
 max_rows = 1100000
 max_columns = 200
-'''
+''').format(
+        year=year, start=s.window_start.isoformat(), end=s.window_end.isoformat(), tours=s.tours,
+        min_per_site=s.min_per_site, slots_seed=s.slots_seed, allocation_seed=s.allocation_seed,
+        standby_share=s.standby_share)
 
 
 def _date(value, where: Location) -> dt.date:
@@ -208,23 +213,23 @@ def _date(value, where: Location) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise BadDataError.at(where, f"{value!r} is not a date (write YYYY-MM-DD)")
+    raise BadDataError.at(where, Msg("{value} is not a date (write YYYY-MM-DD)", value=repr(value)))
 
 
 def load_settings(path: Path) -> Settings:
     if not path.exists():
-        raise MissingInputError(f"{path} does not exist")
+        raise MissingInputError(_("{path} does not exist").format(path=path))
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise BadDataError.at(Location(str(path)), f"not valid TOML: {exc}") from None
+        raise BadDataError.at(Location(str(path)), Msg("not valid TOML: {reason}", reason=str(exc))) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise MissingInputError(f"cannot read {path}: {exc}") from None
+        raise MissingInputError(_("cannot read {path}: {reason}").format(path=path, reason=exc)) from None
 
     def section(name: str) -> dict:
         value = raw.get(name, {})
         if not isinstance(value, dict):
-            raise BadDataError.at(Location(str(path), column=f"[{name}]"), "must be a table")
+            raise BadDataError.at(Location(str(path), column=f"[{name}]"), Msg("must be a table"))
         return value
 
     def loc(sec: str, key: str) -> Location:
@@ -234,17 +239,18 @@ def load_settings(path: Path) -> Settings:
         value = section(sec).get(key, default)
         if (isinstance(value, bool) or not isinstance(value, (int, float))
                 or (kind is int and not isinstance(value, int)) or not math.isfinite(value)):
-            raise BadDataError.at(loc(sec, key), f"{value!r} is not a {'whole ' if kind is int else ''}number")
+            raise BadDataError.at(loc(sec, key), Msg("{value} is not a whole number", value=repr(value))
+                                  if kind is int else Msg("{value} is not a number", value=repr(value)))
         if minimum is not None and value < minimum:
-            raise BadDataError.at(loc(sec, key), f"must be at least {minimum}")
+            raise BadDataError.at(loc(sec, key), Msg("must be at least {minimum}", minimum=minimum))
         if maximum is not None and value > maximum:
-            raise BadDataError.at(loc(sec, key), f"must be at most {maximum}")
+            raise BadDataError.at(loc(sec, key), Msg("must be at most {maximum}", maximum=maximum))
         return kind(value)
 
     def text(sec: str, key: str, default: str = "") -> str:
         value = section(sec).get(key, default)
         if not isinstance(value, str):
-            raise BadDataError.at(loc(sec, key), f"{value!r} is not text")
+            raise BadDataError.at(loc(sec, key), Msg("{value} is not text", value=repr(value)))
         return value
 
     year = number("season", "year", default_year(), minimum=2000, maximum=2999)
@@ -253,30 +259,32 @@ def load_settings(path: Path) -> Settings:
     start = _date(window.get("start", base.window_start), loc("window", "start"))
     end = _date(window.get("end", base.window_end), loc("window", "end"))
     if end < start:
-        raise BadDataError.at(loc("window", "end"), f"{end} is before the start {start}")
+        raise BadDataError.at(loc("window", "end"), Msg("{end} is before the start {start}", end=end, start=start))
     blackouts = window.get("blackout_dates", [])
     if not isinstance(blackouts, list):
-        raise BadDataError.at(loc("window", "blackout_dates"), "must be a list of dates")
+        raise BadDataError.at(loc("window", "blackout_dates"), Msg("must be a list of dates"))
     daily = number("slots", "max_tours_per_day", 0, minimum=0)
     scoring = section("scoring")
     for key, value in scoring.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BadDataError.at(loc("scoring", key), f"{value!r} is not a number of points")
+            raise BadDataError.at(loc("scoring", key), Msg("{value} is not a number of points", value=repr(value)))
     standby_share = number("rosters", "standby_share", base.standby_share, kind=float)
     if not 0 <= standby_share <= 1:  # also refuses nan
         raise BadDataError.at(loc("rosters", "standby_share"),
-                              f"{standby_share} must be between 0 and 1 (a share of the tour's capacity)")
+                              Msg("{value} must be between 0 and 1 (a share of the tour's capacity)",
+                                  value=standby_share))
     priority = _priority(section("priority"), loc, number)
 
     def flag(sec: str, key: str, default: bool) -> bool:
         value = section(sec).get(key, default)
         if not isinstance(value, bool):
-            raise BadDataError.at(loc(sec, key), f"{value!r} is not true or false")
+            raise BadDataError.at(loc(sec, key), Msg("{value} is not true or false", value=repr(value)))
         return value
 
     security = text("smtp", "security", "none").lower()
     if security not in {"none", "starttls", "ssl"}:
-        raise BadDataError.at(loc("smtp", "security"), f"{security!r} must be none, starttls or ssl")
+        raise BadDataError.at(loc("smtp", "security"), Msg("{value} must be none, starttls or ssl",
+                                                           value=repr(security)))
     return Settings(
         year=year,
         window_start=start,
@@ -322,10 +330,11 @@ def load_settings(path: Path) -> Settings:
 def _priority(raw: dict, loc, number) -> PrioritySettings:
     enabled = raw.get("enabled", False)
     if not isinstance(enabled, bool):
-        raise BadDataError.at(loc("priority", "enabled"), f"{enabled!r} must be true or false")
+        raise BadDataError.at(loc("priority", "enabled"), Msg("{value} must be true or false", value=repr(enabled)))
     penalty = raw.get("no_show_penalty", "points")
     if penalty not in ("points", "last"):
-        raise BadDataError.at(loc("priority", "no_show_penalty"), f"{penalty!r} must be \"points\" or \"last\"")
+        raise BadDataError.at(loc("priority", "no_show_penalty"), Msg("{value} must be \"points\" or \"last\"",
+                                                                      value=repr(penalty)))
     return PrioritySettings(
         enabled=enabled, no_show_penalty=penalty,
         no_show_points=number("priority", "no_show_points", 0.0, kind=float, minimum=0),

@@ -9,81 +9,130 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from openmosprom_cli.cli.common import (
+    FIXED,
+    IDS,
+    NUMBER,
+    TEXT,
+    FittedTable,
     JsonOption,
     WorkspaceOption,
     attach,
     console,
+    day,
     err_console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
 from openmosprom_cli.cli.history import adjustment_text, render_policy
 from openmosprom_cli.cli.prizes import render_prize_audit, render_prize_story
+from openmosprom_cli.i18n import _, language, ngettext, render, weekday
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
     from openmosprom_cli.allocation.audit import AuditCertificate
     from openmosprom_cli.allocation.explain import Explanation
     from openmosprom_cli.allocation.runs import AssignmentReport, SeatCount
 
-ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
-
 
 def reason_text(code: str) -> str:
+    """What a choice gave a person (a code of models.OUTCOME_TEXT), in the interface's language."""
     if code == "no_choices":
-        return "listed no choices"
+        return _("listed no choices")
     from openmosprom_cli.models import OUTCOME_TEXT
 
-    return OUTCOME_TEXT.get(code, (code, code))[0]
+    return render(OUTCOME_TEXT[code][0], language()) if code in OUTCOME_TEXT else code
+
+
+def check_text(name: str) -> str:
+    """An audit check's name (allocation/audit.py CHECKS, and a violation's check), in words."""
+    return {
+        "inputs fingerprint": _("inputs fingerprint"), "result fingerprint": _("result fingerprint"),
+        "capacity": _("capacity"), "eligibility": _("eligibility"), "placed at most once": _("placed at most once"),
+        "placements match choices": _("placements match choices"), "kept seats": _("kept seats"),
+        "closed tours": _("closed tours"), "priority order": _("priority order"),
+        "no justified envy": _("no justified envy"), "waitlists in priority order": _("waitlists in priority order"),
+        "result equals the re-derived one": _("result equals the re-derived one"),
+        "chain of runs": _("chain of runs"), "priority policy": _("priority policy"),
+    }.get(name, name)
+
+
+def cause_text(cause: str) -> str:
+    """Why a seat ended (changes/seats.py, changes/merges.py), in words."""
+    return {"cancelled": _("cancelled"), "tour_cancelled": _("the tour was cancelled"),
+            "capacity_cut": _("the capacity was cut"), "unassigned": _("unassigned"), "moved": _("moved"),
+            "merged": _("merged as a duplicate")}.get(cause, cause)
+
+
+def change_text(kind: str) -> str:
+    """A change in a person's story (store/changes kinds), in words."""
+    return {"seat": _("placed on"), "unseat": _("lost the seat on"), "cancel": _("cancelled"),
+            "reinstate": _("reinstated"), "data_changed": _("data changed; needs the organizer's attention on"),
+            "merge": _("merged away as a duplicate")}.get(kind, kind)
+
+
+def ordinal_choice(rank: int) -> str:
+    return {1: _("  got their 1st choice: {people} ({share})"), 2: _("  got their 2nd choice: {people} ({share})"),
+            3: _("  got their 3rd choice: {people} ({share})")}.get(
+        rank, _("  got their {rank}th choice: {people} ({share})"))
 
 
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
-def _seat_table(title: str, first: str, rows: tuple[SeatCount, ...]) -> Table:
+def _seat_table(title: str, first: str, rows: tuple[SeatCount, ...], *, days: bool = False) -> FittedTable:
     table = new_table(title=title, title_justify="left")
-    table.add_column(first)
-    for name in ("tours", "offered", "filled", "filled %"):
-        table.add_column(name, justify="right")
+    table.add_column(first, kind=FIXED if days else TEXT, priority=9)
+    table.add_column(_("tours"), kind=NUMBER, priority=5)
+    table.add_column(_("offered"), kind=NUMBER, priority=7)
+    table.add_column(_("filled"), kind=NUMBER, priority=8)
+    table.add_column(_("filled %"), kind=NUMBER, priority=6)
     for row in rows:
-        table.add_row(escape(row.label), str(row.tours), str(row.offered), str(row.filled),
+        label = f"{row.label} {weekday(dt.date.fromisoformat(row.key))}" if days else row.label
+        table.add_row(escape(label), str(row.tours), str(row.offered), str(row.filled),
                       _percent(row.filled, row.offered))
     return table
 
 
 def render_assignment(report: AssignmentReport) -> None:
     """The Rich summary of an allocation run; the demo prints it too."""
-    kind = {"incremental": f" ({report.kept} announced seats kept; what was left given)",
-            "from_scratch": " (from scratch)"}.get(report.kind, "")
-    console.print(f"[bold]Allocation run {report.run_id}[/]{kind} — seed [bold]{escape(report.seed)}[/]")
+    kind = {"incremental": ngettext(" ({count} announced seat kept; what was left given)",
+                                    " ({count} announced seats kept; what was left given)", report.kept).format(
+                                        count=report.kept),
+            "from_scratch": _(" (from scratch)")}.get(report.kind, "")
+    console.print(_("[bold]Allocation run {run}[/]{kind} — seed [bold]{seed}[/]").format(
+        run=report.run_id, kind=kind, seed=escape(report.seed)))
     if report.policy is not None:
         render_policy(report.policy)
-    console.print(_seat_table("Seats per site", "site", report.by_site))
-    console.print(_seat_table("Seats per day", "day", report.by_day))
-    console.print(f"Seats: {report.seats_filled} of {report.seats_offered} filled "
-                  f"({_percent(report.seats_filled, report.seats_offered)}).")
-    console.print(f"People: {report.placed} of {report.registrants} placed.")
+    console.print(_seat_table(_("Seats per site"), _("site"), report.by_site))
+    console.print(_seat_table(_("Seats per day"), _("day"), report.by_day, days=True))
+    console.print(_("Seats: {filled} of {offered} filled ({share}).").format(
+        filled=report.seats_filled, offered=report.seats_offered,
+        share=_percent(report.seats_filled, report.seats_offered)))
+    console.print(_("People: {placed} of {registrants} placed.").format(placed=report.placed,
+                                                                       registrants=report.registrants))
     for rank, people in report.by_choice:
-        console.print(f"  got their {ORDINALS.get(rank, f'{rank}th')} choice: {people} "
-                      f"({_percent(people, report.registrants)})")
-    console.print(f"Unplaced: {report.unplaced} ({_percent(report.unplaced, report.registrants)}); "
-                  f"{report.waitlisted} people are on a waitlist.")
+        console.print(ordinal_choice(rank).format(rank=rank, people=people,
+                                                  share=_percent(people, report.registrants)))
+    console.print(ngettext("Unplaced: {unplaced} ({share}); {waitlisted} person is on a waitlist.",
+                           "Unplaced: {unplaced} ({share}); {waitlisted} people are on a waitlist.",
+                           report.waitlisted).format(unplaced=report.unplaced,
+                                                     share=_percent(report.unplaced, report.registrants),
+                                                     waitlisted=report.waitlisted))
     for code, people in report.unplaced_by_reason:
-        console.print(f"  {people}: {escape(reason_text(code))}")
-    console.print(f"Inputs fingerprint: {report.inputs_fingerprint}")
-    console.print(f"Result fingerprint: {report.result_fingerprint}")
-    console.print("Anyone can rerun the draw with the same seed: "
-                  f"[bold]openmosprom assign --seed {escape(report.seed)}[/]; check it with [bold]openmosprom audit[/].")
+        console.print(f"  {people}: {escape(reason_text(code))}")  # not a message
+    console.print(_("Inputs fingerprint: {fingerprint}").format(fingerprint=report.inputs_fingerprint))
+    console.print(_("Result fingerprint: {fingerprint}").format(fingerprint=report.result_fingerprint))
+    console.print(_("Anyone can rerun the draw with the same seed: [bold]openmosprom assign --seed {seed}[/]; "
+                    "check it with [bold]openmosprom audit[/].").format(seed=escape(report.seed)))
 
 
 def assign(
-    seed: Annotated[str | None, typer.Option("--seed", help="Lottery seed (default: [allocation] seed in season.toml).")] = None,
-    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="After publication: allocate as if nobody had been told. Says how many people who were told would lose or change their seat, and asks first.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --from-scratch: do not ask.")] = False,
+    seed: Annotated[str | None, typer.Option("--seed", help=_("Lottery seed (default: [allocation] seed in season.toml)."))] = None,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help=_("After publication: allocate as if nobody had been told. Says how many people who were told would lose or change their seat, and asks first."))] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("With --from-scratch: do not ask."))] = False,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -102,19 +151,25 @@ def assign(
 
     def confirm(losses) -> bool:
         changed = sum(1 for loss in losses if loss.new_tours)
-        err_console.print(f"[yellow]A fresh allocation would take the seats of {len(losses) - changed} people who "
-                          f"were told, and change the seats of {changed} more.[/]")
+        err_console.print(_("[yellow]A fresh allocation would take the seats of {lose} people who were told, and "
+                            "change the seats of {change} more.[/]").format(lose=len(losses) - changed,
+                                                                          change=changed))
         for loss in losses[:20]:
-            instead = f", gets {', '.join(loss.new_tours)} instead" if loss.new_tours else ""
-            err_console.print(f"  {escape(loss.registrant_id)}: loses {escape(loss.tour_id)}{escape(instead)}")
+            if loss.new_tours:
+                err_console.print(_("  {id}: loses {tour}, gets {instead} instead").format(
+                    id=escape(loss.registrant_id), tour=escape(loss.tour_id),
+                    instead=escape(", ".join(loss.new_tours))))
+            else:
+                err_console.print(_("  {id}: loses {tour}").format(id=escape(loss.registrant_id),
+                                                                   tour=escape(loss.tour_id)))
         if len(losses) > 20:
-            err_console.print(f"  … and {len(losses) - 20} more")
+            err_console.print(_("  … and {count} more").format(count=len(losses) - 20))
         if yes:
             return True
         if not sys.stdin.isatty():
-            err_console.print("[dim]Not asking without a terminal; pass --yes to go ahead.[/]")
+            err_console.print(_("[dim]Not asking without a terminal; pass --yes to go ahead.[/]"))
             return False
-        return typer.confirm("Go ahead?", default=False)
+        return typer.confirm(_("Go ahead?"), default=False)
 
     report = run_assignment(load_season(workspace), seed=seed, from_scratch=from_scratch, confirm=confirm)
     if json_output:
@@ -125,64 +180,73 @@ def assign(
 
 def render_explanation(e: Explanation) -> None:
     name = f" {escape(e.full_name)}" if e.full_name else ""
-    console.print(f"[bold]{escape(e.registrant_id)}[/]{name} — allocation run {e.run_id}, seed {escape(e.seed)}")
+    console.print(_("[bold]{id}[/]{name} — allocation run {run}, seed {seed}").format(
+        id=escape(e.registrant_id), name=name, run=e.run_id, seed=escape(e.seed)))
     if e.cancelled:
-        console.print(f"[red]Cancelled[/]: {escape(e.cancelled)}. No allocation places them unless reinstated.")
+        console.print(_("[red]Cancelled[/]: {reason}. No allocation places them unless reinstated.").format(
+            reason=escape(str(e.cancelled))))
     if e.priority is None:
-        console.print(f"Not part of allocation run {e.run_id}: they registered after it, and the next "
-                      "[bold]openmosprom assign[/] considers them.")
+        console.print(_("Not part of allocation run {run}: they registered after it, and the next "
+                        "[bold]openmosprom assign[/] considers them.").format(run=e.run_id))
     else:
-        console.print(f"Priority: {e.priority} of {e.people} (1 chooses first), ordered by")
-        console.print(f"  score {e.score:g}, highest first")
+        console.print(_("Priority: {position} of {people} (1 chooses first), ordered by").format(
+            position=e.priority, people=e.people))
+        console.print(_("  score {score}, highest first").format(score=f"{e.score:g}"))
         if e.adjustments:
-            console.print(f"    by the priority policy: {e.base_score:g} as imported, "
-                          + "; ".join(adjustment_text(a) for a in e.adjustments), soft_wrap=True)
-        console.print(f"  registered {e.registered_at:%d.%m.%Y %H:%M:%S}, earliest first" if e.registered_at
-                      else "  registration time unknown: after everyone with the same score")
-        console.print(f"  lottery number {e.lottery} (from the seed and the ID), lowest first; then the ID")
-        table = new_table(title="Choices", title_justify="left")
-        for name in ("#", "choice", "tour", "outcome"):
-            table.add_column(name)
+            console.print(_("    by the priority policy: {base} as imported, {adjustments}").format(
+                base=f"{e.base_score:g}", adjustments="; ".join(adjustment_text(a) for a in e.adjustments)),
+                soft_wrap=True)
+        console.print(_("  registered {moment}, earliest first").format(moment=f"{e.registered_at:%d.%m.%Y %H:%M:%S}")
+                      if e.registered_at else _("  registration time unknown: after everyone with the same score"))
+        console.print(_("  lottery number {number} (from the seed and the ID), lowest first; then the ID").format(
+            number=e.lottery))
+        table = new_table(title=_("Choices"), title_justify="left")
+        table.add_column("#", kind=NUMBER, priority=9)
+        # A site chosen, and the tour it came to under it: two IDs in one column leave the outcome room.
+        table.add_column(_("choice → tour"), kind=IDS, priority=8)
+        table.add_column(_("outcome"), priority=7)
         for c in e.choices:
             style = "green" if c.code in ("placed", "held") else ""
-            text = reason_text(c.code) + (" (birth date erased; verdict kept)"
-                                          if e.birth_date_erased and c.code == "below_min_age" else "")
-            table.add_row(str(c.rank), escape(c.choice), escape(c.tour_id or "–"),
-                          f"[{style}]{escape(text)}[/]" if style else escape(text))
+            text = reason_text(c.code)
+            if e.birth_date_erased and c.code == "below_min_age":
+                text = _("{outcome}\n(birth date erased; verdict kept)").format(outcome=text)
+            chosen = escape(c.choice) if c.tour_id in (None, c.choice) else f"{escape(c.choice)} →\n{escape(c.tour_id)}"
+            table.add_row(str(c.rank), chosen, f"[{style}]{escape(text)}[/]" if style else escape(text))
         console.print(table)
     if e.age_verdicts is not None:
-        kept = ", ".join(f"{tour_id} {'met' if ok else 'below'}" for tour_id, ok in e.age_verdicts) or "none needed"
-        console.print(f"Birth date erased by a personal-data purge; the minimum-age verdicts kept: {escape(kept)}",
-                      soft_wrap=True)
+        kept = ", ".join(_("{tour} met").format(tour=tour_id) if ok else _("{tour} below").format(tour=tour_id)
+                         for tour_id, ok in e.age_verdicts) or _("none needed")
+        console.print(_("Birth date erased by a personal-data purge; the minimum-age verdicts kept: {verdicts}").format(
+            verdicts=escape(kept)), soft_wrap=True)
     if e.seats:
         for seat in e.seats:
-            why = f": kept, {seat.kept_because}" if seat.kept_because else ": given by this run, not announced yet"
-            console.print(f"Tour: {escape(seat.tour_id)} ({seat.seats} seat{'s' if seat.seats != 1 else ''})"
-                          f"{escape(why)}", soft_wrap=True)
+            seats = ngettext("{count} seat", "{count} seats", seat.seats).format(count=seat.seats)
+            if seat.kept_because:
+                line = _("Tour: {tour} ({seats}): kept, {why}").format(
+                    tour=escape(seat.tour_id), seats=seats, why=escape(str(seat.kept_because)))
+            else:
+                line = _("Tour: {tour} ({seats}): given by this run, not announced yet").format(
+                    tour=escape(seat.tour_id), seats=seats)
+            console.print(line, soft_wrap=True)
             if seat.exception:
-                console.print(f"  [yellow]documented exception[/]: {escape(seat.exception)}", soft_wrap=True)
+                console.print(_("  [yellow]documented exception[/]: {why}").format(why=escape(str(seat.exception))),
+                              soft_wrap=True)
     else:
-        console.print("No tour.")
+        console.print(_("No tour."))
     for tour_id, position in e.waitlists:
-        console.print(f"Waitlist of {escape(tour_id)}: position {position}")
+        console.print(_("Waitlist of {tour}: position {position}").format(tour=escape(tour_id), position=position))
     for change in e.changes:
         if change.kind == "commit":
             continue
-        what = CHANGE_TEXT.get(change.kind, change.kind)
-        cause = f" ({escape(change.cause)})" if change.cause else ""
+        cause = f" ({escape(cause_text(change.cause))})" if change.cause else ""
         tour = f" {escape(change.tour_id)}" if change.tour_id else ""
-        console.print(f"  {escape(change.at[:16].replace('T', ' '))}: {what}{tour}{cause} — {escape(change.reason)}",
-                      soft_wrap=True)
+        console.print(f"  {escape(moment(change.at))}: {change_text(change.kind)}{tour}{cause} — "  # not a message
+                      f"{escape(change.reason)}", soft_wrap=True)
     render_prize_story(e.prize)
 
 
-CHANGE_TEXT = {"seat": "placed on", "unseat": "lost the seat on", "cancel": "cancelled", "reinstate": "reinstated",
-               "data_changed": "data changed; needs the organizer's attention on",
-               "merge": "merged away as a duplicate"}
-
-
 def explain(
-    registrant_id: Annotated[str, typer.Argument(help="The person's VK ID.")],
+    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."))],
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -199,46 +263,54 @@ def explain(
         render_explanation(explanation)
 
 
-def _day(iso: str) -> str:
-    return f"{dt.date.fromisoformat(iso[:10]):%d.%m.%Y}"
-
-
 def render_certificate(c: AuditCertificate) -> None:
-    console.print(f"[bold]Audit of allocation run {c.run_id}[/] ({escape(c.created_at)})")
-    console.print(f"  seed:               {escape(c.seed)}")
-    console.print(f"  inputs fingerprint: {c.inputs_fingerprint}" + (" (as allocated)" if c.purges else ""))
+    console.print(_("[bold]Audit of allocation run {run}[/] ({when})").format(run=c.run_id, when=escape(moment(c.created_at))))
+    console.print(_("  seed:               {seed}").format(seed=escape(c.seed)))
+    console.print((_("  inputs fingerprint: {fingerprint} (as allocated)") if c.purges
+                   else _("  inputs fingerprint: {fingerprint}")).format(fingerprint=c.inputs_fingerprint))
     for p in c.purges:
-        console.print(f"  personal data purged on {_day(p.purged_at)} (tours ended before {_day(p.before)}): "
-                      f"birth dates of {p.people} people replaced by their age verdicts", soft_wrap=True)
-        console.print(f"    inputs fingerprint after the purge: {p.inputs_fingerprint}")
-    console.print(f"  result fingerprint: {c.result_fingerprint}")
+        console.print(ngettext(
+            "  personal data purged on {day} (tours ended before {before}): birth dates of {people} person replaced "
+            "by their age verdicts",
+            "  personal data purged on {day} (tours ended before {before}): birth dates of {people} people replaced "
+            "by their age verdicts", p.people).format(day=day(p.purged_at), before=day(p.before), people=p.people),
+            soft_wrap=True)
+        console.print(_("    inputs fingerprint after the purge: {fingerprint}").format(
+            fingerprint=p.inputs_fingerprint))
+    console.print(_("  result fingerprint: {fingerprint}").format(fingerprint=c.result_fingerprint))
     if c.kept:
-        console.print(f"  {c.kept} seats kept from before (announced or placed by an organizer); the chain of "
-                      "changes since the publication checked", soft_wrap=True)
+        console.print(ngettext(
+            "  {count} seat kept from before (announced or placed by an organizer); the chain of changes since the "
+            "publication checked",
+            "  {count} seats kept from before (announced or placed by an organizer); the chain of changes since the "
+            "publication checked", c.kept).format(count=c.kept), soft_wrap=True)
     if len(c.runs_checked) > 1:
-        console.print(f"  every run checked: {', '.join(map(str, c.runs_checked))}")
-    console.print(f"  {c.people} people, {c.placements} placements; checked: {', '.join(c.checks)}", soft_wrap=True)
+        console.print(_("  every run checked: {runs}").format(runs=", ".join(map(str, c.runs_checked))))
+    console.print(_("  {people} people, {placements} placements; checked: {checks}").format(
+        people=c.people, placements=c.placements, checks=", ".join(check_text(check) for check in c.checks)),
+        soft_wrap=True)
     for e in c.exceptions:
-        console.print(f"  [yellow]documented exception[/]: {escape(e.registrant_id)} on {escape(e.tour_id)}: "
-                      f"{escape(e.why)}", soft_wrap=True)
+        console.print(_("  [yellow]documented exception[/]: {id} on {tour}: {why}").format(
+            id=escape(e.registrant_id), tour=escape(e.tour_id), why=escape(str(e.why))), soft_wrap=True)
     for a in c.attention:
-        console.print(f"  [yellow]needs your attention[/]: {escape(a.registrant_id)} keeps {escape(a.tour_id)}, "
-                      f"{escape(a.what)}", soft_wrap=True)
+        console.print(_("  [yellow]needs your attention[/]: {id} keeps {tour}, {what}").format(
+            id=escape(a.registrant_id), tour=escape(a.tour_id), what=escape(str(a.what))), soft_wrap=True)
     render_prize_audit(c.prizes)
     if c.ok:
-        console.print("[bold green]OK[/]: the stored result is the one the rule gives for these inputs and seed.")
+        console.print(_("[bold green]OK[/]: the stored result is the one the rule gives for these inputs and seed."))
         if c.purges:
-            console.print("  The inputs were checked against the fingerprint recorded by the last purge and the "
-                          "result re-derived from them: the age verdicts keep every decision the birth dates made.",
+            console.print(_("  The inputs were checked against the fingerprint recorded by the last purge and the "
+                            "result re-derived from them: the age verdicts keep every decision the birth dates made."),
                           soft_wrap=True)
         return
-    console.print(f"[bold red]{len(c.violations)} violation(s)[/]:")
+    console.print(ngettext("[bold red]{count} violation[/]:", "[bold red]{count} violations[/]:",
+                           len(c.violations)).format(count=len(c.violations)))
     for v in c.violations:
-        console.print(f"  {escape(f'[{v.check}]')} {escape(v.message)}", soft_wrap=True)
+        console.print(f"  {escape(f'[{check_text(v.check)}]')} {escape(str(v.message))}", soft_wrap=True)  # not a message
 
 
 def audit(
-    all_runs: Annotated[bool, typer.Option("--all", help="Check every run of the season and the chain of changes between them, not only the current run.")] = False,
+    all_runs: Annotated[bool, typer.Option("--all", help=_("Check every run of the season and the chain of changes between them, not only the current run."))] = False,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -20,6 +20,7 @@ from openmosprom_cli.cli.common import (
     print_json,
 )
 from openmosprom_cli.cli.groups import registrants_app
+from openmosprom_cli.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from openmosprom_cli.changes.seats import SeatChange
@@ -28,20 +29,25 @@ if TYPE_CHECKING:
 def render_seat_changes(changes: Sequence[SeatChange]) -> None:
     for c in changes:
         if c.gained:
-            console.print(f"  [green]+[/] {escape(c.registrant_id)} seated on {escape(c.tour_id)} "
-                          f"({c.seats} seat{'s' if c.seats != 1 else ''}), kept from now on")
+            console.print(ngettext("  [green]+[/] {id} seated on {tour} ({seats} seat), kept from now on",
+                                   "  [green]+[/] {id} seated on {tour} ({seats} seats), kept from now on",
+                                   c.seats).format(id=escape(c.registrant_id), tour=escape(c.tour_id), seats=c.seats))
+        elif c.was_committed:
+            console.print(ngettext("  [red]−[/] {id} loses {seats} seat on {tour}, who was told",
+                                   "  [red]−[/] {id} loses {seats} seats on {tour}, who was told",
+                                   c.seats).format(id=escape(c.registrant_id), tour=escape(c.tour_id), seats=c.seats))
         else:
-            told = ", who was told" if c.was_committed else ""
-            console.print(f"  [red]−[/] {escape(c.registrant_id)} loses {c.seats} seat{'s' if c.seats != 1 else ''} "
-                          f"on {escape(c.tour_id)}{told}")
+            console.print(ngettext("  [red]−[/] {id} loses {seats} seat on {tour}",
+                                   "  [red]−[/] {id} loses {seats} seats on {tour}",
+                                   c.seats).format(id=escape(c.registrant_id), tour=escape(c.tour_id), seats=c.seats))
 
 
 def cancel(
-    ids: Annotated[list[str] | None, typer.Argument(help="VK IDs of the people who cancel.", metavar="ID...",
+    ids: Annotated[list[str] | None, typer.Argument(help=_("VK IDs of the people who cancel."), metavar="ID...",
                                                      show_default=False)] = None,
     file: Annotated[Path | None, typer.Option("--file", metavar="FILE", show_default=False,
-                                              help="The mini-app's export of declines (.csv or .xlsx): an «ID VK» "
-                                                   "column, and an optional «Причина».")] = None,
+                                              help=_("The mini-app's export of declines (.csv or .xlsx): an «ID VK» "
+                                                     "column, and an optional «Причина»."))] = None,
     reason: ReasonOption = None,
     encoding: EncodingOption = None,
     json_output: JsonOption = False,
@@ -60,16 +66,17 @@ def cancel(
     if json_output:
         print_json(report)
         return
-    console.print(f"Cancelled {len(report.cancelled)} {'person' if len(report.cancelled) == 1 else 'people'}.")
+    console.print(ngettext("Cancelled {count} person.", "Cancelled {count} people.", len(report.cancelled)).format(
+        count=len(report.cancelled)))
     if report.already:
-        console.print(f"Already cancelled, left as they were: {escape(', '.join(report.already))}")
+        console.print(_("Already cancelled, left as they were: {ids}").format(ids=escape(", ".join(report.already))))
     render_seat_changes(report.seats_freed)
     if report.seats_freed:
-        console.print("Next: [bold]openmosprom assign[/] gives the freed seats, then [bold]openmosprom publish[/].")
+        console.print(_("Next: [bold]openmosprom assign[/] gives the freed seats, then [bold]openmosprom publish[/]."))
 
 
 def reinstate(
-    ids: Annotated[list[str], typer.Argument(help="VK IDs of cancelled people.", metavar="ID...")],
+    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of cancelled people."), metavar="ID...")],
     reason: ReasonOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -80,20 +87,20 @@ def reinstate(
     from openmosprom_cli.changes.people import reinstate_registrants
 
     done = reinstate_registrants(load_season(workspace), ids, reason=reason)
-    console.print(f"Reinstated {escape(', '.join(done))}. Next: [bold]openmosprom assign[/].")
+    console.print(_("Reinstated {ids}. Next: [bold]openmosprom assign[/].").format(ids=escape(", ".join(done))))
 
 
 def move(
-    registrant_id: Annotated[str, typer.Argument(help="The person's VK ID.", metavar="ID")],
-    tour: Annotated[str, typer.Argument(help="The tour to put them on.", metavar="TOUR")],
+    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."), metavar="ID")],
+    tour: Annotated[str, typer.Argument(help=_("The tour to put them on."), metavar="TOUR")],
     reason: ReasonOption = None,
     from_tour: Annotated[str | None, typer.Option("--from", metavar="TOUR", show_default=False,
-                                                  help="Which of their seats to move, when they hold several.")] = None,
-    override: Annotated[bool, typer.Option("--override", help="Move them even though a rule (eligibility, capacity, "
-                                                              "overlap, the limit of tours) forbids it; the reason "
-                                                              "is kept as a documented exception.")] = False,
-    after_deadline: Annotated[bool, typer.Option("--after-deadline", help="Fill a seat on a tour whose list is "
-                                                                          "already frozen (its deadline has come).")]
+                                                  help=_("Which of their seats to move, when they hold several."))] = None,
+    override: Annotated[bool, typer.Option("--override", help=_("Move them even though a rule (eligibility, capacity, "
+                                                                "overlap, the limit of tours) forbids it; the reason "
+                                                                "is kept as a documented exception."))] = False,
+    after_deadline: Annotated[bool, typer.Option("--after-deadline", help=_("Fill a seat on a tour whose list is "
+                                                                            "already frozen (its deadline has come)."))]
     = False,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -114,16 +121,17 @@ def move(
         return
     render_seat_changes(report.changes)
     if report.override:
-        console.print(f"[yellow]Documented exception:[/] {escape(report.override)}", soft_wrap=True)
-    console.print("Next: [bold]openmosprom publish[/] tells the person, [bold]openmosprom rosters export[/] and "
-                  "[bold]rosters email --send[/] the factory.")
+        console.print(_("[yellow]Documented exception:[/] {why}").format(why=escape(str(report.override))),
+                      soft_wrap=True)
+    console.print(_("Next: [bold]openmosprom publish[/] tells the person, [bold]openmosprom rosters export[/] and "
+                    "[bold]rosters email --send[/] the factory."))
 
 
 def unassign(
-    registrant_id: Annotated[str, typer.Argument(help="The person's VK ID.", metavar="ID")],
+    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."), metavar="ID")],
     reason: ReasonOption = None,
     tour: Annotated[str | None, typer.Option("--tour", metavar="TOUR", show_default=False,
-                                             help="Which seat, when they hold several.")] = None,
+                                             help=_("Which seat, when they hold several."))] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Take a person's seat away; the next assign gives it to the next in line who fits.

@@ -13,10 +13,17 @@ from openmosprom_cli.cli.common import (
     WorkspaceOption,
     attach,
     console,
+    escape,
     load_season,
     print_json,
 )
 from openmosprom_cli.cli.groups import registrants_app
+from openmosprom_cli.i18n import _, ngettext
+
+
+def evidence_text(kind: str) -> str:
+    """What duplicate accounts share (a kind of registrants/duplicates.py), in words."""
+    return {"phone": _("phone"), "email": _("email"), "name and birth date": _("name and birth date")}.get(kind, kind)
 
 
 def duplicates(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -28,8 +35,6 @@ def duplicates(json_: JsonOption = False, workspace: WorkspaceOption = None) -> 
 
     Example: openmosprom registrants duplicates
     """
-    from rich.markup import escape
-
     from openmosprom_cli.changes.merges import find_duplicates
 
     clusters = find_duplicates(load_season(workspace))
@@ -37,23 +42,29 @@ def duplicates(json_: JsonOption = False, workspace: WorkspaceOption = None) -> 
         print_json(list(clusters))
         return
     if not clusters:
-        console.print("No accounts share a phone, an email, or a full name with a birth date.")
+        console.print(_("No accounts share a phone, an email, or a full name with a birth date."))
         return
-    console.print(f"{len(clusters)} cluster(s) of accounts that may be one person:")
+    console.print(ngettext("{count} cluster of accounts that may be one person:",
+                           "{count} clusters of accounts that may be one person:", len(clusters)).format(
+        count=len(clusters)))
     for cluster in clusters:
-        console.print(f"[bold]{escape(', '.join(cluster.ids))}[/] — keep {escape(cluster.keep)} (highest score)")
+        console.print(_("[bold]{ids}[/] — keep {keep} (highest score)").format(ids=escape(", ".join(cluster.ids)),
+                                                                             keep=escape(cluster.keep)))
         for e in cluster.evidence:
-            console.print(f"  same {e.kind} {escape(e.shown) if e.kind != 'name and birth date' else ''}: "
-                          f"{escape(', '.join(e.ids))}", soft_wrap=True)
+            shown = escape(e.shown) if e.kind != "name and birth date" else ""
+            console.print(_("  same {kind} {shown}: {ids}").format(kind=evidence_text(e.kind), shown=shown,
+                                                                   ids=escape(", ".join(e.ids))), soft_wrap=True)
         for group in cluster.strict:
-            console.print(f"  [yellow]phone, full name and birth date all match[/]: {escape(', '.join(group))}")
-        console.print(f"  merge: [bold]openmosprom registrants merge {' '.join(cluster.ids)} --keep {cluster.keep} "
-                      "--reason \"...\"[/]", soft_wrap=True)
+            console.print(_("  [yellow]phone, full name and birth date all match[/]: {ids}").format(
+                ids=escape(", ".join(group))))
+        console.print(_("  merge: {command}").format(
+            command=f"[bold]openmosprom registrants merge {escape(' '.join(cluster.ids))} --keep "
+                    f"{escape(cluster.keep)} --reason \"...\"[/]"), soft_wrap=True)
 
 
 def merge(
-    ids: Annotated[list[str], typer.Argument(help="VK IDs of the accounts of one person.", metavar="ID...")],
-    keep: Annotated[str, typer.Option("--keep", metavar="ID", help="The account that stays; the others are merged into it.", show_default=False)],
+    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of the accounts of one person."), metavar="ID...")],
+    keep: Annotated[str, typer.Option("--keep", metavar="ID", help=_("The account that stays; the others are merged into it."), show_default=False)],
     reason: ReasonOption = None,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -66,21 +77,20 @@ def merge(
 
     Example: openmosprom registrants merge 123456 654321 --keep 123456 --reason "same person, two phones"
     """
-    from rich.markup import escape
-
     from openmosprom_cli.changes.merges import merge_accounts
 
     report = merge_accounts(load_season(workspace), ids, keep=keep, reason=reason)
     if as_json:
         print_json(report)
         return
-    shared = ", ".join(report.evidence) or "nothing the duplicates check looks at"
-    console.print(f"Merged {escape(', '.join(report.dropped))} into {escape(report.kept_id)} "
-                  f"(they share: {escape(shared)}).")
+    shared = ", ".join(evidence_text(kind) for kind in report.evidence) or _("nothing the duplicates check looks at")
+    console.print(_("Merged {dropped} into {kept} (they share: {shared}).").format(
+        dropped=escape(", ".join(report.dropped)), kept=escape(report.kept_id), shared=escape(shared)))
     render_seat_changes(report.seats_freed)
     if report.seats_freed:
-        console.print(f"To give a freed seat to the kept account: [bold]openmosprom move {escape(report.kept_id)} "
-                      "TOUR --reason \"...\"[/]; or [bold]openmosprom assign[/] gives it by priority.", soft_wrap=True)
+        console.print(_("To give a freed seat to the kept account: [bold]openmosprom move {id} TOUR --reason "
+                        "\"...\"[/]; or [bold]openmosprom assign[/] gives it by priority.").format(
+            id=escape(report.kept_id)), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

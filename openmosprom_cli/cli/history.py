@@ -8,21 +8,26 @@ from typing import Annotated
 import typer
 
 from openmosprom_cli.cli.common import (
+    FIXED,
+    ID,
+    NUMBER,
     JsonOption,
     WorkspaceOption,
     attach,
     console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
 from openmosprom_cli.cli.groups import history_app
+from openmosprom_cli.i18n import _, ngettext
 
 
 def import_(
-    folders: Annotated[list[Path], typer.Argument(help="Earlier season folders (each holds season.toml and "
-                                                       "season.db); they are only read.", metavar="FOLDERS...")],
+    folders: Annotated[list[Path], typer.Argument(help=_("Earlier season folders (each holds season.toml and "
+                                                         "season.db); they are only read."), metavar="FOLDERS...")],
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -44,11 +49,15 @@ def import_(
         print_json(imported)
         return
     for s in imported:
-        again = " (replacing its earlier import)" if s.replaced else ""
-        console.print(f"Season {s.window_start:%d.%m.%Y}–{s.window_end:%d.%m.%Y} from {escape(s.source)}{again}: "
-                      f"{s.people} people applied, {s.placed} placed, {s.attended} came, {s.missed} missed a tour.")
+        text = (_("Season {start}–{end} from {source} (replacing its earlier import): {people} people applied, "
+                  "{placed} placed, {came} came, {missed} missed a tour.") if s.replaced else
+                _("Season {start}–{end} from {source}: {people} people applied, {placed} placed, {came} came, "
+                  "{missed} missed a tour."))
+        console.print(text.format(start=f"{s.window_start:%d.%m.%Y}", end=f"{s.window_end:%d.%m.%Y}",
+                                  source=escape(s.source), people=s.people, placed=s.placed, came=s.attended,
+                                  missed=s.missed))
         for warning in s.warnings:
-            console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+            console.print(_("[yellow]warning:[/] {warning}").format(warning=escape(str(warning))), soft_wrap=True)
 
 
 def list_(
@@ -68,19 +77,24 @@ def list_(
     if as_json:
         print_json(history)
     else:
-        table = new_table(title="Earlier seasons", title_justify="left")
-        for name in ("season", "tours", "from", "people", "attendance", "imported", "intact"):
-            table.add_column(name)
+        table = new_table(title=_("Earlier seasons"), title_justify="left")
+        table.add_column(_("season"), kind=FIXED, priority=9)
+        table.add_column(_("tours"), kind=FIXED, priority=6)
+        table.add_column(_("from"), kind=ID, priority=5)
+        table.add_column(_("people"), kind=NUMBER, priority=7)
+        table.add_column(_("attendance"), kind=FIXED, priority=6)
+        table.add_column(_("imported"), kind=FIXED, priority=4)
+        table.add_column(_("intact"), kind=FIXED, priority=9)
         for s in history.seasons:
             tours = (f"{s.first_tour:%d.%m}–{s.last_tour:%d.%m.%Y}" if s.first_tour and s.last_tour else "–")
             table.add_row(f"{s.window_start:%d.%m.%Y}–{s.window_end:%d.%m.%Y}", tours, escape(s.source),
-                          str(s.people), "yes" if s.attendance else "no", escape(s.imported_at[:16].replace("T", " ")),
-                          "yes" if s.intact else "[red]NO[/]")
+                          str(s.people), _("yes") if s.attendance else _("no"),
+                          escape(moment(s.imported_at)), _("yes") if s.intact else _("[red]NO[/]"))
         console.print(table)
         if not history.seasons:
-            console.print("No earlier season imported yet: [bold]openmosprom history import FOLDER[/].")
+            console.print(_("No earlier season imported yet: [bold]openmosprom history import FOLDER[/]."))
         for problem in history.problems:
-            console.print(f"[bold red]tampered:[/] {escape(problem)}", soft_wrap=True)
+            console.print(_("[bold red]tampered:[/] {problem}").format(problem=escape(str(problem))), soft_wrap=True)
     if not history.intact:
         raise typer.Exit(1)
 
@@ -96,29 +110,39 @@ def adjustment_text(adjustment) -> str:
     """One adjustment of the priority policy, in words."""
     from openmosprom_cli.allocation.policy import NEVER_PLACED, NEWCOMER, NO_SHOW, NO_SHOW_LAST
 
-    seasons = f"{adjustment.seasons} season{'s' if adjustment.seasons != 1 else ''}"
-    return {
-        NO_SHOW: f"{adjustment.points:+g} for a no-show in {seasons} of the recent ones",
-        NO_SHOW_LAST: f"{adjustment.points:+g}: after everyone else, for a no-show in {seasons} of the recent ones",
-        NEWCOMER: f"{adjustment.points:+g} newcomer bonus (never placed before)",
-        NEVER_PLACED: f"{adjustment.points:+g} for {seasons} applied in without a seat",
-    }.get(adjustment.kind, f"{adjustment.points:+g} ({adjustment.kind})")
+    points = f"{adjustment.points:+g}"
+    seasons = ngettext("{count} season", "{count} seasons", adjustment.seasons).format(count=adjustment.seasons)
+    texts = {
+        NO_SHOW: _("{points} for a no-show in {seasons} of the recent ones"),
+        NO_SHOW_LAST: _("{points}: after everyone else, for a no-show in {seasons} of the recent ones"),
+        NEWCOMER: _("{points} newcomer bonus (never placed before)"),
+        NEVER_PLACED: _("{points} for {seasons} applied in without a seat"),
+    }
+    return texts.get(adjustment.kind, "{points} ({kind})").format(points=points, seasons=seasons,  # not a message
+                                                                  kind=adjustment.kind)
 
 
 def render_policy(summary) -> None:
     """What ``assign`` prints when the priority policy is on."""
     s = summary.settings
     if s["no_show_penalty"] == "last":
-        penalty = f"a no-show in the last {s['no_show_seasons']} season(s) places a person after everyone else"
+        penalty = ngettext("a no-show in the last {count} season places a person after everyone else",
+                           "a no-show in the last {count} seasons places a person after everyone else",
+                           s["no_show_seasons"]).format(count=s["no_show_seasons"])
     else:
-        penalty = f"{s['no_show_points']:g} points off per no-show season among the last {s['no_show_seasons']}"
-    console.print(f"[bold]Priority policy[/] ({escape('[priority]')} in season.toml): {penalty}; newcomer bonus "
-                  f"{s['newcomer_bonus']:g}; {s['never_placed_bonus']:g} per earlier season applied in without a "
-                  "seat.", soft_wrap=True)
+        penalty = ngettext("{points} points off per no-show season among the last {count}",
+                           "{points} points off per no-show season among the last {count}",
+                           s["no_show_seasons"]).format(points=f"{s['no_show_points']:g}", count=s["no_show_seasons"])
+    console.print(_("[bold]Priority policy[/] ({section} in season.toml): {penalty}; newcomer bonus {newcomer}; "
+                    "{never_placed} per earlier season applied in without a seat.").format(
+        section=escape("[priority]"), penalty=penalty, newcomer=f"{s['newcomer_bonus']:g}",
+        never_placed=f"{s['never_placed_bonus']:g}"), soft_wrap=True)
     seasons = len(summary.seasons)
-    console.print(f"  History: {seasons} earlier season(s)" + (f" ({escape(', '.join(summary.seasons))})"
-                                                               if seasons else ": none imported, so it changes "
-                                                                               "nothing but the newcomer bonus")
-                  + f". Scores adjusted: {summary.adjusted} ({summary.penalised} no-show penalties, "
-                  f"{summary.newcomers} newcomer bonuses, {summary.never_placed} never-placed bonuses).",
-                  soft_wrap=True)
+    used = (ngettext("  History: {count} earlier season ({seasons})", "  History: {count} earlier seasons ({seasons})",
+                     seasons).format(count=seasons, seasons=escape(", ".join(summary.seasons)))
+            if seasons else _("  History: 0 earlier seasons: none imported, so it changes nothing but the newcomer "
+                              "bonus"))
+    console.print(_("{history}. Scores adjusted: {adjusted} ({penalised} no-show penalties, {newcomers} newcomer "
+                    "bonuses, {never_placed} never-placed bonuses).").format(
+        history=used, adjusted=summary.adjusted, penalised=summary.penalised, newcomers=summary.newcomers,
+        never_placed=summary.never_placed), soft_wrap=True)

@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from openmosprom_cli.cli.common import (
+    FIXED,
+    ID,
+    IDS,
+    NUMBER,
     JsonOption,
     WorkspaceOption,
     attach,
@@ -16,11 +20,13 @@ from openmosprom_cli.cli.common import (
     err_console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
 from openmosprom_cli.cli.groups import outbox_app, rosters_app
 from openmosprom_cli.errors import EX_DATAERR
+from openmosprom_cli.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from openmosprom_cli.mail.outbox import BatchItem, BatchResult
@@ -32,31 +38,57 @@ OUTCOME_STYLE = {
 STATE_STYLE = {"draft": "cyan", "sending": "yellow", "sent": "green", "failed": "bold red", "unknown": "bold yellow"}
 
 
+def _outcome(outcome: str) -> str:
+    """What a batch did with a site's message (mail/outbox.py), in words."""
+    return {"sent": _("sent"), "draft written": _("draft written"), "draft": _("draft"), "up to date": _("up to date"),
+            "failed": _("failed"), "unknown, not sent": _("unknown, not sent"), "no roster email": _("no roster email"),
+            "no visitors, not sent": _("no visitors, not sent")}.get(outcome, outcome)
+
+
+def _state(state: str) -> str:
+    """An outbox message's state (mail/outbox.py), in words."""
+    return {"draft": _("draft"), "sending": _("sending"), "sent": _("sent"), "failed": _("failed"),
+            "unknown": _("unknown")}.get(state, state)
+
+
+def _kind(kind: str) -> str:
+    """An outbox message's kind (mail/outbox.py), in words."""
+    return {"new": _("new"), "update": _("update"), "test": _("test")}.get(kind, kind)
+
+
+def _site_and_recipients(site_id: str, recipients: Sequence[str]) -> str:
+    return "\n".join([f"[bold]{escape(site_id)}[/]", *(escape(address) for address in recipients or ("—",))])
+
+
 def _confirmer(yes: bool):
     def confirm(reason: str, items: Sequence[BatchItem]) -> bool:
         sites = ", ".join(item.site_id for item in items)
         if reason == "resend":
             if yes:
                 return True
-            return typer.confirm(f"Send again {len(items)} message(s) that were already sent or may have "
-                                 f"arrived ({sites})?", default=False)
-        err_console.print(f"[yellow]{len(items)} message(s) were interrupted mid-delivery and may or may not "
-                          f"have arrived: {escape(sites)}.[/]")
+            return typer.confirm(ngettext(
+                "Send again {count} message that was already sent or may have arrived ({sites})?",
+                "Send again {count} messages that were already sent or may have arrived ({sites})?",
+                len(items)).format(count=len(items), sites=sites), default=False)
+        err_console.print(ngettext(
+            "[yellow]{count} message was interrupted mid-delivery and may or may not have arrived: {sites}.[/]",
+            "[yellow]{count} messages were interrupted mid-delivery and may or may not have arrived: {sites}.[/]",
+            len(items)).format(count=len(items), sites=escape(sites)))
         if not sys.stdin.isatty():
-            err_console.print("[dim]Not sending them again; use --resend to do so.[/]")
+            err_console.print(_("[dim]Not sending them again; use --resend to do so.[/]"))
             return False
-        return typer.confirm("Send them again?", default=False)
+        return typer.confirm(_("Send them again?"), default=False)
 
     return confirm
 
 
 def email(
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeat for several). Default: every site with an exported roster.")] = None,
-    send: Annotated[bool, typer.Option("--send", help="Deliver over SMTP ([smtp] in season.toml; password in $OPENMOSPROM_SMTP_PASSWORD). Without it, only .eml files are written.")] = False,
-    resend: Annotated[bool, typer.Option("--resend", help="Also send again messages already sent or left unknown by an interrupted run (asks first).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before sending again with --resend.")] = False,
-    test_to: Annotated[str | None, typer.Option("--test-to", metavar="ADDRESS", help="With --send: send every message to this one address instead of the factories, marked as a test.")] = None,
-    include_empty: Annotated[bool, typer.Option("--include-empty", help="Also tell factories that never got a roster and have no visitors, with a short notice and no list.")] = False,
+    site: Annotated[list[str] | None, typer.Option("--site", help=_("Only this site (repeat for several). Default: every site with an exported roster."))] = None,
+    send: Annotated[bool, typer.Option("--send", help=_("Deliver over SMTP ([smtp] in season.toml; password in $OPENMOSPROM_SMTP_PASSWORD). Without it, only .eml files are written."))] = False,
+    resend: Annotated[bool, typer.Option("--resend", help=_("Also send again messages already sent or left unknown by an interrupted run (asks first)."))] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Do not ask before sending again with --resend."))] = False,
+    test_to: Annotated[str | None, typer.Option("--test-to", metavar="ADDRESS", help=_("With --send: send every message to this one address instead of the factories, marked as a test."))] = None,
+    include_empty: Annotated[bool, typer.Option("--include-empty", help=_("Also tell factories that never got a roster and have no visitors, with a short notice and no list."))] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Email every factory its roster: a dry run writing .eml files by default, delivery with --send.
@@ -95,33 +127,45 @@ def email(
 
 def _render_batch(result: BatchResult, season_path) -> None:
     if not result.items:
-        console.print("No roster has been exported yet: run [bold]openmosprom rosters export[/] first.")
+        console.print(_("No roster has been exported yet: run [bold]openmosprom rosters export[/] first."))
         return
-    title = ("Sent to " + result.test_to + " (test)") if result.test_to else ("Sent" if result.sent else "Dry run")
+    if result.test_to:
+        title = _("Sent to {address} (test)").format(address=escape(result.test_to))
+    else:
+        title = _("Sent") if result.sent else _("Dry run")
     table = new_table(title=title, title_justify="left")
-    for column in ("Recipient", "Site", "Tours", "Visitors", "Attachment", "Outcome"):
-        table.add_column(column, justify="right" if column == "Visitors" else "left")
+    # The site's ID and its addresses in one column: neither is ever cut, and it leaves room in 80 columns.
+    table.add_column(_("Site and recipients"), kind=IDS, priority=9)
+    table.add_column(_("Name"), priority=4)
+    table.add_column(_("Tours"), kind=FIXED, priority=6)
+    # Seats, guests included: what the factory prepares for (rosters export counts People apart).
+    table.add_column(_("Seats"), kind=NUMBER, priority=7)
+    table.add_column(_("Attachment"), kind=ID, priority=3)
+    table.add_column(_("Outcome"), priority=8)
     for item in result.items:
-        outcome = item.outcome + (" (update)" if item.kind == "update" and item.outcome != "up to date" else "")
+        outcome = _outcome(item.outcome)
+        if item.kind == "update" and item.outcome != "up to date":
+            outcome = _("{outcome} (update)").format(outcome=outcome)
         if item.added or item.removed:
             outcome += f" +{item.added} −{item.removed}"
         if item.error:
             outcome += f"\n{item.error}"
         style = OUTCOME_STYLE.get(item.outcome, "")
-        table.add_row(escape("\n".join(item.recipients) or "—"), escape(f"{item.site_id}\n{item.site_name}"),
+        table.add_row(_site_and_recipients(item.site_id, item.recipients), escape(item.site_name),
                       escape("\n".join(item.tours)), str(item.visitors), escape(item.attachment),
                       f"[{style}]{escape(outcome)}[/]" if style else escape(outcome))
     console.print(table)
     written = [item.eml_path for item in result.items if item.eml_path and item.outcome != "up to date"]
     if written and not result.test_to:
         folder = written[0].parent
-        console.print(f"Messages are in [bold]{escape(str(folder))}[/] (open a .eml file in a mail client).")
+        console.print(_("Messages are in [bold]{folder}[/] (open a .eml file in a mail client).").format(
+            folder=escape(str(folder))))
     if not result.sent:
-        console.print("Nothing was sent. Add [bold]--send[/] to deliver, or [bold]--send --test-to YOUR@ADDRESS[/] "
-                      "to try it on yourself first.")
+        console.print(_("Nothing was sent. Add [bold]--send[/] to deliver, or [bold]--send --test-to YOUR@ADDRESS[/] "
+                        "to try it on yourself first."))
     else:
         counts = {o: result.count(o) for o in ("sent", "failed", "up to date", "unknown, not sent")}
-        console.print(", ".join(f"{n} {o}" for o, n in counts.items() if n) or "Nothing to send.")
+        console.print(", ".join(f"{n} {_outcome(o)}" for o, n in counts.items() if n) or _("Nothing to send."))
 
 
 def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -140,23 +184,26 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
         print_json(entries)
         return
     if not entries:
-        console.print("The outbox is empty. [bold]openmosprom rosters email[/] writes the messages.")
+        console.print(_("The outbox is empty. [bold]openmosprom rosters email[/] writes the messages."))
         return
-    table = new_table(title="Outbox", title_justify="left")
-    for column in ("Site", "State", "Kind", "Recipients", "When", "Server's answer"):
-        table.add_column(column, overflow="fold")
+    table = new_table(title=_("Outbox"), title_justify="left")
+    table.add_column(_("Site and recipients"), kind=IDS, priority=9)
+    table.add_column(_("State"), kind=FIXED, priority=8)
+    table.add_column(_("Kind"), kind=FIXED, priority=5)
+    table.add_column(_("When"), kind=FIXED, priority=7)
+    table.add_column(_("Server's answer"), priority=6)
     for entry in entries:
         style = STATE_STYLE.get(entry.state, "")
         when = (entry.sent_at if entry.state == "sent" else entry.updated_at) or ""
-        table.add_row(escape(entry.site_id), f"[{style}]{entry.state}[/]", entry.kind,
-                      escape("\n".join(entry.recipients)), escape(when.replace("T", " ")[:16]),
-                      escape(entry.error))
+        table.add_row(_site_and_recipients(entry.site_id, entry.recipients),
+                      f"[{style}]{escape(_state(entry.state))}[/]", escape(_kind(entry.kind)),
+                      escape(moment(when)) if when else "", escape(entry.error))
     console.print(table)
     unknown = sorted({entry.site_id for entry in entries if entry.state == "unknown"})
     if unknown:
-        console.print(f"[yellow]unknown[/]: a run was interrupted while delivering; the factory may or may not have "
-                      f"it. To send again: [bold]openmosprom rosters email --send --resend "
-                      f"{escape(' '.join(f'--site {s}' for s in unknown))}[/]")
+        console.print(_("[yellow]unknown[/]: a run was interrupted while delivering; the factory may or may not have "
+                        "it. To send again: [bold]openmosprom rosters email --send --resend {sites}[/]").format(
+            sites=escape(" ".join(f"--site {s}" for s in unknown))))
 
 
 def register(app: typer.Typer) -> None:

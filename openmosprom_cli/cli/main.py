@@ -11,9 +11,9 @@ import typer
 from typer.core import TyperGroup
 
 import openmosprom_cli
-from openmosprom_cli.cli.common import debug_enabled, err_console, render_error
+from openmosprom_cli.cli.common import debug_enabled, err_console, escape, render_error
 from openmosprom_cli.errors import EX_INTERRUPTED, EX_SOFTWARE, OpenMospromError
-from openmosprom_cli.i18n import LANG_OPTION, _, set_language
+from openmosprom_cli.i18n import LANG_OPTION, _, ngettext, set_language
 from openmosprom_cli.season.interrupts import commits_so_far
 
 # `--help` lists the commands in the order of the season's work.
@@ -43,17 +43,21 @@ class ErrorReportingGroup(TyperGroup):
         except KeyboardInterrupt:
             saved = commits_so_far() - commits_before
             if saved:
-                err_console.print("[bold red]interrupted[/] after saving: the season keeps what this command "
-                                  f"had saved ({saved} step{'s' if saved != 1 else ''}); what came after was not done.")
+                err_console.print(ngettext(
+                    "[bold red]interrupted[/] after saving: the season keeps what this command had saved "
+                    "({count} step); what came after was not done.",
+                    "[bold red]interrupted[/] after saving: the season keeps what this command had saved "
+                    "({count} steps); what came after was not done.", saved).format(count=saved))
             else:
-                err_console.print("[bold red]interrupted[/] before saving anything: the season is unchanged.")
+                err_console.print(_("[bold red]interrupted[/] before saving anything: the season is unchanged."))
             raise typer.Exit(EX_INTERRUPTED) from None
         except Exception as error:  # a bug: say so plainly, keep the traceback for --debug
             if debug_enabled():
                 traceback.print_exc()
             err_console.print(
-                f"[bold red]internal error:[/] {error.__class__.__name__}: {error}\n"
-                "[dim]hint:[/] rerun with --debug for the traceback, and please report it."
+                _("[bold red]internal error:[/] {error}\n"
+                  "[dim]hint:[/] rerun with --debug for the traceback, and please report it.").format(
+                    error=escape(f"{error.__class__.__name__}: {error}"))
             )
             raise typer.Exit(EX_SOFTWARE) from None
 
@@ -79,7 +83,7 @@ def _language(value: str | None) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"openmosprom {openmosprom_cli.__version__}")
+        typer.echo(f"openmosprom {openmosprom_cli.__version__}")  # not a message
         raise typer.Exit()
 
 

@@ -10,29 +10,62 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from openmosprom_cli.cli.common import (
+    ID,
+    NUMBER,
     JsonOption,
     WorkspaceOption,
     attach,
     console,
     date_option,
+    day,
     err_console,
     escape,
     load_season,
+    moment,
     new_table,
     print_json,
 )
 from openmosprom_cli.cli.groups import prizes_app
+from openmosprom_cli.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from openmosprom_cli.prizes.audit import PrizeAudit
     from openmosprom_cli.prizes.runs import DrawReport
     from openmosprom_cli.prizes.story import PrizeStory
 
-HOW = {"preferred": "their own preference", "best": "the best item they qualified for", "held": "kept from before"}
+
+def _how(how: str) -> str:
+    """How a winner came by a prize (prizes/story.py WonPrize.how), in words."""
+    return {"preferred": _("their own preference"), "best": _("the best item they qualified for"),
+            "held": _("kept from before")}.get(how, how)
+
+
+def _excluded_why(why: str) -> str:
+    """Why people were left out of a draw (prizes/draw.py), in words."""
+    return {"excluded": _("excluded"), "merged": _("merged"), "cancelled": _("cancelled")}.get(why, why)
+
+
+def _left_out(text: str) -> str:
+    """Why one person was not in the draw (prizes/story.py LEFT_OUT), in words."""
+    return {"listed in prizes-excluded.csv": _("listed in prizes-excluded.csv"),
+            "merged away as a duplicate account": _("merged away as a duplicate account"),
+            "cancelled, and [prizes] exclude_cancelled is on": _("cancelled, and [prizes] exclude_cancelled is on"),
+            }.get(str(text), str(text))
+
+
+def _prize_check(name: str) -> str:
+    """A prize audit check's name (prizes/audit.py CHECKS), in words."""
+    return {"prize inputs fingerprint": _("prize inputs fingerprint"),
+            "prize result fingerprint": _("prize result fingerprint"), "prize stock": _("prize stock"),
+            "prize tiers": _("prize tiers"), "prizes per person": _("prizes per person"),
+            "prize priority order": _("prize priority order"),
+            "no justified envy of prizes": _("no justified envy of prizes"), "prize exclusions": _("prize exclusions"),
+            "prizes equal the re-derived ones": _("prizes equal the re-derived ones"),
+            "chain of prize draws": _("chain of prize draws")}.get(name, name)
 
 
 def template(
-    file: Annotated[Path, typer.Argument(help="Where to write the blank catalogue (.xlsx).", show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_("Where to write the blank catalogue (.xlsx)."), show_default=False)],
 ) -> None:
     """Write a blank prize catalogue to fill in: one row per item, best first, with its stock and who qualifies.
 
@@ -41,12 +74,12 @@ def template(
     from openmosprom_cli.prizes.catalogue import write_template
 
     path = write_template(file)
-    console.print(f"Wrote [bold]{escape(str(path))}[/]. Fill in the stock and who qualifies, then "
-                  f"[bold]openmosprom prizes import {escape(path.name)}[/].")
+    console.print(_("Wrote [bold]{file}[/]. Fill in the stock and who qualifies, then "
+                    "[bold]openmosprom prizes import {name}[/].").format(file=escape(str(path)), name=escape(path.name)))
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="The filled-in catalogue: .xlsx or .csv.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_("The filled-in catalogue: .xlsx or .csv."), show_default=False)],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import the prize catalogue, replacing the one before; all or nothing.
@@ -59,14 +92,17 @@ def import_(
     from openmosprom_cli.prizes.catalogue import import_catalogue
 
     report = import_catalogue(load_season(workspace), file)
-    console.print(f"Imported {len(report.items)} prizes ({report.units} in stock) from [bold]{escape(report.file)}[/].")
+    console.print(ngettext("Imported {count} prize ({units} in stock) from [bold]{file}[/].",
+                           "Imported {count} prizes ({units} in stock) from [bold]{file}[/].", len(report.items)).format(
+        count=len(report.items), units=report.units, file=escape(report.file)))
     first = not report.removed and not report.changed and len(report.added) == len(report.items)
-    for label, names in (("added", report.added), ("removed", report.removed), ("changed", report.changed)):
+    for label, names in ((_("  added: {names}"), report.added), (_("  removed: {names}"), report.removed),
+                         (_("  changed: {names}"), report.changed)):
         if names and not first:
-            console.print(f"  {label}: {escape(', '.join(names))}", soft_wrap=True)
+            console.print(label.format(names=escape(", ".join(names))), soft_wrap=True)
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
-    console.print("Next: [bold]openmosprom prizes draw[/]")
+        console.print(_("[yellow]warning:[/] {warning}").format(warning=escape(str(warning))), soft_wrap=True)
+    console.print(_("Next: [bold]openmosprom prizes draw[/]"))
 
 
 def list_(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -81,13 +117,18 @@ def list_(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
         print_json(list(lines))
         return
     if not lines:
-        console.print("No prize catalogue yet: [bold]openmosprom prizes template FILE[/], then "
-                      "[bold]openmosprom prizes import FILE[/].")
+        console.print(_("No prize catalogue yet: [bold]openmosprom prizes template FILE[/], then "
+                        "[bold]openmosprom prizes import FILE[/]."))
         return
-    table = new_table(title="Prize catalogue, best first")
-    for name, justify in (("#", "right"), ("prize", "left"), ("code", "left"), ("stock", "right"),
-                          ("who qualifies", "left"), ("won", "right"), ("handed", "right"), ("left", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = new_table(title=_("Prize catalogue, best first"))
+    table.add_column("#", kind=NUMBER, priority=9)
+    table.add_column(_("prize"), priority=9)
+    table.add_column(_("code"), kind=ID, priority=5)
+    table.add_column(_("stock"), kind=NUMBER, priority=8)
+    table.add_column(_("who qualifies"), priority=6)
+    table.add_column(_("won"), kind=NUMBER, priority=7)
+    table.add_column(_("handed"), kind=NUMBER, priority=6)
+    table.add_column(_("left"), kind=NUMBER, priority=7)
     for line in lines:
         item = line.item
         table.add_row(str(item.rank), escape(item.name), escape(item.item_id if item.item_id != item.name else ""),
@@ -98,39 +139,48 @@ def list_(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
 
 
 def render_draw(report: DrawReport) -> None:
-    what = "Redraw of unclaimed prizes" if report.kind == "redraw" else "Prize draw"
-    based = f", based on draw {report.based_on}" if report.based_on else ""
-    console.print(f"[bold]{what} {report.draw_id}[/]{based} — seed [bold]{escape(report.seed)}[/]")
-    excluded = ", ".join(f"{people} {why}" for why, people in report.excluded) or "none"
-    console.print(f"Contestants: {report.contestants} (left out: {excluded}).")
+    what = _("Redraw of unclaimed prizes") if report.kind == "redraw" else _("Prize draw")
+    based = _(", based on draw {draw}").format(draw=report.based_on) if report.based_on else ""
+    console.print(_("[bold]{what} {draw}[/]{based} — seed [bold]{seed}[/]").format(
+        what=what, draw=report.draw_id, based=based, seed=escape(report.seed)))
+    excluded = ", ".join(f"{people} {_excluded_why(why)}" for why, people in report.excluded) or _("none")
+    console.print(_("Contestants: {count} (left out: {excluded}).").format(count=report.contestants,
+                                                                           excluded=escape(excluded)))
     if report.kept:
-        console.print(f"Kept from before: {report.kept} prize(s) (handed over, or standing).")
+        console.print(ngettext("Kept from before: {count} prize (handed over, or standing).",
+                               "Kept from before: {count} prizes (handed over, or standing).", report.kept).format(
+            count=report.kept))
     if report.forfeited:
-        console.print(f"Not collected in time, given again: prizes of {report.forfeited} winner(s).")
-    table = new_table(title="Prizes", title_justify="left")
-    for name, justify in (("prize", "left"), ("stock", "right"), ("won", "right"), ("by preference", "right"),
-                          ("left", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        console.print(ngettext("Not collected in time, given again: prizes of {count} winner.",
+                               "Not collected in time, given again: prizes of {count} winners.",
+                               report.forfeited).format(count=report.forfeited))
+    table = new_table(title=_("Prizes"), title_justify="left")
+    table.add_column(_("prize"), priority=9)
+    table.add_column(_("stock"), kind=NUMBER, priority=7)
+    table.add_column(_("won"), kind=NUMBER, priority=8)
+    table.add_column(_("by preference"), kind=NUMBER, priority=5)
+    table.add_column(_("left"), kind=NUMBER, priority=6)
     for item in report.items:
         table.add_row(escape(item.name), str(item.stock), str(item.given), str(item.preferred), str(item.left))
     console.print(table)
-    console.print(f"Winners: {report.winners}; prizes won: {report.given}.")
+    console.print(_("Winners: {winners}; prizes won: {given}.").format(winners=report.winners, given=report.given))
     if report.unknown_preferences:
         shown = ", ".join(f"«{name}» ({people})" for name, people in report.unknown_preferences[:5])
-        console.print(f"[yellow]warning:[/] «Призы» that name no prize of the catalogue, left out: {escape(shown)}"
-                      f"{' …' if len(report.unknown_preferences) > 5 else ''}", soft_wrap=True)
+        more = " …" if len(report.unknown_preferences) > 5 else ""
+        console.print(_("[yellow]warning:[/] «Призы» that name no prize of the catalogue, left out: {names}").format(
+            names=escape(shown) + more), soft_wrap=True)
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
-    console.print(f"Inputs fingerprint: {report.inputs_fingerprint}")
-    console.print(f"Result fingerprint: {report.result_fingerprint}")
-    console.print("Anyone can rerun it with the same seed; check it with [bold]openmosprom audit[/]. Next: "
-                  "[bold]openmosprom prizes export[/], [bold]openmosprom rosters export[/], "
-                  "[bold]openmosprom publish[/].")
+        console.print(_("[yellow]warning:[/] {warning}").format(warning=escape(str(warning))), soft_wrap=True)
+    console.print(_("Inputs fingerprint: {fingerprint}").format(fingerprint=report.inputs_fingerprint))
+    console.print(_("Result fingerprint: {fingerprint}").format(fingerprint=report.result_fingerprint))
+    console.print(_("Anyone can rerun it with the same seed; check it with [bold]openmosprom audit[/]. Next: "
+                    "[bold]openmosprom prizes export[/], [bold]openmosprom rosters export[/], "
+                    "[bold]openmosprom publish[/]."))
 
 
 def draw(
-    seed: Annotated[str | None, typer.Option("--seed", help="Lottery seed (default: the allocation seed of season.toml, the lottery published with the seats).")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Go ahead even if winners who may have been told would lose or change their prize.")] = False,
+    seed: Annotated[str | None, typer.Option("--seed", help=_("Lottery seed (default: the allocation seed of season.toml, the lottery published with the seats)."))] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Go ahead even if winners who may have been told would lose or change their prize."))] = False,
     json_: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -150,17 +200,24 @@ def draw(
     from openmosprom_cli.prizes.runs import run_draw
 
     def confirm(losses) -> bool:
-        err_console.print(f"[yellow]This draw would take or change the prizes of {len(losses)} winner(s) of the "
-                          "current draw, who may have been told.[/]")
+        err_console.print(ngettext(
+            "[yellow]This draw would take or change the prizes of {count} winner of the current draw, who may have "
+            "been told.[/]",
+            "[yellow]This draw would take or change the prizes of {count} winners of the current draw, who may "
+            "have been told.[/]", len(losses)).format(count=len(losses)))
         for loss in losses[:20]:
-            instead = f", gets {', '.join(loss.instead)} instead" if loss.instead else ""
-            err_console.print(f"  {escape(loss.registrant_id)}: loses {escape(loss.item_id)}{escape(instead)}")
+            if loss.instead:
+                err_console.print(_("  {id}: loses {prize}, gets {instead} instead").format(
+                    id=escape(loss.registrant_id), prize=escape(loss.item_id), instead=escape(", ".join(loss.instead))))
+            else:
+                err_console.print(_("  {id}: loses {prize}").format(id=escape(loss.registrant_id),
+                                                                    prize=escape(loss.item_id)))
         if yes:
             return True
         if not sys.stdin.isatty():
-            err_console.print("[dim]Not asking without a terminal; pass --yes to go ahead.[/]")
+            err_console.print(_("[dim]Not asking without a terminal; pass --yes to go ahead.[/]"))
             return False
-        return typer.confirm("Go ahead?", default=False)
+        return typer.confirm(_("Go ahead?"), default=False)
 
     report = run_draw(load_season(workspace), seed=seed, confirm=confirm)
     if json_:
@@ -170,8 +227,8 @@ def draw(
 
 
 def redraw(
-    unclaimed: Annotated[bool, typer.Option("--unclaimed", help="Give again the prizes nobody collected (the only kind of redraw).")] = False,
-    after: Annotated[str | None, typer.Option("--after", metavar="DATE", help="The last day to collect (DD.MM.YYYY); not after today. A winner whose tour comes later keeps their prize.", show_default=False)] = None,
+    unclaimed: Annotated[bool, typer.Option("--unclaimed", help=_("Give again the prizes nobody collected (the only kind of redraw)."))] = False,
+    after: Annotated[str | None, typer.Option("--after", metavar="DATE", help=_("The last day to collect (DD.MM.YYYY); not after today. A winner whose tour comes later keeps their prize."), show_default=False)] = None,
     json_: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -185,14 +242,14 @@ def redraw(
     from openmosprom_cli.prizes.runs import run_redraw
 
     if not unclaimed:
-        raise typer.BadParameter("say --unclaimed: a redraw gives again only the prizes nobody collected",
+        raise typer.BadParameter(_("say --unclaimed: a redraw gives again only the prizes nobody collected"),
                                  param_hint="--unclaimed")
     day = date_option(after)
     if day is None:
-        raise typer.BadParameter("give the last day to collect, DD.MM.YYYY", param_hint="--after")
+        raise typer.BadParameter(_("give the last day to collect, DD.MM.YYYY"), param_hint="--after")
     report = run_redraw(load_season(workspace), day)
     if report is None:
-        console.print("Nothing to give again: every prize was collected, or its collection is still ahead.")
+        console.print(_("Nothing to give again: every prize was collected, or its collection is still ahead."))
         return
     if json_:
         print_json(report)
@@ -201,9 +258,9 @@ def redraw(
 
 
 def handed(
-    registrant_id: Annotated[str, typer.Argument(help="The winner's VK ID.", metavar="ID", show_default=False)],
-    item: Annotated[str | None, typer.Option("--item", metavar="PRIZE", help="Which prize, by its code or name, when they won several.", show_default=False)] = None,
-    undo: Annotated[bool, typer.Option("--undo", help="Take back a hand-out recorded by mistake.")] = False,
+    registrant_id: Annotated[str, typer.Argument(help=_("The winner's VK ID."), metavar="ID", show_default=False)],
+    item: Annotated[str | None, typer.Option("--item", metavar="PRIZE", help=_("Which prize, by its code or name, when they won several."), show_default=False)] = None,
+    undo: Annotated[bool, typer.Option("--undo", help=_("Take back a hand-out recorded by mistake."))] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record that a winner collected their prize; a redraw never gives it again.
@@ -213,14 +270,15 @@ def handed(
     from openmosprom_cli.prizes.runs import mark_handed
 
     done = mark_handed(load_season(workspace), registrant_id, item, undo=undo)
-    verb = "no longer recorded as handed over to" if done.undone else "handed over to"
-    console.print(f"«{escape(done.name)}» {verb} {escape(done.registrant_id)}.")
+    text = (_("«{prize}» no longer recorded as handed over to {id}.") if done.undone
+            else _("«{prize}» handed over to {id}."))
+    console.print(text.format(prize=escape(done.name), id=escape(done.registrant_id)))
 
 
 def exclude(
-    ids: Annotated[list[str], typer.Argument(help="VK IDs of people never in the draw (staff, relatives).", metavar="ID...")],
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why, kept in the file.")] = "",
-    remove: Annotated[bool, typer.Option("--remove", help="Take these IDs out of the file instead.")] = False,
+    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of people never in the draw (staff, relatives)."), metavar="ID...")],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help=_("Why, kept in the file."))] = "",
+    remove: Annotated[bool, typer.Option("--remove", help=_("Take these IDs out of the file instead."))] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Keep people out of the prize draw: their IDs go in prizes-excluded.csv, owner-only, in the season folder.
@@ -231,12 +289,15 @@ def exclude(
 
     season = load_season(workspace)
     result = update_exclusions(season, () if remove else ids, ids if remove else (), reason=reason)
-    console.print(f"{EXCLUSIONS_FILE}: {len(result.reasons)} ID(s) excluded from the prize draw. The next "
-                  "[bold]openmosprom prizes draw[/] leaves them out.")
+    console.print(ngettext("{file}: {count} ID excluded from the prize draw. The next "
+                           "[bold]openmosprom prizes draw[/] leaves them out.",
+                           "{file}: {count} IDs excluded from the prize draw. The next "
+                           "[bold]openmosprom prizes draw[/] leaves them out.", len(result.reasons)).format(
+        file=EXCLUSIONS_FILE, count=len(result.reasons)))
 
 
 def export(
-    file: Annotated[Path | None, typer.Argument(help="Where to write it (default: prizes.xlsx in the season folder).", show_default=False)] = None,
+    file: Annotated[Path | None, typer.Argument(help=_("Where to write it (default: prizes.xlsx in the season folder)."), show_default=False)] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write prizes.xlsx for the organizers: winners, where they collect, the packing list and the stock left.
@@ -250,14 +311,17 @@ def export(
     from openmosprom_cli.prizes.export import export_prizes
 
     report = export_prizes(load_season(workspace), file)
-    console.print(f"Wrote [bold]{escape(str(report.path))}[/] (draw {report.draw_id}): {report.winners} winner(s); "
-                  f"{report.at_tours} prize(s) handed on tours, {report.at_pickup} at the pick-up point; "
-                  f"{report.handed} handed over so far.")
+    console.print(_("Wrote [bold]{file}[/] (draw {draw}): {winners}; {at_tours} handed on tours, {at_pickup} at the "
+                    "pick-up point; {handed} handed over so far.").format(
+        file=escape(str(report.path)), draw=report.draw_id,
+        winners=ngettext("{count} winner", "{count} winners", report.winners).format(count=report.winners),
+        at_tours=ngettext("{count} prize", "{count} prizes", report.at_tours).format(count=report.at_tours),
+        at_pickup=report.at_pickup, handed=report.handed))
     tours = [line for line in report.packing if line.tour_id]
     if tours:
-        console.print("Packing list per tour:")
+        console.print(_("Packing list per tour:"))
         for line in tours:
-            console.print(f"  {escape(line.when)} {escape(line.site)}: {escape(line.item)} × {line.count}")
+            console.print(f"  {escape(line.when)} {escape(line.site)}: {escape(line.item)} × {line.count}")  # not a message
 
 
 # -- the prize parts of explain and audit ------------------------------------------------------------
@@ -265,42 +329,50 @@ def export(
 def render_prize_story(story: PrizeStory | None) -> None:
     if story is None:
         return
-    what = "redraw" if story.kind == "redraw" else "draw"
-    console.print(f"[bold]Prizes[/] — {what} {story.draw_id}, seed {escape(story.seed)}")
+    what = _("redraw") if story.kind == "redraw" else _("draw")
+    console.print(_("[bold]Prizes[/] — {what} {draw}, seed {seed}").format(what=what, draw=story.draw_id,
+                                                                          seed=escape(story.seed)))
     if story.left_out:
-        console.print(f"  Not in the draw: {escape(story.left_out)}.")
+        console.print(_("  Not in the draw: {why}.").format(why=escape(_left_out(story.left_out))))
     else:
-        console.print(f"  Rank {story.rank} of {story.contestants} ({story.score:g} points; ties by registration "
-                      "time, then the lottery)")
-        console.print(f"  Tier: {escape(story.tier) if story.tier else 'qualified for no prize'}")
+        console.print(_("  Rank {rank} of {contestants} ({points} points; ties by registration time, then the "
+                        "lottery)").format(rank=story.rank, contestants=story.contestants, points=f"{story.score:g}"))
+        console.print(_("  Tier: {tier}").format(tier=escape(story.tier) if story.tier
+                                                 else _("qualified for no prize")))
         if story.preferences:
-            console.print(f"  Preferred: {escape('; '.join(story.preferences))}", soft_wrap=True)
+            console.print(_("  Preferred: {prizes}").format(prizes=escape("; ".join(story.preferences))),
+                          soft_wrap=True)
         for item in story.items:
-            qualified = "" if item.qualified else " — does not qualify"
-            preferred = f" (preference {item.preferred})" if item.preferred else ""
-            console.print(f"  {escape(item.name)}{preferred}: {item.taken_before} of {item.stock} taken before "
-                          f"their turn, {item.left} left{qualified}", soft_wrap=True)
+            preferred = _(" (preference {place})").format(place=item.preferred) if item.preferred else ""
+            text = (_("  {prize}{preferred}: {taken} of {stock} taken before their turn, {left} left") if item.qualified
+                    else _("  {prize}{preferred}: {taken} of {stock} taken before their turn, {left} left — does not "
+                           "qualify"))
+            console.print(text.format(prize=escape(item.name), preferred=preferred, taken=item.taken_before,
+                                      stock=item.stock, left=item.left), soft_wrap=True)
     if story.forfeited:
-        console.print("  Lost a prize that was not collected in time (redraw).")
+        console.print(_("  Lost a prize that was not collected in time (redraw)."))
     for won in story.won:
-        handed = f"; handed over {won.handed[:10]}" if won.handed else ""
-        console.print(f"  [green]Won[/] «{escape(won.name)}» as {HOW.get(won.how, won.how)}; where: "
-                      f"{escape(won.where)}{handed}", soft_wrap=True)
+        text = _("  [green]Won[/] «{prize}» as {how}; where: {where}; handed over {day}") if won.handed else \
+            _("  [green]Won[/] «{prize}» as {how}; where: {where}")
+        console.print(text.format(prize=escape(won.name), how=_how(won.how), where=escape(won.where),
+                                  day=day(won.handed)), soft_wrap=True)
     if not story.won and not story.left_out:
-        console.print("  Won no prize.")
+        console.print(_("  Won no prize."))
 
 
 def render_prize_audit(audit: PrizeAudit | None) -> None:
     if audit is None:
         return
-    what = "redraw" if audit.kind == "redraw" else "draw"
-    console.print(f"[bold]Prize {what} {audit.draw_id}[/] ({escape(audit.created_at)}), seed {escape(audit.seed)}")
-    console.print(f"  inputs fingerprint: {audit.inputs_fingerprint}")
-    console.print(f"  result fingerprint: {audit.result_fingerprint}")
-    console.print(f"  {audit.contestants} contestants, {audit.awards} prizes won; checked: "
-                  f"{', '.join(audit.checks)}", soft_wrap=True)
+    what = _("Prize redraw") if audit.kind == "redraw" else _("Prize draw")
+    console.print(_("[bold]{what} {draw}[/] ({when}), seed {seed}").format(
+        what=what, draw=audit.draw_id, when=escape(moment(audit.created_at)), seed=escape(audit.seed)))
+    console.print(_("  inputs fingerprint: {fingerprint}").format(fingerprint=audit.inputs_fingerprint))
+    console.print(_("  result fingerprint: {fingerprint}").format(fingerprint=audit.result_fingerprint))
+    console.print(_("  {contestants} contestants, {awards} prizes won; checked: {checks}").format(
+        contestants=audit.contestants, awards=audit.awards,
+        checks=", ".join(_prize_check(check) for check in audit.checks)), soft_wrap=True)
     for note in audit.attention:
-        console.print(f"  [yellow]needs your attention[/]: {escape(note)}", soft_wrap=True)
+        console.print(_("  [yellow]needs your attention[/]: {what}").format(what=escape(str(note))), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

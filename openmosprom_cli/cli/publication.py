@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, attach, console, escape, load_season, print_json
+from openmosprom_cli.i18n import _, ngettext
 
 
 def publish(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -25,18 +26,24 @@ def publish(json_output: JsonOption = False, workspace: WorkspaceOption = None) 
     if json_output:
         print_json(report)
         return
-    console.print(f"[bold]Publication {report.number}[/] of allocation run {report.run_id}: "
-                  f"{report.committed} seat{'s' if report.committed != 1 else ''} announced and kept from now on.")
+    console.print(ngettext("[bold]Publication {number}[/] of allocation run {run}: {seats} seat announced and kept "
+                           "from now on.",
+                           "[bold]Publication {number}[/] of allocation run {run}: {seats} seats announced and kept "
+                           "from now on.", report.committed).format(number=report.number, run=report.run_id,
+                                                                    seats=report.committed))
     if report.changes:
         for what, people in report.changes:
-            console.print(f"  {people}: {escape(what)}")
+            console.print(f"  {people}: {escape(str(what))}")  # not a message
     else:
-        console.print("  Nothing changed for anyone since the last publication.")
-    console.print(f"For the mini-app: [bold]{escape(str(report.notifications_path))}[/] and "
-                  f"[bold]{escape(str(report.changes_path))}[/]")
+        console.print(_("  Nothing changed for anyone since the last publication."))
+    console.print(_("For the mini-app: [bold]{notifications}[/] and [bold]{changes}[/]").format(
+        notifications=escape(str(report.notifications_path)), changes=escape(str(report.changes_path))))
     if report.pending_changes:
-        console.print(f"[yellow]note:[/] {report.pending_changes} seat(s) freed since the last assign are not "
-                      "given yet; run [bold]openmosprom assign[/], then publish again.", soft_wrap=True)
+        console.print(ngettext("[yellow]note:[/] {count} seat freed since the last assign is not given yet; run "
+                               "[bold]openmosprom assign[/], then publish again.",
+                               "[yellow]note:[/] {count} seats freed since the last assign are not given yet; run "
+                               "[bold]openmosprom assign[/], then publish again.", report.pending_changes).format(
+            count=report.pending_changes), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

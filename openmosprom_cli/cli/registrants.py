@@ -8,6 +8,11 @@ from typing import Annotated
 import typer
 
 from openmosprom_cli.cli.common import (
+    FIXED,
+    ID,
+    IDS,
+    NUMBER,
+    EncodingOption,
     JsonOption,
     WorkspaceOption,
     attach,
@@ -19,12 +24,22 @@ from openmosprom_cli.cli.common import (
     print_json,
 )
 from openmosprom_cli.cli.groups import registrants_app
+from openmosprom_cli.i18n import _, ngettext
 
 MAX_REJECTED_SHOWN = 20
-FIELD_NAMES = {"full_name": "name", "phone": "phone", "email": "email", "birth_date": "birth date",
-               "score": "score", "registered_at": "registration time", "choices": "choices",
-               "companions": "guests", "passport": "passport", "citizenship": "citizenship",
-               "prizes": "preferred prizes"}
+
+
+def _field_name(field: str) -> str:
+    """A registrant field's name (a key of registrants/fields), in words."""
+    return {"full_name": _("name"), "phone": _("phone"), "email": _("email"), "birth_date": _("birth date"),
+            "score": _("score"), "registered_at": _("registration time"), "choices": _("choices"),
+            "companions": _("guests"), "passport": _("passport"), "citizenship": _("citizenship"),
+            "prizes": _("preferred prizes")}.get(field, field)
+
+
+def _change_kind(kind: str) -> str:
+    """What an import did to a field (registrants/importer.py FieldChange.kind), in words."""
+    return {"set": _("set"), "changed": _("changed"), "cleared": _("cleared")}.get(kind, kind)
 
 
 def parse_mappings(items: list[str]) -> dict[str, str]:
@@ -33,21 +48,20 @@ def parse_mappings(items: list[str]) -> dict[str, str]:
     for item in items:
         source, sep, target = item.rpartition("=")
         if not sep or not source.strip() or not target.strip():
-            raise typer.BadParameter(f"{item!r} is not of the form \"Source column=field\"", param_hint="--map")
+            raise typer.BadParameter(_("{item} is not of the form \"Source column=field\"").format(item=repr(item)),
+                                     param_hint="--map")
         mapping[source.strip()] = target.strip()
     return mapping
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="The mini-app's export: .csv or .xlsx.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_("The mini-app's export: .csv or .xlsx."), show_default=False)],
     map_: Annotated[list[str] | None, typer.Option(
-        "--map", help='Read a column under another name: "Source column=field" (e.g. "Очки=score"). Repeatable.',
+        "--map", help=_('Read a column under another name: "Source column=field" (e.g. "Очки=score"). Repeatable.'),
         show_default=False)] = None,
     skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help="Import the valid rows; write the rejected ones to rejected-<file>.xlsx.")] = False,
-    encoding: Annotated[str | None, typer.Option(
-        "--encoding", help="Text encoding of a CSV, e.g. cp1251 for one saved by Excel. Default: UTF-8.",
-        show_default=False)] = None,
+        "--skip-invalid", help=_("Import the valid rows; write the rejected ones to rejected-<file>.xlsx."))] = False,
+    encoding: EncodingOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import or re-import the people registered in the VK mini-app.
@@ -62,35 +76,46 @@ def import_(
     mapping = parse_mappings(map_ or [])
     report = import_registrants(load_season(workspace), file, mapping=mapping, skip_invalid=skip_invalid,
                                 encoding=encoding)
-    console.print(f"Read {report.rows_read} row{'s' if report.rows_read != 1 else ''} "
-                  f"from [bold]{escape(report.file)}[/]: "
-                  f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+    console.print(ngettext(
+        "Read {rows} row from [bold]{file}[/]: {added} added, {updated} updated, {unchanged} unchanged.",
+        "Read {rows} rows from [bold]{file}[/]: {added} added, {updated} updated, {unchanged} unchanged.",
+        report.rows_read).format(rows=report.rows_read, file=escape(report.file), added=report.added,
+                                 updated=report.updated, unchanged=report.unchanged))
     for change in report.field_changes:
-        people = f"{change.people} {'person' if change.people == 1 else 'people'}"
-        console.print(f"  {people}: {FIELD_NAMES.get(change.field, change.field)} {change.kind}")
+        console.print(ngettext("  {count} person: {field} {kind}", "  {count} people: {field} {kind}",
+                               change.people).format(count=change.people, field=_field_name(change.field),
+                                                     kind=_change_kind(change.kind)))
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+        console.print(_("[yellow]warning:[/] {warning}").format(warning=escape(str(warning))), soft_wrap=True)
     for item in report.attention:
         # The ID and tour only: the cause names the rule, never the person's data.
-        console.print(f"  [yellow]needs your attention[/]: {escape(item.registrant_id)} keeps "
-                      f"{escape(item.tour_id)}, {escape(item.what)}", soft_wrap=True)
+        console.print(_("  [yellow]needs your attention[/]: {id} keeps {tour}, {what}").format(
+            id=escape(item.registrant_id), tour=escape(item.tour_id), what=escape(str(item.what))), soft_wrap=True)
     if report.attention:
-        console.print("  Their seats stay; `openmosprom move` or `openmosprom unassign` with a reason, if they "
-                      "should not.", soft_wrap=True)
+        console.print(_("  Their seats stay; `openmosprom move` or `openmosprom unassign` with a reason, if they "
+                        "should not."), soft_wrap=True)
     for merge in report.merged:
-        console.print(f"Merged duplicate account(s) {escape(', '.join(merge.dropped))} into {escape(merge.kept_id)} "
-                      "([duplicates] auto_merge: phone, full name and birth date match).", soft_wrap=True)
+        console.print(ngettext(
+            "Merged duplicate account {dropped} into {kept} ([duplicates] auto_merge: phone, full name and birth "
+            "date match).",
+            "Merged duplicate accounts {dropped} into {kept} ([duplicates] auto_merge: phone, full name and birth "
+            "date match).", len(merge.dropped)).format(dropped=escape(", ".join(merge.dropped)),
+                                                         kept=escape(merge.kept_id)), soft_wrap=True)
     if report.not_in_file:
-        console.print(f"{report.not_in_file} registered earlier but not in this file: kept as they were.")
+        console.print(ngettext("{count} registered earlier but not in this file: kept as they were.",
+                               "{count} registered earlier but not in this file: kept as they were.",
+                               report.not_in_file).format(count=report.not_in_file))
     if report.rejected:
         count = len(report.rejected)
-        console.print(f"[yellow]{count} row{'s' if count != 1 else ''} rejected[/]; with their reasons in "
-                      f"[bold]{escape(str(report.rejected_path))}[/]:")
+        console.print(ngettext("[yellow]{count} row rejected[/]; with their reasons in [bold]{file}[/]:",
+                               "[yellow]{count} rows rejected[/]; with their reasons in [bold]{file}[/]:",
+                               count).format(count=count, file=escape(str(report.rejected_path))))
         for rejected in report.rejected[:MAX_REJECTED_SHOWN]:
-            console.print(f"  row {rejected.row}: {escape('; '.join(map(str, rejected.reasons)))}", soft_wrap=True)
+            console.print(_("  row {row}: {reasons}").format(
+                row=rejected.row, reasons=escape("; ".join(map(str, rejected.reasons)))), soft_wrap=True)
         if count > MAX_REJECTED_SHOWN:
-            console.print(f"  … and {count - MAX_REJECTED_SHOWN} more")
-    console.print("Next: [bold]openmosprom assign[/]")
+            console.print(_("  … and {count} more").format(count=count - MAX_REJECTED_SHOWN))
+    console.print(_("Next: [bold]openmosprom assign[/]"))
 
 
 def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -105,17 +130,18 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
         print_json(registrants)
         return
     if not registrants:
-        console.print("No registrants yet. Import the mini-app's export with "
-                      "[bold]openmosprom registrants import FILE[/].")
+        console.print(_("No registrants yet. Import the mini-app's export with "
+                        "[bold]openmosprom registrants import FILE[/]."))
         return
     ordered = sorted(registrants, key=lambda r: (-r.score, r.registered_at is None, r.registered_at or 0, r.id))
-    table = new_table(title=f"{len(registrants)} registrant{'s' if len(registrants) != 1 else ''}")
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Name")
-    table.add_column("Score", justify="right")
-    table.add_column("Registered", no_wrap=True)
-    table.add_column("Choices")
-    table.add_column("Guests", justify="right")
+    table = new_table(title=ngettext("{count} registrant", "{count} registrants", len(registrants)).format(
+        count=len(registrants)))
+    table.add_column(_("ID"), kind=ID, priority=9)
+    table.add_column(_("Full name"), priority=8)
+    table.add_column(_("Score"), kind=NUMBER, priority=7)
+    table.add_column(_("Registered"), kind=FIXED, priority=5)
+    table.add_column(_("Choices"), kind=IDS, priority=6)
+    table.add_column(_("Guests"), kind=NUMBER, priority=4)
     for r in ordered:
         table.add_row(escape(r.id), escape(r.full_name), f"{r.score:g}",
                       f"{r.registered_at:%d.%m.%Y %H:%M:%S}" if r.registered_at else "",
@@ -124,7 +150,7 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
 
 
 def show(
-    registrant_id: Annotated[str, typer.Argument(metavar="ID", help="The person's VK ID.", show_default=False)],
+    registrant_id: Annotated[str, typer.Argument(metavar="ID", help=_("The person's VK ID."), show_default=False)],
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -139,12 +165,14 @@ def show(
         print_json(registrant)
         return
     data = jsonable(registrant)
-    table = new_table(show_header=False, title=f"Registrant {escape(registrant.id)}", title_justify="left")
-    table.add_column("Field", style="bold")
-    table.add_column("Value")
-    labels = {"id": "ID VK", "full_name": "Name", "phone": "Phone", "email": "Email", "birth_date": "Birth date",
-              "score": "Score", "registered_at": "Registered", "choices": "Choices", "companions": "Guests",
-              "passport": "Passport", "citizenship": "Citizenship"}
+    table = new_table(show_header=False, title=_("Registrant {id}").format(id=escape(registrant.id)),
+                      title_justify="left")
+    table.add_column(_("Field"), kind=FIXED, priority=9, style="bold")
+    table.add_column(_("Value"), priority=8)
+    labels = {"id": _("ID VK"), "full_name": _("Full name"), "phone": _("Phone"), "email": _("Email"),
+              "birth_date": _("Birth date"), "score": _("Score"), "registered_at": _("Registered"),
+              "choices": _("Choices"), "companions": _("Guests"), "passport": _("Passport"),
+              "citizenship": _("Citizenship")}
     shown = {**data, "choices": ", ".join(registrant.choices), "score": f"{registrant.score:g}",
              "birth_date": f"{registrant.birth_date:%d.%m.%Y}" if registrant.birth_date else "",
              "registered_at": f"{registrant.registered_at:%d.%m.%Y %H:%M:%S}" if registrant.registered_at else ""}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, attach, console, escape, load_season, print_json
+from openmosprom_cli.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from openmosprom_cli.report.figures import SeasonFigures
@@ -17,51 +18,67 @@ def _percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
-_CHOICE_TEXT = {"1": "1st choice", "2": "2nd", "3": "3rd", "4": "4th", "5": "5th", "later": "a later one",
-                "organizer": "placed by an organizer", "none": "no seat", "cancelled": "cancelled"}
-_CHANGE_TEXT = {"promoted": "promoted from a waitlist", "cancel": "cancelled", "freed_by_cancel": "seats freed by them",
-                "reinstate": "reinstated", "seat": "placed or moved by an organizer", "moved_from": "moved",
-                "unassigned": "unassigned", "tour_cancel": "tours cancelled", "lost_tour_cancel": "seats lost with them",
-                "tour_capacity": "capacities changed", "lost_capacity": "seats lost to cuts",
-                "tour_add": "late tours", "tour_time": "tours moved in time", "unseat_other": "other seats taken"}
+def _choice_text(key: str) -> str:
+    """Which choice people got (report/figures.py keys), in words."""
+    return {"1": _("1st choice"), "2": _("2nd"), "3": _("3rd"), "4": _("4th"), "5": _("5th"),
+            "later": _("a later one"), "organizer": _("placed by an organizer"), "none": _("no seat"),
+            "cancelled": _("cancelled")}.get(key, key)
+
+
+def _change_text(key: str) -> str:
+    """A kind of change in the season (report/figures.py keys), in words."""
+    return {"promoted": _("promoted from a waitlist"), "cancel": _("cancelled"),
+            "freed_by_cancel": _("seats freed by them"), "reinstate": _("reinstated"),
+            "seat": _("placed or moved by an organizer"), "moved_from": _("moved"), "unassigned": _("unassigned"),
+            "tour_cancel": _("tours cancelled"), "lost_tour_cancel": _("seats lost with them"),
+            "tour_capacity": _("capacities changed"), "lost_capacity": _("seats lost to cuts"),
+            "tour_add": _("late tours"), "tour_time": _("tours moved in time"),
+            "unseat_other": _("other seats taken")}.get(key, key)
 
 
 def render_summary(f: SeasonFigures) -> None:
     """One screen: seats, people, choices, activity, attendance, changes."""
-    console.print(f"[bold]Season {f.window_start:%d.%m}–{f.window_end:%d.%m.%Y}[/]: {f.tours} tours"
-                  + (f" ({f.cancelled_tours} cancelled)" if f.cancelled_tours else "")
-                  + f", {f.seats_filled} of {f.seats_offered} seats filled ({_percent(f.seats_filled, f.seats_offered)}).")
-    console.print(f"People: {f.registrants} registered, {f.placed} hold a seat "
-                  f"({_percent(f.placed, f.registrants)}), {f.cancelled_people} cancelled.")
-    choices = ", ".join(f"{_CHOICE_TEXT.get(c.key, c.key)} {c.people}" for c in f.choices if c.people)
-    console.print(f"Choices: {escape(choices)}.")
+    tours = ngettext("{count} tour", "{count} tours", f.tours).format(count=f.tours)
+    if f.cancelled_tours:
+        tours = _("{tours} ({cancelled} cancelled)").format(tours=tours, cancelled=f.cancelled_tours)
+    console.print(_("[bold]Season {start}–{end}[/]: {tours}, {filled} of {offered} seats filled ({share}).").format(
+        start=f"{f.window_start:%d.%m}", end=f"{f.window_end:%d.%m.%Y}", tours=tours, filled=f.seats_filled,
+        offered=f.seats_offered, share=_percent(f.seats_filled, f.seats_offered)))
+    console.print(_("People: {registered} registered, {placed} hold a seat ({share}), {cancelled} cancelled.").format(
+        registered=f.registrants, placed=f.placed, share=_percent(f.placed, f.registrants),
+        cancelled=f.cancelled_people))
+    choices = ", ".join(f"{_choice_text(c.key)} {c.people}" for c in f.choices if c.people)
+    console.print(_("Choices: {choices}.").format(choices=escape(choices)))
     if f.demand:
         top = sorted(f.demand, key=lambda d: -d.per_seat)[:3]
-        console.print("Most wanted: " + ", ".join(f"{escape(d.label)} {d.per_seat:.1f} first choices per seat"
-                                                 for d in top) + ".")
+        console.print(_("Most wanted: {sites}.").format(sites=", ".join(
+            _("{site} {ratio} first choices per seat").format(site=escape(d.label), ratio=f"{d.per_seat:.1f}")
+            for d in top)))
     if f.deciles:
         first, last = f.deciles[0], f.deciles[-1]
-        console.print(f"Activity: {_percent(first.placed, first.people)} of the top tenth by score hold a seat, "
-                      f"{_percent(last.placed, last.people)} of the bottom tenth.")
+        console.print(_("Activity: {top} of the top tenth by score hold a seat, {bottom} of the bottom tenth.").format(
+            top=_percent(first.placed, first.people), bottom=_percent(last.placed, last.people)))
     singles, parties = f.parties
-    console.print(f"Singles: {_percent(singles.placed, singles.people)} placed; parties with guests: "
-                  f"{_percent(parties.placed, parties.people)}.")
+    console.print(_("Singles: {singles} placed; parties with guests: {parties}.").format(
+        singles=_percent(singles.placed, singles.people), parties=_percent(parties.placed, parties.people)))
     a = f.attendance_totals
     if f.has_attendance:
-        console.print(f"Attendance: {a.present} came, {a.no_shows} no-shows ({_percent(a.no_shows, a.marked)} of the "
-                      f"marked), {a.unknown} unknown; {a.guests_came} guests came.")
+        console.print(_("Attendance: {came} came, {no_shows} no-shows ({share} of the marked), {unknown} unknown; "
+                        "{guests} guests came.").format(came=a.present, no_shows=a.no_shows,
+                                                        share=_percent(a.no_shows, a.marked), unknown=a.unknown,
+                                                        guests=a.guests_came))
     else:
-        console.print("Attendance: not imported yet ([bold]openmosprom attendance import[/]).")
-    moved = ", ".join(f"{_CHANGE_TEXT.get(c.key, c.key)} {c.events}" for c in f.changes if c.events)
-    console.print(f"Changes: {moved or 'none'}.")
+        console.print(_("Attendance: not imported yet ([bold]openmosprom attendance import[/])."))
+    moved = ", ".join(f"{_change_text(c.key)} {c.events}" for c in f.changes if c.events)
+    console.print(_("Changes: {changes}.").format(changes=moved or _("none")))
     if f.prizes is None:
-        console.print("Prizes: not drawn yet.")
+        console.print(_("Prizes: not drawn yet."))
 
 
 def report(
     out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", show_default=False,
-                                             help="Where to write the workbook. Default: report.xlsx in the "
-                                                  "season folder.")] = None,
+                                             help=_("Where to write the workbook. Default: report.xlsx in the "
+                                                    "season folder."))] = None,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -83,7 +100,7 @@ def report(
         print_json(written)
         return
     render_summary(written.figures)
-    console.print(f"Written: {escape(str(written.path))}")
+    console.print(_("Written: {file}").format(file=escape(str(written.path))))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 
 from openmosprom_cli.cli.common import (
+    FIXED,
+    ID,
+    NUMBER,
     JsonOption,
     WorkspaceOption,
     attach,
@@ -18,11 +21,17 @@ from openmosprom_cli.cli.common import (
     print_json,
 )
 from openmosprom_cli.cli.groups import rosters_app
+from openmosprom_cli.i18n import _, ngettext
+
+
+def _export_status(status: str) -> str:
+    """A roster compared with the previous export (rosters/export.py SiteExport.status), in words."""
+    return {"new": _("new"), "changed": _("changed"), "unchanged": _("unchanged")}.get(status, status)
 
 
 def export(
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for the files. Default: rosters/ in the season folder.", show_default=False)] = None,
+        "--out", help=_("Folder for the files. Default: rosters/ in the season folder."), show_default=False)] = None,
     workspace: WorkspaceOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -47,30 +56,33 @@ def export(
         print_json(report)
         return
 
-    table = new_table(title=f"Rosters of allocation run {report.run_id} (seed {escape(report.seed)})")
-    table.add_column("File", no_wrap=True)
-    table.add_column("Site")
-    table.add_column("Tours", justify="right")
-    table.add_column("People", justify="right")
-    table.add_column("Seats", justify="right")
-    table.add_column("Standby", justify="right")
-    table.add_column("Waiting", justify="right")
-    table.add_column("vs last")
-    table.add_column("Access")
+    table = new_table(title=_("Rosters of allocation run {run} (seed {seed})").format(run=report.run_id,
+                                                                                   seed=escape(report.seed)))
+    table.add_column(_("File"), kind=ID, priority=9)
+    table.add_column(_("Site"), priority=6)
+    table.add_column(_("Tours"), kind=NUMBER, priority=7)
+    # People are the registrants on the site's tours; Seats count their guests too.
+    table.add_column(_("People"), kind=NUMBER, priority=8)
+    table.add_column(_("Seats"), kind=NUMBER, priority=8)
+    table.add_column(_("Standby"), kind=NUMBER, priority=4)
+    table.add_column(_("Waiting"), kind=NUMBER, priority=3)
+    table.add_column(_("vs last"), kind=FIXED, priority=5)
+    table.add_column(_("Access"), kind=FIXED, priority=2)
     for s in report.sites:
         table.add_row(escape(s.path.name), escape(s.site_name), str(s.tours),
-                      str(s.visitors), str(s.seats_taken), str(s.standby), str(s.waitlisted), s.status,
-                      "owner" if s.private else "all")
+                      str(s.visitors), str(s.seats_taken), str(s.standby), str(s.waitlisted), _export_status(s.status),
+                      _("owner") if s.private else _("all"))
     console.print(table)
-    console.print(f"Participants: [bold]{escape(str(report.participants_path))}[/] "
-                  f"({report.people} people, owner only)")
+    console.print(ngettext("Participants: [bold]{file}[/] ({count} person, owner only)",
+                           "Participants: [bold]{file}[/] ({count} people, owner only)", report.people).format(
+        file=escape(str(report.participants_path)), count=report.people))
     if report.removed_sites:
-        console.print(f"Sites no longer in the season, roster records dropped: "
-                      f"{escape(', '.join(report.removed_sites))}")
+        console.print(_("Sites no longer in the season, roster records dropped: {sites}").format(
+            sites=escape(", ".join(report.removed_sites))))
     if report.removed_files:
-        console.print(f"Removed the previous export's files not written again: "
-                      f"{escape(', '.join(p.name for p in report.removed_files))}")
-    console.print(f"Written to {escape(str(report.out_dir))}")
+        console.print(_("Removed the previous export's files not written again: {files}").format(
+            files=escape(", ".join(p.name for p in report.removed_files))))
+    console.print(_("Written to {folder}").format(folder=escape(str(report.out_dir))))
 
 
 def register(app: typer.Typer) -> None:

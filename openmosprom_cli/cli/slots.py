@@ -11,6 +11,9 @@ import typer
 
 from openmosprom_cli.cli.changes import render_seat_changes
 from openmosprom_cli.cli.common import (
+    FIXED,
+    ID,
+    NUMBER,
     EncodingOption,
     JsonOption,
     ReasonOption,
@@ -25,19 +28,24 @@ from openmosprom_cli.cli.common import (
     time_option,
 )
 from openmosprom_cli.cli.groups import slots_app
+from openmosprom_cli.i18n import _, ngettext, weekday
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+def _shares_text(measure: str) -> str:
+    """What the tours were shared by (a code of tours/selection.py), in words."""
+    return {"capacity": _("shares by capacity"), "weights": _("shares by weights"),
+            "site weights": _("shares by site weights")}.get(measure, measure)
 
 
 def generate(
-    tours: Annotated[int | None, typer.Option("--tours", min=1, help="How many tours (default: season.toml).")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="First day, DD.MM.YYYY or ISO (default: the window's start).")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day, DD.MM.YYYY or ISO (default: the window's end).")] = None,
-    min_per_site: Annotated[int | None, typer.Option("--min-per-site", min=0, help="At least this many tours per site (default: season.toml).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Tie-breaking seed (default: season.toml).")] = None,
-    weights: Annotated[Path | None, typer.Option("--weights", metavar="FILE", help="A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand.")] = None,
-    allow_fewer: Annotated[bool, typer.Option("--allow-fewer", help="Store fewer tours, with a warning, when not enough can be found.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Regenerate even though an allocation exists (it must then be rerun).")] = False,
+    tours: Annotated[int | None, typer.Option("--tours", min=1, help=_("How many tours (default: season.toml)."))] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help=_("First day, DD.MM.YYYY or ISO (default: the window's start)."))] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help=_("Last day, DD.MM.YYYY or ISO (default: the window's end)."))] = None,
+    min_per_site: Annotated[int | None, typer.Option("--min-per-site", min=0, help=_("At least this many tours per site (default: season.toml)."))] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help=_("Tie-breaking seed (default: season.toml)."))] = None,
+    weights: Annotated[Path | None, typer.Option("--weights", metavar="FILE", help=_("A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand."))] = None,
+    allow_fewer: Annotated[bool, typer.Option("--allow-fewer", help=_("Store fewer tours, with a warning, when not enough can be found."))] = False,
+    force: Annotated[bool, typer.Option("--force", help=_("Regenerate even though an allocation exists (it must then be rerun)."))] = False,
     encoding: EncodingOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -55,16 +63,22 @@ def generate(
                                    seed=seed, weights_file=weights, allow_fewer=allow_fewer, force=force,
                                    encoding=encoding)
     result, params = report.result, report.params
-    console.print(f"Chose [bold]{len(result.tours)}[/] of {result.requested} tours from {result.usable} usable "
-                  f"candidates ({result.candidates} in all), {params.window_start:%d.%m.%Y}–"
-                  f"{params.window_end:%d.%m.%Y}, shares by {result.measure}, seed {escape(str(params.seed))}.")
+    console.print(ngettext(
+        "Chose [bold]{chosen}[/] of {requested} tours from {usable} usable candidate ({candidates} in all), "
+        "{start}–{end}, {shares}, seed {seed}.",
+        "Chose [bold]{chosen}[/] of {requested} tours from {usable} usable candidates ({candidates} in all), "
+        "{start}–{end}, {shares}, seed {seed}.", result.usable).format(
+        chosen=len(result.tours), requested=result.requested, usable=result.usable, candidates=result.candidates,
+        start=f"{params.window_start:%d.%m.%Y}", end=f"{params.window_end:%d.%m.%Y}",
+        shares=_shares_text(result.measure), seed=escape(str(params.seed))))
     _print_site_counts(result.per_site, report.sites, result.tours)
     _print_day_counts(result.per_day)
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+        console.print(_("[yellow]warning:[/] {warning}").format(warning=escape(str(warning))), soft_wrap=True)
     if report.replaced:
-        console.print(f"Replaced the {report.replaced} tours stored before.")
-    console.print("Next: [bold]openmosprom slots export tours.xlsx[/] to publish or edit them.")
+        console.print(ngettext("Replaced the {count} tour stored before.", "Replaced the {count} tours stored before.",
+                               report.replaced).format(count=report.replaced))
+    console.print(_("Next: [bold]openmosprom slots export tours.xlsx[/] to publish or edit them."))
 
 
 def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
@@ -79,15 +93,20 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
         print_json(listing)
         return
     if not listing.tours:
-        console.print("No tours yet. Generate them with [bold]openmosprom slots generate[/].")
+        console.print(_("No tours yet. Generate them with [bold]openmosprom slots generate[/]."))
         return
-    table = new_table(title=f"{len(listing.tours)} tours")
-    for header in ("Tour ID", "Site", "Date", "Start", "Min", "Seats"):
-        table.add_column(header, justify="right" if header in ("Min", "Seats") else "left")
+    table = new_table(title=ngettext("{count} tour", "{count} tours", len(listing.tours)).format(
+        count=len(listing.tours)))
+    table.add_column(_("Tour ID"), kind=ID, priority=9)
+    table.add_column(_("Site"), priority=5)   # the tour's ID names the site already
+    table.add_column(_("Date"), kind=FIXED, priority=8)
+    table.add_column(_("Start"), kind=FIXED, priority=8)
+    table.add_column(_("Min"), kind=NUMBER, priority=4)
+    table.add_column(_("Seats"), kind=NUMBER, priority=6)
     for t in listing.tours:
         site = listing.sites.get(t.site_id)
         table.add_row(escape(t.tour_id), escape(site.name if site else t.site_id),
-                      f"{t.date:%d.%m} {WEEKDAYS[t.date.weekday()]}", f"{t.start:%H:%M}", str(t.duration_min),
+                      f"{t.date:%d.%m} {weekday(t.date)}", f"{t.start:%H:%M}", str(t.duration_min),
                       str(t.capacity))
     console.print(table)
     _print_site_counts(listing.per_site, listing.sites, listing.tours)
@@ -95,7 +114,7 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
 
 
 def export(
-    out: Annotated[Path, typer.Argument(help="OUT.xlsx or OUT.csv (semicolon-separated, UTF-8).", metavar="OUT")],
+    out: Annotated[Path, typer.Argument(help=_("OUT.xlsx or OUT.csv (semicolon-separated, UTF-8)."), metavar="OUT")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write the tours for publishing in the VK mini-app and for editing, with Russian column names.
@@ -105,12 +124,12 @@ def export(
     from openmosprom_cli.tours.exchange import export_tours
 
     path = export_tours(load_season(workspace), out)
-    console.print(f"Wrote {escape(str(path))}. After editing it, take it back with "
-                  f"[bold]openmosprom slots import {escape(path.name)}[/].")
+    console.print(_("Wrote {file}. After editing it, take it back with [bold]openmosprom slots import {name}[/].").format(
+        file=escape(str(path)), name=escape(path.name)))
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(help="An edited export (.xlsx or .csv).", metavar="FILE")],
+    file: Annotated[Path, typer.Argument(help=_("An edited export (.xlsx or .csv)."), metavar="FILE")],
     reason: ReasonOption = None,
     encoding: EncodingOption = None,
     workspace: WorkspaceOption = None,
@@ -125,29 +144,35 @@ def import_command(
 
     report = import_tours(load_season(workspace), file, reason=reason, encoding=encoding)
     for note in (*report.warnings, *report.ignored):
-        console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+        console.print(_("[yellow]warning:[/] {warning}").format(warning=escape(str(note))), soft_wrap=True)
     for tour_id in report.missing:
-        console.print(f"[yellow]warning:[/] {escape(tour_id)} is not in the file; it stays "
-                      f"(to cancel it: openmosprom slots cancel {escape(tour_id)} --reason …)", soft_wrap=True)
+        console.print(_("[yellow]warning:[/] {tour} is not in the file; it stays "
+                        "(to cancel it: openmosprom slots cancel {tour} --reason …)").format(tour=escape(tour_id)),
+                      soft_wrap=True)
     if not report.has_changes:
-        console.print(f"No changes: the {report.total} tours are as stored.")
+        console.print(ngettext("No changes: the {count} tour is as stored.", "No changes: the {count} tours are as stored.",
+                               report.total).format(count=report.total))
         return
     for tour_id in report.removed:
-        console.print(f"[red]removed[/] {escape(tour_id)}")
+        console.print(_("[red]removed[/] {tour}").format(tour=escape(tour_id)))
     for tour_id, what in report.retimed:
-        console.print(f"[cyan]moved[/]   {escape(tour_id)}: {escape(what)}")
+        console.print(_("[cyan]moved[/]   {tour}: {what}").format(tour=escape(tour_id), what=escape(str(what))))
     for tour_id, what in report.changed:
-        console.print(f"[yellow]changed[/] {escape(tour_id)}: {escape(what)}")
+        console.print(_("[yellow]changed[/] {tour}: {what}").format(tour=escape(tour_id), what=escape(str(what))))
     for tour_id in report.added:
-        console.print(f"[green]added[/]   {escape(tour_id)}")
+        console.print(_("[green]added[/]   {tour}").format(tour=escape(tour_id)))
     render_seat_changes(report.seats_freed)
-    console.print(f"{len(report.removed)} removed, {len(report.retimed)} moved, {len(report.changed)} changed, "
-                  f"{len(report.added)} added, {report.unchanged} unchanged; the season now has {report.total} "
-                  "tours.")
+    console.print(ngettext(
+        "{removed} removed, {moved} moved, {changed} changed, {added} added, {unchanged} unchanged; the season now "
+        "has {total} tour.",
+        "{removed} removed, {moved} moved, {changed} changed, {added} added, {unchanged} unchanged; the season now "
+        "has {total} tours.", report.total).format(
+        removed=len(report.removed), moved=len(report.retimed), changed=len(report.changed), added=len(report.added),
+        unchanged=report.unchanged, total=report.total))
 
 
 def cancel_command(
-    tour: Annotated[str, typer.Argument(help="The tour's ID, as `openmosprom slots list` shows it.", metavar="TOUR")],
+    tour: Annotated[str, typer.Argument(help=_("The tour's ID, as `openmosprom slots list` shows it."), metavar="TOUR")],
     reason: ReasonOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -164,17 +189,17 @@ def cancel_command(
     if json_output:
         print_json(report)
         return
-    console.print(f"Cancelled [bold]{escape(report.tour.tour_id)}[/].")
+    console.print(_("Cancelled [bold]{tour}[/].").format(tour=escape(report.tour.tour_id)))
     render_seat_changes(report.seats_freed)
-    console.print("Next: [bold]openmosprom assign[/] gives their seats again, then [bold]openmosprom publish[/].")
+    console.print(_("Next: [bold]openmosprom assign[/] gives their seats again, then [bold]openmosprom publish[/]."))
 
 
 def add_command(
-    site: Annotated[str, typer.Argument(help="The site's code, as `openmosprom schedules list` shows it.", metavar="SITE")],
-    date: Annotated[str, typer.Argument(help="The day: DD.MM.YYYY or ISO.", metavar="DATE")],
-    start: Annotated[str, typer.Argument(help="The start time: HH:MM.", metavar="START")],
-    capacity: Annotated[int, typer.Option("--capacity", min=1, help="How many visitors the tour takes.")],
-    duration: Annotated[int | None, typer.Option("--duration", min=1, help="Minutes (default: the site's usual duration).")] = None,
+    site: Annotated[str, typer.Argument(help=_("The site's code, as `openmosprom schedules list` shows it."), metavar="SITE")],
+    date: Annotated[str, typer.Argument(help=_("The day: DD.MM.YYYY or ISO."), metavar="DATE")],
+    start: Annotated[str, typer.Argument(help=_("The start time: HH:MM."), metavar="START")],
+    capacity: Annotated[int, typer.Option("--capacity", min=1, help=_("How many visitors the tour takes."))],
+    duration: Annotated[int | None, typer.Option("--duration", min=1, help=_("Minutes (default: the site's usual duration)."))] = None,
     reason: ReasonOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -192,23 +217,26 @@ def add_command(
     if json_output:
         print_json(tour)
         return
-    console.print(f"Added [bold]{escape(tour.tour_id)}[/]: {tour.date:%d.%m.%Y} {tour.start:%H:%M}, "
-                  f"{tour.duration_min} min, {tour.capacity} seats. Next: [bold]openmosprom assign[/].")
+    console.print(ngettext(
+        "Added [bold]{tour}[/]: {date} {start}, {minutes} min, {seats} seat. Next: [bold]openmosprom assign[/].",
+        "Added [bold]{tour}[/]: {date} {start}, {minutes} min, {seats} seats. Next: [bold]openmosprom assign[/].",
+        tour.capacity).format(tour=escape(tour.tour_id), date=f"{tour.date:%d.%m.%Y}", start=f"{tour.start:%H:%M}",
+                              minutes=tour.duration_min, seats=tour.capacity))
 
 
 def _required(name: str):
-    raise typer.BadParameter(f"{name} is required")
+    raise typer.BadParameter(_("{name} is required").format(name=name))
 
 
 def _print_site_counts(per_site: Mapping[str, int], sites, tours) -> None:
     seats: dict[str, int] = {}
     for t in tours:
         seats[t.site_id] = seats.get(t.site_id, 0) + t.capacity
-    table = new_table(title="Tours per site")
-    table.add_column("Site")
-    table.add_column("Name")
-    table.add_column("Tours", justify="right")
-    table.add_column("Seats", justify="right")
+    table = new_table(title=_("Tours per site"))
+    table.add_column(_("Site"), kind=ID, priority=9)
+    table.add_column(_("Name"), priority=5)
+    table.add_column(_("Tours"), kind=NUMBER, priority=8)
+    table.add_column(_("Seats"), kind=NUMBER, priority=7)
     for site_id, n in per_site.items():
         site = sites.get(site_id)
         table.add_row(escape(site_id), escape(site.name if site else ""), str(n), str(seats.get(site_id, 0)))
@@ -216,12 +244,12 @@ def _print_site_counts(per_site: Mapping[str, int], sites, tours) -> None:
 
 
 def _print_day_counts(per_day: Mapping[dt.date, int]) -> None:
-    table = new_table(title="Tours per day")
-    table.add_column("Date")
-    table.add_column("Day")
-    table.add_column("Tours", justify="right")
+    table = new_table(title=_("Tours per day"))
+    table.add_column(_("Date"), kind=FIXED, priority=9)
+    table.add_column(_("Day"), kind=FIXED, priority=5)
+    table.add_column(_("Tours"), kind=NUMBER, priority=8)
     for day, n in per_day.items():
-        table.add_row(f"{day:%d.%m.%Y}", WEEKDAYS[day.weekday()], str(n))
+        table.add_row(f"{day:%d.%m.%Y}", weekday(day), str(n))
     console.print(table)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from openmosprom_cli.errors import CannotCreateError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.season.folder import DB_FILE, init_season
 from openmosprom_cli.settings import SETTINGS_FILE
 
@@ -37,10 +38,11 @@ def _prepare_folder(directory: Path, force: bool) -> None:
     if directory.exists() and any(directory.iterdir()):
         is_season = (directory / SETTINGS_FILE).exists() or (directory / DB_FILE).exists()
         if not force:
-            raise CannotCreateError(f"{directory} is not empty",
-                                    hint="Choose another folder, or pass --force to replace an earlier demo there.")
+            raise CannotCreateError(_("{folder} is not empty").format(folder=directory),
+                                    hint=_("Choose another folder, or pass --force to replace an earlier demo there."))
         if not is_season:
-            raise CannotCreateError(f"{directory} is not empty and is not a season folder; refusing to clear it")
+            raise CannotCreateError(_("{folder} is not empty and is not a season folder; refusing to clear it").format(
+                folder=directory))
         shutil.rmtree(directory)
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 
 from openmosprom_cli.errors import BadDataError, Location
+from openmosprom_cli.i18n import Msg
 
 TODAY_ENV = "OPENMOSPROM_TODAY"
 
@@ -23,7 +24,8 @@ def today() -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise BadDataError.at(Location(f"${TODAY_ENV}"), f"{text!r} is not a date (write YYYY-MM-DD)") from None
+        raise BadDataError.at(Location(f"${TODAY_ENV}"), Msg("{value} is not a date (write YYYY-MM-DD)",
+                                                             value=repr(text))) from None
 
 
 def now() -> dt.datetime:

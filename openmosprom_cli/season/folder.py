@@ -22,6 +22,7 @@ from pathlib import Path
 
 from openmosprom_cli.checkpoints import checkpoint
 from openmosprom_cli.errors import BadDataError, CannotCreateError, Location, SeasonBusyError, SeasonNotFoundError
+from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.files import (
     PRIVATE_MODE,
     atomic_write_text,
@@ -186,8 +187,8 @@ def _put_in_place(staged: Path, target: Path) -> None:
         os.replace(staged, target)
     except OSError as exc:
         staged.unlink(missing_ok=True)
-        raise CannotCreateError(f"the change is saved, but {target} could not be written: {exc.strerror or exc}"
-                                ) from None
+        raise CannotCreateError(_("the change is saved, but {path} could not be written: {reason}").format(
+            path=target, reason=exc.strerror or exc)) from None
     checkpoint("file.replaced")
 
 
@@ -197,8 +198,8 @@ def _begin(conn: sqlite3.Connection) -> None:
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise SeasonBusyError(
-                "the season's database is in use by another program",
-                hint="Close any tool that has season.db open and try again.",
+                _("the season's database is in use by another program"),
+                hint=_("Close any tool that has season.db open and try again."),
             ) from None
         raise
 
@@ -207,15 +208,16 @@ def _storage_error(exc: sqlite3.OperationalError, db_path: Path) -> Exception:
     """The known causes of a failed write, said plainly; anything else stays a bug."""
     text = str(exc).lower()
     if "full" in text:
-        return CannotCreateError(f"cannot write {db_path}: the disk is full; nothing was changed",
-                                 hint="Free some space and run the command again.")
+        return CannotCreateError(_("cannot write {path}: the disk is full; nothing was changed").format(path=db_path),
+                                 hint=_("Free some space and run the command again."))
     if "readonly" in text or "read-only" in text:
-        return CannotCreateError(f"cannot write {db_path}: it is read-only; nothing was changed")
+        return CannotCreateError(_("cannot write {path}: it is read-only; nothing was changed").format(path=db_path))
     if "disk i/o" in text:
-        return CannotCreateError(f"cannot write {db_path}: the disk reported an I/O error; nothing was changed")
+        return CannotCreateError(_("cannot write {path}: the disk reported an I/O error; nothing was changed").format(
+            path=db_path))
     if "locked" in text or "busy" in text:
-        return SeasonBusyError("the season's database is in use by another program; nothing was changed",
-                               hint="Close any tool that has season.db open and try again.")
+        return SeasonBusyError(_("the season's database is in use by another program; nothing was changed"),
+                               hint=_("Close any tool that has season.db open and try again."))
     return exc
 
 
@@ -245,8 +247,8 @@ def init_season(directory: Path, year: int | None = None, force: bool = False) -
     existing = [p.name for p in (settings_path, db_path) if p.exists() or p.is_symlink()]
     if existing and not force:
         raise CannotCreateError(
-            f"{directory} already holds a season ({', '.join(existing)})",
-            hint="Use --force to start it afresh; its settings and state will be replaced.",
+            _("{folder} already holds a season ({files})").format(folder=directory, files=", ".join(existing)),
+            hint=_("Use --force to start it afresh; its settings and state will be replaced."),
         )
     try:
         make_folder(directory)
@@ -256,7 +258,8 @@ def init_season(directory: Path, year: int | None = None, force: bool = False) -
         atomic_write_text(settings_path, render_settings(year))
         _create_db(db_path)
     except OSError as exc:
-        raise CannotCreateError(f"cannot create the season in {directory}: {exc.strerror or exc}") from None
+        raise CannotCreateError(_("cannot create the season in {folder}: {reason}").format(
+            folder=directory, reason=exc.strerror or exc)) from None
     return open_season(directory)
 
 
@@ -265,16 +268,16 @@ def open_season(directory: Path) -> Season:
     directory = Path(directory)
     if not is_season_folder(directory):
         raise SeasonNotFoundError(
-            f"no season in {directory.resolve()}",
-            hint="Create one with `openmosprom init DIR`, then pass -w DIR or set OPENMOSPROM_WORKSPACE.",
+            _("no season in {folder}").format(folder=directory.resolve()),
+            hint=_("Create one with `openmosprom init DIR`, then pass -w DIR or set OPENMOSPROM_WORKSPACE."),
         )
     season = Season(directory, load_settings(directory / SETTINGS_FILE))
     version = _schema_version(season)
     if version > schema.SCHEMA_VERSION:
         raise BadDataError.at(
-            Location(DB_FILE), f"was written by a newer openmosprom (schema version {version}; this release "
-                               f"knows up to {schema.SCHEMA_VERSION})",
-            hint="Install the newer release of openmosprom to work on this season.")
+            Location(DB_FILE), Msg("was written by a newer openmosprom (schema version {version}; this release "
+                                   "knows up to {known})", version=version, known=schema.SCHEMA_VERSION),
+            hint=_("Install the newer release of openmosprom to work on this season."))
     if version < schema.SCHEMA_VERSION:
         return _upgraded(season)
     return season
@@ -292,9 +295,9 @@ def _schema_version(season: Season) -> int:
         version = None
     if version is None:
         # Never quote what the file holds: a damaged database still has people's data in it.
-        raise BadDataError.at(Location(str(season.db_path)), "is not a season database, or it is damaged",
-                              hint="Restore it from a backup copy (see the backups folder of the season), "
-                                   "or start a new season with `openmosprom init`.")
+        raise BadDataError.at(Location(str(season.db_path)), Msg("is not a season database, or it is damaged"),
+                              hint=_("Restore it from a backup copy (see the backups folder of the season), "
+                                     "or start a new season with `openmosprom init`."))
     return version
 
 
@@ -329,9 +332,9 @@ def _backup(season: Season, version: int) -> Path:
         finally:
             source.close()
     except (OSError, sqlite3.Error) as exc:
-        raise CannotCreateError(f"cannot back up {season.db_path} before upgrading it: {exc}; nothing was changed",
-                                hint="Free some space or fix the folder's permissions, then run the command again."
-                                ) from None
+        raise CannotCreateError(_("cannot back up {path} before upgrading it: {reason}; nothing was changed").format(
+            path=season.db_path, reason=exc),
+            hint=_("Free some space or fix the folder's permissions, then run the command again.")) from None
     return target
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from openmosprom_cli.errors import CannotCreateError, SeasonBusyError
+from openmosprom_cli.i18n import _
 
 LOCK_FILE = ".season.lock"
 _POLL_S = 0.05
@@ -50,7 +51,8 @@ def season_lock(folder: Path, timeout_s: float, *, on_acquire=None) -> Iterator[
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
-        raise CannotCreateError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
+        raise CannotCreateError(_("cannot create the lock file {path}: {reason}").format(
+            path=path, reason=exc.strerror or exc)) from None
     try:
         _acquire(fd, path, timeout_s)
         os.ftruncate(fd, 0)
@@ -78,8 +80,9 @@ def _acquire(fd: int, path: Path, timeout_s: float) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise SeasonBusyError(
-                    f"the season is in use by another run (pid {lock_owner(path)}); waited {timeout_s:g} s",
-                    hint="Wait for it to finish, or raise [limits] lock_timeout_s in season.toml.",
+                    _("the season is in use by another run (pid {pid}); waited {seconds} s").format(
+                        pid=lock_owner(path), seconds=f"{timeout_s:g}"),
+                    hint=_("Wait for it to finish, or raise [limits] lock_timeout_s in season.toml."),
                 ) from None
             time.sleep(_POLL_S)
 

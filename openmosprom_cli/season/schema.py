@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.season.schema_run_columns import RUN_COLUMNS, results_as_columns
 
 BASELINE_VERSION = 1
@@ -335,13 +336,13 @@ def _runs_as_columns(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(2, "the season after publication: commitments, cancellations, changes, publications",
+    Migration(2, Msg("the season after publication: commitments, cancellations, changes, publications"),
               _statements(AFTER_PUBLICATION)),
-    Migration(3, "after the tours: attendance marks, the history of earlier seasons, visitor codes",
+    Migration(3, Msg("after the tours: attendance marks, the history of earlier seasons, visitor codes"),
               _statements(AFTER_THE_TOURS)),
-    Migration(4, "prizes: the catalogue, preferences, draws, awards and hand-outs; merged duplicate accounts",
+    Migration(4, Msg("prizes: the catalogue, preferences, draws, awards and hand-outs; merged duplicate accounts"),
               _statements(PRIZES)),
-    Migration(5, "allocation runs stored as columns (outcomes and waitlists)", _runs_as_columns),
+    Migration(5, Msg("allocation runs stored as columns (outcomes and waitlists)"), _runs_as_columns),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version if MIGRATIONS else BASELINE_VERSION

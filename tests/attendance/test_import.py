@@ -182,7 +182,7 @@ def test_the_commands(exported, tmp_path, cli):
     back = return_roster(roster(exported, "estet"), tmp_path / "estet.xlsx", {name("9001"): "+", name("9002"): "-"})
     result = cli("attendance", "import", back, "-w", exported.path)
     assert result.exit_code == 0, result.output
-    assert "Read 4 rows from 1 file(s): the marks of 2 tour(s) stored." in result.output
+    assert "Read 4 rows from 1 file: the marks of 2 tours stored." in result.output
     listed = json.loads(cli("attendance", "list", "--json", "-w", exported.path).output)
     e1 = next(t for t in listed["tours"] if t["tour_id"] == E1.tour_id)
     assert (e1["counts"]["present"], e1["counts"]["no_shows"], e1["counts"]["unknown"], e1["returned"]) == \

@@ -306,7 +306,7 @@ def test_a_trial_send_goes_to_one_address_and_leaves_the_factories_messages_unse
 def test_resend_asks_first_and_sends_again_only_when_confirmed(cli, ready, smtp):
     _send(cli, ready)
     declined = _send(cli, ready, "--resend", "--site", "estet", input="n\n")
-    assert "Send again 1 message(s)" in declined.output
+    assert "Send again 1 message that" in declined.output
     assert len(smtp.messages) == 3
 
     confirmed = _send(cli, ready, "--resend", "--site", "estet", "--yes")

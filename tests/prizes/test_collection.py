@@ -89,12 +89,12 @@ def test_a_ticked_prize_handed_on_a_returned_roster_records_the_hand_out(season,
                          {winner: "+", other: "+"}, prizes={winner: "✓", other: None})
     result = cli("attendance", "import", back, "-w", season.path)
     assert result.exit_code == 0, result.output
-    assert "1 new hand-out(s) recorded" in result.output
+    assert "1 new hand-out recorded" in result.output
     with season.reader() as conn:
         handed = load_handouts(conn)
     assert {rid for rid, _ in handed} == {"9001"}
     again = cli("attendance", "import", back, "-w", season.path)
-    assert "0 new hand-out(s)" in again.output
+    assert "0 new hand-outs" in again.output
 
 
 def read_csv(path):

@@ -133,7 +133,7 @@ def test_the_automatic_policy_merges_only_phone_name_and_birth_date_matches_keep
                       encoding="utf-8")
     result = cli("registrants", "import", export, "-w", season.path)
     assert result.exit_code == 0, result.output
-    assert "Merged duplicate account(s) 9001 into 9011" in result.output
+    assert "Merged duplicate account 9001 into 9011" in result.output
     with season.reader() as conn:
         merges = load_merges(conn)
     assert [(m.dropped_id, m.kept_id, m.automatic) for m in merges] == [("9001", "9011", True)]

@@ -137,7 +137,7 @@ def test_cli_template_import_list(cli, season, tmp_path):
 
     result = cli("schedules", "list", "-w", season.path)
     assert result.exit_code == 0
-    assert "estet-1215-1000" in result.output and "1 sites, 2 candidate tours" in result.output
+    assert "estet-1215-1000" in result.output and "1 site, 2 candidate tours" in result.output
 
 
 def test_cli_template_refuses_to_overwrite(cli, season, tmp_path):

@@ -145,3 +145,28 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_status(cli, tmp_path):
     assert plain.exit_code == 66 and "Traceback" not in plain.output
     debug = cli("--debug", "slots", "list", "-w", missing)
     assert debug.exit_code == 66 and "Traceback" in debug.output and "no season in" in debug.output
+
+
+def test_commands_find_the_season_from_a_subfolder_as_git_does(cli, tmp_path, monkeypatch):
+    here = init_season(tmp_path / "season-2026", year=2026)
+    other = init_season(tmp_path / "season-2027", year=2027)
+    inside = here.path / "rosters" / "old"
+    inside.mkdir(parents=True)
+    monkeypatch.chdir(inside)
+    assert find_season().path.resolve() == here.path.resolve()
+    result = cli("schedules", "list")
+    assert result.exit_code == 0 and "No schedules yet" in result.output
+    # -w and $OPENMOSPROM_WORKSPACE still win over the folders above
+    assert find_season(other.path).settings.year == 2027
+    monkeypatch.setenv("OPENMOSPROM_WORKSPACE", str(other.path))
+    assert find_season().settings.year == 2027
+    assert cli("init", "--help").exit_code == 0
+
+
+def test_a_folder_with_no_season_above_it_says_so(cli, tmp_path, monkeypatch):
+    lost = tmp_path / "nowhere" / "deeper"
+    lost.mkdir(parents=True)
+    monkeypatch.chdir(lost)
+    result = cli("schedules", "list")
+    assert result.exit_code == 66
+    assert "no season in" in result.output and "openmosprom init" in result.output

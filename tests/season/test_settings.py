@@ -40,3 +40,22 @@ def test_numbers_that_are_not_sensible_settings_are_bad_data(season, cli, old, n
     result = cli("slots", "list", "-w", season.path)
     assert result.exit_code == 65, result.output
     assert fragment in result.output
+
+
+def test_season_toml_comments_follow_the_interface_and_its_settings_do_not(tmp_path):
+    from openmosprom_cli.i18n import set_language
+    from openmosprom_cli.settings import load_settings, render_settings
+
+    english = render_settings(2026)
+    set_language("ru")
+    russian = render_settings(2026)
+    assert "# Настройки одного сезона «Открой#Моспром»" in russian and "# Settings" not in russian
+    assert "# Settings of one «Открой#Моспром» season" in english
+
+    def settings_lines(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("#")]
+
+    assert settings_lines(russian) == settings_lines(english)
+    (tmp_path / "en.toml").write_text(english, encoding="utf-8")
+    (tmp_path / "ru.toml").write_text(russian, encoding="utf-8")
+    assert load_settings(tmp_path / "ru.toml") == load_settings(tmp_path / "en.toml")
