@@ -161,6 +161,9 @@ OUTCOME_TEXT: dict[str, tuple[str, str]] = {
     "held": (Msg("seat kept: it was announced"), "место закреплено"),
     "holds_seat": (Msg("not considered: the person keeps an announced seat"),
                    "не рассматривался: место уже закреплено"),
+    # An organizer took the person off this tour (unassign, or a move away): no run gives it back to them.
+    "taken_off": (Msg("taken off this tour by the organizers; not given again"),
+                  "снят с этой экскурсии организаторами"),
 }
 
 

@@ -33,14 +33,23 @@ from typing import Any
 
 from openmosprom_cli.allocation.attention import Attention, kept_seats_needing_attention
 from openmosprom_cli.allocation.bulk import collector_paused
-from openmosprom_cli.allocation.chain import DocumentedException, closed_mismatch, held_mismatch, overrides, replay
+from openmosprom_cli.allocation.chain import (
+    DocumentedException,
+    closed_mismatch,
+    held_mismatch,
+    overrides,
+    replay,
+    taken_off,
+    taken_off_mismatch,
+)
 from openmosprom_cli.allocation.checks import Excused, Violation, check_result
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.allocation.policy import audit_policy, policy_record
 from openmosprom_cli.allocation.snapshots import PurgeRecord
-from openmosprom_cli.allocation.stored import StoredResult, StoredRun, load_result, stored_run
+from openmosprom_cli.allocation.stored import FORMAT_COLUMNS, StoredResult, StoredRun, load_result, stored_run
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.history.priority import facts_for_audit
+from openmosprom_cli.i18n import _
 from openmosprom_cli.prizes.audit import PrizeAudit, audit_prizes
 from openmosprom_cli.prizes.exclusions import read_exclusions
 from openmosprom_cli.season.folder import Season
@@ -95,7 +104,7 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
     with collector_paused(), season.reader() as conn:
         allocation = current_allocation(conn)
         if allocation is None:
-            raise MissingInputError("there is no allocation to audit", hint="Run `openmosprom assign` first.")
+            raise MissingInputError(_("there is no allocation to audit"), hint=_("Run `openmosprom assign` first."))
         changes = load_changes(conn)
         excused = overrides(changes)
         earlier = _earlier_runs(conn, allocation.run_id, excused, changes) if all_runs else []
@@ -147,6 +156,9 @@ def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = No
     if changes is not None and run.kind != "from_scratch":
         violations += [Violation("chain of runs", message) for message in
                        held_mismatch(inputs, replay(changes, run.last_change))]
+    if changes is not None and run.format >= FORMAT_COLUMNS:   # runs of release 0.2 and before had no such rule
+        violations += [Violation("chain of runs", message) for message in
+                       taken_off_mismatch(inputs, taken_off(changes, run.last_change))]
     violations += [Violation("closed tours", message) for message in closed_mismatch(inputs)]
     violations.extend(check_result(inputs, run.seed, stored, excused))
     return _certificate(run, stored, violations, len(inputs.held))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from openmosprom_cli.allocation.current import COMMIT, SEAT, UNSEAT
 from openmosprom_cli.allocation.deadlines import is_frozen
 from openmosprom_cli.allocation.inputs import AllocationInput
+from openmosprom_cli.changes.seats import MOVED, UNASSIGNED
+from openmosprom_cli.i18n import Msg
 from openmosprom_cli.models import Holding
 from openmosprom_cli.store.changes import ChangeRow
 
@@ -45,6 +47,36 @@ def replay(changes: Iterable[ChangeRow], upto: int) -> dict[tuple[str, str], Hol
     return held
 
 
+def taken_off(changes: Iterable[ChangeRow], upto: int) -> set[tuple[str, str]]:
+    """(person, tour) pairs an organizer took away (``unassign``, or ``move`` elsewhere) up to change ``upto``:
+    no run gives them back. An organizer seating the person there again later lifts it."""
+    found: set[tuple[str, str]] = set()
+    for change in changes:
+        if change.change_id > upto:
+            break
+        if change.registrant_id is None or change.tour_id is None:
+            continue
+        key = (change.registrant_id, change.tour_id)
+        if change.kind == UNSEAT and change.detail.get("cause") in (UNASSIGNED, MOVED):
+            found.add(key)
+        elif change.kind == SEAT:
+            found.discard(key)
+    return found
+
+
+def taken_off_mismatch(inputs: AllocationInput, expected: set[tuple[str, str]]) -> list[str]:
+    """How the pairs a run kept people off differ from those the changes before it took away."""
+    tours = {t.tour_id for t in inputs.tours}
+    people = {a.id for a in inputs.applicants}
+    # A tour cancelled since, or a person cancelled, is not in the inputs at all: nothing to keep them off.
+    expected = {(rid, tour_id) for rid, tour_id in expected if rid in people and tour_id in tours}
+    actual = set(inputs.taken_off)
+    return [*(Msg("{id} was taken off {tour}, but the run did not keep them off it", id=rid, tour=tour_id)
+              for rid, tour_id in sorted(expected - actual)),
+            *(Msg("the run kept {id} off {tour}, but no change had taken them off it", id=rid, tour=tour_id)
+              for rid, tour_id in sorted(actual - expected))]
+
+
 def overrides(changes: Iterable[ChangeRow]) -> dict[tuple[str, str], str]:
     """(person, tour) → the rule an organizer broke to seat them there, and why."""
     found: dict[tuple[str, str], str] = {}
@@ -57,15 +89,17 @@ def overrides(changes: Iterable[ChangeRow]) -> dict[tuple[str, str], str]:
 def held_mismatch(inputs: AllocationInput, expected: Mapping[tuple[str, str], Holding]) -> list[str]:
     """How the seats a run kept differ from those it had to keep; [] when they are the same."""
     actual = {(h.registrant_id, h.tour_id): h for h in inputs.held}
-    problems = []
+    problems: list[str] = []
     for key in sorted(expected.keys() - actual.keys()):
-        problems.append(f"{key[0]}'s seat on {key[1]} was committed but the run did not keep it")
+        problems.append(Msg("{id}'s seat on {tour} was committed but the run did not keep it", id=key[0],
+                            tour=key[1]))
     for key in sorted(actual.keys() - expected.keys()):
-        problems.append(f"{key[0]}'s seat on {key[1]} was kept, but no change had committed it")
+        problems.append(Msg("{id}'s seat on {tour} was kept, but no change had committed it", id=key[0],
+                            tour=key[1]))
     for key in sorted(actual.keys() & expected.keys()):
         if actual[key].seats != expected[key].seats:
-            problems.append(f"{key[0]}'s seat on {key[1]} was kept for {actual[key].seats}, "
-                            f"committed for {expected[key].seats}")
+            problems.append(Msg("{id}'s seat on {tour} was kept for {kept}, committed for {committed}",
+                                id=key[0], tour=key[1], kept=actual[key].seats, committed=expected[key].seats))
     return problems
 
 
@@ -75,10 +109,12 @@ def closed_mismatch(inputs: AllocationInput) -> list[str]:
         return []
     sites = {s.site_id: s for s in inputs.sites}
     due = {t.tour_id for t in inputs.tours if is_frozen(t, sites[t.site_id], inputs.today)}
-    problems = []
+    problems: list[str] = []
     for tour_id in sorted(due - set(inputs.closed)):
-        problems.append(f"{tour_id} was frozen on {inputs.today:%d.%m.%Y} but the run gave its seats")
+        problems.append(Msg("{tour} was frozen on {date} but the run gave its seats", tour=tour_id,
+                            date=f"{inputs.today:%d.%m.%Y}"))
     for tour_id in sorted(set(inputs.closed) - due):
-        problems.append(f"{tour_id} was closed, though not frozen on {inputs.today:%d.%m.%Y}")
+        problems.append(Msg("{tour} was closed, though not frozen on {date}", tour=tour_id,
+                            date=f"{inputs.today:%d.%m.%Y}"))
     return problems
 

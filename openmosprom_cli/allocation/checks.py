@@ -31,6 +31,7 @@ from openmosprom_cli.allocation.result_columns import ResultColumns
 from openmosprom_cli.allocation.rules import eligibility, overlaps, tour_minutes
 from openmosprom_cli.allocation.solver import solve
 from openmosprom_cli.allocation.stored import StoredResult
+from openmosprom_cli.i18n import ngettext
 from openmosprom_cli.models import Holding
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def _check_placements(inputs: AllocationInput, stored: StoredResult, kept: Mappi
                       excused: Excused) -> list[Violation]:
     """Each seat on its own (party size, eligibility, the choice it answers, closed tours), capacity, and the limit."""
     closed = set(inputs.closed)
+    taken_off = set(inputs.taken_off)
     tours = {t.tour_id: t for t in inputs.tours}
     sites = {s.site_id: s for s in inputs.sites}
     people = {a.id: a for a in inputs.applicants}
@@ -125,7 +127,7 @@ def _check_placements(inputs: AllocationInput, stored: StoredResult, kept: Mappi
         if p.tour_id in closed:
             violations.append(Violation("closed tours", f"{p.registrant_id} was given {p.tour_id}, whose list was "
                                                         "frozen", p.registrant_id, p.tour_id))
-        reason = eligibility(person, tour, sites[tour.site_id])
+        reason = eligibility(person, tour, sites[tour.site_id], (p.registrant_id, p.tour_id) in taken_off)
         if reason is not None:
             violations.append(Violation("eligibility", f"{p.registrant_id} holds {p.tour_id} but is not eligible: "
                                                        f"{reason}", p.registrant_id, p.tour_id))
@@ -242,7 +244,9 @@ def _compare_with_rederived(result: AllocationResult, stored: StoredResult) -> l
                      + f", re-derived {e['code']} {e['tour_id'] or ''}".rstrip()
                      for r, e in zip(had, expected, strict=False) if r != e]
         if len(had) != len(expected):
-            differing.append(f"{len(had)} choices recorded, {len(expected)} in the inputs")
+            differing.append(ngettext("{count} choice recorded, {expected} in the inputs",
+                                      "{count} choices recorded, {expected} in the inputs", len(had)).format(
+                                          count=len(had), expected=len(expected)))
         violations.append(Violation(check, f"{derived.people[i]}'s recorded outcomes differ: {'; '.join(differing)}",
                                     derived.people[i]))
 

@@ -59,6 +59,7 @@ class InputColumns:
     site_tours: np.ndarray
     site_len: np.ndarray
     age_ok_keys: np.ndarray | None     # as in Columns, but input index × tours + tour index, unsorted
+    taken_off_keys: np.ndarray | None = None   # likewise
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Columns:
     # position × tours + tour index, for each tour that a person whose birth date was
     # erased is recorded as old enough for; None when nobody's birth date was erased.
     age_ok_keys: np.ndarray | None
+    # position × tours + tour index, for each tour an organizer took the person off; None when none.
+    taken_off_keys: np.ndarray | None = None
 
 
 def in_priority_order(a: InputColumns, order: np.ndarray) -> Columns:
@@ -85,16 +88,20 @@ def in_priority_order(a: InputColumns, order: np.ndarray) -> Columns:
     import numpy as np
 
     person = _pick(a.person, order)
-    age_ok_keys = None
-    if a.age_ok_keys is not None:
-        position = np.empty(len(order), dtype=np.int64)
-        position[order] = np.arange(len(order))
-        owner, tour = np.divmod(a.age_ok_keys, max(len(a.tours), 1))
-        age_ok_keys = np.sort(position[owner] * len(a.tours) + tour)
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+
+    def in_order(keys: np.ndarray | None) -> np.ndarray | None:
+        if keys is None:
+            return None
+        owner, tour = np.divmod(keys, max(len(a.tours), 1))
+        return np.sort(position[owner] * len(a.tours) + tour)
+
     return Columns(
         size=person.companions.astype(np.int64) + 1, person=person, kind=take_rows(a.kind, order),
         ref=take_rows(a.ref, order), tour=a.tour, capacity=a.capacity, start=a.start, end=a.end,
-        site_tours=a.site_tours, site_len=a.site_len, age_ok_keys=age_ok_keys,
+        site_tours=a.site_tours, site_len=a.site_len, age_ok_keys=in_order(a.age_ok_keys),
+        taken_off_keys=in_order(a.taken_off_keys),
     )
 
 
@@ -114,11 +121,18 @@ def read_input_columns(inputs: AllocationInput) -> InputColumns:
         site_tours[site_number[s], :len(members)] = members
     site_len = np.array([len(by_site[s]) for s in site_ids], dtype=np.int32)
     tour_sites = [sites[t.site_id] for t in tours]
+    tour_number = {t.tour_id: i for i, t in enumerate(tours)}
+    person_number = {a.id: i for i, a in enumerate(applicants)} if inputs.taken_off else {}
+    taken = [(person_number[rid], tour_number[tid]) for rid, tid in inputs.taken_off
+             if rid in person_number and tid in tour_number]
+    has_taken_off = np.zeros(len(tours), dtype=bool)
+    has_taken_off[[t for _, t in taken]] = True
     tour = TourTraits(
         date_ymd=np.array([ymd(t.date) for t in tours], dtype=np.int32),
         min_age=np.array([s.min_age for s in tour_sites], dtype=np.int16),
         passport_required=np.array([s.passport_required for s in tour_sites], dtype=bool),
         citizens_only=np.array([s.citizens_only for s in tour_sites], dtype=bool),
+        has_taken_off=has_taken_off,
     )
     times = np.array([tour_minutes(t) for t in tours], dtype=np.int64).reshape(len(tours), 2)
 
@@ -189,6 +203,7 @@ def read_input_columns(inputs: AllocationInput) -> InputColumns:
         tours=tours, priority=priority, person=person, kind=kind, ref=ref, tour=tour,
         capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=times[:, 0], end=times[:, 1],
         site_tours=site_tours, site_len=site_len, age_ok_keys=age_ok_keys,
+        taken_off_keys=np.array([p * len(tours) + t for p, t in taken], dtype=np.int64) if taken else None,
     )
     for value in _arrays_in(columns):
         value.flags.writeable = False
@@ -294,15 +309,27 @@ def reasons(c: Columns, people: np.ndarray, tours: np.ndarray) -> np.ndarray:
     import numpy as np
 
     person = _pick(c.person, people)
+    shape = np.broadcast_shapes(np.shape(people), np.shape(tours))
     if c.age_ok_keys is not None:
-        shape = np.broadcast_shapes(np.shape(people), np.shape(tours))
         erased = np.broadcast_to(person.birth_ymd == BIRTH_DATE_ERASED, shape)
-        keys = np.broadcast_to(people, shape)[erased].astype(np.int64) * len(c.capacity) \
-            + np.broadcast_to(tours, shape)[erased]
-        # The keys are sorted once in in_priority_order; searchsorted spares isin's re-hashing of them on every call.
-        at = np.minimum(np.searchsorted(c.age_ok_keys, keys), max(len(c.age_ok_keys) - 1, 0))
         not_on_record = np.zeros(shape, dtype=bool)
-        not_on_record[erased] = c.age_ok_keys[at] != keys if len(c.age_ok_keys) else True
+        not_on_record[erased] = ~_among(c.age_ok_keys, c, np.broadcast_to(people, shape)[erased],
+                                        np.broadcast_to(tours, shape)[erased])
         person = dataclasses.replace(person, age_not_on_record=not_on_record)
+    if c.taken_off_keys is not None:
+        person = dataclasses.replace(person, taken_off=_among(c.taken_off_keys, c, np.broadcast_to(people, shape),
+                                                              np.broadcast_to(tours, shape)))
     return ineligibility_codes(person, _pick(c.tour, tours))
+
+
+def _among(keys: np.ndarray, c: Columns, people: np.ndarray, tours: np.ndarray) -> np.ndarray:
+    """Whether each (position, tour) pair is among ``keys`` (sorted position × tours + tour index)."""
+    import numpy as np
+
+    wanted = people.astype(np.int64) * len(c.capacity) + tours
+    if not len(keys):
+        return np.zeros(np.shape(wanted), dtype=bool)
+    # The keys are sorted once in in_priority_order; searchsorted spares isin's re-hashing of them on every call.
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return keys[at] == wanted
 

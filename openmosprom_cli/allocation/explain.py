@@ -20,6 +20,7 @@ from openmosprom_cli.allocation.inputs import Applicant
 from openmosprom_cli.allocation.policy import Adjustment, person_adjustments, policy_record
 from openmosprom_cli.allocation.priority import lottery_number
 from openmosprom_cli.errors import MissingInputError
+from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.prizes.story import PrizeStory, prize_story
 from openmosprom_cli.registrants.cells import canonical_id
@@ -82,13 +83,15 @@ def explain(season: Season, registrant_id: str) -> Explanation:
     with season.reader() as conn:
         registrant = load_registrant(conn, registrant_id)
         if registrant is None:
-            raise MissingInputError(f"{registrant_id!r} is not a registrant of this season "
-                                    f"({count_registrants(conn)} registered)",
-                                    hint="Check the ID with `openmosprom registrants list`.")
+            registered = count_registrants(conn)
+            raise MissingInputError(ngettext("{id} is not a registrant of this season ({count} registered)",
+                                             "{id} is not a registrant of this season ({count} registered)",
+                                             registered).format(id=repr(registrant_id), count=registered),
+                                    hint=_("Check the ID with `openmosprom registrants list`."))
         allocation = current_allocation(conn)
         if allocation is None:
-            raise MissingInputError("there is no allocation yet",
-                                    hint="Give out the seats with `openmosprom assign`.")
+            raise MissingInputError(_("there is no allocation yet"),
+                                    hint=_("Give out the seats with `openmosprom assign`."))
         run = allocation.stored.run
         history = load_person_changes(conn, registrant_id)
         prize = prize_story(conn, registrant_id, allocation, season.settings.prizes.pickup)

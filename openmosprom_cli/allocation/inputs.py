@@ -84,7 +84,9 @@ class AllocationInput:
     to nobody. Both are part of the stored inputs and their fingerprint. So is
     the priority policy a run used (:mod:`~openmosprom_cli.allocation.policy`):
     the applicants' scores are then the adjusted ones, and ``policy`` records
-    how each was adjusted.
+    how each was adjusted. ``taken_off`` are the (person, tour) pairs an
+    organizer took away (``unassign``, or ``move`` to another tour): no run
+    gives such a tour to that person again (the ``taken_off`` rule).
     """
 
     tours: tuple[Tour, ...]
@@ -95,18 +97,20 @@ class AllocationInput:
     closed: tuple[str, ...] = ()
     today: dt.date | None = None
     policy: Mapping[str, Any] | None = field(default=None, hash=False)
+    taken_off: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def build(cls, tours: Iterable[Tour], sites: Iterable[Site], people: Iterable[Registrant | Applicant],
               max_tours_per_person: int = 1, *, held: Iterable[Holding] = (), closed: Iterable[str] = (),
-              today: dt.date | None = None, policy: Mapping[str, Any] | None = None) -> AllocationInput:
+              today: dt.date | None = None, policy: Mapping[str, Any] | None = None,
+              taken_off: Iterable[tuple[str, str]] = ()) -> AllocationInput:
         cache: dict[str, bool] = {}
         with collector_paused():
             applicants = tuple(p if isinstance(p, Applicant) else Applicant.of(p, citizen_cache=cache)
                                for p in people)
         return cls(tuple(tours), tuple(sites), applicants, max_tours_per_person,
                    tuple(sorted(held, key=attrgetter("registrant_id", "tour_id"))), tuple(sorted(set(closed))),
-                   today, policy)
+                   today, policy, tuple(sorted(set(taken_off))))
 
     def to_json(self, *, applicants: bool = True) -> dict[str, Any]:
         """A canonical form: sorted, so the same inputs always give the same fingerprint (of format 1).
@@ -125,6 +129,8 @@ class AllocationInput:
             later["today"] = self.today.isoformat()
         if self.policy is not None:
             later[POLICY_KEY] = self.policy
+        if self.taken_off:
+            later["taken_off"] = [list(pair) for pair in self.taken_off]
         return {
             **later,
             "max_tours_per_person": self.max_tours_per_person,
@@ -166,7 +172,8 @@ class AllocationInput:
                      for rid, tour_id, seats, rank in data.get("held", ()))
         today = dt.date.fromisoformat(data["today"]) if data.get("today") else None
         return cls(tours, sites, applicants, data["max_tours_per_person"], held, tuple(data.get("closed", ())),
-                   today, data.get(POLICY_KEY))
+                   today, data.get(POLICY_KEY),
+                   tuple((str(rid), str(tour_id)) for rid, tour_id in data.get("taken_off", ())))
 
     def fingerprint(self) -> str:
         """The fingerprint a run records of these inputs: of their columns as stored (format 2)."""
@@ -263,6 +270,8 @@ def check_inputs(inputs: AllocationInput) -> None:
             raise ValueError("a seat is held twice")
     if set(inputs.closed) - {t.tour_id for t in inputs.tours}:
         raise ValueError("closed tours that are not tours of the inputs")
+    if {tour_id for _, tour_id in inputs.taken_off} - {t.tour_id for t in inputs.tours}:
+        raise ValueError("people taken off tours that are not tours of the inputs")
 
 
 def _ids_unique(applicants: Sequence[Applicant]) -> bool:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openmosprom_cli.allocation.inputs import POLICY_KEY, Applicant
+from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.settings import PrioritySettings
 
 NO_SHOW, NO_SHOW_LAST, NEWCOMER, NEVER_PLACED = "no_show", "no_show_last", "newcomer", "never_placed"
@@ -215,26 +216,32 @@ def audit_policy(inputs: Mapping[str, Any], current_facts: Mapping[str, PersonFa
         base = {rid: float(score) for rid, score in record["base"].items()}
         scores = {a["id"]: float(a["score"]) for a in inputs["applicants"]}
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        return [f"the stored priority policy cannot be read ({exc!r})"]
+        return [_("the stored priority policy cannot be read ({reason})").format(reason=repr(exc))]
     problems = []
     last = {rid for rid, f in stored.items() if any(a.kind == NO_SHOW_LAST for a in adjustments_of(f, settings))}
     if last & scores.keys():
         expected = last_shift(_before_last(base.get(rid, score), stored.get(rid, NO_FACTS), settings)
                               for rid, score in scores.items())
         if expected != shift:
-            problems.append(f"the no-show penalty's stored shift is {shift:g}, but the scores give {expected:g}")
+            problems.append(_("the no-show penalty's stored shift is {stored}, but the scores give {expected}").format(
+                stored=f"{shift:g}", expected=f"{expected:g}"))
     wrong = sorted(rid for rid, score in scores.items()
                    if derived_score(base.get(rid, score), stored.get(rid, NO_FACTS), settings, shift) != score)
     if wrong:
-        problems.append(f"{len(wrong)} scores are not what the policy gives from their base score and facts "
-                        f"(e.g. {', '.join(wrong[:5])})")
+        problems.append(ngettext("{count} score is not what the policy gives from the base score and facts ({ids})",
+                                 "{count} scores are not what the policy gives from their base score and facts "
+                                 "(e.g. {ids})", len(wrong)).format(count=len(wrong), ids=", ".join(wrong[:5])))
     strays = sorted((set(stored) | set(base)) - set(scores))
     if strays:
-        problems.append(f"the policy holds {len(strays)} people who are not among the run's applicants "
-                        f"(e.g. {', '.join(strays[:5])})")
+        problems.append(ngettext("the policy holds {count} person who is not among the run's applicants ({ids})",
+                                 "the policy holds {count} people who are not among the run's applicants "
+                                 "(e.g. {ids})", len(strays)).format(count=len(strays), ids=", ".join(strays[:5])))
     if current_facts is not None:
         differ = sorted(rid for rid in scores if current_facts.get(rid, NO_FACTS) != stored.get(rid, NO_FACTS))
         if differ:
-            problems.append(f"the facts stored with the run differ from the history of the seasons it names, for "
-                            f"{len(differ)} people (e.g. {', '.join(differ[:5])})")
+            problems.append(ngettext("the facts stored with the run differ from the history of the seasons it "
+                                     "names, for {count} person ({ids})",
+                                     "the facts stored with the run differ from the history of the seasons it "
+                                     "names, for {count} people (e.g. {ids})", len(differ)).format(
+                                         count=len(differ), ids=", ".join(differ[:5])))
     return problems

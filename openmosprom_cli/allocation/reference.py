@@ -40,6 +40,7 @@ def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResul
     index_of = {t.tour_id: i for i, t in enumerate(tours)}
     site_tours = tours_by_site(tours)
     traits = [tour_traits(t, sites[t.site_id]) for t in tours]
+    taken_off = set(inputs.taken_off)
     times = [tour_minutes(t) for t in tours]
     limit = inputs.max_tours_per_person
     after_limit = NOT_REACHED if limit == 1 else LIMIT_REACHED
@@ -78,7 +79,8 @@ def allocate_reference(inputs: AllocationInput, *, seed: str) -> AllocationResul
             full: list[int] = []
             granted = -1
             for t in options:
-                reason = ineligibility(person_traits(person, tours[t].tour_id), traits[t])
+                reason = ineligibility(person_traits(person, tours[t].tour_id,
+                                                     (person.id, tours[t].tour_id) in taken_off), traits[t])
                 if reason is not None:
                     first_reason = first_reason or reason
                 elif any(overlaps(times[t], times[h]) for h in held):

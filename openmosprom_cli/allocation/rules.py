@@ -70,6 +70,8 @@ class PersonTraits:
     # Depends on the tour too: the verdict recorded when the birth date was erased does
     # not say they met this tour's minimum age (no verdict counts as not met).
     age_not_on_record: Any = False
+    # Depends on the tour too: an organizer took the person off it (AllocationInput.taken_off).
+    taken_off: Any = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class TourTraits:
     min_age: Any
     passport_required: Any
     citizens_only: Any
+    # Someone was taken off the tour by an organizer, so the rules must be asked about it.
+    has_taken_off: Any = False
 
 
 def ymd(day: dt.date | None) -> int:
@@ -91,6 +95,7 @@ BIRTH_DATE_ERASED = -1
 # counts a year only once the birthday has come (born 29 Feb: on 1 Mar in common years).
 # Once a purge has erased the birth date, the verdict it recorded for the tour decides.
 ELIGIBILITY_RULES: tuple[tuple[str, Callable[[PersonTraits, TourTraits], Any]], ...] = (
+    ("taken_off", lambda p, t: p.taken_off),
     ("no_birth_date", lambda p, t: (t.min_age > 0) & (p.birth_ymd == 0)),
     ("below_min_age", lambda p, t: (t.min_age > 0) & (
         ((p.birth_ymd > 0) & ((t.date_ymd - p.birth_ymd) // 10000 < t.min_age))
@@ -107,20 +112,21 @@ def restricts(tour: TourTraits) -> Any:
 
     The fast solver skips the rules for the other tours, since everyone is eligible for them.
     """
-    return (tour.min_age > 0) | tour.passport_required | tour.citizens_only
+    return (tour.min_age > 0) | tour.passport_required | tour.citizens_only | tour.has_taken_off
 
 
-def person_traits(a: Applicant, tour_id: str) -> PersonTraits:
-    """The person's traits as the rules see them for this tour (only a purged age verdict depends on it)."""
+def person_traits(a: Applicant, tour_id: str, taken_off: bool = False) -> PersonTraits:
+    """The person's traits as the rules see them for this tour (a purged age verdict and ``taken_off``, whether
+    an organizer took them off it, depend on it)."""
     if a.birth_date_erased:
         return PersonTraits(BIRTH_DATE_ERASED, a.companions, not a.has_passport, not a.is_citizen,
-                            age_not_on_record=(tour_id, True) not in (a.age_ok or ()))
-    return PersonTraits(ymd(a.birth_date), a.companions, not a.has_passport, not a.is_citizen)
+                            age_not_on_record=(tour_id, True) not in (a.age_ok or ()), taken_off=taken_off)
+    return PersonTraits(ymd(a.birth_date), a.companions, not a.has_passport, not a.is_citizen, taken_off=taken_off)
 
 
-def eligibility(a: Applicant, tour: Tour, site: Site) -> str | None:
+def eligibility(a: Applicant, tour: Tour, site: Site, taken_off: bool = False) -> str | None:
     """Why this applicant may not take this tour, or None if they may."""
-    return ineligibility(person_traits(a, tour.tour_id), tour_traits(tour, site))
+    return ineligibility(person_traits(a, tour.tour_id, taken_off), tour_traits(tour, site))
 
 
 def tour_traits(tour: Tour, site: Site) -> TourTraits:

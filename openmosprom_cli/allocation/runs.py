@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from openmosprom_cli.allocation.bulk import collector_paused
+from openmosprom_cli.allocation.chain import taken_off
 from openmosprom_cli.allocation.deadlines import frozen_tours
 from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.allocation.policy import PolicySummary
@@ -24,6 +25,7 @@ from openmosprom_cli.allocation.snapshot_columns import SnapshotColumns
 from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.errors import Declined, MissingInputError
 from openmosprom_cli.history.priority import policy_for_run
+from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.models import Site
 from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
@@ -35,6 +37,7 @@ from openmosprom_cli.store.changes import (
     last_change_id,
     load_cancellations,
     load_commitments,
+    load_seat_changes,
 )
 from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.runs import insert_current_run, insert_result, save_run_summary
@@ -144,29 +147,36 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
     with collector_paused(), season.transaction() as conn:
         tours = load_tours(conn)
         if not tours:
-            raise MissingInputError("the season has no tours yet",
-                                    hint="Generate them with `openmosprom slots generate` first.")
+            raise MissingInputError(_("the season has no tours yet"),
+                                    hint=_("Generate them with `openmosprom slots generate` first."))
         cancelled = load_cancellations(conn)
         registrants = [r for r in load_registrants(conn) if r.id not in cancelled]
         if not registrants:
-            raise MissingInputError("the season has no registrants yet",
-                                    hint="Import the mini-app's export with `openmosprom registrants import FILE`.")
+            raise MissingInputError(_("the season has no registrants yet"),
+                                    hint=_("Import the mini-app's export with `openmosprom registrants import FILE`."))
         sites = load_sites(conn)
         commitments = load_commitments(conn)
         today = clock.today()
         held = () if from_scratch else tuple(c.holding for c in commitments)
         policy = policy_for_run(conn, season.settings.priority, registrants)   # None unless [priority] is on
+        last_change = last_change_id(conn)
+        present = {r.id for r in registrants}, {t.tour_id for t in tours}
+        kept_off = [(rid, tour_id) for rid, tour_id in taken_off(load_seat_changes(conn), last_change)
+                    if rid in present[0] and tour_id in present[1]]
         inputs = AllocationInput.build(tours, sites.values(), policy.applicants if policy else registrants,
                                        season.settings.max_tours_per_person, held=held,
                                        closed=frozen_tours(tours, sites, today), today=today,
-                                       policy=policy.record if policy else None)
+                                       policy=policy.record if policy else None, taken_off=kept_off)
         result = allocate(inputs, seed=seed)
         kind = "from_scratch" if from_scratch else ("incremental" if is_published(conn) or held else "fresh")
         losses = _losses(commitments, result) if from_scratch else ()
         if losses and not confirm(losses):
-            raise Declined(f"nothing changed: a fresh allocation would take or change the seats of {len(losses)} "
-                           "people who were told", hint="Pass --yes to go ahead.")
-        report = _store_run(conn, inputs, result, sites, kind=kind, last_change=last_change_id(conn))
+            raise Declined(ngettext("nothing changed: a fresh allocation would take or change the seat of {count} "
+                                    "person who was told",
+                                    "nothing changed: a fresh allocation would take or change the seats of {count} "
+                                    "people who were told", len(losses)).format(count=len(losses)),
+                           hint=_("Pass --yes to go ahead."))
+        report = _store_run(conn, inputs, result, sites, kind=kind, last_change=last_change)
         if policy is not None:
             report = dataclasses.replace(report, policy=policy.summary)
         for loss in losses:

@@ -22,6 +22,7 @@ from typing import Any
 
 from openmosprom_cli.allocation.inputs import AllocationInput
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.season.folder import now_iso
 from openmosprom_cli.store.runs import INPUTS, iter_column_snapshots, iter_snapshots, save_columns, save_snapshot
 
@@ -91,8 +92,8 @@ def erase_birth_dates(conn: sqlite3.Connection, ids: Collection[str], before: dt
             inputs = columns.to_inputs()
         except (KeyError, TypeError, ValueError) as exc:
             # Stored by this release and damaged since: nothing is erased rather than some of it.
-            raise BadDataError(f"the stored inputs of allocation run {run_id} cannot be read ({exc}); "
-                               "nothing was erased") from exc
+            raise BadDataError(_("the stored inputs of allocation run {run} cannot be read ({reason}); "
+                                 "nothing was erased").format(run=run_id, reason=exc)) from exc
         erased, people = inputs.with_birth_dates_erased(ids)
         if not people:
             continue

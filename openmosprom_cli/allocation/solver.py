@@ -228,16 +228,26 @@ def _settle_the_rest(c: Columns, rest: np.ndarray, tour_reason: np.ndarray, code
     np.copyto(chosen, c.ref, where=tour_slot, casting="unsafe")
     code[rest & (kind == KIND_UNKNOWN)] = UNKNOWN_CHOICE
 
-    rows, cols = true_at(rest & (kind == KIND_SITE))
-    site = c.ref[rows, cols]
-    code[rows, cols] = FULL
+    site_rows, site_cols = true_at(rest & (kind == KIND_SITE))
+    site_of = c.ref[site_rows, site_cols]
+    code[site_rows, site_cols] = FULL
     # A site's tours share its settings: the rules only for sites they may apply to.
-    ruled = np.flatnonzero(restricts(c.tour)[c.site_tours[site, 0]])
+    ruled = np.flatnonzero(restricts(c.tour)[c.site_tours[site_of, 0]])
     if ruled.size:
-        rows, cols, site = rows[ruled], cols[ruled], site[ruled]
+        rows, cols, site = site_rows[ruled], site_cols[ruled], site_of[ruled]
         # People only grow older, and the other rules do not depend on the date: someone is
         # eligible for some tour of a site exactly when they are eligible for its last one.
         first_reason = reasons(c, rows, c.site_tours[site, 0])
         last_reason = reasons(c, rows, c.site_tours[site, c.site_len[site] - 1])
         code[rows, cols] = np.where(last_reason == ELIGIBLE, FULL, first_reason)
+    if c.taken_off_keys is not None:
+        # Someone taken off one tour of a site may be eligible for another: such sites tour by tour.
+        tours = take_rows(c.site_tours, site_of)
+        marked = np.where(tours >= 0, c.tour.has_taken_off[np.maximum(tours, 0)], False).any(axis=1)
+        picked = np.flatnonzero(marked)
+        if picked.size:
+            rows, cols, tours = site_rows[picked], site_cols[picked], tours[picked]
+            why = reasons(c, rows[:, None], np.maximum(tours, 0))
+            eligible = ((why == ELIGIBLE) & (tours >= 0)).any(axis=1)
+            code[rows, cols] = np.where(eligible, FULL, why[:, 0])
 

@@ -30,6 +30,7 @@ from openmosprom_cli.allocation.result_columns import ResultColumns
 from openmosprom_cli.allocation.snapshot_columns import SnapshotColumns
 from openmosprom_cli.allocation.snapshots import PurgeRecord, split_snapshot
 from openmosprom_cli.errors import BadDataError
+from openmosprom_cli.i18n import _
 from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.store.runs import (
     FORMAT_COLUMNS,
@@ -153,8 +154,8 @@ class StoredResult:
         try:
             return ResultColumns.read(self.stored_columns)
         except (KeyError, ValueError) as exc:
-            raise BadDataError(f"the stored result of allocation run {self.run_id} cannot be read ({exc})",
-                               hint="Run `openmosprom assign` again to store a new one.") from exc
+            raise BadDataError(_("the stored result of allocation run {run} cannot be read ({reason})").format(
+                run=self.run_id, reason=exc), hint=_("Run `openmosprom assign` again to store a new one.")) from exc
 
     def fingerprint(self) -> str:
         if self.format == FORMAT_COLUMNS:

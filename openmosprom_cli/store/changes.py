@@ -57,6 +57,13 @@ def load_changes(conn: sqlite3.Connection, *, after: int = 0, upto: int | None =
     return [_change(r) for r in rows]
 
 
+def load_seat_changes(conn: sqlite3.Connection, *, upto: int | None = None) -> list[ChangeRow]:
+    """The seats given and taken away by a change (``seat`` and ``unseat``), in the order they were made."""
+    rows = conn.execute(f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE kind IN ('seat', 'unseat') "
+                        "AND change_id <= ? ORDER BY change_id", (upto if upto is not None else 2**62,))
+    return [_change(r) for r in rows]
+
+
 def load_person_changes(conn: sqlite3.Connection, registrant_id: str) -> list[ChangeRow]:
     rows = conn.execute(f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE registrant_id = ? ORDER BY change_id",
                         (registrant_id,))

@@ -17,7 +17,8 @@ from tests.allocation.test_allocation import instances, person, seeds, tour
 
 @st.composite
 def with_holdings(draw):
-    """An instance where some people hold seats (any tour, even one they never chose) and some tours are closed."""
+    """An instance where some people hold seats (any tour, even one they never chose), some tours are closed,
+    and an organizer took some people off some tours."""
     inputs = draw(instances())
     held = []
     if inputs.tours and inputs.applicants:
@@ -29,7 +30,11 @@ def with_holdings(draw):
                              draw(st.integers(0, len(a.choices)))) for t in tours]
     closed = draw(st.lists(st.sampled_from([t.tour_id for t in inputs.tours]), unique=True, max_size=2)
                   ) if inputs.tours else []
-    return dataclasses.replace(inputs, held=tuple(held), closed=tuple(sorted(closed)))
+    taken_off = draw(st.lists(st.tuples(st.sampled_from([a.id for a in inputs.applicants]),
+                                        st.sampled_from([t.tour_id for t in inputs.tours])), unique=True, max_size=4)
+                     ) if inputs.tours and inputs.applicants else []
+    return dataclasses.replace(inputs, held=tuple(held), closed=tuple(sorted(closed)),
+                               taken_off=tuple(sorted(taken_off)))
 
 
 def seats_of(result) -> Counter:
@@ -58,6 +63,16 @@ def test_every_held_seat_is_kept_and_nobody_is_given_a_closed_tour(inputs, seed)
     for p in new:
         taken[p.tour_id] += p.seats
         assert taken[p.tour_id] <= capacity[p.tour_id]
+
+
+@given(with_holdings(), seeds)
+def test_nobody_is_given_again_a_tour_an_organizer_took_them_off(inputs, seed):
+    result = allocate(inputs, seed=seed)
+    held = {(h.registrant_id, h.tour_id) for h in inputs.held}
+    given_again = {(p.registrant_id, p.tour_id) for p in result.placements()} & (set(inputs.taken_off) - held)
+    assert not given_again
+    waiting = {(rid, tour_id) for tour_id, ids in result.waitlists().items() for rid in ids}
+    assert not waiting & set(inputs.taken_off)
 
 
 @given(with_holdings(), seeds)
