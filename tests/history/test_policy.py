@@ -105,8 +105,8 @@ def test_the_audit_re_derives_the_policy_and_finds_a_forged_score(earlier, tmp_p
     forge_head(later, lambda head: head[POLICY_KEY]["facts"].__setitem__("9002", [1, 1, 0]))
     certificate = audit_current(later)
     problems = [v.message for v in certificate.violations if v.check == "priority policy"]
-    assert any("1 scores are not what the policy gives" in p and "9002" in p for p in problems), problems
-    assert any("differ from the history of the seasons it names, for 1 people (e.g. 9002)" in p for p in problems)
+    assert any("1 score is not what the policy gives" in p and "9002" in p for p in problems), problems
+    assert any("differ from the history of the seasons it names, for 1 person (9002)" in p for p in problems)
 
 
 # -- the rule itself ----------------------------------------------------------------------------------------------
@@ -148,4 +148,4 @@ def test_the_policy_as_stored_re_derives_and_a_changed_score_is_found(people, se
     if adjusted:
         forged = next(a for a in inputs["applicants"] if a["id"] == adjusted[0])
         forged["score"] += 1
-        assert any("scores are not what the policy gives" in p for p in audit_policy(inputs))
+        assert any("1 score is not what the policy gives" in p for p in audit_policy(inputs))
