@@ -89,6 +89,7 @@ def email(
     yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Do not ask before sending again with --resend."))] = False,
     test_to: Annotated[str | None, typer.Option("--test-to", metavar="ADDRESS", help=_("With --send: send every message to this one address instead of the factories, marked as a test."))] = None,
     include_empty: Annotated[bool, typer.Option("--include-empty", help=_("Also tell factories that never got a roster and have no visitors, with a short notice and no list."))] = False,
+    template_copy: Annotated[bool, typer.Option("--template-copy", help=_("Only write the season's own copy of the email's text (roster_email.txt in the season folder) to edit; every later email of the season uses it. Never overwrites one."))] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Email every factory its roster: a dry run writing .eml files by default, delivery with --send.
@@ -102,7 +103,8 @@ def email(
     --include-empty; one that was sent a roster and now has none always gets the
     update. Exit status 75 when the server is
     unreachable or the connection breaks (rerun later), 65 when it rejects the
-    login or TLS, or refuses a factory's address.
+    login or TLS, or refuses a factory's address. --template-copy writes the
+    season's own copy of the email's text to edit, and sends nothing.
 
     Example: openmosprom rosters email --send --test-to me@example.org
     """
@@ -116,6 +118,13 @@ def email(
         except ValueProblem as exc:
             raise BadDataError.at(Location("--test-to"), str(exc)) from None
     season = load_season(workspace)
+    if template_copy:
+        from openmosprom_cli.mail.template import write_season_template
+
+        written = write_season_template(season.path)
+        console.print(_("Wrote {file}. Edit it: every later email of this season uses it (its first line is "
+                        "«Тема: …»).").format(file=escape(str(written))))
+        return
     result = email_rosters(season, site_ids=site or (), send=send, resend=resend, test_to=test_to or None,
                            include_empty=include_empty,
                            confirm=_confirmer(yes))

@@ -287,3 +287,16 @@ def test_a_roster_whose_bytes_are_not_the_recorded_ones_is_never_attached(tmp_pa
         compose_message(RosterLetter(**{**letter.__dict__, "roster_sha256": recorded}), _settings(),
                         _default_template(tmp_path), message_id=new_message_id(_settings()), now=NOW)
     assert "rosters export" in info.value.hint
+
+
+def test_rosters_email_template_copy_writes_the_seasons_copy_and_sends_nothing(season, cli):
+    from openmosprom_cli.mail.template import default_template_path
+
+    written = cli("rosters", "email", "--template-copy", "-w", season.path)
+    assert written.exit_code == 0, written.output
+    copy = season.path / "roster_email.txt"
+    assert copy.read_text(encoding="utf-8") == default_template_path().read_text(encoding="utf-8")
+    assert "roster_email.txt" in written.output
+    assert not (season.path / "outbox").exists() or not any((season.path / "outbox").iterdir())
+    again = cli("rosters", "email", "--template-copy", "-w", season.path)
+    assert again.exit_code == 73 and "exists already" in again.output
