@@ -41,7 +41,8 @@ NAMES = {"ID", "VK", "SMTP", "TLS", "JSON", "CSV", "ISO", "UTF", "DIR", "FILE", 
          "START", "OUT", "OPTIONS", "COMMAND", "ARGS", "TEXT", "ADDRESS", "PRIZE", "FILES", "FOLDERS", "NNNN", "en",
          "ru", "LANG", "OPENMOSPROM_LANG", "OPENMOSPROM_WORKSPACE", "OPENMOSPROM_SMTP_PASSWORD", "Excel", "Windows",
          "none", "starttls", "ssl", "true", "false", "points", "last", "eml", "xlsx", "csv",
-         "python", "openmosprom_cli"}      # the tests run it as python -m openmosprom_cli
+         "python", "openmosprom_cli",      # the tests run it as python -m openmosprom_cli
+         "roster_email", "txt"}            # the file name of the email template
 
 
 def _russian(args: list[str], cwd: Path) -> str:
