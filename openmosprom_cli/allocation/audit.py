@@ -52,6 +52,7 @@ from openmosprom_cli.history.priority import facts_for_audit
 from openmosprom_cli.i18n import _
 from openmosprom_cli.prizes.audit import PrizeAudit, audit_prizes
 from openmosprom_cli.prizes.exclusions import read_exclusions
+from openmosprom_cli.progress import stage, tracked
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import load_changes
 from openmosprom_cli.store.runs import load_runs
@@ -108,11 +109,14 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
         changes = load_changes(conn)
         excused = overrides(changes)
         earlier = _earlier_runs(conn, allocation.run_id, excused, changes) if all_runs else []
-        attention = kept_seats_needing_attention(conn, allocation.commitments)
-        policy = _policy_violations(conn, allocation.stored.run.inputs)
-        prizes = audit_prizes(conn, all_draws=all_runs, exclusions=tuple(read_exclusions(season).reasons))
+        with stage(_("Checking the seats kept and the priority policy")):
+            attention = kept_seats_needing_attention(conn, allocation.commitments)
+            policy = _policy_violations(conn, allocation.stored.run.inputs)
+        with stage(_("Checking the prize draw")):
+            prizes = audit_prizes(conn, all_draws=all_runs, exclusions=tuple(read_exclusions(season).reasons))
     run, stored = allocation.stored.run, allocation.stored.result
-    with collector_paused():   # the stored inputs become everyone's record at once: see allocation/bulk.py
+    # The stored inputs become everyone's record at once: see allocation/bulk.py.
+    with collector_paused(), stage(_("Checking allocation run {run}").format(run=run.run_id)):
         certificate = audit_run(run, stored, excused, changes)
     violations = [*(v for _, found in earlier for v in found), *certificate.violations, *policy,
                   *(prizes.violations if prizes else ())]
@@ -127,7 +131,7 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
 
 def _earlier_runs(conn: sqlite3.Connection, current: int, excused: Excused, changes) -> list[tuple[int, list]]:
     audited = []
-    for row in load_runs(conn):
+    for row in tracked(load_runs(conn), _("Checking the earlier runs")):
         if row.run_id == current:
             continue
         run = stored_run(row)

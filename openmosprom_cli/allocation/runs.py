@@ -27,6 +27,7 @@ from openmosprom_cli.errors import Declined, MissingInputError
 from openmosprom_cli.history.priority import policy_for_run
 from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.models import Site
+from openmosprom_cli.progress import stage
 from openmosprom_cli.season import clock
 from openmosprom_cli.season.clock import now_iso
 from openmosprom_cli.season.folder import Season
@@ -145,29 +146,32 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
     seed = str(seed if seed is not None else season.settings.allocation_seed)
     # Everyone's record is made here at once: see allocation/bulk.py.
     with collector_paused(), season.transaction() as conn:
-        tours = load_tours(conn)
-        if not tours:
-            raise MissingInputError(_("the season has no tours yet"),
-                                    hint=_("Generate them with `openmosprom slots generate` first."))
-        cancelled = load_cancellations(conn)
-        registrants = [r for r in load_registrants(conn) if r.id not in cancelled]
-        if not registrants:
-            raise MissingInputError(_("the season has no registrants yet"),
-                                    hint=_("Import the mini-app's export with `openmosprom registrants import FILE`."))
-        sites = load_sites(conn)
-        commitments = load_commitments(conn)
-        today = clock.today()
-        held = () if from_scratch else tuple(c.holding for c in commitments)
-        policy = policy_for_run(conn, season.settings.priority, registrants)   # None unless [priority] is on
-        last_change = last_change_id(conn)
-        present = {r.id for r in registrants}, {t.tour_id for t in tours}
-        kept_off = [(rid, tour_id) for rid, tour_id in taken_off(load_seat_changes(conn), last_change)
-                    if rid in present[0] and tour_id in present[1]]
-        inputs = AllocationInput.build(tours, sites.values(), policy.applicants if policy else registrants,
-                                       season.settings.max_tours_per_person, held=held,
-                                       closed=frozen_tours(tours, sites, today), today=today,
-                                       policy=policy.record if policy else None, taken_off=kept_off)
-        result = allocate(inputs, seed=seed)
+        with stage(_("Reading the season")):
+            tours = load_tours(conn)
+            if not tours:
+                raise MissingInputError(_("the season has no tours yet"),
+                                        hint=_("Generate them with `openmosprom slots generate` first."))
+            cancelled = load_cancellations(conn)
+            registrants = [r for r in load_registrants(conn) if r.id not in cancelled]
+            if not registrants:
+                raise MissingInputError(
+                    _("the season has no registrants yet"),
+                    hint=_("Import the mini-app's export with `openmosprom registrants import FILE`."))
+            sites = load_sites(conn)
+            commitments = load_commitments(conn)
+            today = clock.today()
+            held = () if from_scratch else tuple(c.holding for c in commitments)
+            policy = policy_for_run(conn, season.settings.priority, registrants)   # None unless [priority] is on
+            last_change = last_change_id(conn)
+            present = {r.id for r in registrants}, {t.tour_id for t in tours}
+            kept_off = [(rid, tour_id) for rid, tour_id in taken_off(load_seat_changes(conn), last_change)
+                        if rid in present[0] and tour_id in present[1]]
+            inputs = AllocationInput.build(tours, sites.values(), policy.applicants if policy else registrants,
+                                           season.settings.max_tours_per_person, held=held,
+                                           closed=frozen_tours(tours, sites, today), today=today,
+                                           policy=policy.record if policy else None, taken_off=kept_off)
+        with stage(_("Giving out the seats")):
+            result = allocate(inputs, seed=seed)
         kind = "from_scratch" if from_scratch else ("incremental" if is_published(conn) or held else "fresh")
         losses = _losses(commitments, result) if from_scratch else ()
         if losses and not confirm(losses):
@@ -176,7 +180,8 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
                                     "nothing changed: a fresh allocation would take or change the seats of {count} "
                                     "people who were told", len(losses)).format(count=len(losses)),
                            hint=_("Pass --yes to go ahead."))
-        report = _store_run(conn, inputs, result, sites, kind=kind, last_change=last_change)
+        with stage(_("Storing the run")):
+            report = _store_run(conn, inputs, result, sites, kind=kind, last_change=last_change)
         if policy is not None:
             report = dataclasses.replace(report, policy=policy.summary)
         for loss in losses:

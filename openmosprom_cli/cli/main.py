@@ -98,6 +98,9 @@ def main(
 ) -> None:
     if debug:
         os.environ["OPENMOSPROM_DEBUG"] = "1"
+    from openmosprom_cli.cli.progress import install_for_terminal
+
+    install_for_terminal()
 
 
 def _register() -> None:

@@ -46,6 +46,7 @@ from openmosprom_cli.mail.compose import (
 from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
 from openmosprom_cli.mail.template import EmailTemplate, load_template
 from openmosprom_cli.models import Site, Tour
+from openmosprom_cli.progress import tracked
 from openmosprom_cli.publication.publish import commit_placements
 from openmosprom_cli.rosters.files import ExportedFile, check_exported_files
 from openmosprom_cli.season.folder import Season, now_iso
@@ -421,7 +422,7 @@ def _send_to_factories(season: Season, plans: list[_Plan], *, resend: bool, conf
             outcomes[plan.site.site_id] = _item(plan, plan.action, eml_path=_eml_path(season, plan))
     if chosen:
         with SmtpBatch(season) as batch:
-            for number, plan in enumerate(chosen):
+            for number, plan in enumerate(tracked(chosen, _("Sending the rosters"))):
                 assert plan.message is not None, "every message that may go out was composed by _write_drafts"
                 try:
                     error = batch.deliver(plan.message, plan.site.roster_emails,
@@ -447,7 +448,7 @@ def _send_trial(season: Season, plans: list[_Plan], template: EmailTemplate, tes
     now = dt.datetime.now().astimezone().replace(microsecond=0)
     items = []
     with SmtpBatch(season) as batch:
-        for number, plan in enumerate(plans):
+        for number, plan in enumerate(tracked(plans, _("Sending the test messages"))):
             message_id = new_message_id(season.settings)
             message = compose_message(plan.letter, season.settings, template, message_id=message_id, now=now,
                                       test_to=test_to)
