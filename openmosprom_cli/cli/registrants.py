@@ -154,17 +154,18 @@ def show(
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Show one registrant with every field. An unknown ID exits 66.
+    """Show one registrant with every field, the prizes they prefer included. An unknown ID exits 66.
 
     Example: openmosprom registrants show 1133932
     """
     from openmosprom_cli.registrants.listing import show_registrant
 
-    registrant = show_registrant(load_season(workspace), registrant_id)
+    details = show_registrant(load_season(workspace), registrant_id)
+    registrant = details.registrant
+    data = {**jsonable(registrant), "prizes": list(details.prizes)}
     if json_output:
-        print_json(registrant)
+        print_json(data)
         return
-    data = jsonable(registrant)
     table = new_table(show_header=False, title=_("Registrant {id}").format(id=escape(registrant.id)),
                       title_justify="left")
     table.add_column(_("Field"), kind=FIXED, priority=9, style="bold")
@@ -172,8 +173,9 @@ def show(
     labels = {"id": _("ID VK"), "full_name": _("Full name"), "phone": _("Phone"), "email": _("Email"),
               "birth_date": _("Birth date"), "score": _("Score"), "registered_at": _("Registered"),
               "choices": _("Choices"), "companions": _("Guests"), "passport": _("Passport"),
-              "citizenship": _("Citizenship")}
-    shown = {**data, "choices": ", ".join(registrant.choices), "score": f"{registrant.score:g}",
+              "citizenship": _("Citizenship"), "prizes": _("Prizes preferred")}
+    shown = {**data, "choices": ", ".join(registrant.choices), "prizes": ", ".join(details.prizes),
+             "score": f"{registrant.score:g}",
              "birth_date": f"{registrant.birth_date:%d.%m.%Y}" if registrant.birth_date else "",
              "registered_at": f"{registrant.registered_at:%d.%m.%Y %H:%M:%S}" if registrant.registered_at else ""}
     for key, label in labels.items():

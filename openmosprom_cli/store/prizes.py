@@ -58,6 +58,12 @@ def load_preferences(conn: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
     return {r[0]: tuple(json.loads(r[1])) for r in conn.execute("SELECT registrant_id, prizes FROM prize_preferences")}
 
 
+def load_person_preferences(conn: sqlite3.Connection, registrant_id: str) -> tuple[str, ...]:
+    """The prizes one person prefers, best first, as written in the export; () when none."""
+    row = conn.execute("SELECT prizes FROM prize_preferences WHERE registrant_id = ?", (registrant_id,)).fetchone()
+    return tuple(json.loads(row[0])) if row else ()
+
+
 def save_preferences(conn: sqlite3.Connection, preferences: Mapping[str, tuple[str, ...]]) -> None:
     """Set these people's preferences; an empty list clears them. Others' stay as they are."""
     conn.executemany("DELETE FROM prize_preferences WHERE registrant_id = ?",

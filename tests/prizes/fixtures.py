@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import openpyxl
@@ -36,8 +37,9 @@ def write_catalogue(path: Path, rows=ROWS, header=HEADER, sheet: str = "Приз
 
 
 def write_registrants_csv(path: Path, rows, header=("ID VK", "ФИО", "Призы")) -> Path:
-    lines = [";".join(header), *(";".join(str(v) for v in row) for row in rows)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Quoted as Excel quotes them: a cell holding the separator («Фен; Термос») stays one cell.
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, delimiter=";", lineterminator="\n").writerows([header, *rows])
     return path
 
 

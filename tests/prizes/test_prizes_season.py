@@ -64,6 +64,16 @@ def test_preferences_from_the_export_come_first_and_unknown_names_are_reported(c
     assert (got["9004"], got["9005"], got["9006"], got["9007"]) == ("termos", "termos", "termos", "book")
 
 
+def test_registrants_show_gives_the_prizes_a_person_prefers(cli, prize_season, tmp_path):
+    cli("registrants", "import", write_registrants_csv(tmp_path / "p.csv", [("9006", "Участник 9006", "Фен; Термос")]),
+        "-w", prize_season.path)
+    shown = cli("registrants", "show", "9006", "-w", prize_season.path)
+    assert shown.exit_code == 0 and "Prizes preferred" in shown.output and "Фен, Термос" in shown.output
+    data = json.loads(cli("registrants", "show", "9006", "--json", "-w", prize_season.path).output)
+    assert data["prizes"] == ["Фен", "Термос"] and data["id"] == "9006"
+    assert json.loads(cli("registrants", "show", "9001", "--json", "-w", prize_season.path).output)["prizes"] == []
+
+
 def test_an_export_without_the_prizes_column_keeps_the_preferences_and_an_empty_cell_clears_them(cli, prize_season,
                                                                                                   tmp_path):
     cli("registrants", "import", write_registrants_csv(tmp_path / "a.csv", [("9002", "Участник 9002", "Термос")]),

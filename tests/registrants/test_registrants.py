@@ -414,7 +414,7 @@ def test_reimport_updates_adds_and_never_deletes(tmp_path, published):
 def test_list_and_show(tmp_path, published):
     import_registrants(published, write_csv(tmp_path / "e.csv", [HEADER, *GOOD_ROWS]))
     assert [r.id for r in list_registrants(published)] == ["101", "102", "103"]
-    assert show_registrant(published, " 102 ").passport == "4510 123456"
+    assert show_registrant(published, " 102 ").registrant.passport == "4510 123456"
     with pytest.raises(MissingInputError) as info:
         show_registrant(published, "999")
     assert info.value.exit_code == 66 and "999" in info.value.message
