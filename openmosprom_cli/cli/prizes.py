@@ -138,7 +138,7 @@ def list_(json_: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     console.print(table)
 
 
-def render_draw(report: DrawReport) -> None:
+def render_draw(report: DrawReport, *, next_steps: bool = True) -> None:
     what = _("Redraw of unclaimed prizes") if report.kind == "redraw" else _("Prize draw")
     based = _(", based on draw {draw}").format(draw=report.based_on) if report.based_on else ""
     console.print(_("[bold]{what} {draw}[/]{based} — seed [bold]{seed}[/]").format(
@@ -173,9 +173,10 @@ def render_draw(report: DrawReport) -> None:
         console.print(_("[yellow]warning:[/] {warning}").format(warning=escape(str(warning))), soft_wrap=True)
     console.print(_("Inputs fingerprint: {fingerprint}").format(fingerprint=report.inputs_fingerprint))
     console.print(_("Result fingerprint: {fingerprint}").format(fingerprint=report.result_fingerprint))
-    console.print(_("Anyone can rerun it with the same seed; check it with [bold]openmosprom audit[/]. Next: "
-                    "[bold]openmosprom prizes export[/], [bold]openmosprom rosters export[/], "
-                    "[bold]openmosprom publish[/]."))
+    if next_steps:
+        console.print(_("Anyone can rerun it with the same seed; check it with [bold]openmosprom audit[/]. Next: "
+                        "[bold]openmosprom prizes export[/], [bold]openmosprom rosters export[/], "
+                        "[bold]openmosprom publish[/]."))
 
 
 def draw(

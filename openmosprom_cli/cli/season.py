@@ -41,11 +41,13 @@ def demo(
     """Run the whole pipeline on sample data in a fresh season folder.
 
     Fourteen sample factory workbooks → 36 tours → a synthetic VK mini-app export (with a few
-    invalid rows, imported with --skip-invalid) → allocation by score → rosters → email drafts.
+    invalid rows, imported with --skip-invalid) → allocation by score → a prize draw → publication →
+    rosters → email drafts.
 
     Example: openmosprom demo ./demo-season --force
     """
     from openmosprom_cli.cli.allocation import render_assignment
+    from openmosprom_cli.cli.prizes import render_draw
     from openmosprom_cli.demo.run import run_demo
 
     report = run_demo(directory, force=force, people=people, seed=seed)
@@ -80,8 +82,11 @@ def demo(
         console.print(_("  rejected rows with their reasons: {file}").format(file=escape(str(reg.rejected_path))))
     console.rule(_("[bold]4. Allocation by score"))
     render_assignment(report.assignment)
+    console.rule(_("[bold]5. Prizes for the most active"))
+    console.print(_("Catalogue: {file}").format(file=escape(str(report.prize_catalogue))))
+    render_draw(report.prizes, next_steps=False)
     published = report.publication
-    console.rule(_("[bold]5. Publication"))
+    console.rule(_("[bold]6. Publication"))
     console.print(ngettext(
         "Publication {number}: {seats} seat announced and kept from now on; for the mini-app {notifications} and "
         "{changes}",
@@ -90,7 +95,7 @@ def demo(
         number=published.number, seats=published.committed, notifications=escape(str(published.notifications_path)),
         changes=escape(str(published.changes_path.name))))
     rosters = report.rosters
-    console.rule(_("[bold]6. Rosters and email drafts"))
+    console.rule(_("[bold]7. Rosters and email drafts"))
     console.print(ngettext("{count} site roster and participants.xlsx in {folder}",
                            "{count} site rosters and participants.xlsx in {folder}", len(rosters.sites)).format(
         count=len(rosters.sites), folder=escape(str(rosters.out_dir))))

@@ -20,6 +20,16 @@ DEMO_PEOPLE = 3000
 DEMO_SEED = 20231205  # the day the December series was announced
 
 
+# The demo's prize catalogue (Приз, Код, Количество, Первые N мест, Баллов не меньше, Минимальный возраст,
+# Примечание): a few prizes for the very top, more for everyone above a threshold.
+SAMPLE_PRIZES: tuple[tuple[object, ...], ...] = (
+    ("Умная колонка с голосовым помощником", "speaker", 3, 10, None, None, ""),
+    ("Пауэрбанк", "powerbank", 10, 50, None, None, ""),
+    ("Термос", "termos", 25, None, 60, None, ""),
+    ("Книга о промышленности Москвы", "book", 40, None, 30, 14, "с автографом автора"),
+)
+
+
 @dataclass(frozen=True)
 class DemoReport:
     path: Path
@@ -32,6 +42,8 @@ class DemoReport:
     publication: Any
     rosters: Any
     outbox: tuple[Path, ...]
+    prize_catalogue: Path | None = None
+    prizes: Any = None
 
 
 def _prepare_folder(directory: Path, force: bool) -> None:
@@ -55,6 +67,8 @@ def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE,
     )
     from openmosprom_cli.demo.sample_schedules import write_sample_schedules
     from openmosprom_cli.mail.outbox import write_outbox_drafts
+    from openmosprom_cli.prizes.catalogue import import_catalogue, write_template
+    from openmosprom_cli.prizes.runs import run_draw
     from openmosprom_cli.publication.publish import publish
     from openmosprom_cli.registrants.importer import import_registrants
     from openmosprom_cli.rosters.export import export_rosters
@@ -76,8 +90,11 @@ def run_demo(directory: Path, *, force: bool = False, people: int = DEMO_PEOPLE,
     write_registrant_export(export, generate_registrant_rows(published, sites, count=people, seed=seed))
     registrants = import_registrants(season, export, skip_invalid=True)
     assignment = run_assignment(season)
+    catalogue = write_template(directory / "prizes-catalogue.xlsx", SAMPLE_PRIZES)
+    import_catalogue(season, catalogue)
+    prizes = run_draw(season)
     publication = publish(season)
     rosters = export_rosters(season)
     outbox = tuple(write_outbox_drafts(season))
     return DemoReport(directory, schedule_files, schedules, tours, export, registrants, assignment,
-                      publication, rosters, outbox)
+                      publication, rosters, outbox, catalogue, prizes)

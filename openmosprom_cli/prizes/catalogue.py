@@ -12,6 +12,7 @@ catalogue it was made with, in its stored inputs.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,7 +203,8 @@ def import_catalogue(season: Season, path: Path) -> CatalogueImportReport:
 
 # -- the blank template ---------------------------------------------------------------------------
 
-def template_sheets() -> list[Sheet]:
+def template_sheets(items: Sequence[tuple[object, ...]] = ()) -> list[Sheet]:
+    """The catalogue's sheets: the instructions, and the items (by default the examples' names, to fill in)."""
     error = "Проверьте значение: см. лист «Инструкция»."
     columns = [
         SheetColumn("Приз", width=45, style=Style(number_format="@")),
@@ -213,16 +215,17 @@ def template_sheets() -> list[Sheet]:
         SheetColumn("Минимальный возраст", validation=Validation.between("whole", 0, 100, error=error)),
         SheetColumn("Примечание", width=40, style=Style(number_format="@")),
     ]
-    rows = [(name, None, None, None, None, None, None) for name in EXAMPLE_ITEMS]
+    rows = list(items) or [(name, None, None, None, None, None, None) for name in EXAMPLE_ITEMS]
     lines = [(Cell(line, style=Style(bold=True, size=14)) if i == 0 else line,) for i, line in enumerate(INSTRUCTIONS)]
     return [Sheet(INSTRUCTIONS_SHEET, [SheetColumn("", width=110, style=Style(wrap=True, valign="top"))], lines,
                   header=False),
             Sheet(CATALOGUE_SHEET, columns, rows, freeze=True, min_rows=60, min_width=12)]
 
 
-def write_template(path: Path) -> Path:
-    """The blank catalogue; no personal data, so the file follows the umask."""
-    return write_workbook(Path(path), template_sheets(), private=False)
+def write_template(path: Path, items: Sequence[tuple[object, ...]] = ()) -> Path:
+    """The blank catalogue (or one of ``items``: Приз, Код, Количество, Первые N мест, Баллов не меньше,
+    Минимальный возраст, Примечание); no personal data, so the file follows the umask."""
+    return write_workbook(Path(path), template_sheets(items), private=False)
 
 
 # -- listing ------------------------------------------------------------------------------------

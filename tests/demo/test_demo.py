@@ -29,8 +29,14 @@ def test_demo_runs_every_stage(cli, tmp_path):
     assert (where / "rejected-registrants-export.xlsx").exists()
     assert stat.S_IMODE(os.stat(where / "season.db").st_mode) == 0o600
 
-    # the audit certifies the demo's allocation
-    assert cli("audit", "-w", where).exit_code == 0
+    # the prizes: a catalogue the organizers can open, a draw, and each winner's prize on the rosters
+    assert (where / "prizes-catalogue.xlsx").exists() and "Winners: 78; prizes won: 78." in result.output
+    with open(where / "publications" / "notifications-0001.csv", encoding="utf-8-sig") as fh:
+        notices = list(csv.DictReader(fh, delimiter=";"))
+    assert sum(1 for n in notices if n.get("Приз")) == 78
+    # the audit certifies the demo's allocation and its prize draw
+    audited = cli("audit", "-w", where)
+    assert audited.exit_code == 0 and "prize result fingerprint" in audited.output
 
 
 def test_demo_refuses_to_overwrite_without_force(cli, tmp_path):
