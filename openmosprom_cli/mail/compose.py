@@ -252,8 +252,8 @@ def _changes_text(letter: RosterLetter) -> str:
         lines.append("В резерве больше нет:")  # not a message
         lines += [f"  − {v.name} — {tour(v.tour_id)}" for v in changes.standby_left]
     if not changes.anyone:
-        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей) "  # not a message
-                     "или сведения об экскурсиях.")  # not a message
+        lines.append("Состав посетителей прежний, изменились их данные (например, число гостей "  # not a message
+                     "или приз к выдаче) или сведения об экскурсиях.")  # not a message
     lines.append("Пожалуйста, используйте новый список из этого письма вместо прежнего.")  # not a message
     return "\n".join(lines) + "\n"
 

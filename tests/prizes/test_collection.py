@@ -70,7 +70,8 @@ def test_a_draw_after_publication_sends_only_the_factories_of_winners_an_updated
     assert [m.message["X-Openmosprom-Site"] for m in sent] == ["estet"]
     message = sent[0].message
     assert "Обновлённый список" in message["Subject"]
-    assert "Состав посетителей прежний" in message.get_body(preferencelist=("plain",)).get_content()
+    assert "Состав посетителей прежний, изменились их данные (например, число гостей или приз к выдаче)" in \
+        message.get_body(preferencelist=("plain",)).get_content()
     attachment = next(message.iter_attachments())
     path = tmp_path / "sent.xlsx"
     path.write_bytes(attachment.get_payload(decode=True))
