@@ -186,7 +186,7 @@ def list_messages(json_output: JsonOption = False, workspace: WorkspaceOption = 
 
     Example: openmosprom outbox list --json
     """
-    from openmosprom_cli.mail.outbox import list_outbox
+    from openmosprom_cli.mail.listing import list_outbox
 
     entries = list_outbox(load_season(workspace))
     if json_output:

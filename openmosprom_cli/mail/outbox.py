@@ -50,14 +50,12 @@ from openmosprom_cli.progress import tracked
 from openmosprom_cli.publication.publish import commit_placements
 from openmosprom_cli.rosters.files import ExportedFile, check_exported_files
 from openmosprom_cli.season.folder import Season, now_iso
-from openmosprom_cli.season.lock import run_in_progress
 from openmosprom_cli.settings import SETTINGS_FILE, Settings
 from openmosprom_cli.store.changes import add_publication, last_change_id
 from openmosprom_cli.store.outbox import (
     OutboxRow,
     delete_message,
     insert_message,
-    load_outbox,
     load_outbox_history,
     set_message_state,
     update_message,
@@ -83,24 +81,6 @@ REFUSED = "failed"
 Confirm = Callable[[str, Sequence["BatchItem"]], bool]
 """Asked ``("unknown", items)`` before resending interrupted messages, ``("resend", items)`` before
 resending delivered ones; returns whether to go ahead."""
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One row of the outbox, with the state a person should see."""
-
-    message_id: str
-    site_id: str
-    state: str  # draft | sending | sent | failed | unknown
-    kind: str   # new | update | test
-    fingerprint: str
-    recipients: tuple[str, ...]
-    subject: str
-    eml_path: str
-    error: str
-    created_at: str
-    updated_at: str
-    sent_at: str | None
 
 
 @dataclass(frozen=True)
@@ -130,27 +110,6 @@ class BatchResult:
 
     def count(self, outcome: str) -> int:
         return sum(item.outcome == outcome for item in self.items)
-
-
-# -- reading the season ----------------------------------------------------------
-
-def _entry(row: OutboxRow, live_run: bool) -> OutboxEntry:
-    state = row.state
-    if state == SENDING and not live_run:
-        state = UNKNOWN
-    return OutboxEntry(
-        message_id=row.message_id, site_id=row.site_id, state=state, kind=row.kind, fingerprint=row.fingerprint,
-        recipients=row.recipients, subject=row.subject, eml_path=row.eml_path, error=row.error,
-        created_at=row.created_at, updated_at=row.updated_at, sent_at=row.sent_at,
-    )
-
-
-def list_outbox(season: Season) -> tuple[OutboxEntry, ...]:
-    """Every message with its state; ``sending`` rows that no live run holds are ``unknown``."""
-    live_run = run_in_progress(season.path)
-    with season.reader() as conn:
-        rows = load_outbox(conn)
-    return tuple(_entry(row, live_run) for row in rows)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from openmosprom_cli.mail.outbox import email_rosters, list_outbox, write_outbox_drafts
+from openmosprom_cli.mail.listing import list_outbox
+from openmosprom_cli.mail.outbox import email_rosters, write_outbox_drafts
 from tests.mail_fixtures import (
     SITES,
     Recorder,

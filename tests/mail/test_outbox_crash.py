@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from openmosprom_cli.io.files import TEMP_SUFFIX
-from openmosprom_cli.mail.outbox import list_outbox
+from openmosprom_cli.mail.listing import list_outbox
 from openmosprom_cli.season.folder import open_season
 from tests.mail_fixtures import (
     Recorder,

@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from openmosprom_cli.mail import smtp as smtp_module
-from openmosprom_cli.mail.outbox import list_outbox
+from openmosprom_cli.mail.listing import list_outbox
 from tests.mail_fixtures import configure_smtp, populate
 
 DRIP_EVERY_S = 0.2
