@@ -24,6 +24,7 @@ from openmosprom_cli.attendance.marks import ABSENT, PRESENT
 from openmosprom_cli.store.attendance import MarkRow, current_run_ref
 from openmosprom_cli.store.changes import load_cancellations, load_changes
 from openmosprom_cli.store.runs import load_placements
+from openmosprom_cli.store.tours import load_cancelled_tours
 
 UNKNOWN, EXCUSED = "unknown", "excused"
 NO_SHOW = ABSENT
@@ -59,7 +60,7 @@ class SeatAttendance:
 def load_seat_state(conn: sqlite3.Connection) -> SeatState:
     """The seats as they stand, read without the run's waitlists and outcomes."""
     ref = current_run_ref(conn)
-    cancelled_tours = frozenset(r[0] for r in conn.execute("SELECT tour_id FROM tours WHERE status = 'cancelled'"))
+    cancelled_tours = frozenset(load_cancelled_tours(conn))
     cancelled_people = frozenset(load_cancellations(conn))
     if ref is None:
         return SeatState((), cancelled_people, cancelled_tours, has_run=False)
