@@ -1,9 +1,10 @@
 """The Russian interface: every message has its Russian text, and no message escapes translation.
 
 Messages are marked with ``_()``, ``ngettext()`` or ``Msg()`` (openmosprom_cli/i18n.py) and collected by
-scripts/messages.py. The second test reads the code: text given to an error, a problem, a warning, the
-console, a table header or an option's help must be one of those, never a bare literal or f-string. A line
-that shows no words of ours (a file name, a value) may say so with ``# not a message``.
+scripts/messages.py. The second test reads the code: text given to an error, a problem, a warning, an
+audit's violation, the console, a table header or an option's help must be one of those, never a bare
+literal or f-string. A line that shows no words of ours (a file name, a value) may say so with
+``# not a message``.
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ def _untranslated(path: Path) -> list[str]:
             if carries:
                 for arg in node.args:
                     flag(arg, name)
+            elif name == "Violation":   # its message; its check is a code, put in words by cli/allocation.check_text
+                for arg in node.args[1:2]:
+                    flag(arg, name)
+                for keyword in node.keywords:
+                    if keyword.arg == "message":
+                        flag(keyword.value, f"{name} message=")
             elif name in ("add_column", "new_table", "Table"):
                 for arg in node.args[:1]:
                     flag(arg, name)

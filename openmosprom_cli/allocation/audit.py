@@ -49,7 +49,7 @@ from openmosprom_cli.allocation.snapshots import PurgeRecord
 from openmosprom_cli.allocation.stored import FORMAT_COLUMNS, StoredResult, StoredRun, load_result, stored_run
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.history.priority import facts_for_audit
-from openmosprom_cli.i18n import _
+from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.prizes.audit import PrizeAudit, audit_prizes
 from openmosprom_cli.prizes.exclusions import read_exclusions
 from openmosprom_cli.progress import stage, tracked
@@ -136,8 +136,8 @@ def _earlier_runs(conn: sqlite3.Connection, current: int, excused: Excused, chan
             continue
         run = stored_run(row)
         found = audit_run(run, load_result(conn, run.run_id, run.format), excused, changes).violations
-        audited.append((run.run_id, [Violation(v.check, f"run {run.run_id}: {v.message}", v.registrant_id,
-                                               v.tour_id) for v in found]))
+        audited.append((run.run_id, [Violation(v.check, Msg("run {run}: {message}", run=run.run_id, message=v.message),
+                                               v.registrant_id, v.tour_id) for v in found]))
     return audited
 
 
@@ -145,18 +145,20 @@ def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = No
               changes=None) -> AuditCertificate:
     violations: list[Violation] = []
     if not run.has_inputs:
-        violations.append(Violation("inputs fingerprint", "the run has no stored inputs to re-derive it from"))
+        violations.append(Violation("inputs fingerprint", Msg("the run has no stored inputs to re-derive it from")))
         return _certificate(run, stored, violations, 0)
     try:
         inputs = run.allocation_input()
     except (KeyError, TypeError, ValueError) as exc:
-        violations.append(Violation("inputs fingerprint", f"the stored inputs cannot be read ({exc!r})"))
+        violations.append(Violation("inputs fingerprint", Msg("the stored inputs cannot be read ({reason})",
+                                                              reason=repr(exc))))
         return _certificate(run, stored, violations, 0)
     violations.extend(_check_snapshot(run))
     if stored.fingerprint() != run.result_fingerprint:
         violations.append(Violation("result fingerprint",
-                                    f"the stored result has fingerprint {stored.fingerprint()}, "
-                                    f"not the recorded {run.result_fingerprint}: it changed after the run"))
+                                    Msg("the stored result has fingerprint {actual}, not the recorded {recorded}: it "
+                                        "changed after the run", actual=stored.fingerprint(),
+                                        recorded=run.result_fingerprint)))
     if changes is not None and run.kind != "from_scratch":
         violations += [Violation("chain of runs", message) for message in
                        held_mismatch(inputs, replay(changes, run.last_change))]
@@ -181,16 +183,19 @@ def _check_snapshot(run: StoredRun) -> list[Violation]:
     violations = []
     actual = run.stored_inputs_fingerprint()
     if actual != run.snapshot_fingerprint:
-        since = (f"recorded by the purge of {run.purges[-1].purged_at}: they changed after it" if run.purges
-                 else "recorded: they changed after the run")
-        violations.append(Violation(check, f"the stored inputs have fingerprint {actual}, "
-                                           f"not the {run.snapshot_fingerprint} {since}"))
+        violations.append(Violation(check, Msg(
+            "the stored inputs have fingerprint {actual}, not the {recorded} recorded by the purge of {purged}: they "
+            "changed after it", actual=actual, recorded=run.snapshot_fingerprint, purged=run.purges[-1].purged_at)
+            if run.purges else Msg("the stored inputs have fingerprint {actual}, not the {recorded} recorded: they "
+                                   "changed after the run", actual=actual, recorded=run.snapshot_fingerprint)))
     erased = run.erased_ids()
     recorded = sum(p.people for p in run.purges)
     if len(erased) != recorded:
-        violations.append(Violation(check, f"{len(erased)} birth dates in the stored inputs are erased "
-                                           f"(e.g. {', '.join(sorted(erased)[:5]) or 'none'}), but the purges "
-                                           f"record {recorded}", sorted(erased)[0] if erased else None))
+        violations.append(Violation(check, ngettext(
+            "{count} birth date in the stored inputs is erased ({ids}), but the purges record {recorded}",
+            "{count} birth dates in the stored inputs are erased (e.g. {ids}), but the purges record {recorded}",
+            len(erased)).format(count=len(erased), ids=", ".join(sorted(erased)[:5]) or Msg("none"),
+                                recorded=recorded), sorted(erased)[0] if erased else None))
     return violations
 
 

@@ -31,8 +31,8 @@ from openmosprom_cli.allocation.result_columns import ResultColumns
 from openmosprom_cli.allocation.rules import eligibility, overlaps, tour_minutes
 from openmosprom_cli.allocation.solver import solve
 from openmosprom_cli.allocation.stored import StoredResult
-from openmosprom_cli.i18n import ngettext
-from openmosprom_cli.models import Holding
+from openmosprom_cli.i18n import Msg, ngettext
+from openmosprom_cli.models import OUTCOME_TEXT, Holding
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,14 +71,22 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult, excus
     for envy in justified_envy(c, held, closed, inputs.max_tours_per_person):
         rid, tour_id = ids[envy.position], columns.tours[envy.tour].tour_id
         lower = [ids[q] for q in envy.lower_holders]
-        named = ", ".join(lower[:5]) + (f" and {len(lower) - 5} more" if len(lower) > 5 else "")
-        tail = (f"lower-priority {named} {'holds a seat' if len(lower) == 1 else 'hold seats'} there"
-                if lower else "yet they did not get it")
+        named = ", ".join(lower[:5])
+        if len(lower) > 5:
+            named = Msg("{ids} and {count} more", ids=named, count=len(lower) - 5)
+        # The Russian names how many hold seats there, to agree with them (`count`; the English needs no number).
+        tail = (ngettext("lower-priority {ids} holds a seat there", "lower-priority {ids} hold seats there",
+                         len(lower)).format(ids=named, count=len(lower))
+                if lower else Msg("yet they did not get it"))
         violations.append(Violation(
             "no justified envy",
-            f"{rid} (priority {envy.position + 1}) ranked {tour_id} as choice {envy.rank}, above their "
-            f"result, was eligible, and it had {envy.seats_left} seats left at their turn for a party of "
-            f"{people[rid].party_size}; {tail}", rid, tour_id))
+            ngettext("{id} (priority {priority}) ranked {tour} as choice {rank}, above their result, was eligible, "
+                     "and it had {seats} seat left at their turn for a party of {party}; {tail}",
+                     "{id} (priority {priority}) ranked {tour} as choice {rank}, above their result, was eligible, "
+                     "and it had {seats} seats left at their turn for a party of {party}; {tail}",
+                     envy.seats_left).format(id=rid, priority=envy.position + 1, tour=tour_id, rank=envy.rank,
+                                             seats=envy.seats_left, party=people[rid].party_size, tail=tail),
+            rid, tour_id))
 
     violations.extend(_check_waitlists(ids, position, stored.columns))
     # The solver itself, given the order and columns read above (what allocate() would compute again).
@@ -102,10 +110,11 @@ def _check_placements(inputs: AllocationInput, stored: StoredResult, kept: Mappi
     for p in stored.placements:
         person, tour = people.get(p.registrant_id), tours.get(p.tour_id)
         if person is None or tour is None:
-            unknown = "no such registrant" if person is None else "no such tour"
-            violations.append(Violation("placements match choices",
-                                        f"{p.registrant_id} holds {p.tour_id}, but {unknown} was in the inputs",
-                                        p.registrant_id, p.tour_id))
+            unknown = (Msg("{id} holds {tour}, but no such registrant was in the inputs", id=p.registrant_id,
+                           tour=p.tour_id) if person is None
+                       else Msg("{id} holds {tour}, but no such tour was in the inputs", id=p.registrant_id,
+                                tour=p.tour_id))
+            violations.append(Violation("placements match choices", unknown, p.registrant_id, p.tour_id))
             continue
         held[p.registrant_id].append(p)
         seats[p.tour_id] += p.seats
@@ -114,51 +123,74 @@ def _check_placements(inputs: AllocationInput, stored: StoredResult, kept: Mappi
             # A kept seat stays as it was given, whatever the person's data says now (the audit's attention
             # list names such changes), and may answer none of their choices (an organizer placed them).
             if p.seats != holding.seats:
-                violations.append(Violation("capacity", f"{p.registrant_id} holds {p.seats} seats on {p.tour_id}, "
-                                                        f"but {holding.seats} were kept", p.registrant_id, p.tour_id))
+                violations.append(Violation("capacity", ngettext(
+                    "{id} holds {seats} seat on {tour}, but {kept} were kept",
+                    "{id} holds {seats} seats on {tour}, but {kept} were kept", p.seats).format(
+                        id=p.registrant_id, seats=p.seats, tour=p.tour_id, kept=holding.seats),
+                    p.registrant_id, p.tour_id))
             if p.choice_rank not in (0, holding.choice_rank):
                 violations.append(Violation("placements match choices",
-                                            f"{p.registrant_id}'s kept seat on {p.tour_id} is recorded as choice "
-                                            f"{p.choice_rank}, not {holding.choice_rank}", p.registrant_id, p.tour_id))
+                                            Msg("{id}'s kept seat on {tour} is recorded as choice {rank}, not "
+                                                "{kept_rank}", id=p.registrant_id, tour=p.tour_id,
+                                                rank=p.choice_rank, kept_rank=holding.choice_rank),
+                                            p.registrant_id, p.tour_id))
             continue
         if p.seats != person.party_size:
-            violations.append(Violation("capacity", f"{p.registrant_id} holds {p.seats} seats on {p.tour_id} "
-                                                    f"for a party of {person.party_size}", p.registrant_id, p.tour_id))
+            violations.append(Violation("capacity", ngettext(
+                "{id} holds {seats} seat on {tour} for a party of {party}",
+                "{id} holds {seats} seats on {tour} for a party of {party}", p.seats).format(
+                    id=p.registrant_id, seats=p.seats, tour=p.tour_id, party=person.party_size),
+                p.registrant_id, p.tour_id))
         if p.tour_id in closed:
-            violations.append(Violation("closed tours", f"{p.registrant_id} was given {p.tour_id}, whose list was "
-                                                        "frozen", p.registrant_id, p.tour_id))
+            violations.append(Violation("closed tours", Msg("{id} was given {tour}, whose list was frozen",
+                                                            id=p.registrant_id, tour=p.tour_id),
+                                        p.registrant_id, p.tour_id))
         reason = eligibility(person, tour, sites[tour.site_id], (p.registrant_id, p.tour_id) in taken_off)
         if reason is not None:
-            violations.append(Violation("eligibility", f"{p.registrant_id} holds {p.tour_id} but is not eligible: "
-                                                       f"{reason}", p.registrant_id, p.tour_id))
+            # The English names the rule by its code; `words` lets another language say it in words too.
+            violations.append(Violation("eligibility", Msg("{id} holds {tour} but is not eligible: {reason}",
+                                                           id=p.registrant_id, tour=p.tour_id, reason=reason,
+                                                           words=OUTCOME_TEXT[reason][0] if reason in OUTCOME_TEXT
+                                                           else reason),
+                                        p.registrant_id, p.tour_id))
         choice = person.choices[p.choice_rank - 1] if 1 <= p.choice_rank <= len(person.choices) else None
         if choice not in (p.tour_id, tour.site_id):
             violations.append(Violation("placements match choices",
-                                        f"{p.registrant_id} holds {p.tour_id} as choice {p.choice_rank}, "
-                                        f"which is {choice!r}", p.registrant_id, p.tour_id))
+                                        Msg("{id} holds {tour} as choice {rank}, which is {choice}",
+                                            id=p.registrant_id, tour=p.tour_id, rank=p.choice_rank,
+                                            choice=repr(choice)) if choice is not None
+                                        else Msg("{id} holds {tour} as choice {rank}, but they made no such choice",
+                                                 id=p.registrant_id, tour=p.tour_id, rank=p.choice_rank),
+                                        p.registrant_id, p.tour_id))
     for (rid, tour_id) in sorted(kept.keys() - {(p.registrant_id, p.tour_id) for p in stored.placements}):
-        violations.append(Violation("kept seats", f"{rid}'s seat on {tour_id} was to be kept, but the result "
-                                                  "does not have it", rid, tour_id))
+        violations.append(Violation("kept seats", Msg("{id}'s seat on {tour} was to be kept, but the result does "
+                                                      "not have it", id=rid, tour=tour_id), rid, tour_id))
 
     excused_tours = {tour_id for _, tour_id in excused}
     excused_people = {rid for rid, _ in excused}
     for tour_id, taken in sorted(seats.items()):
         if taken > tours[tour_id].capacity and tour_id not in excused_tours:
-            violations.append(Violation("capacity", f"{tour_id} has {taken} seats taken of {tours[tour_id].capacity}",
+            violations.append(Violation("capacity", ngettext("{tour} has {taken} seat taken of {capacity}",
+                                                             "{tour} has {taken} seats taken of {capacity}",
+                                                             taken).format(tour=tour_id, taken=taken,
+                                                                           capacity=tours[tour_id].capacity),
                                         tour_id=tour_id))
 
     for rid, mine in sorted(held.items()):
         if rid in excused_people:
             continue
         if len(mine) > inputs.max_tours_per_person:
-            violations.append(Violation("placed at most once",
-                                        f"{rid} holds {len(mine)} tours ({', '.join(p.tour_id for p in mine)}); "
-                                        f"at most {inputs.max_tours_per_person} allowed", rid))
+            violations.append(Violation("placed at most once", ngettext(
+                "{id} holds {count} tour ({tours}); at most {most} allowed",
+                "{id} holds {count} tours ({tours}); at most {most} allowed", len(mine)).format(
+                    id=rid, count=len(mine), tours=", ".join(p.tour_id for p in mine),
+                    most=inputs.max_tours_per_person), rid))
         for i, a in enumerate(mine):
             for b in mine[i + 1:]:
                 if overlaps(times[a.tour_id], times[b.tour_id]):
                     violations.append(Violation("placed at most once",
-                                                f"{rid} holds {a.tour_id} and {b.tour_id}, which overlap", rid))
+                                                Msg("{id} holds {first} and {second}, which overlap", id=rid,
+                                                    first=a.tour_id, second=b.tour_id), rid))
     return violations
 
 
@@ -168,13 +200,15 @@ def _check_priorities(ids: Sequence[str], position: Mapping[str, int], stored: R
         return []
     violations = []
     for rid in sorted(set(ids) - set(stored.people)):
-        violations.append(Violation("priority order", f"{rid} has no recorded outcome", rid))
+        violations.append(Violation("priority order", Msg("{id} has no recorded outcome", id=rid), rid))
     for place, rid in sorted(enumerate(stored.people), key=lambda e: e[1]):
         if rid not in position:
-            violations.append(Violation("priority order", f"{rid} has an outcome but was not in the inputs", rid))
+            violations.append(Violation("priority order", Msg("{id} has an outcome but was not in the inputs",
+                                                              id=rid), rid))
         elif place != position[rid]:
-            violations.append(Violation("priority order", f"{rid} is recorded at priority {place + 1}, "
-                                                          f"but the seed gives {position[rid] + 1}", rid))
+            violations.append(Violation("priority order", Msg("{id} is recorded at priority {recorded}, but the "
+                                                              "seed gives {derived}", id=rid, recorded=place + 1,
+                                                              derived=position[rid] + 1), rid))
     return violations
 
 
@@ -195,14 +229,17 @@ def _check_waitlists(ids: Sequence[str], position: Mapping[str, int], stored: Re
     tour, place = stored.waitlist_tour, stored.waitlist_person
     violations = []
     if (tour[1:] < tour[:-1]).any():
-        violations.append(Violation(check, "the waitlist entries are not stored tour by tour"))
+        violations.append(Violation(check, Msg("the waitlist entries are not stored tour by tour")))
     derived = _derived_positions(ids, position, stored)[place]
     for i in np.flatnonzero((tour[1:] == tour[:-1]) & (derived[1:] <= derived[:-1])).tolist():
         before, after = stored.people[place[i]], stored.people[place[i + 1]]
         priority = {rid: position[rid] + 1 for rid in (before, after) if rid in position}
-        violations.append(Violation(check, f"on the waitlist of {stored.tours[tour[i]]}, {after} (priority "
-                                           f"{priority.get(after)}) comes after {before} (priority "
-                                           f"{priority.get(before)})", after, stored.tours[tour[i]]))
+        violations.append(Violation(check, Msg("on the waitlist of {tour}, {after} (priority {after_priority}) "
+                                               "comes after {before} (priority {before_priority})",
+                                               tour=stored.tours[tour[i]], after=after,
+                                               after_priority=priority.get(after), before=before,
+                                               before_priority=priority.get(before)),
+                                    after, stored.tours[tour[i]]))
     return violations
 
 
@@ -224,8 +261,9 @@ def _compare_with_rederived(result: AllocationResult, stored: StoredResult) -> l
     derived_seats = by_person(result.placements())
     for rid in sorted(set(derived_seats) | set(recorded)):
         if derived_seats.get(rid) != recorded.get(rid):
-            violations.append(Violation(check, f"{rid} holds {_describe(recorded.get(rid))}; "
-                                               f"re-derived: {_describe(derived_seats.get(rid))}", rid))
+            violations.append(Violation(check, Msg("{id} holds {recorded}; re-derived: {derived}", id=rid,
+                                                   recorded=_describe(recorded.get(rid)),
+                                                   derived=_describe(derived_seats.get(rid))), rid))
 
     mine = stored.columns
     rows = (np.arange(len(derived.people)) if list(mine.people) == list(derived.people)
@@ -240,15 +278,18 @@ def _compare_with_rederived(result: AllocationResult, stored: StoredResult) -> l
     for i in present[differ].tolist():
         expected = derived.outcome_rows(i)
         had = mine.outcome_rows(int(rows[i]))
-        differing = [f"choice {e['rank']}: recorded {r.get('code')} {r.get('tour_id') or ''}".rstrip()
-                     + f", re-derived {e['code']} {e['tour_id'] or ''}".rstrip()
-                     for r, e in zip(had, expected, strict=False) if r != e]
+        # An outcome is shown as stored: its code and tour ID.
+        differing: list[str] = [
+            Msg("choice {rank}: recorded {recorded}, re-derived {derived}", rank=e["rank"],
+                recorded=f"{r.get('code')} {r.get('tour_id') or ''}".rstrip(),
+                derived=f"{e['code']} {e['tour_id'] or ''}".rstrip())
+            for r, e in zip(had, expected, strict=False) if r != e]
         if len(had) != len(expected):
             differing.append(ngettext("{count} choice recorded, {expected} in the inputs",
                                       "{count} choices recorded, {expected} in the inputs", len(had)).format(
                                           count=len(had), expected=len(expected)))
-        violations.append(Violation(check, f"{derived.people[i]}'s recorded outcomes differ: {'; '.join(differing)}",
-                                    derived.people[i]))
+        violations.append(Violation(check, Msg("{id}'s recorded outcomes differ: {details}", id=derived.people[i],
+                                               details="; ".join(differing)), derived.people[i]))
 
     same_people = list(mine.people) == list(derived.people)
     same_lines = (mine.waitlist_tour.size == derived.waitlist_tour.size
@@ -265,10 +306,11 @@ def _compare_with_rederived(result: AllocationResult, stored: StoredResult) -> l
             missing = [rid for rid in derived_ids if rid not in recorded_ids]
             extra = [rid for rid in recorded_ids if rid not in derived_ids]
             detail = "; ".join(part for part in (
-                f"missing {', '.join(missing[:10])}" if missing else "",
-                f"not due {', '.join(extra[:10])}" if extra else "",
-                "order differs" if not missing and not extra else "") if part)
-            violations.append(Violation(check, f"the waitlist of {tour_id} differs from the re-derived one: {detail}",
+                Msg("missing {ids}", ids=", ".join(missing[:10])) if missing else "",
+                Msg("not due {ids}", ids=", ".join(extra[:10])) if extra else "",
+                Msg("order differs") if not missing and not extra else "") if part)
+            violations.append(Violation(check, Msg("the waitlist of {tour} differs from the re-derived one: {details}",
+                                                   tour=tour_id, details=detail),
                                         next(iter(missing or extra), None), tour_id))
     return violations
 
@@ -296,5 +338,5 @@ def _pad(values: np.ndarray, width: int) -> np.ndarray:
 
 def _describe(placements: list[tuple[str, int]] | None) -> str:
     if not placements:
-        return "no tour"
-    return ", ".join(f"{tour_id} (choice {rank})" for tour_id, rank in placements)
+        return Msg("no tour")
+    return ", ".join(Msg("{tour} (choice {rank})", tour=tour_id, rank=rank) for tour_id, rank in placements)

@@ -49,7 +49,7 @@ def check_text(name: str) -> str:
     """An audit check's name (allocation/audit.py CHECKS, and a violation's check), in words."""
     return {
         "inputs fingerprint": _("inputs fingerprint"), "result fingerprint": _("result fingerprint"),
-        "capacity": _("capacity"), "eligibility": _("eligibility"), "placed at most once": _("placed at most once"),
+        "capacity": _("tour capacity"), "eligibility": _("eligibility"), "placed at most once": _("placed at most once"),
         "placements match choices": _("placements match choices"), "kept seats": _("kept seats"),
         "closed tours": _("closed tours"), "priority order": _("priority order"),
         "no justified envy": _("no justified envy"), "waitlists in priority order": _("waitlists in priority order"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import sqlite3
 
 import pytest
@@ -185,6 +186,32 @@ def test_audit_command_exits_1_and_lists_violations_after_tampering(season, cli)
     data = json.loads(cli("audit", "--json", "-w", season.path).output)
     assert data["ok"] is False and any(v["registrant_id"] == "1" for v in data["violations"])
 
+
+def test_audit_command_names_the_violations_in_russian_in_a_russian_interface(season, cli):
+    fill(season)
+    with db(season) as conn:  # 1 moved to B; 8 (eleven) given A; 7 given C for a party of two
+        conn.execute("UPDATE placements SET tour_id = ?, choice_rank = 2 WHERE registrant_id = '1'", (B.tour_id,))
+        conn.execute("INSERT INTO placements VALUES ((SELECT max(run_id) FROM allocation_runs), '8', ?, 1, 1)",
+                     (A.tour_id,))
+        conn.execute("INSERT INTO placements VALUES ((SELECT max(run_id) FROM allocation_runs), '7', ?, 3, 2)",
+                     (C.tour_id,))
+    result = cli("--lang", "ru", "audit", "-w", season.path)
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    for phrase in (f"у 1 записано: {B.tour_id} (выбор № 2); при пересчёте: {A.tour_id} (выбор № 1)",
+                   f"7 занимает на экскурсии {C.tour_id} 2 места, а в группе 1 чел.",
+                   f"на экскурсии {C.tour_id} занято 3 места из 1",
+                   f"8 занимает место на экскурсии {A.tour_id}, но не проходит по условиям: младше",
+                   "там оставалось 2 места на группу из 1 чел.; а места там занимают 2 участника с более низкой "
+                   "очерёдностью: 2, 8",
+                   "результат изменился после прогона"):
+        assert phrase in output
+    violations = [line for line in result.output.splitlines() if line.startswith("  [")]
+    assert len(violations) >= 6
+    # Nothing English is left in them: only IDs, fingerprints and the eligibility rule's code are Latin.
+    words = re.compile(r"\b(?!below_min_age\b)[A-Za-z_]{2,}\b")
+    leftovers = [words.findall(re.sub(r"(zil|kb)-\d{4}-\d{4}|[0-9a-f]{64}", "", line)) for line in violations]
+    assert not any(leftovers), leftovers
 
 def test_audit_of_a_season_that_changed_tours_still_checks_the_run_as_it_was(season, cli):
     fill(season)

@@ -193,7 +193,7 @@ def test_a_birth_date_erased_without_a_purge_record_fails_the_audit(season):
 
     edit_inputs(season, erased_quietly)
     messages = [v.message for v in violations(audit_current(season), "inputs fingerprint")]
-    assert any("1 birth dates in the stored inputs are erased (e.g. 3), but the purges record 0" in m
+    assert any("1 birth date in the stored inputs is erased (3), but the purges record 0" in m
                for m in messages)
 
 

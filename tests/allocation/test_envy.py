@@ -67,9 +67,10 @@ def walk(inputs: AllocationInput, seed: str, placements: list[Placement]) -> lis
                     named = ", ".join(lower[:5]) + (f" and {len(lower) - 5} more" if len(lower) > 5 else "")
                     tail = (f"lower-priority {named} {'holds a seat' if len(lower) == 1 else 'hold seats'} there"
                             if lower else "yet they did not get it")
+                    left = tour.capacity - taken[tour_id]
                     messages.append(
                         f"{rid} (priority {position[rid] + 1}) ranked {tour_id} as choice {rank}, above their "
-                        f"result, was eligible, and it had {tour.capacity - taken[tour_id]} seats left at their "
+                        f"result, was eligible, and it had {left} {'seat' if left == 1 else 'seats'} left at their "
                         f"turn for a party of {person.party_size}; {tail}")
                     break
         for p in mine:
