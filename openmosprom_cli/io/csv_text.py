@@ -26,7 +26,9 @@ import codecs
 import csv
 import io
 import itertools
+import operator
 import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from openmosprom_cli.errors import EX_USAGE, BadDataError, Location, MissingInputError, OpenMospromError
@@ -68,6 +70,13 @@ def text_encoding(name: str) -> str:
 
 def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> list[tuple[int, list[str]]]:
     """Every record of a CSV file as ``(row number, cells)``; a record is one row even if a quoted cell spans lines."""
+    text, separator = read_csv_text(path, limits, encoding)
+    return csv_rows(text, separator, limits, path.name)
+
+
+def read_csv_text(path: Path, limits: Limits, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a CSV file and its separator, once the file as a whole passed the checks (size, not CSV at
+    all, encoding)."""
     file = path.name
     try:
         size = path.stat().st_size
@@ -79,7 +88,7 @@ def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> li
     except OSError as exc:
         raise MissingInputError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
                                 ) from None
-    if not data.strip():
+    if not data or data.isspace():
         raise BadDataError.at(Location(file), Msg("is empty"))
     if data.startswith(b"PK\x03\x04"):
         raise BadDataError.at(Location(file), Msg("is an .xlsx workbook (a zip file), not CSV text; "
@@ -89,17 +98,32 @@ def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> li
                                                   "save it as .xlsx or .csv"))
     text = decode(data, encoding, file)
     del data
-    records = split_csv(text, detect_separator(text), file)
-    if len(records) > limits.max_rows:
-        raise BadDataError.at(Location(file), Msg("has more than {limit} rows", limit=limits.max_rows),
-                              hint=_("Raise [limits] max_rows in season.toml if the file is genuine."))
+    return text, detect_separator(text)
+
+
+def csv_rows(text: str, separator: str, limits: Limits, file: str) -> list[tuple[int, list[str]]]:
+    """The records of a CSV text as ``(row number, cells)``, within the caps on rows and columns, unguarded."""
+    records = split_csv(text, separator, file)
+    check_row_count(len(records), limits.max_rows, file)
     _check_width(records, limits.max_columns, file)
+    if not may_hold_guarded_cells(text):
+        return list(zip(itertools.count(1), records))
     rows = []
     for number, cells in enumerate(records, start=1):
         if any(cell[:1] == "'" for cell in cells):
             cells = [csv_unguard(cell) for cell in cells]
         rows.append((number, cells))
     return rows
+
+
+# What can stand right before a cell's first character: a separator, a line's end, a quote opening the cell.
+_CELL_STARTS = (*SEPARATORS, "\n", "\r", '"')
+
+
+def may_hold_guarded_cells(text: str) -> bool:
+    """False when no cell of the text can begin with ``'`` (so none needs unguarding): one scan of the text
+    for each character that may stand before a cell, instead of a look at every cell."""
+    return "'" in text and (text.startswith("'") or any(start + "'" in text for start in _CELL_STARTS))
 
 
 def decode(data: bytes, encoding: str | None, file: str) -> str:
@@ -145,12 +169,30 @@ def _looks_like_utf16(data: bytes) -> bool:
 
 
 def detect_separator(text: str) -> str:
-    for line in itertools.islice(io.StringIO(text), HEADER_SEARCH_ROWS + 1):
+    for line in _first_lines(text, HEADER_SEARCH_ROWS + 1):
         bare = _QUOTED.sub("", line)
         counts = [bare.count(s) for s in SEPARATORS]
         if any(counts):
             return SEPARATORS[counts.index(max(counts))]
     return ","
+
+
+def check_row_count(count: int, max_rows: int, file: str) -> None:
+    if count > max_rows:
+        raise BadDataError.at(Location(file), Msg("has more than {limit} rows", limit=max_rows),
+                              hint=_("Raise [limits] max_rows in season.toml if the file is genuine."))
+
+
+def _first_lines(text: str, count: int) -> Iterator[str]:
+    """The first ``count`` lines of the text, as iterating over ``io.StringIO(text)`` gives them, without
+    copying the whole text first."""
+    start = 0
+    for _line in range(count):
+        if start >= len(text):
+            return
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 def split_csv(text: str, separator: str, file: str) -> list[list[str]]:
@@ -160,17 +202,63 @@ def split_csv(text: str, separator: str, file: str) -> list[list[str]]:
     a CSV record is one line and a cell is whatever lies between separators,
     which ``str.split`` finds several times faster than the csv module.
     """
-    if '"' not in text and text.count("\r") == text.count("\r\n"):
-        lines = text.replace("\r\n", "\n").split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        return [line.split(separator) if line else [] for line in lines]
+    lines = plain_lines(text)
+    if lines is not None:
+        records = list(map(str.split, lines, itertools.repeat(separator)))
+        if "" in lines:  # a blank line is a record without cells, not one empty cell
+            for i in itertools.compress(itertools.count(), map(operator.not_, lines)):
+                records[i] = []
+        return records
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
         return list(reader)
     except csv.Error as exc:
         raise BadDataError.at(Location(file, row=reader.line_num), Msg("is not valid CSV: {reason}", reason=str(exc))
                               ) from None
+
+
+def plain_lines(text: str) -> list[str] | None:
+    """The records of a CSV text as lines, when a record is one line and a cell whatever lies between separators:
+    without any quote character and with every ``\\r`` part of a ``\\r\\n``. None when the csv module must
+    read the text."""
+    if '"' in text or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+# Lines split at once: big enough that joining and splitting run at C speed, small enough that the
+# cells of one chunk cost little memory before each column keeps one copy of each repeated value.
+_CHUNK_LINES = 16_384
+
+
+def uniform_columns(lines: Sequence[str], separator: str, max_columns: int) -> list[list[str]] | None:
+    """The cells of ``lines`` column by column, when every line has the same number of cells (at most
+    ``max_columns``) and none is blank; None otherwise (then :func:`csv_rows` reads them). The caller has
+    made sure no cell needs unguarding (:func:`may_hold_guarded_cells`).
+
+    A column whose first lines repeat values a lot (choices, dates, names) keeps one string of each value.
+    """
+    if not lines or "" in lines:
+        return None
+    separators = lines[0].count(separator)
+    if separators >= max_columns or not all(map(separators.__eq__, map(str.count, lines,
+                                                                         itertools.repeat(separator)))):
+        return None
+    width = separators + 1
+    columns: list[list[str]] = [[] for _ in range(width)]
+    shared: list[dict[str, str] | None] = []
+    for start in range(0, len(lines), _CHUNK_LINES):
+        cells = separator.join(lines[start:start + _CHUNK_LINES]).split(separator)
+        for j, column in enumerate(columns):
+            part = cells[j::width]
+            if start == 0:
+                shared.append({} if len(set(part)) * 2 < len(part) else None)
+            seen = shared[j]
+            column.extend(part if seen is None else map(seen.setdefault, part, part))
+    return columns
 
 
 def _check_width(records: list[list[str]], max_columns: int, file: str) -> None:
