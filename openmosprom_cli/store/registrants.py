@@ -80,15 +80,17 @@ def registrant_value_rows(records: Iterable[tuple]) -> list[tuple]:
 
 
 _ISOFORMAT = operator.methodcaller("isoformat")
+_NONE_AS_A_DATE: dict[object, dt.date] = {None: dt.date.min}
 
 
 def _iso_or_none(column: Sequence[dt.date | None]) -> list[str | None]:
     """Each date's (or time's) ``isoformat()``, None for None."""
-    texts = list(map(_ISOFORMAT, filter(None, column)))  # a date or time is never false
-    if len(texts) == len(column):
-        return texts
-    filled = iter(texts)
-    return [next(filled) if value is not None else None for value in column]
+    if None not in column:
+        return list(map(_ISOFORMAT, column))
+    texts: list[str | None] = list(map(_ISOFORMAT, map(_NONE_AS_A_DATE.get, column, column)))
+    for i in itertools.compress(itertools.count(), map(operator.not_, column)):  # a date is never false
+        texts[i] = None
+    return texts
 
 
 def upsert_registrants(conn: sqlite3.Connection, registrants: Iterable[Registrant], *, now: str) -> None:
