@@ -28,7 +28,7 @@ import io
 import itertools
 import operator
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 from openmosprom_cli.errors import EX_USAGE, BadDataError, Location, MissingInputError, OpenMospromError
@@ -217,11 +217,15 @@ def split_csv(text: str, separator: str, file: str) -> list[list[str]]:
                               ) from None
 
 
+def is_plain(text: str) -> bool:
+    """Whether a record of the CSV text is one line and a cell whatever lies between separators: without any
+    quote character and with every ``\\r`` part of a ``\\r\\n``."""
+    return '"' not in text and text.count("\r") == text.count("\r\n")
+
+
 def plain_lines(text: str) -> list[str] | None:
-    """The records of a CSV text as lines, when a record is one line and a cell whatever lies between separators:
-    without any quote character and with every ``\\r`` part of a ``\\r\\n``. None when the csv module must
-    read the text."""
-    if '"' in text or text.count("\r") != text.count("\r\n"):
+    """The records of a CSV text as lines when it :func:`is_plain`; None when the csv module must read it."""
+    if not is_plain(text):
         return None
     lines = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
     if lines[-1] == "":
@@ -229,36 +233,63 @@ def plain_lines(text: str) -> list[str] | None:
     return lines
 
 
-# Lines split at once: big enough that joining and splitting run at C speed, small enough that the
-# cells of one chunk cost little memory before each column keeps one copy of each repeated value.
-_CHUNK_LINES = 16_384
+def plain_line_count(text: str) -> int:
+    """``len(plain_lines(text))``, without making the lines."""
+    return text.count("\n") + (not text.endswith("\n"))
 
 
-def uniform_columns(lines: Sequence[str], separator: str, max_columns: int) -> list[list[str]] | None:
-    """The cells of ``lines`` column by column, when every line has the same number of cells (at most
-    ``max_columns``) and none is blank; None otherwise (then :func:`csv_rows` reads them). The caller has
-    made sure no cell needs unguarding (:func:`may_hold_guarded_cells`).
+def first_plain_lines(text: str, count: int) -> list[tuple[str, int]]:
+    """The first ``count`` of :func:`plain_lines` with the length each takes in the text, line end included."""
+    found = []
+    for line in _first_lines(text, count):
+        end = -2 if line.endswith("\r\n") else -1 if line.endswith("\n") else None
+        found.append((line[:end], len(line)))
+    return found
+
+
+# The text is split a chunk of lines at a time: big enough that joining and splitting run at C speed,
+# small enough that its lines and cells cost little memory before each column keeps one copy of each
+# repeated value.
+_CHUNK_CHARACTERS = 1 << 20
+
+
+def uniform_columns(text: str, start: int, separator: str, max_columns: int) -> list[list[str]] | None:
+    """The cells of the plain text's lines from ``start`` on, column by column, when every line has the same
+    number of cells (at most ``max_columns``) and none is blank; None otherwise (then :func:`csv_rows` reads
+    them). The caller has made sure the text :func:`is_plain` and no cell needs unguarding
+    (:func:`may_hold_guarded_cells`).
 
     A column whose first lines repeat values a lot (choices, dates, names) keeps one string of each value.
     """
-    if not lines or "" in lines:
-        return None
-    separators = lines[0].count(separator)
-    if separators >= max_columns or not all(map(separators.__eq__, map(str.count, lines,
-                                                                         itertools.repeat(separator)))):
-        return None
-    width = separators + 1
-    columns: list[list[str]] = [[] for _ in range(width)]
+    columns: list[list[str]] = []
     shared: list[dict[str, str] | None] = []
-    for start in range(0, len(lines), _CHUNK_LINES):
-        cells = separator.join(lines[start:start + _CHUNK_LINES]).split(separator)
+    separators = -1
+    while start < len(text):
+        end = text.find("\n", start + _CHUNK_CHARACTERS) + 1 or len(text)
+        chunk = text[start:end]
+        start = end
+        lines = (chunk.replace("\r\n", "\n") if "\r" in chunk else chunk).split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        if "" in lines:
+            return None
+        if separators < 0:
+            separators = lines[0].count(separator)
+            if separators >= max_columns:
+                return None
+            columns = [[] for _ in range(separators + 1)]
+        if not all(map(separators.__eq__, map(str.count, lines, itertools.repeat(separator)))):
+            return None
+        cells = separator.join(lines).split(separator)
+        del lines
+        width = len(columns)
         for j, column in enumerate(columns):
             part = cells[j::width]
-            if start == 0:
+            if len(shared) == j:  # decided on the first chunk
                 shared.append({} if len(set(part)) * 2 < len(part) else None)
             seen = shared[j]
             column.extend(part if seen is None else map(seen.setdefault, part, part))
-    return columns
+    return columns or None
 
 
 def _check_width(records: list[list[str]], max_columns: int, file: str) -> None:

@@ -23,8 +23,10 @@ from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Pr
 from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.csv_text import (
     csv_rows,
+    first_plain_lines,
+    is_plain,
     may_hold_guarded_cells,
-    plain_lines,
+    plain_line_count,
     read_csv_text,
     uniform_columns,
 )
@@ -215,21 +217,23 @@ def _uniform_csv_table(text: str, separator: str, columns: Sequence[Column], lim
     It is the table :func:`csv_rows` would give, and the same errors are raised: those about rows or columns
     beyond the caps, or cells to unguard, are left to :func:`csv_rows`.
     """
-    lines = plain_lines(text) if not may_hold_guarded_cells(text) else None
-    if lines is None or len(lines) > limits.max_rows:
+    if not is_plain(text) or may_hold_guarded_cells(text) or plain_line_count(text) > limits.max_rows:
         return None
-    head = [(number, line.split(separator) if line else []) for number, line
-            in enumerate(lines[:HEADER_SEARCH_ROWS + 1], start=1)]
+    lines = first_plain_lines(text, HEADER_SEARCH_ROWS + 1)
+    head = [(number, line.split(separator) if line else []) for number, (line, _) in enumerate(lines, start=1)]
     if any(len(cells) > limits.max_columns for _, cells in head):
         return None
     try:
         position, header = locate_header(head, columns, file=file, sheet=None, mapping=mapping)
     except BadDataError:
         return None  # csv_rows may find a row beyond the caps, which is said first
-    by_column = uniform_columns(lines[position + 1:], separator, limits.max_columns)
+    start = sum(length for _, length in lines[:position + 1])
+    by_column = uniform_columns(text, start, separator, limits.max_columns)
     if by_column is None:
         return None
-    return RawTable(header, list(range(position + 2, len(lines) + 1)), RowsOfColumns(by_column), text_only=True)
+    first = position + 2
+    return RawTable(header, list(range(first, first + len(by_column[0]))), RowsOfColumns(by_column),
+                    text_only=True)
 
 
 def find_sheet(sheets, names: Sequence[str]) -> str | None:

@@ -188,10 +188,16 @@ def _read_row_by_row(path, limits):
     ('Дата;Начало;Размер группы\n"11.12.2026";10:00;"2\n0"\n', False),               # quotes
     ("Дата;Начало;Размер группы;Заметка\n11.12.2026;10:00;20;'=1+1\n", False),      # a guarded cell
     ("Дата;Начало;Размер группы\r\n11.12.2026;10:00;20\r12.12.2026;10:00;20\r\n", False),  # a lone \\r
+    ("Дата;Начало;Размер группы\n" + "11.12.2026;10:00;20\n" * 40 + "12.12.2026;10:00\n", False),  # short at the end
+    ("Дата;Начало;Размер группы\n" + "11.12.2026;10:00;20\n" * 40 + "\n", False),   # a blank line at the end
+    ("Дата;Начало;Размер группы\r\n" + "11.12.2026;10:00;20\r\n" * 40 + "11.12.2026;12:00;20", True),
 ])
-def test_a_csv_read_column_by_column_is_the_table_read_row_by_row(tmp_path, text, by_column):
+@pytest.mark.parametrize("chunk", [1 << 20, 7])  # characters split at once: a chunk, or one a line
+def test_a_csv_read_column_by_column_is_the_table_read_row_by_row(tmp_path, monkeypatch, text, by_column, chunk):
+    from openmosprom_cli.io import csv_text
     from openmosprom_cli.io.reader import RowsOfColumns, read_raw_table
 
+    monkeypatch.setattr(csv_text, "_CHUNK_CHARACTERS", chunk)
     path = tmp_path / "a.csv"
     path.write_text(text, encoding="utf-8")
     limits = Limits()
