@@ -263,7 +263,7 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
         records = [r if c is not None else None for r, c in zip(records, compared, strict=True)]
     warnings = (*sheet.header.warnings, merged_warning(sheet.file, merged)) if merged else sheet.header.warnings
 
-    valid = [record for record in records if record is not None]
+    valid = list(filter(None, records))  # a record is never empty
     rejected = tuple(
         RejectedRow(sheet.numbers[i], ids[i], sheet.cells(i),
                     tuple(Problem(sheet.location(i, f), message) for f, message in problems[i]))
