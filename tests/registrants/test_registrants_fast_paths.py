@@ -166,3 +166,16 @@ def test_merged_areas_read_with_the_rows_equal_those_read_alone(tmp_path):
         assert book.merged_ranges("Лист") == expected
     assert sorted(expected) == ["A3:B4", "C10:D12"]
     assert len(rows) == 39
+
+
+def test_what_is_made_while_the_collector_is_paused_joins_the_oldest_generation():
+    """So the first collection after a big import does not scan its millions of objects, about to be freed."""
+    import gc
+
+    from openmosprom_cli.registrants.parse import collector_paused
+
+    with collector_paused():
+        assert not gc.isenabled()
+        made = [[] for _ in range(1000)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert any(o is made for o in gc.get_objects(generation=2))
