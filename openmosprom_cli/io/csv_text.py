@@ -26,7 +26,9 @@ import codecs
 import csv
 import io
 import itertools
+import operator
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from openmosprom_cli.errors import EX_USAGE, BadDataError, Location, MissingInputError, OpenMospromError
@@ -68,6 +70,13 @@ def text_encoding(name: str) -> str:
 
 def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> list[tuple[int, list[str]]]:
     """Every record of a CSV file as ``(row number, cells)``; a record is one row even if a quoted cell spans lines."""
+    text, separator = read_csv_text(path, limits, encoding)
+    return csv_rows(text, separator, limits, path.name)
+
+
+def read_csv_text(path: Path, limits: Limits, encoding: str | None = None) -> tuple[str, str]:
+    """The text of a CSV file and its separator, once the file as a whole passed the checks (size, not CSV at
+    all, encoding)."""
     file = path.name
     try:
         size = path.stat().st_size
@@ -79,7 +88,7 @@ def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> li
     except OSError as exc:
         raise MissingInputError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
                                 ) from None
-    if not data.strip():
+    if not data or data.isspace():
         raise BadDataError.at(Location(file), Msg("is empty"))
     if data.startswith(b"PK\x03\x04"):
         raise BadDataError.at(Location(file), Msg("is an .xlsx workbook (a zip file), not CSV text; "
@@ -89,17 +98,32 @@ def read_csv_rows(path: Path, limits: Limits, encoding: str | None = None) -> li
                                                   "save it as .xlsx or .csv"))
     text = decode(data, encoding, file)
     del data
-    records = split_csv(text, detect_separator(text), file)
-    if len(records) > limits.max_rows:
-        raise BadDataError.at(Location(file), Msg("has more than {limit} rows", limit=limits.max_rows),
-                              hint=_("Raise [limits] max_rows in season.toml if the file is genuine."))
+    return text, detect_separator(text)
+
+
+def csv_rows(text: str, separator: str, limits: Limits, file: str) -> list[tuple[int, list[str]]]:
+    """The records of a CSV text as ``(row number, cells)``, within the caps on rows and columns, unguarded."""
+    records = split_csv(text, separator, file)
+    check_row_count(len(records), limits.max_rows, file)
     _check_width(records, limits.max_columns, file)
+    if not may_hold_guarded_cells(text):
+        return list(zip(itertools.count(1), records))
     rows = []
     for number, cells in enumerate(records, start=1):
         if any(cell[:1] == "'" for cell in cells):
             cells = [csv_unguard(cell) for cell in cells]
         rows.append((number, cells))
     return rows
+
+
+# What can stand right before a cell's first character: a separator, a line's end, a quote opening the cell.
+_CELL_STARTS = (*SEPARATORS, "\n", "\r", '"')
+
+
+def may_hold_guarded_cells(text: str) -> bool:
+    """False when no cell of the text can begin with ``'`` (so none needs unguarding): one scan of the text
+    for each character that may stand before a cell, instead of a look at every cell."""
+    return "'" in text and (text.startswith("'") or any(start + "'" in text for start in _CELL_STARTS))
 
 
 def decode(data: bytes, encoding: str | None, file: str) -> str:
@@ -145,12 +169,30 @@ def _looks_like_utf16(data: bytes) -> bool:
 
 
 def detect_separator(text: str) -> str:
-    for line in itertools.islice(io.StringIO(text), HEADER_SEARCH_ROWS + 1):
+    for line in _first_lines(text, HEADER_SEARCH_ROWS + 1):
         bare = _QUOTED.sub("", line)
         counts = [bare.count(s) for s in SEPARATORS]
         if any(counts):
             return SEPARATORS[counts.index(max(counts))]
     return ","
+
+
+def check_row_count(count: int, max_rows: int, file: str) -> None:
+    if count > max_rows:
+        raise BadDataError.at(Location(file), Msg("has more than {limit} rows", limit=max_rows),
+                              hint=_("Raise [limits] max_rows in season.toml if the file is genuine."))
+
+
+def _first_lines(text: str, count: int) -> Iterator[str]:
+    """The first ``count`` lines of the text, as iterating over ``io.StringIO(text)`` gives them, without
+    copying the whole text first."""
+    start = 0
+    for _line in range(count):
+        if start >= len(text):
+            return
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 def split_csv(text: str, separator: str, file: str) -> list[list[str]]:
@@ -160,17 +202,94 @@ def split_csv(text: str, separator: str, file: str) -> list[list[str]]:
     a CSV record is one line and a cell is whatever lies between separators,
     which ``str.split`` finds several times faster than the csv module.
     """
-    if '"' not in text and text.count("\r") == text.count("\r\n"):
-        lines = text.replace("\r\n", "\n").split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        return [line.split(separator) if line else [] for line in lines]
+    lines = plain_lines(text)
+    if lines is not None:
+        records = list(map(str.split, lines, itertools.repeat(separator)))
+        if "" in lines:  # a blank line is a record without cells, not one empty cell
+            for i in itertools.compress(itertools.count(), map(operator.not_, lines)):
+                records[i] = []
+        return records
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
         return list(reader)
     except csv.Error as exc:
         raise BadDataError.at(Location(file, row=reader.line_num), Msg("is not valid CSV: {reason}", reason=str(exc))
                               ) from None
+
+
+def is_plain(text: str) -> bool:
+    """Whether a record of the CSV text is one line and a cell whatever lies between separators: without any
+    quote character and with every ``\\r`` part of a ``\\r\\n``."""
+    return '"' not in text and text.count("\r") == text.count("\r\n")
+
+
+def plain_lines(text: str) -> list[str] | None:
+    """The records of a CSV text as lines when it :func:`is_plain`; None when the csv module must read it."""
+    if not is_plain(text):
+        return None
+    lines = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def plain_line_count(text: str) -> int:
+    """``len(plain_lines(text))``, without making the lines."""
+    return text.count("\n") + (not text.endswith("\n"))
+
+
+def first_plain_lines(text: str, count: int) -> list[tuple[str, int]]:
+    """The first ``count`` of :func:`plain_lines` with the length each takes in the text, line end included."""
+    found = []
+    for line in _first_lines(text, count):
+        end = -2 if line.endswith("\r\n") else -1 if line.endswith("\n") else None
+        found.append((line[:end], len(line)))
+    return found
+
+
+# The text is split a chunk of lines at a time: big enough that joining and splitting run at C speed,
+# small enough that its lines and cells cost little memory before each column keeps one copy of each
+# repeated value.
+_CHUNK_CHARACTERS = 1 << 20
+
+
+def uniform_columns(text: str, start: int, separator: str, max_columns: int) -> list[list[str]] | None:
+    """The cells of the plain text's lines from ``start`` on, column by column, when every line has the same
+    number of cells (at most ``max_columns``) and none is blank; None otherwise (then :func:`csv_rows` reads
+    them). The caller has made sure the text :func:`is_plain` and no cell needs unguarding
+    (:func:`may_hold_guarded_cells`).
+
+    A column whose first lines repeat values a lot (choices, dates, names) keeps one string of each value.
+    """
+    columns: list[list[str]] = []
+    shared: list[dict[str, str] | None] = []
+    separators = -1
+    while start < len(text):
+        end = text.find("\n", start + _CHUNK_CHARACTERS) + 1 or len(text)
+        chunk = text[start:end]
+        start = end
+        lines = (chunk.replace("\r\n", "\n") if "\r" in chunk else chunk).split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        if "" in lines:
+            return None
+        if separators < 0:
+            separators = lines[0].count(separator)
+            if separators >= max_columns:
+                return None
+            columns = [[] for _ in range(separators + 1)]
+        if not all(map(separators.__eq__, map(str.count, lines, itertools.repeat(separator)))):
+            return None
+        cells = separator.join(lines).split(separator)
+        del lines
+        width = len(columns)
+        for j, column in enumerate(columns):
+            part = cells[j::width]
+            if len(shared) == j:  # decided on the first chunk
+                shared.append({} if len(set(part)) * 2 < len(part) else None)
+            seen = shared[j]
+            column.extend(part if seen is None else map(seen.setdefault, part, part))
+    return columns or None
 
 
 def _check_width(records: list[list[str]], max_columns: int, file: str) -> None:

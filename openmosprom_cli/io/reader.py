@@ -14,13 +14,22 @@ to another one.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem
 from openmosprom_cli.i18n import Msg, _
-from openmosprom_cli.io.csv_text import read_csv_rows
+from openmosprom_cli.io.csv_text import (
+    csv_rows,
+    first_plain_lines,
+    is_plain,
+    may_hold_guarded_cells,
+    plain_line_count,
+    read_csv_text,
+    uniform_columns,
+)
 from openmosprom_cli.io.tables import (
     HEADER_SEARCH_ROWS,
     Column,
@@ -38,13 +47,37 @@ from openmosprom_cli.settings import Limits
 CSV_SUFFIXES = (".csv", ".txt")
 
 
+class RowsOfColumns(Sequence[Sequence[object]]):
+    """The rows of a table read column by column (a uniform CSV), each row made when asked for."""
+
+    def __init__(self, columns: list[list[str]]):
+        self.by_column = columns
+        self._count = len(columns[0]) if columns else 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, position: int) -> list[str]: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[list[str]]: ...
+
+    def __getitem__(self, position: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(self._count))]
+        return [column[position] for column in self.by_column]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return map(list, zip(*self.by_column, strict=True))
+
+
 @dataclass(frozen=True)
 class RawTable:
     """The rows below a table's header, as read; big imports parse them column by column."""
 
     header: Header
     numbers: list[int]                   # row number of each data row, blank rows included
-    rows: list[Sequence[object]]
+    rows: Sequence[Sequence[object]]     # a list, or RowsOfColumns
     hidden: frozenset[int] = frozenset()
     text_only: bool = False              # every cell is a str (CSV), so columns need no type checks
     # Cells the reader could not give a value (an error, a formula without a saved result).
@@ -65,6 +98,10 @@ class RawTable:
         rows = self.rows
         if not rows:
             return dict.fromkeys(index, ())
+        if isinstance(rows, RowsOfColumns):
+            given = rows.by_column
+            blank = ("",) * len(rows)  # a header without cells below it (the rows are shorter)
+            return {f: given[i] if i < len(given) else blank for f, i in index.items()}
         if min(map(len, rows)) < width:
             missing = "" if self.text_only else None
             rows = [r if len(r) >= width else (*r, *(missing,) * (width - len(r))) for r in rows]
@@ -150,7 +187,12 @@ def read_raw_table(path: Path, columns: Sequence[Column], limits: Limits, *, she
     if path.suffix.lower() == ".xls":
         raise BadDataError.at(Location(path.name), Msg("is an old Excel 97–2003 workbook; save it as .xlsx or .csv"))
     if path.suffix.lower() in CSV_SUFFIXES:
-        rows = read_csv_rows(path, limits, encoding)
+        text, separator = read_csv_text(path, limits, encoding)
+        table = _uniform_csv_table(text, separator, columns, limits, file=path.name, mapping=mapping)
+        if table is not None:
+            return table
+        rows = csv_rows(text, separator, limits, path.name)
+        del text
         return _raw_table(rows, columns, file=path.name, sheet=None, mapping=mapping, text_only=True)
     return _read_workbook_table(path, columns, limits, sheet_names=sheet_names, mapping=mapping, what=what)
 
@@ -165,6 +207,33 @@ def _raw_table(rows: Rows, columns: Sequence[Column], *, file: str, sheet: str |
     rest.extend(iterator)
     # Blank rows stay: a big import checks only its failed rows for blankness, which is cheaper.
     return RawTable(header, [number for number, _ in rest], [values for _, values in rest], hidden, text_only)
+
+
+def _uniform_csv_table(text: str, separator: str, columns: Sequence[Column], limits: Limits, *, file: str,
+                       mapping: dict[str, str] | None) -> RawTable | None:
+    """A CSV text whose rows below the header are plain lines with the same number of cells, read column by
+    column at C speed (an export); None for any other, which the csv module reads row by row.
+
+    It is the table :func:`csv_rows` would give, and the same errors are raised: those about rows or columns
+    beyond the caps, or cells to unguard, are left to :func:`csv_rows`.
+    """
+    if not is_plain(text) or may_hold_guarded_cells(text) or plain_line_count(text) > limits.max_rows:
+        return None
+    lines = first_plain_lines(text, HEADER_SEARCH_ROWS + 1)
+    head = [(number, line.split(separator) if line else []) for number, (line, _) in enumerate(lines, start=1)]
+    if any(len(cells) > limits.max_columns for _, cells in head):
+        return None
+    try:
+        position, header = locate_header(head, columns, file=file, sheet=None, mapping=mapping)
+    except BadDataError:
+        return None  # csv_rows may find a row beyond the caps, which is said first
+    start = sum(length for _, length in lines[:position + 1])
+    by_column = uniform_columns(text, start, separator, limits.max_columns)
+    if by_column is None:
+        return None
+    first = position + 2
+    return RawTable(header, list(range(first, first + len(by_column[0]))), RowsOfColumns(by_column),
+                    text_only=True)
 
 
 def find_sheet(sheets, names: Sequence[str]) -> str | None:

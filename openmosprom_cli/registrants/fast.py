@@ -31,9 +31,11 @@ class _Invalid:
         self.message = message
 
 
-# A column-wide fast path: given a column's cells, either None (not applicable)
-# or the parsed values with the positions it could not decide, at C speed.
-FastColumn = Callable[[Sequence[object], "set[type]"], "tuple[list, list[int]] | None"]
+# A column-wide fast path: given a column's cells, the types among them and the value of a blank cell,
+# either None (not applicable) or the parsed values with the positions it could not decide, at C speed.
+# An empty cell is decided (it is ``blank``) wherever the path can say so without a look at each cell:
+# an export leaves most passports and many addresses empty.
+FastColumn = Callable[[Sequence[object], "set[type]", object], "tuple[list, list[int]] | None"]
 _NONE_AS_EMPTY: dict[object, object] = {None: ""}
 
 
@@ -53,13 +55,15 @@ def _misses(matches: Iterable[object]) -> list[int]:
 
 def _same_where(accepts: Callable[[str], object], limit: int | None = None) -> FastColumn:
     """Cells that ``accepts`` are their own parsed value (clean text, digits, plain addresses)."""
-    def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+    def fast(raws: Sequence[object], kinds: set[type], blank: object) -> tuple[list, list[int]] | None:
         texts = _strings_of(raws, kinds)
         if texts is None or (limit is not None and max(map(len, texts), default=0) > limit):
             return None
         distinct = list(dict.fromkeys(texts))
         clean = set(itertools.compress(distinct, map(accepts, distinct)))
-        if len(clean) == len(distinct):
+        if blank == "" and blank.__class__ is str:  # an empty cell is its own value
+            clean.add("")
+        if clean.issuperset(distinct):
             return list(texts), []
         return list(texts), _misses(map(clean.__contains__, texts))
     return fast
@@ -68,13 +72,15 @@ def _same_where(accepts: Callable[[str], object], limit: int | None = None) -> F
 def _convert_where(pattern: re.Pattern, convert: Callable[[list[str]], list]) -> FastColumn:
     """Distinct cells matching ``pattern`` are converted together by ``convert`` (C-level maps over
     slices); where it raises ValueError (an impossible date, say), one by one. The rest is left undecided."""
-    def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+    def fast(raws: Sequence[object], kinds: set[type], blank: object) -> tuple[list, list[int]] | None:
         texts = _strings_of(raws, kinds)
         if texts is None:
             return None
         distinct = list(dict.fromkeys(texts))
         matching = list(itertools.compress(distinct, map(pattern.fullmatch, distinct)))
         table = _converted(convert, matching)
+        if "" in distinct:
+            table[""] = blank
         out = list(map(table.get, texts))
         return out, ([] if len(table) == len(distinct) else _misses(map(table.__contains__, texts)))
     return fast
@@ -96,21 +102,35 @@ _TEXT_CHARS = "!-~\u0400-\u045f"
 _CLEAN_TEXT = re.compile(f"[{_TEXT_CHARS}]+(?: [{_TEXT_CHARS}]+)*")
 _CLEAN_ID = re.compile("[1-9][0-9]{0,18}", re.ASCII)     # what cells.parse_registrant_id keeps as it is
 _PHONE_SPELLED = re.compile(r"(?:\+7|[78])?[3489][0-9]{9}", re.ASCII)
-_PASSPORT_DIGITS = re.compile(r"[0-9]{4} ?[0-9]{6}", re.ASCII)
+_PASSPORT_DIGITS = re.compile(r"[0-9]{2} ?[0-9]{2} ?[0-9]{6}", re.ASCII)
+# Every cell a clean ID, checked over the column's lines at once (IDs are all distinct: nothing to share).
+_CLEAN_ID_LINES = re.compile("[1-9][0-9]{0,18}(?:\n[1-9][0-9]{0,18})*", re.ASCII)
 _same_clean_ids = _same_where(_CLEAN_ID.fullmatch)
 # Names and citizenship, as cells.parse_text reads them with its default limit; addresses, as cells.parse_email.
 fast_texts = _same_where(_CLEAN_TEXT.fullmatch, MAX_TEXT_LENGTH)
 fast_emails = _same_where(is_plain_email)
 
 
-def fast_ids(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+def fast_ids(raws: Sequence[object], kinds: set[type], blank: object) -> tuple[list, list[int]] | None:
     if kinds == {int}:  # whole numbers from a spreadsheet
         numbers = cast("Sequence[int]", raws)
         return list(map(str, numbers)), list(itertools.compress(itertools.count(), map((1).__gt__, numbers)))
-    return _same_clean_ids(raws, kinds)
+    if kinds == {str}:
+        lines = _lines(cast("Sequence[str]", raws))
+        if lines is not None and _CLEAN_ID_LINES.fullmatch(lines):
+            return list(raws), []
+    return _same_clean_ids(raws, kinds, blank)
 
 
-def fast_phones(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+def _lines(texts: Sequence[str]) -> str | None:
+    """The texts as the lines of one text, when none has a line break of its own (so each line is one text)."""
+    if not texts:
+        return None
+    lines = "\n".join(texts)
+    return lines if lines.count("\n") == len(texts) - 1 else None
+
+
+def fast_phones(raws: Sequence[object], kinds: set[type], blank: object) -> tuple[list, list[int]] | None:
     """The spellings :func:`cells.parse_phone` accepts without help.
 
     That is, with the separators dropped: +7, 7 or 8 (or nothing) and ten digits.
@@ -118,13 +138,25 @@ def fast_phones(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[in
     texts = _strings_of(raws, kinds)
     if texts is None:
         return None
-    digits = list(map(str.translate, texts, itertools.repeat(PHONE_SEPARATORS)))
+    lines = _lines(texts)  # one translation of the whole column, rather than one a cell
+    digits = (lines.translate(PHONE_SEPARATORS).split("\n") if lines is not None
+              else list(map(str.translate, texts, itertools.repeat(PHONE_SEPARATORS))))
     normal = list(map(operator.add, itertools.repeat("+7"), map(itemgetter(slice(-10, None)), digits)))
-    return normal, _misses(map(_PHONE_SPELLED.fullmatch, digits))
+    misses = _misses(map(_PHONE_SPELLED.fullmatch, digits))
+    if not misses:
+        return normal, misses
+    undecided = []
+    for i in misses:
+        if texts[i]:
+            undecided.append(i)
+        else:
+            normal[i] = blank
+    return normal, undecided
 
 
 def _passports_from_digits(texts: list[str]) -> list[str]:
-    return list(map("{} {}".format, map(itemgetter(slice(0, 4)), texts), map(itemgetter(slice(-6, None)), texts)))
+    digits = list(map(str.replace, texts, itertools.repeat(" "), itertools.repeat("")))
+    return list(map("{} {}".format, map(itemgetter(slice(0, 4)), digits), map(itemgetter(slice(4, None)), digits)))
 
 
 fast_passports = _convert_where(_PASSPORT_DIGITS, _passports_from_digits)
@@ -149,13 +181,13 @@ def fast_birth_dates(today: dt.date) -> FastColumn:
     convert = _convert_where(DAY_FIRST, _dates_from_day_first)
     earliest = dt.date(EARLIEST_BIRTH_YEAR, 1, 1)
 
-    def fast(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+    def fast(raws: Sequence[object], kinds: set[type], blank: object) -> tuple[list, list[int]] | None:
         values: list
         misses: list[int]
         if kinds <= _DATES_OR_BLANK:
             values, misses = list(raws), []  # dates from a spreadsheet are their own value
         else:
-            decided = convert(raws, kinds)
+            decided = convert(raws, kinds, blank)
             if decided is None:
                 return None
             values, misses = decided
@@ -173,10 +205,10 @@ _MOMENTS_OR_BLANK = {dt.datetime, type(None)}
 _NO_MOMENT: dict[object, object] = {None: dt.datetime(2000, 1, 1)}
 
 
-def fast_moments(raws: Sequence[object], kinds: set[type]) -> tuple[list, list[int]] | None:
+def fast_moments(raws: Sequence[object], kinds: set[type], blank: object) -> tuple[list, list[int]] | None:
     """Registration times from a spreadsheet: without a zone or fractions of a second they are their own value."""
     if not kinds <= _MOMENTS_OR_BLANK:
-        return _exported_moments(raws, kinds)
+        return _exported_moments(raws, kinds, blank)
     filled = list(map(_NO_MOMENT.get, raws, raws))
     if any(map(attrgetter("tzinfo"), filled)):
         return None
@@ -195,7 +227,7 @@ def parse_column(raws: Sequence[object], parser: Callable[[object], object], def
     if kinds is None:
         kinds = set(map(type, raws))
     if fast is not None and raws:
-        decided = fast(raws, kinds)
+        decided = fast(raws, kinds, default)
         if decided is not None:
             out, todo = decided
             if not todo:

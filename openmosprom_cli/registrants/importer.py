@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openmosprom_cli.allocation.attention import DATA_CHANGED, Attention, kept_seats_needing_attention
-from openmosprom_cli.changes.merges import MergeReport, auto_merge
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
@@ -34,6 +33,11 @@ from openmosprom_cli.season.folder import Season, file_for_commit, now_iso, when
 from openmosprom_cli.store.changes import add_change, load_commitments
 from openmosprom_cli.store.prizes import load_preferences, save_preferences
 from openmosprom_cli.store.registrants import REGISTRANT_COLUMNS
+
+if TYPE_CHECKING:
+    # Imported where used: a first import needs neither (they cost a tenth of a second to load).
+    from openmosprom_cli.allocation.attention import Attention
+    from openmosprom_cli.changes.merges import MergeReport
 
 SET, CHANGED, CLEARED = "set", "changed", "cleared"
 
@@ -124,7 +128,10 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
         attention = _flag_kept_seats(conn, parsed.file, [row[0] for row in changed]) if updated else ()
         if parsed.prizes is not None:
             field_changes.update(_save_prize_preferences(conn, dict(parsed.prizes), set(stored)))
-        merged = auto_merge(conn) if season.settings.auto_merge_duplicates else ()
+        merged: tuple[MergeReport, ...] = ()
+        if season.settings.auto_merge_duplicates:
+            from openmosprom_cli.changes.merges import auto_merge
+            merged = auto_merge(conn)
         in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
         not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
         target = rejected_file_path(season, path)
@@ -144,6 +151,8 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
 
 def _flag_kept_seats(conn: sqlite3.Connection, file: str, changed_ids: list[str]) -> tuple[Attention, ...]:
     """The committed people this import changed so that their seat needs the organizer; logged as changes."""
+    from openmosprom_cli.allocation.attention import DATA_CHANGED, kept_seats_needing_attention
+
     commitments = {(c.registrant_id, c.tour_id): c for c in load_commitments(conn)}
     found = kept_seats_needing_attention(conn, commitments, only=changed_ids)
     at = now_iso()

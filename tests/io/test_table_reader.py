@@ -164,3 +164,65 @@ def test_slots_import_reads_a_utf16_export_saved_by_excel(stocked, tmp_path, cli
     result = cli("slots", "import", saved, "-w", stocked.path)
     assert result.exit_code == 0, result.output
     assert "No changes" in result.output
+
+
+# -- a uniform CSV read column by column ---------------------------------------------------
+
+def _read_row_by_row(path, limits):
+    """The table as the csv path row by row gives it: what the column-by-column reading must equal."""
+    from openmosprom_cli.io.csv_text import csv_rows, read_csv_text
+    from openmosprom_cli.io.reader import _raw_table
+
+    text, separator = read_csv_text(path, limits)
+    return _raw_table(csv_rows(text, separator, limits, path.name), COLUMNS, file=path.name, sheet=None,
+                      mapping=None, text_only=True)
+
+
+@pytest.mark.parametrize(("text", "by_column"), [
+    ("Дата;Начало;Размер группы\n11.12.2026;10:00;20\n11.12.2026;11:00;20\n12.12.2026;10:00;\n", True),
+    ("Расписание завода\r\n\r\nДата,Начало,Размер группы,Заметка\r\n11.12.2026,10:00,20,\r\n,,,\r\n", True),
+    ("Дата\tНачало\tРазмер группы\tЛишнее\n11.12.2026\t10:00\n", True),          # a header wider than its rows
+    ("Дата;Начало;Размер группы;Заметка\n11.12.2026;10:00;20;it's\n", True),       # an apostrophe inside a cell
+    ("Дата;Начало;Размер группы\n11.12.2026;10:00;20\n\n12.12.2026;10:00;20", False),  # a blank line
+    ("Дата;Начало;Размер группы\n11.12.2026;10:00;20\n12.12.2026;10:00\n", False),   # a short row
+    ('Дата;Начало;Размер группы\n"11.12.2026";10:00;"2\n0"\n', False),               # quotes
+    ("Дата;Начало;Размер группы;Заметка\n11.12.2026;10:00;20;'=1+1\n", False),      # a guarded cell
+    ("Дата;Начало;Размер группы\r\n11.12.2026;10:00;20\r12.12.2026;10:00;20\r\n", False),  # a lone \\r
+    ("Дата;Начало;Размер группы\n" + "11.12.2026;10:00;20\n" * 40 + "12.12.2026;10:00\n", False),  # short at the end
+    ("Дата;Начало;Размер группы\n" + "11.12.2026;10:00;20\n" * 40 + "\n", False),   # a blank line at the end
+    ("Дата;Начало;Размер группы\r\n" + "11.12.2026;10:00;20\r\n" * 40 + "11.12.2026;12:00;20", True),
+])
+@pytest.mark.parametrize("chunk", [1 << 20, 7])  # characters split at once: a chunk, or one a line
+def test_a_csv_read_column_by_column_is_the_table_read_row_by_row(tmp_path, monkeypatch, text, by_column, chunk):
+    from openmosprom_cli.io import csv_text
+    from openmosprom_cli.io.reader import RowsOfColumns, read_raw_table
+
+    monkeypatch.setattr(csv_text, "_CHUNK_CHARACTERS", chunk)
+    path = tmp_path / "a.csv"
+    path.write_text(text, encoding="utf-8")
+    limits = Limits()
+    table = read_raw_table(path, COLUMNS, limits)
+    expected = _read_row_by_row(path, limits)
+    assert (table.header, table.numbers, table.text_only) == (expected.header, expected.numbers, True)
+    assert {f: list(cells) for f, cells in table.columns().items()} == {
+        f: list(cells) for f, cells in expected.columns().items()}
+    assert [table.cells(i) for i in range(len(table.rows))] == [expected.cells(i) for i in range(len(expected.rows))]
+    assert [table.is_blank_row(i) for i in range(len(table.rows))] == [
+        expected.is_blank_row(i) for i in range(len(expected.rows))]
+    assert table.table() == expected.table()
+    # Only a file whose rows below the header all have the same cells is read column by column.
+    assert isinstance(table.rows, RowsOfColumns) == by_column
+
+
+def test_the_caps_on_rows_and_columns_hold_for_a_uniform_csv(tmp_path):
+    from openmosprom_cli.io.reader import read_raw_table
+
+    path = tmp_path / "a.csv"
+    path.write_text("Дата;Начало;Размер группы\n" + "11.12.2026;10:00;20\n" * 5, encoding="utf-8")
+    with pytest.raises(BadDataError, match="has more than 5 rows"):
+        read_raw_table(path, COLUMNS, Limits(max_rows=5))
+    with pytest.raises(BadDataError, match="row 1: has a value in column 3; at most 2 columns are read"):
+        read_raw_table(path, COLUMNS, Limits(max_columns=2))
+    path.write_text("Дата;Начало;Размер группы\n" + "11.12.2026;10:00;20;x\n" * 5, encoding="utf-8")
+    with pytest.raises(BadDataError, match="row 2: has a value in column 4; at most 3 columns are read"):
+        read_raw_table(path, COLUMNS, Limits(max_columns=3))
