@@ -124,3 +124,20 @@ def test_on_a_real_terminal_assign_draws_its_stages_on_stderr_only(season):
     assert done.returncode == 0, done.stdout
     assert b"Giving out the seats" in drawn
     assert b"Giving out the seats" not in done.stdout
+
+
+def test_registrant_import_reports_reading_and_saving(season, tmp_path):
+    from openmosprom_cli.registrants.importer import import_registrants
+    from openmosprom_cli.store.sites import save_site
+    from openmosprom_cli.store.tours import replace_tours
+    from tests.registrants.test_registrants import GOOD_ROWS, HEADER, SITES, TOURS, write_csv
+
+    with season.transaction() as conn:
+        for site in SITES:
+            save_site(conn, site)
+        replace_tours(conn, TOURS)
+    recorder = Recorder()
+    with progress.reporting(recorder):
+        import_registrants(season, write_csv(tmp_path / "export.csv", [HEADER, *GOOD_ROWS]))
+    assert started(recorder) == ["Reading and checking export.csv", "Saving the registrants"]
+    assert recorder.open == 0

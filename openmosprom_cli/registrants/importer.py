@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.i18n import _, ngettext
+from openmosprom_cli.progress import stage
 from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
 from openmosprom_cli.registrants.rejected import rejected_file_path, write_rejected
 from openmosprom_cli.season.folder import Season, file_for_commit, now_iso, when_committed
@@ -93,8 +94,9 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
     with season.transaction() as conn, collector_paused():
         tours = load_tours(conn)
         sites = load_sites(conn)
-        parsed = read_registrant_file(path, settings=season.settings, tours=tours, sites=sites, mapping=mapping,
-                                      encoding=encoding)
+        with stage(_("Reading and checking {file}").format(file=path.name)):
+            parsed = read_registrant_file(path, settings=season.settings, tours=tours, sites=sites,
+                                          mapping=mapping, encoding=encoding)
         if parsed.rejected and not skip_invalid:
             problems = parsed.problems
             count = len(parsed.rejected)
@@ -109,40 +111,41 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
                 hint=(_("The season has no published tours yet: generate them (openmosprom slots generate) first.")
                       if not tours else _("Fix them and import again, or import the valid rows with --skip-invalid.")),
             )
-        stored = stored_registrant_rows(conn)
-        rows = registrant_value_rows(parsed.records)
-        field_changes: Counter[tuple[str, str]] = Counter()
-        if stored:
-            rows = _kept_where_the_file_is_silent(rows, stored, parsed.fields)
-            befores = list(map(stored.get, map(itemgetter(0), rows)))
-            added = befores.count(None)
-            changed = [row for row, before in zip(rows, befores, strict=True) if row != before]
-            for row, before in zip(rows, befores, strict=True):
-                if before is not None and row != before:
-                    field_changes.update(_what_changed(before, row))
-            updated = len(changed) - added
-            unchanged = len(rows) - len(changed)
-        else:
-            added, updated, unchanged, changed = len(rows), 0, 0, rows
-        upsert_registrant_rows(conn, changed, now=now_iso())
-        attention = _flag_kept_seats(conn, parsed.file, [row[0] for row in changed]) if updated else ()
-        if parsed.prizes is not None:
-            field_changes.update(_save_prize_preferences(conn, dict(parsed.prizes), set(stored)))
-        merged: tuple[MergeReport, ...] = ()
-        if season.settings.auto_merge_duplicates:
-            from openmosprom_cli.changes.merges import auto_merge
-            merged = auto_merge(conn)
-        in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
-        not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
-        target = rejected_file_path(season, path)
-        rejected_path: Path | None = None
-        if parsed.rejected:
-            # It appears as the import commits, and never without it.
-            write_rejected(file_for_commit(conn, target, private=True), parsed)
-            rejected_path = target
-        else:
-            # A file listing rows that are now fine would mislead.
-            when_committed(conn, partial(_remove, target))
+        with stage(_("Saving the registrants")):
+            stored = stored_registrant_rows(conn)
+            rows = registrant_value_rows(parsed.records)
+            field_changes: Counter[tuple[str, str]] = Counter()
+            if stored:
+                rows = _kept_where_the_file_is_silent(rows, stored, parsed.fields)
+                befores = list(map(stored.get, map(itemgetter(0), rows)))
+                added = befores.count(None)
+                changed = [row for row, before in zip(rows, befores, strict=True) if row != before]
+                for row, before in zip(rows, befores, strict=True):
+                    if before is not None and row != before:
+                        field_changes.update(_what_changed(before, row))
+                updated = len(changed) - added
+                unchanged = len(rows) - len(changed)
+            else:
+                added, updated, unchanged, changed = len(rows), 0, 0, rows
+            upsert_registrant_rows(conn, changed, now=now_iso())
+            attention = _flag_kept_seats(conn, parsed.file, [row[0] for row in changed]) if updated else ()
+            if parsed.prizes is not None:
+                field_changes.update(_save_prize_preferences(conn, dict(parsed.prizes), set(stored)))
+            merged: tuple[MergeReport, ...] = ()
+            if season.settings.auto_merge_duplicates:
+                from openmosprom_cli.changes.merges import auto_merge
+                merged = auto_merge(conn)
+            in_file = set(map(itemgetter(0), rows)) | {r.registrant_id for r in parsed.rejected}
+            not_in_file = sum(1 for registrant_id in stored if registrant_id not in in_file)
+            target = rejected_file_path(season, path)
+            rejected_path: Path | None = None
+            if parsed.rejected:
+                # It appears as the import commits, and never without it.
+                write_rejected(file_for_commit(conn, target, private=True), parsed)
+                rejected_path = target
+            else:
+                # A file listing rows that are now fine would mislead.
+                when_committed(conn, partial(_remove, target))
     return RegistrantImportReport(parsed.file, parsed.rows_read, added, updated, unchanged, not_in_file,
                                   parsed.rejected, rejected_path, parsed.warnings,
                                   tuple(FieldChange(field, kind, people) for (field, kind), people
