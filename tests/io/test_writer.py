@@ -201,6 +201,37 @@ def test_csv_is_what_russian_excel_opens(tmp_path):
                                                       "строка\r\nвторая"]
 
 
+_CSV_VALUES = st.one_of(st.none(), st.text(max_size=12), st.sampled_from([*HOSTILE, "'=x", "a\n=b", "\t", "x\x0b"]),
+                        st.integers(-10, 10), st.floats(-5, 5), st.dates(), st.datetimes(), st.times())
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+@given(rows=st.lists(st.lists(_CSV_VALUES, min_size=3, max_size=3).map(tuple), min_size=1, max_size=30),
+       ragged=st.booleans())
+def test_csv_written_by_columns_is_each_value_written_alone(tmp_path, rows, ragged):
+    """The column-by-column fast path gives exactly the bytes of csv_text applied to each value, row by row."""
+    from openmosprom_cli.io.writer import csv_text
+
+    if ragged:
+        rows = [*rows, rows[0][:1]]
+    path = write_csv(tmp_path / "c.csv", ["a", "b", "c"], rows, private=False)
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["a", "b", "c"])
+    writer.writerows([csv_text(v) for v in row] for row in rows)
+    assert path.read_bytes() == expected.getvalue().encode("utf-8-sig")
+
+
+def test_csv_column_path_keeps_refusing_bad_values(tmp_path):
+    with pytest.raises(TypeError):
+        write_csv(tmp_path / "b.csv", ["n"], [(1,), (True,)], private=False)
+    with pytest.raises(ValueError):
+        write_csv(tmp_path / "b.csv", ["n"], [(1,), (1, 2)], private=False)
+    rows = [(True,), (1,), (False,), (0,)]
+    path = write_csv(tmp_path / "y.csv", [Column("n", yes_no=True)], rows, private=False)
+    assert path.read_bytes().decode("utf-8-sig").split("\r\n")[1:5] == ["да", "1", "нет", "0"]
+
+
 @pytest.mark.parametrize("text", [*HOSTILE, "'", "''", "'-", "просто", "", "'просто"])
 def test_csv_guard_is_undone_exactly(text):
     guarded = csv_guard(text)
