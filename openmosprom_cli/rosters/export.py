@@ -32,6 +32,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.i18n import _
@@ -104,7 +105,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
     are committed, and only then are the previous export's leftovers removed.
     """
     out_dir = Path(out_dir) if out_dir is not None else season.path / ROSTER_FOLDER
-    with season.lock():
+    # Everyone's record and line is made here at once: see allocation/bulk.py.
+    with season.lock(), collector_paused():
         with season.transaction() as conn:
             # Only under the season's lock: another run's temporary files are not stray.
             remove_stray_temp_files(out_dir)
