@@ -122,6 +122,8 @@ def publish(season: Season) -> PublicationReport:
         relative = [str(p.relative_to(season.path.resolve())) for p in (notifications_path, changes_path)]
         add_publication(conn, at=at, kind="publish", run_id=allocation.run_id, change_id=last_change_id(conn),
                         files=relative, people=len(lines))
+        # Freed before the collector runs again: its first pass would look at every record made while it was paused.
+        del people, lines
     counts = Counter(c.what for c in changes)
     freed = sum(1 for c in allocation.changes_since if c.kind == UNSEAT)
     return PublicationReport(number, allocation.run_id, committed, tuple(sorted(counts.items())), notifications_path,

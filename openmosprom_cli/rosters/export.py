@@ -156,11 +156,14 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 # The last step before COMMIT: the files and their records become visible together.
                 written = staging.swap_in()
         retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
+        # Freed before the collector runs again: its first pass would look at every record made while it was paused.
+        people_count = len(people)
+        del people, outcomes, rosters
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),
                               participants_path=participants_path,
-                              people=len(people), removed_sites=removed, removed_files=tuple(retired))
+                              people=people_count, removed_sites=removed, removed_files=tuple(retired))
 
 
 def _write_site_rosters(season: Season, conn: sqlite3.Connection, staging: StagedExport, rosters: list[SiteRoster],
