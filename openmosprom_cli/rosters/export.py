@@ -43,7 +43,7 @@ from openmosprom_cli.io.files import inside, remove_stray_temp_files, safe_file_
 from openmosprom_cli.io.writer import write_workbook, write_workbook_in_background
 from openmosprom_cli.prizes.current import prize_names
 from openmosprom_cli.publication.outcomes import person_outcomes
-from openmosprom_cli.rosters.build import SiteRoster, build_site_rosters
+from openmosprom_cli.rosters.build import SiteRoster, build_site_rosters, refuse_a_stale_allocation
 from openmosprom_cli.rosters.codes import CODE_KEY_META
 from openmosprom_cli.rosters.files import (
     StagedExport,
@@ -124,22 +124,25 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             people = {p.id: p for p in load_registrants_in_bulk(conn)}
             earlier = load_roster_exports(conn)
             previous = {r.site_id: r.fingerprint for r in earlier}
-            rosters = build_site_rosters(sites, tours, people, allocation, cancelled=load_cancelled_tours(conn),
-                                         exported_before=previous.keys(),
-                                         standby_share=season.settings.standby_share,
-                                         code_key=get_meta(conn, CODE_KEY_META) or "", prizes=prize_names(conn))
+            cancelled = load_cancelled_tours(conn)
+            refuse_a_stale_allocation({t.tour_id: t for t in tours}, people, allocation, cancelled)
             stamp = file_time(allocation.created_at)
             exported_at = now_iso()
 
             with staged_export(out_dir) as staging:
                 outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
                 # Every file here names people with their phones (some with passports and birth dates): owner only.
-                # The participants list is zipped in the background while the sites' workbooks are written; it is
-                # staged under its name now and moved into place last, as before.
+                # The participants list is zipped in the background while the sites' rosters are made and written;
+                # it is staged under its name now and moved into place last, as before.
                 participants_done = write_workbook_in_background(
                     inside(staging.folder, PARTICIPANTS_FILE), [participants_sheet(outcomes)], private=True,
                     stamp=stamp)
                 try:
+                    rosters = build_site_rosters(sites, tours, people, allocation, cancelled=cancelled,
+                                                 exported_before=previous.keys(),
+                                                 standby_share=season.settings.standby_share,
+                                                 code_key=get_meta(conn, CODE_KEY_META) or "",
+                                                 prizes=prize_names(conn), checked=True)
                     site_exports = _write_site_rosters(season, conn, staging, rosters, previous, stamp, exported_at)
                 except BaseException:
                     with contextlib.suppress(Exception):
