@@ -42,8 +42,7 @@ import itertools
 import math
 import numbers
 import re
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -376,37 +375,6 @@ def write_workbook(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp:
     path = Path(path)
     write_xlsx(path, sheets, private=private, stamp=stamp)
     return path
-
-
-def write_workbook_in_background(path: Path, sheets: Iterable[Sheet], *, private: bool,
-                                 stamp: dt.datetime = DEFAULT_STAMP) -> Callable[[], Path]:
-    """:func:`write_workbook`, but its last part (zipping, mostly in zlib, which lets Python run meanwhile) goes on
-    in a thread; returns the wait for it, which gives ``path`` or raises what writing it raised.
-
-    The caller must wait before it uses the file or removes its folder, whatever happens meanwhile.
-    """
-    from openmosprom_cli.io.writer_xlsx import prepare_xlsx
-
-    path = Path(path)
-    finish = prepare_xlsx(path, sheets, private=private, stamp=stamp)
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            finish()
-        except BaseException as exc:  # handed to the waiting thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name=f"xlsx {path.name}")
-    thread.start()
-
-    def wait() -> Path:
-        thread.join()
-        if failure:
-            raise failure[0]
-        return path
-
-    return wait
 
 
 def write_table(path: Path, sheet: Sheet, *, private: bool, stamp: dt.datetime = DEFAULT_STAMP) -> Path:

@@ -24,7 +24,6 @@ temporary files' times before adding them).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import itertools
@@ -32,7 +31,7 @@ import math
 import numbers
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openmosprom_cli.errors import CannotCreateError
@@ -81,24 +80,11 @@ SMALL_WORKBOOK_ROWS = 5_000
 
 
 def write_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.datetime) -> None:
-    prepare_xlsx(path, sheets, private=private, stamp=stamp)()
-
-
-def prepare_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.datetime) -> Callable[[], None]:
-    """Write the sheets' rows; return what then zips the workbook and moves it into place (call it once).
-
-    The second half is mostly zlib, which lets other threads run: a large
-    workbook can be finished in the background (see
-    :func:`openmosprom_cli.io.writer.write_workbook_in_background`).
-    """
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
     sheets, small = _sized(sheets)
-    stack = contextlib.ExitStack()
-    with stack:
-        tmp = stack.enter_context(atomic_path(path, private=private))
-        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="omp-xlsx-"))
+    with atomic_path(path, private=private) as tmp, tempfile.TemporaryDirectory(prefix="omp-xlsx-") as scratch:
         mode = {"in_memory": True} if small else {"constant_memory": True, "tmpdir": scratch}
         workbook = xlsxwriter.Workbook(str(tmp), {
             **mode,
@@ -111,16 +97,10 @@ def prepare_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: d
             raise ValueError("a workbook needs at least one sheet")
         for sheet in sheets:
             _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats, workbook, streamed=not small).write()
-        finishing = stack.pop_all()
-
-    def finish() -> None:
-        with finishing:
-            try:
-                workbook.close()
-            except FileCreateError as exc:
-                raise CannotCreateError(_("cannot write {path}: {reason}").format(path=path, reason=exc)) from None
-
-    return finish
+        try:
+            workbook.close()
+        except FileCreateError as exc:
+            raise CannotCreateError(_("cannot write {path}: {reason}").format(path=path, reason=exc)) from None
 
 
 def _sized(sheets: Iterable[Sheet]) -> tuple[list[Sheet], bool]:

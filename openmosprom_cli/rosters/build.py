@@ -138,20 +138,32 @@ def standby_size(capacity: int, share: float) -> int:
 def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people: Mapping[str, Registrant],
                        allocation: CurrentAllocation, *, cancelled: Mapping[str, tuple[Tour, str]] | None = None,
                        exported_before: Collection[str] = (), standby_share: float = 0.0,
-                       code_key: str = "", prizes: Mapping[str, str] | None = None,
-                       checked: bool = False) -> list[SiteRoster]:
+                       code_key: str = "", prizes: Mapping[str, str] | None = None) -> list[SiteRoster]:
     """A roster for every site with tours, and for every site that had one before (so it learns what changed).
 
     ``tours`` are the season's active tours; ``cancelled`` the cancelled ones
     with their reason; ``code_key`` the season's key of the visitors' row codes.
     ``prizes`` (person → what they won) go on each winner's earliest tour.
-    Raises if the allocation is stale, unless the caller ``checked`` that already
-    (:func:`refuse_a_stale_allocation`).
+    Raises if the allocation is stale.
     """
     cancelled = cancelled or {}
     tours_by_id = {t.tour_id: t for t in tours}
-    if not checked:
-        refuse_a_stale_allocation(tours_by_id, people, allocation, cancelled)
+    # A cancelled tour keeps its waitlist in the run, but nobody waits for it any more.
+    unknown_tours = sorted({p.tour_id for p in allocation.placements if p.tour_id not in tours_by_id}
+                           | {t for t in allocation.waiting_tours() if t not in tours_by_id and t not in cancelled})
+    unknown_people = sorted({p.registrant_id for p in allocation.placements if p.registrant_id not in people}
+                            | {r for r in allocation.people_waiting(excluding=cancelled) if r not in people})
+    if unknown_tours or unknown_people:
+        parts = []
+        if unknown_tours:
+            parts.append(_("tours no longer in the season ({tours})").format(tours=_few(unknown_tours)))
+        if unknown_people:
+            parts.append(_("unknown registrants ({ids})").format(ids=_few(unknown_people)))
+        raise BadDataError(
+            _("the current allocation (run {run}) refers to {what}").format(
+                run=allocation.run_id, what=_(" and ").join(parts)),
+            hint=_("The tours or registrants changed after the allocation; run `openmosprom assign` again."),
+        )
 
     placed: dict[str, list[Placement]] = defaultdict(list)
     sites_held: dict[str, set[str]] = defaultdict(set)
@@ -184,27 +196,6 @@ def build_site_rosters(sites: Mapping[str, Site], tours: Iterable[Tour], people:
             tour_rosters.append(TourRoster(tour, visitors, standby, allocation.waiting_count(tour.tour_id)))
         rosters.append(SiteRoster(site, tuple(tour_rosters), tuple(cancelled_by_site[site_id])))
     return rosters
-
-
-def refuse_a_stale_allocation(tours_by_id: Mapping[str, Tour], people: Mapping[str, Registrant],
-                              allocation: CurrentAllocation, cancelled: Mapping[str, tuple[Tour, str]]) -> None:
-    """Raise if the allocation seats or waitlists a tour or a person the season no longer has."""
-    # A cancelled tour keeps its waitlist in the run, but nobody waits for it any more.
-    unknown_tours = sorted({p.tour_id for p in allocation.placements if p.tour_id not in tours_by_id}
-                           | {t for t in allocation.waiting_tours() if t not in tours_by_id and t not in cancelled})
-    unknown_people = sorted({p.registrant_id for p in allocation.placements if p.registrant_id not in people}
-                            | {r for r in allocation.people_waiting(excluding=cancelled) if r not in people})
-    if unknown_tours or unknown_people:
-        parts = []
-        if unknown_tours:
-            parts.append(_("tours no longer in the season ({tours})").format(tours=_few(unknown_tours)))
-        if unknown_people:
-            parts.append(_("unknown registrants ({ids})").format(ids=_few(unknown_people)))
-        raise BadDataError(
-            _("the current allocation (run {run}) refers to {what}").format(
-                run=allocation.run_id, what=_(" and ").join(parts)),
-            hint=_("The tours or registrants changed after the allocation; run `openmosprom assign` again."),
-        )
 
 
 def _standby(site: Site, waiting: Iterable[str], people: Mapping[str, Registrant],

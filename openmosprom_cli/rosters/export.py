@@ -28,10 +28,7 @@ through ``store/rosters.py``.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +36,13 @@ from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.i18n import _
-from openmosprom_cli.io.files import inside, remove_stray_temp_files, safe_file_name, unique_name
-from openmosprom_cli.io.writer import write_workbook, write_workbook_in_background
+from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, unique_name
+from openmosprom_cli.io.writer import write_workbook
 from openmosprom_cli.prizes.current import prize_names
 from openmosprom_cli.publication.outcomes import person_outcomes
-from openmosprom_cli.rosters.build import SiteRoster, build_site_rosters, refuse_a_stale_allocation
+from openmosprom_cli.rosters.build import build_site_rosters
 from openmosprom_cli.rosters.codes import CODE_KEY_META
 from openmosprom_cli.rosters.files import (
-    StagedExport,
     file_sha256,
     remove_retired_files,
     remove_stray_staging,
@@ -124,38 +120,49 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             people = {p.id: p for p in load_registrants_in_bulk(conn)}
             earlier = load_roster_exports(conn)
             previous = {r.site_id: r.fingerprint for r in earlier}
-            cancelled = load_cancelled_tours(conn)
-            refuse_a_stale_allocation({t.tour_id: t for t in tours}, people, allocation, cancelled)
+            rosters = build_site_rosters(sites, tours, people, allocation, cancelled=load_cancelled_tours(conn),
+                                         exported_before=previous.keys(),
+                                         standby_share=season.settings.standby_share,
+                                         code_key=get_meta(conn, CODE_KEY_META) or "", prizes=prize_names(conn))
             stamp = file_time(allocation.created_at)
             exported_at = now_iso()
 
             with staged_export(out_dir) as staging:
-                outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
-                # Every file here names people with their phones (some with passports and birth dates): owner only.
-                # The participants list is zipped in the background while the sites' rosters are made and written;
-                # it is staged under its name now and moved into place last, as before.
-                participants_done = write_workbook_in_background(
-                    inside(staging.folder, PARTICIPANTS_FILE), [participants_sheet(outcomes)], private=True,
-                    stamp=stamp)
-                try:
-                    rosters = build_site_rosters(sites, tours, people, allocation, cancelled=cancelled,
-                                                 exported_before=previous.keys(),
-                                                 standby_share=season.settings.standby_share,
-                                                 code_key=get_meta(conn, CODE_KEY_META) or "",
-                                                 prizes=prize_names(conn), checked=True)
-                    site_exports = _write_site_rosters(season, conn, staging, rosters, previous, stamp, exported_at)
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        participants_done()
-                    raise
-                participants_done()
-                staging.path(PARTICIPANTS_FILE)
-                participants_path = staging.final_path(PARTICIPANTS_FILE)
+                taken = {Path(PARTICIPANTS_FILE).stem}
+                site_exports = []
+                for roster in rosters:
+                    name = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken,
+                                       max_len=80) + ".xlsx"
+                    staged = write_workbook(staging.path(name), site_sheets(roster, season.settings), private=True,
+                                            stamp=stamp)
+                    path = staging.final_path(name)
+                    fingerprint = roster.fingerprint()
+                    save_roster_export(conn, RosterExportRow(
+                        site_id=roster.site.site_id, fingerprint=fingerprint,
+                        visitors_json=json.dumps(roster.visitors_summary(), ensure_ascii=False),
+                        path=_season_relative(season, path), exported_at=exported_at, sha256=file_sha256(staged),
+                    ))
+                    old = previous.get(roster.site.site_id)
+                    site_exports.append(SiteExport(
+                        site_id=roster.site.site_id, site_name=roster.site.name, path=path, tours=len(roster.tours),
+                        visitors=sum(len(t.visitors) for t in roster.tours),
+                        seats_taken=sum(t.seats_taken for t in roster.tours),
+                        waitlisted=sum(t.waiting for t in roster.tours),
+                        standby=sum(len(t.standby) for t in roster.tours),
+                        cancelled_tours=len(roster.cancelled), private=True,
+                        status="new" if old is None else ("unchanged" if old == fingerprint else "changed"),
+                        fingerprint=fingerprint,
+                    ))
 
                 exported_sites = {r.site.site_id for r in rosters}
                 removed = tuple(sorted(set(previous) - exported_sites))
                 delete_roster_exports(conn, removed)
 
+                outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
+                # Every file here names people with their phones (some with passports and birth dates): owner only.
+                write_workbook(staging.path(PARTICIPANTS_FILE), [participants_sheet(outcomes)], private=True,
+                               stamp=stamp)
+                participants_path = staging.final_path(PARTICIPANTS_FILE)
                 # The last step before COMMIT: the files and their records become visible together.
                 written = staging.swap_in()
         retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
@@ -167,37 +174,6 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                               sites=tuple(site_exports),
                               participants_path=participants_path,
                               people=people_count, removed_sites=removed, removed_files=tuple(retired))
-
-
-def _write_site_rosters(season: Season, conn: sqlite3.Connection, staging: StagedExport, rosters: list[SiteRoster],
-                        previous: dict[str, str], stamp: dt.datetime, exported_at: str) -> list[SiteExport]:
-    """Each site's workbook, staged and recorded with its fingerprint and sha256."""
-    taken = {Path(PARTICIPANTS_FILE).stem}
-    site_exports = []
-    for roster in rosters:
-        name = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken,
-                           max_len=80) + ".xlsx"
-        staged = write_workbook(staging.path(name), site_sheets(roster, season.settings), private=True,
-                                stamp=stamp)
-        path = staging.final_path(name)
-        fingerprint = roster.fingerprint()
-        save_roster_export(conn, RosterExportRow(
-            site_id=roster.site.site_id, fingerprint=fingerprint,
-            visitors_json=json.dumps(roster.visitors_summary(), ensure_ascii=False),
-            path=_season_relative(season, path), exported_at=exported_at, sha256=file_sha256(staged),
-        ))
-        old = previous.get(roster.site.site_id)
-        site_exports.append(SiteExport(
-            site_id=roster.site.site_id, site_name=roster.site.name, path=path, tours=len(roster.tours),
-            visitors=sum(len(t.visitors) for t in roster.tours),
-            seats_taken=sum(t.seats_taken for t in roster.tours),
-            waitlisted=sum(t.waiting for t in roster.tours),
-            standby=sum(len(t.standby) for t in roster.tours),
-            cancelled_tours=len(roster.cancelled), private=True,
-            status="new" if old is None else ("unchanged" if old == fingerprint else "changed"),
-            fingerprint=fingerprint,
-        ))
-    return site_exports
 
 
 def _recorded_path(season: Season, recorded: str) -> Path:

@@ -567,34 +567,3 @@ def test_memory_stays_flat_however_many_rows(tmp_path):
     # Both streamed (a workbook this long always is): memory is a batch's, whatever the number of rows.
     small, large = peak(20_000), peak(100_000)
     assert large < small * 1.5
-
-
-# -- finishing a workbook in the background ---------------------------------------------------------
-
-def test_a_workbook_finished_in_the_background_is_the_same_file(tmp_path):
-    from openmosprom_cli.io.writer import write_workbook_in_background
-
-    rows = [(i, f"Имя {i}", "+7 916", dt.date(2026, 12, 1 + i % 28)) for i in range(50)]
-    sheet = [Sheet("Лист", ["№", "Имя", "Телефон", "Дата"], rows, print_ready=True)]
-    plain = write_workbook(tmp_path / "plain.xlsx", sheet, private=True)
-    wait = write_workbook_in_background(tmp_path / "later.xlsx", [Sheet("Лист", ["№", "Имя", "Телефон", "Дата"], rows,
-                                                                         print_ready=True)], private=True)
-    later = wait()
-    assert later.read_bytes() == plain.read_bytes()
-    assert stat.S_IMODE(later.stat().st_mode) == 0o600
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(TEMP_SUFFIX)]
-
-
-def test_a_background_failure_is_raised_by_the_wait_and_leaves_no_file(tmp_path, monkeypatch):
-    import xlsxwriter.workbook
-
-    from openmosprom_cli.io.writer import write_workbook_in_background
-
-    def broken(self):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(xlsxwriter.workbook.Workbook, "close", broken)
-    wait = write_workbook_in_background(tmp_path / "full.xlsx", [Sheet("Лист", ["a"], [("x",)])], private=True)
-    with pytest.raises(CannotCreateError):
-        wait()
-    assert list(tmp_path.iterdir()) == []

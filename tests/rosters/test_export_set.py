@@ -29,17 +29,14 @@ def test_each_site_file_is_recorded_with_its_sha256(allocated):
 
 def test_the_files_are_written_in_an_owner_only_staging_folder_inside_the_output_folder(allocated, monkeypatch):
     seen = []
+    real = export.write_workbook
 
-    def watching(real):
-        def watch(path, sheets, **kwargs):
-            folder = path.parent
-            seen.append((folder.parent, folder.name, stat.S_IMODE(folder.stat().st_mode), path.exists()))
-            return real(path, sheets, **kwargs)
-        return watch
+    def watch(path, sheets, **kwargs):
+        folder = path.parent
+        seen.append((folder.parent, folder.name, stat.S_IMODE(folder.stat().st_mode), path.exists()))
+        return real(path, sheets, **kwargs)
 
-    # The sites' workbooks, and the participants list (finished in the background).
-    monkeypatch.setattr(export, "write_workbook", watching(export.write_workbook))
-    monkeypatch.setattr(export, "write_workbook_in_background", watching(export.write_workbook_in_background))
+    monkeypatch.setattr(export, "write_workbook", watch)
     export_rosters(allocated)
     out = (allocated.path / "rosters").resolve()
     assert len(seen) == 6 and {(parent, mode) for parent, _, mode, _ in seen} == {(out, 0o700)}
