@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import math
 import numbers
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from openmosprom_cli.io.files import atomic_path
 
@@ -311,15 +313,54 @@ def write_csv(path: Path, columns: Sequence[Column | str], rows: Iterable[Sequen
     path = Path(path)
     table = [c if isinstance(c, Column) else Column(c) for c in columns]
     flags = [c.yes_no for c in table]
-    width = len(table)
     with atomic_path(path, private=private) as tmp, open(tmp, "w", encoding=CSV_ENCODING, newline="") as fh:
         writer = csv.writer(fh, delimiter=CSV_DELIMITER, lineterminator="\r\n")
         writer.writerow([csv_text(c.header) for c in table])
-        for row in rows:
-            if len(row) > width:
-                raise ValueError(f"a row has {len(row)} values for {width} columns")
-            writer.writerow([csv_text(v, yes_no_column=f) for v, f in zip(row, flags, strict=False)])
+        rows = iter(rows)
+        while batch := list(itertools.islice(rows, CSV_BATCH_ROWS)):
+            writer.writerows(_csv_batch(batch, flags))
     return path
+
+
+CSV_BATCH_ROWS = 4_096
+
+# A text csv_text writes as it is matches neither: a formula-like start (behind any quotes), or an unholdable character.
+_CSV_FORMULA_LINE = re.compile("^'*[=+\\-@\t\r]", re.M)
+_CSV_NEEDS_CARE = re.compile("'*[=+\\-@\t\r]|.*[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", re.S)
+# Values of these kinds are the tool's own and repeat (the tours' dates and times, waitlist places): each distinct
+# one is written once per column. No two of them are equal unless they are written alike (a bool would be: True == 1).
+_REPEATING_KINDS = frozenset({type(None), int, dt.date, dt.datetime, dt.time})
+_TEXT_KINDS = frozenset({type(None), str})
+
+
+def _csv_batch(batch: list[Sequence[object]], flags: list[bool]) -> Iterable[Sequence[str]]:
+    """:func:`csv_text` of every value of ``batch``, column by column when its rows are of one length."""
+    width = len(flags)
+    lengths = set(map(len, batch))
+    if max(lengths) > width:
+        row = next(r for r in batch if len(r) > width)
+        raise ValueError(f"a row has {len(row)} values for {width} columns")
+    if len(lengths) > 1:
+        return [[csv_text(v, yes_no_column=f) for v, f in zip(row, flags, strict=False)] for row in batch]
+    if not lengths.pop():
+        return batch  # type: ignore[return-value]
+    return zip(*map(_csv_column, zip(*batch, strict=True), flags), strict=True)
+
+
+def _csv_column(values: Sequence[object], yes_no_column: bool) -> Sequence[str]:
+    """:func:`csv_text` of each value, with the common kinds decided for the whole column at once."""
+    kinds = set(map(type, values))
+    if kinds <= _TEXT_KINDS:
+        texts = cast("Sequence[str]", [v if v is not None else "" for v in values] if type(None) in kinds else values)
+        # One scan of the whole column; a line break inside a text may start a false alarm, never hide one.
+        joined = "\n".join(texts)
+        if _CSV_FORMULA_LINE.search(joined) is not None or _UNHOLDABLE.search(joined) is not None:
+            return [v if _CSV_NEEDS_CARE.match(v) is None else csv_text(v) for v in texts]
+        return texts
+    if kinds <= _REPEATING_KINDS:
+        written = {value: csv_text(value) for value in set(values)}
+        return list(map(written.__getitem__, values))
+    return [csv_text(value, yes_no_column=yes_no_column) for value in values]
 
 
 def write_workbook(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.datetime = DEFAULT_STAMP) -> Path:

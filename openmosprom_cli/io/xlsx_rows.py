@@ -68,8 +68,16 @@ def rows_xml(batch: Sequence[Sequence[object]], first_row: int, count: int, form
 def _column_xml(col: int, values: list, numbers: Sequence[int], formats: Formats, resolve: Resolve,
                 widths: list[int]) -> list[str]:
     """The cells of one column: grouped by how they are written, each group through one template."""
-    keys = list(map(_key, values))
-    groups = set(keys)
+    kinds = set(map(type, values))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is not str:
+            return _cells(col, kind, values, numbers, formats, resolve, widths)
+        group = _text_group(values) if all(values) else None
+        if group is not None:
+            return _cells(col, group, values, numbers, formats, resolve, widths)
+    keys = _keys(values)
+    groups = list(dict.fromkeys(keys))  # in order of first appearance: formats are made, and numbered, in this order
     if len(groups) == 1:
         return _cells(col, groups.pop(), values, numbers, formats, resolve, widths)
     cells = [""] * len(values)
@@ -84,6 +92,41 @@ def _column_xml(col: int, values: list, numbers: Sequence[int], formats: Formats
 
 
 _PLAIN, _QUOTED, _ANY_TEXT = "plain", "quoted", "text needing care"
+
+
+def _keys(values: list) -> list:
+    """:func:`_key` of each value; texts that need no care are told so by a few scans of all of them."""
+    kinds = list(map(type, values))
+    if str not in set(kinds):
+        return kinds
+    texts = [value for value in values if type(value) is str and value]
+    group = _text_group(texts) if texts else _PLAIN
+    if group is None:
+        return list(map(_key, values))
+    none, formula = type(None), _FORMULA_FIRSTS
+    return [kind if kind is not str else none if not value else group if group is not _ANY_TEXT
+            else _QUOTED if value[0] in formula else _PLAIN for kind, value in zip(kinds, values, strict=True)]
+
+
+# What no text written as it is holds anywhere (see _PLAIN_TEXT), but for "_": a text with "_" but without a
+# literal ``_xHHHH_`` is written as it is too. A line break (which no escape holds) joins the texts for one scan.
+_NOT_PLAIN_INSIDE = re.compile("[<>&\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FORMULA_FIRSTS = frozenset("=+-@")
+
+
+def _text_group(texts: list[str]) -> object:
+    """How these non-empty texts are written, if each goes as it is (``_PLAIN_TEXT``, or such a text with a ``_``
+    that starts no escape: :func:`cell_xml` leaves it as it is): all ``_PLAIN``, all ``_QUOTED``, or ``_ANY_TEXT``
+    for some of each (told apart by their first character). None if any needs care."""
+    joined = "\n".join(texts)
+    if (max(map(len, texts)) > 16_383 or _NOT_PLAIN_INSIDE.search(joined) is not None
+            or ("_x" in joined and _LITERAL_ESCAPE.search(joined) is not None)):
+        return None
+    firsts, lasts = set(map(itemgetter(0), texts)), set(map(itemgetter(-1), texts))
+    if any(c.isspace() for c in firsts | lasts):
+        return None
+    quoted = firsts & _FORMULA_FIRSTS
+    return _PLAIN if not quoted else _QUOTED if quoted == firsts else _ANY_TEXT
 
 
 def _key(value: object) -> object:
@@ -102,7 +145,7 @@ def _cells(col: int, group: object, values: list, numbers: Sequence[int], format
     letter = xl_col_to_name(col)
     if group is _PLAIN or group is _QUOTED:
         style = style_attribute(formats(col, TEXT, group is _QUOTED))
-        _widen(widths, col, max(map(_text_width, values)))
+        _widen(widths, col, max(map(_text_width, values)) if "\n" in "\r".join(values) else max(map(len, values)))
         return list(map(f'<c r="{letter}{{}}"{style} t="inlineStr"><is><t>{{}}</t></is></c>'.format, numbers, values))
     if group is int and min(values) >= -MAX_EXACT_INT and max(values) <= MAX_EXACT_INT:
         style = style_attribute(formats(col, NUMBER, False))

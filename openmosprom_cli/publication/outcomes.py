@@ -83,27 +83,41 @@ def _lines(people: Mapping[str, Registrant], sites: Mapping[str, Site], allocati
            placed: Mapping[str, list[Tour]], waits: list[tuple[Tour, Site, int]], firsts: list[int], ends: list[int],
            reasons: list[str]) -> list[PersonLine]:
     columns = allocation.stored.result.columns
-    place_of = columns.place_of
+    cancelled_of = allocation.cancelled
+
+    def held(mine: list[Tour]) -> tuple[tuple[Tour, Site], ...]:
+        return tuple((t, sites[t.site_id]) for t in sorted(mine, key=_in_time))
+
     lines: list[PersonLine] = []
-    for registrant_id in [*(rid for rid in columns.people if rid in people),
-                          *sorted(rid for rid in people if rid not in place_of)]:
-        person = people[registrant_id]
-        place = place_of.get(registrant_id)
-        priority = None if place is None else place + 1
-        cancelled = allocation.cancelled.get(registrant_id)
-        if cancelled is not None:
-            lines.append(PersonLine(person, priority, RESULT_CANCELLED, (), (), cancelled[0]))
+    add = lines.append
+    # The run's people in its priority order: each one's place is their index.
+    for place, registrant_id in enumerate(columns.people):
+        person = people.get(registrant_id)
+        if person is None:
             continue
+        cancelled = cancelled_of.get(registrant_id)
+        if cancelled is not None:
+            add(PersonLine(person, place + 1, RESULT_CANCELLED, (), (), cancelled[0]))
+            continue
+        waiting = tuple(waits[firsts[place]:ends[place]])
         mine = placed.get(registrant_id)
-        held = tuple((t, sites[t.site_id]) for t in sorted(mine, key=_in_time)) if mine else ()
-        waiting = tuple(waits[firsts[place]:ends[place]]) if place is not None else ()
-        if held:
-            lines.append(PersonLine(person, priority, RESULT_PLACE, held, waiting, ""))
-        elif place is None:
-            lines.append(PersonLine(person, None, RESULT_NONE, (), (), REGISTERED_AFTER_THE_RUN))
+        if mine:
+            add(PersonLine(person, place + 1, RESULT_PLACE, held(mine), waiting, ""))
         else:
-            lines.append(PersonLine(person, priority, RESULT_WAITLIST if waiting else RESULT_NONE, (), waiting,
-                                    reasons[place]))
+            add(PersonLine(person, place + 1, RESULT_WAITLIST if waiting else RESULT_NONE, (), waiting,
+                           reasons[place]))
+    # Then those the run did not include (they registered after it), by ID.
+    place_of = columns.place_of
+    for registrant_id in sorted(rid for rid in people if rid not in place_of):
+        person = people[registrant_id]
+        cancelled = cancelled_of.get(registrant_id)
+        mine = placed.get(registrant_id)
+        if cancelled is not None:
+            add(PersonLine(person, None, RESULT_CANCELLED, (), (), cancelled[0]))
+        elif mine:
+            add(PersonLine(person, None, RESULT_PLACE, held(mine), (), ""))
+        else:
+            add(PersonLine(person, None, RESULT_NONE, (), (), REGISTERED_AFTER_THE_RUN))
     return lines
 
 

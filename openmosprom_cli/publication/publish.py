@@ -52,7 +52,7 @@ from openmosprom_cli.store.changes import (
     load_told,
     replace_told,
 )
-from openmosprom_cli.store.registrants import load_registrants
+from openmosprom_cli.store.registrants import load_registrants_in_bulk
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
 
@@ -95,7 +95,7 @@ def publish(season: Season) -> PublicationReport:
         sites = load_sites(conn)
         tours = {t.tour_id: t for t in load_tours(conn)}
         all_tours = {**{tour_id: t for tour_id, (t, _) in load_cancelled_tours(conn).items()}, **tours}
-        people = {p.id: p for p in load_registrants(conn)}
+        people = {p.id: p for p in load_registrants_in_bulk(conn)}
         lines = person_outcomes(people, sites, tours, allocation)
 
         at = now_iso()
@@ -122,6 +122,8 @@ def publish(season: Season) -> PublicationReport:
         relative = [str(p.relative_to(season.path.resolve())) for p in (notifications_path, changes_path)]
         add_publication(conn, at=at, kind="publish", run_id=allocation.run_id, change_id=last_change_id(conn),
                         files=relative, people=len(lines))
+        # Freed before the collector runs again: its first pass would look at every record made while it was paused.
+        del people, lines
     counts = Counter(c.what for c in changes)
     freed = sum(1 for c in allocation.changes_since if c.kind == UNSEAT)
     return PublicationReport(number, allocation.run_id, committed, tuple(sorted(counts.items())), notifications_path,

@@ -32,6 +32,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.i18n import _
@@ -50,7 +51,7 @@ from openmosprom_cli.rosters.files import (
 from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.meta import get_meta
-from openmosprom_cli.store.registrants import load_registrants
+from openmosprom_cli.store.registrants import load_registrants_in_bulk
 from openmosprom_cli.store.rosters import (
     RosterExportRow,
     delete_roster_exports,
@@ -104,7 +105,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
     are committed, and only then are the previous export's leftovers removed.
     """
     out_dir = Path(out_dir) if out_dir is not None else season.path / ROSTER_FOLDER
-    with season.lock():
+    # Everyone's record and line is made here at once: see allocation/bulk.py.
+    with season.lock(), collector_paused():
         with season.transaction() as conn:
             # Only under the season's lock: another run's temporary files are not stray.
             remove_stray_temp_files(out_dir)
@@ -115,7 +117,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                                         hint=_("Run `openmosprom assign` first."))
             sites = load_sites(conn)
             tours = load_tours(conn)
-            people = {p.id: p for p in load_registrants(conn)}
+            people = {p.id: p for p in load_registrants_in_bulk(conn)}
             earlier = load_roster_exports(conn)
             previous = {r.site_id: r.fingerprint for r in earlier}
             rosters = build_site_rosters(sites, tours, people, allocation, cancelled=load_cancelled_tours(conn),
@@ -164,11 +166,14 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 # The last step before COMMIT: the files and their records become visible together.
                 written = staging.swap_in()
         retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
+        # Freed before the collector runs again: its first pass would look at every record made while it was paused.
+        people_count = len(people)
+        del people, outcomes, rosters
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),
                               participants_path=participants_path,
-                              people=len(people), removed_sites=removed, removed_files=tuple(retired))
+                              people=people_count, removed_sites=removed, removed_files=tuple(retired))
 
 
 def _recorded_path(season: Season, recorded: str) -> Path:

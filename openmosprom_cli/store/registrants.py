@@ -44,6 +44,42 @@ def load_registrants(conn: sqlite3.Connection) -> list[Registrant]:
     return [registrant_from_row(r) for r in conn.execute("SELECT * FROM registrants ORDER BY id")]
 
 
+def load_registrants_in_bulk(conn: sqlite3.Connection) -> list[Registrant]:
+    """:func:`load_registrants`, made column by column: for the steps that read all 200,000 people.
+
+    Each distinct date and time is parsed once, the choice lists as this
+    module writes them (:func:`json_string_list`) are split rather than
+    decoded, and the records are made by one ``map``. The rows are sorted by
+    ID here, not by SQLite: its BINARY order of UTF-8 text is the order of the
+    code points, which is Python's.
+    """
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(f"SELECT {', '.join(REGISTRANT_COLUMNS)} FROM registrants").fetchall()
+    if not rows:
+        return []
+    rows.sort(key=operator.itemgetter(0))
+    (ids, names, phones, emails, births, scores, registered, choices, companions, passports,
+     citizenships) = zip(*rows, strict=True)
+    birth_dates = {v: dt.date.fromisoformat(v) if v else None for v in set(births)}
+    registered_at = {v: dt.datetime.fromisoformat(v) if v else None for v in set(registered)}
+    return list(map(Registrant, ids, names, phones, emails, map(birth_dates.__getitem__, births), scores,
+                    map(registered_at.__getitem__, registered), map(_choice_tuple, choices), companions, passports,
+                    citizenships))
+
+
+def _choice_tuple(stored: str) -> tuple[str, ...]:
+    """``tuple(json.loads(stored))``; a list of plain strings in :func:`json_string_list` form is split instead."""
+    if stored == "[]":
+        return ()
+    if len(stored) >= 4 and stored[:2] == '["' and stored[-2:] == '"]' and "\\" not in stored:
+        # Without a backslash no item holds a quote, so every quote is one of an item's two.
+        items = stored[2:-2].split('", "')
+        if stored.count('"') == 2 * len(items):
+            return tuple(items)
+    return tuple(json.loads(stored))
+
+
 def load_registrant(conn: sqlite3.Connection, registrant_id: str) -> Registrant | None:
     row = conn.execute("SELECT * FROM registrants WHERE id = ?", (registrant_id,)).fetchone()
     return registrant_from_row(row) if row else None

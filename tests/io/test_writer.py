@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import stat
 import tempfile
 import time
@@ -199,6 +200,70 @@ def test_csv_is_what_russian_excel_opens(tmp_path):
     assert read[4][0] == "строка\r\nвторая"
     assert [csv_unguard(r[0]) for r in read[1:]] == ["Иванов; Пётр", '=HYPERLINK("x")', "'=уже с апострофом",
                                                       "строка\r\nвторая"]
+
+
+_CELL_TEXTS = st.one_of(st.text(min_size=1, max_size=8),
+                        st.sampled_from([*HOSTILE, "a_b", "_x0041_", "a_x00", " a", "a ", "a\nb", "+7 916", "-", "=",
+                                         "x&y", "<r>z</r>", "\u00a0x"]))
+_CELL_VALUES = st.one_of(st.none(), _CELL_TEXTS, st.integers(-10, 10), st.floats(-5, 5, allow_nan=False),
+                         st.dates(min_value=dt.date(1901, 1, 1)), st.times())
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
+@given(columns=st.lists(st.lists(_CELL_VALUES, min_size=4, max_size=4), min_size=1, max_size=3),
+       texts=st.lists(_CELL_TEXTS, min_size=4, max_size=4))  # no row blank: the fast path writes an empty <row>
+def test_rows_written_by_columns_are_the_cells_written_one_by_one(tmp_path, columns, texts):
+    """The column-by-column XML (texts decided for a whole column at once) is byte for byte xlsxwriter's own:
+    its cells and its columns' widths (the sheet's dimension is the table's whole width either way)."""
+    rows = [tuple(column[i] for column in columns) + (texts[i],) for i in range(4)]
+    headers = [f"c{i}" for i in range(len(rows[0]))]
+    fast = write_workbook(tmp_path / "fast.xlsx", [Sheet("Лист", headers, rows)], private=False)
+    one_by_one = write_workbook(tmp_path / "slow.xlsx",
+                                [Sheet("Лист", headers, [tuple(map(Cell, row)) for row in rows])], private=False)
+    def cells_and_widths(path):
+        # A style's number is the order of first use, row by row here and column by column there: compare looks.
+        with zipfile.ZipFile(path) as archive:
+            styles = archive.read("xl/styles.xml").decode()
+        xfs = styles[styles.index("<cellXfs"):styles.index("</cellXfs>")]
+        codes = dict(re.findall(r'<numFmt numFmtId="(\d+)" formatCode="([^"]*)"', styles))
+        looks = [re.sub(r'numFmtId="(\d+)"', lambda m: codes.get(m[1], m[1]), xf)
+                 for xf in re.findall(r"<xf [^>]*?(?:/>|>.*?</xf>)", xfs)]
+        xml = sheet_xml(path)
+        xml = xml[xml.index("<cols>") if "<cols>" in xml else xml.index("<sheetData"):]
+        return re.sub(r' s="(\d+)"', lambda m: f" look={looks[int(m[1])]!r}", xml)
+
+    assert cells_and_widths(fast) == cells_and_widths(one_by_one)
+
+
+_CSV_VALUES = st.one_of(st.none(), st.text(max_size=12), st.sampled_from([*HOSTILE, "'=x", "a\n=b", "\t", "x\x0b"]),
+                        st.integers(-10, 10), st.floats(-5, 5), st.dates(), st.datetimes(), st.times())
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+@given(rows=st.lists(st.lists(_CSV_VALUES, min_size=3, max_size=3).map(tuple), min_size=1, max_size=30),
+       ragged=st.booleans())
+def test_csv_written_by_columns_is_each_value_written_alone(tmp_path, rows, ragged):
+    """The column-by-column fast path gives exactly the bytes of csv_text applied to each value, row by row."""
+    from openmosprom_cli.io.writer import csv_text
+
+    if ragged:
+        rows = [*rows, rows[0][:1]]
+    path = write_csv(tmp_path / "c.csv", ["a", "b", "c"], rows, private=False)
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["a", "b", "c"])
+    writer.writerows([csv_text(v) for v in row] for row in rows)
+    assert path.read_bytes() == expected.getvalue().encode("utf-8-sig")
+
+
+def test_csv_column_path_keeps_refusing_bad_values(tmp_path):
+    with pytest.raises(TypeError):
+        write_csv(tmp_path / "b.csv", ["n"], [(1,), (True,)], private=False)
+    with pytest.raises(ValueError):
+        write_csv(tmp_path / "b.csv", ["n"], [(1,), (1, 2)], private=False)
+    rows = [(True,), (1,), (False,), (0,)]
+    path = write_csv(tmp_path / "y.csv", [Column("n", yes_no=True)], rows, private=False)
+    assert path.read_bytes().decode("utf-8-sig").split("\r\n")[1:5] == ["да", "1", "нет", "0"]
 
 
 @pytest.mark.parametrize("text", [*HOSTILE, "'", "''", "'-", "просто", "", "'просто"])
