@@ -16,6 +16,7 @@ writes the same number again.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
@@ -49,6 +50,7 @@ from openmosprom_cli.store.changes import (
     count_publications,
     last_change_id,
     load_changes,
+    load_commitments,
     load_told,
     replace_told,
 )
@@ -96,10 +98,14 @@ def publish(season: Season) -> PublicationReport:
         tours = {t.tour_id: t for t in load_tours(conn)}
         all_tours = {**{tour_id: t for tour_id, (t, _) in load_cancelled_tours(conn).items()}, **tours}
         people = {p.id: p for p in load_registrants_in_bulk(conn)}
-        lines = person_outcomes(people, sites, tours, allocation)
 
         at = now_iso()
         committed = commit_placements(conn, allocation, allocation.placements, by="publication", at=at)
+        # Told now, every seat is a commitment, and its holder waits for no other tour: the places on the
+        # waitlists the notices give are those that stand from this publication on (explain, «Резерв»).
+        allocation = dataclasses.replace(allocation, commitments={(c.registrant_id, c.tour_id): c
+                                                                  for c in load_commitments(conn)})
+        lines = person_outcomes(people, sites, tours, allocation)
 
         told: dict[str, list[Told]] = {}
         for registrant_id, tour_id, date, start in load_told(conn):

@@ -195,6 +195,22 @@ def test_the_audit_names_a_tampered_step_of_the_chain(published, cli):
     assert "[chain of runs] 9002's seat on estet-1214-1000 was kept for 1, committed for 5" in result.output
 
 
+def test_the_first_publication_tells_the_waitlist_places_that_stand_after_it(season, cli):
+    """9003, 9005 and 9006 wait for E1 too, but the seats they are told of end their waiting: 9007 is first."""
+    from openmosprom_cli.allocation.explain import explain
+    from tests.changes.scenario import stock
+
+    stock(season)
+    run_assignment(season)
+    assert dict(explain(season, "9007").waitlists)[E1.tour_id] == 4, "before anyone is told"
+    report = publish(season)
+    text = report.notifications_path.read_bytes().decode("utf-8-sig")
+    told = {r["ID VK"]: r for r in csv.DictReader(io.StringIO(text), delimiter=";")}
+    assert told["9007"]["Место в листе ожидания"] == "1" and told["9010"]["Место в листе ожидания"] == "2"
+    assert dict(explain(season, "9007").waitlists)[E1.tour_id] == 1
+    assert dict(explain(season, "9010").waitlists) == {E1.tour_id: 2}
+
+
 def test_one_waitlist_position_everywhere(published, cli):
     from openmosprom_cli.allocation.explain import explain
 
