@@ -141,3 +141,16 @@ def test_registrant_import_reports_reading_and_saving(season, tmp_path):
         import_registrants(season, write_csv(tmp_path / "export.csv", [HEADER, *GOOD_ROWS]))
     assert started(recorder) == ["Reading and checking export.csv", "Saving the registrants"]
     assert recorder.open == 0
+
+
+def test_rosters_export_reports_each_sites_roster_and_the_participants(season):
+    from openmosprom_cli.rosters.export import export_rosters
+
+    stock(season)
+    run_assignment(season)
+    recorder = Recorder()
+    with progress.reporting(recorder):
+        report = export_rosters(season)
+    assert started(recorder) == ["Writing the sites' rosters", "Writing participants.xlsx"]
+    assert recorder.events.count(("advance", 1)) == len(report.sites)
+    assert recorder.open == 0

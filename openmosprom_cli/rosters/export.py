@@ -39,6 +39,7 @@ from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, unique_name
 from openmosprom_cli.io.writer import write_workbook
 from openmosprom_cli.prizes.current import prize_names
+from openmosprom_cli.progress import stage, tracked
 from openmosprom_cli.publication.outcomes import person_outcomes
 from openmosprom_cli.rosters.build import build_site_rosters
 from openmosprom_cli.rosters.codes import CODE_KEY_META
@@ -130,7 +131,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             with staged_export(out_dir) as staging:
                 taken = {Path(PARTICIPANTS_FILE).stem}
                 site_exports = []
-                for roster in rosters:
+                for roster in tracked(rosters, _("Writing the sites' rosters")):
                     name = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken,
                                        max_len=80) + ".xlsx"
                     staged = write_workbook(staging.path(name), site_sheets(roster, season.settings), private=True,
@@ -158,10 +159,12 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 removed = tuple(sorted(set(previous) - exported_sites))
                 delete_roster_exports(conn, removed)
 
-                outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
-                # Every file here names people with their phones (some with passports and birth dates): owner only.
-                write_workbook(staging.path(PARTICIPANTS_FILE), [participants_sheet(outcomes)], private=True,
-                               stamp=stamp)
+                with stage(_("Writing {file}").format(file=PARTICIPANTS_FILE)):
+                    outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
+                    # Every file here names people with their phones (some with passports and birth dates): owner
+                    # only.
+                    write_workbook(staging.path(PARTICIPANTS_FILE), [participants_sheet(outcomes)], private=True,
+                                   stamp=stamp)
                 participants_path = staging.final_path(PARTICIPANTS_FILE)
                 # The last step before COMMIT: the files and their records become visible together.
                 written = staging.swap_in()
