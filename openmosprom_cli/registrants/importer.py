@@ -117,6 +117,8 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
             field_changes: Counter[tuple[str, str]] = Counter()
             if stored:
                 rows = _kept_where_the_file_is_silent(rows, stored, parsed.fields)
+                if parsed.no_patronymic_column:
+                    rows = _patronymics_kept(rows, stored)
                 befores = list(map(stored.get, map(itemgetter(0), rows)))
                 added = befores.count(None)
                 changed = [row for row, before in zip(rows, befores, strict=True) if row != before]
@@ -187,6 +189,19 @@ def _kept_where_the_file_is_silent(rows: list[tuple], stored: Mapping[str, tuple
             for i in kept:
                 values[i] = before[i]
             row = tuple(values)
+        merged.append(row)
+    return merged
+
+
+def _patronymics_kept(rows: list[tuple], stored: Mapping[str, tuple]) -> list[tuple]:
+    """A known person's stored full name where the file gives only its surname and first name (a file with
+    no «Отчество» column must not erase the patronymic an earlier export gave)."""
+    at = REGISTRANT_COLUMNS.index("full_name")
+    merged = []
+    for row in rows:
+        before = stored.get(row[0])
+        if before is not None and row[at] and before[at] != row[at] and before[at].startswith(row[at] + " "):
+            row = (*row[:at], before[at], *row[at + 1:])
         merged.append(row)
     return merged
 

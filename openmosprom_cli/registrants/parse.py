@@ -104,6 +104,9 @@ class ParsedRegistrants:
     fields: tuple[str, ...] = ("id",)
     # (ID, preferred prizes) of the valid people when the file has a «Призы» column; None when it has none.
     prizes: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    # The names are joined from «Фамилия» and «Имя» with no «Отчество» (nor «ФИО») column: the file is silent
+    # about patronymics, so a stored one is kept.
+    no_patronymic_column: bool = False
 
     @functools.cached_property
     def registrants(self) -> tuple[Registrant, ...]:
@@ -273,7 +276,9 @@ def _parse_sheet(sheet: RawTable, settings: Settings, tours: Iterable[Tour],
     prizes = None if prize_lists is None else tuple(
         {ids[i]: prize_lists[i] for i in reversed(range(count)) if records[i] is not None}.items())
     return ParsedRegistrants(sheet.file, sheet.sheet, sheet.header.row, headers_in_order, count - len(blank_rows),
-                             tuple(valid), rejected, warnings, _fields_given(headers, settings), prizes)
+                             tuple(valid), rejected, warnings, _fields_given(headers, settings), prizes,
+                             no_patronymic_column=bool({"last_name", "first_name"} & headers.keys())
+                             and not {"full_name", "middle_name"} & headers.keys())
 
 
 REGISTRANT_FIELD_ORDER = tuple(f.name for f in fields(Registrant))

@@ -53,3 +53,17 @@ def test_the_command_says_which_fields_changed_for_how_many(published, tmp_path,
     assert "1 person: passport cleared" in result.output
     # Nothing but what the file gives: the birth date of 102 is kept.
     assert person(published, "102").birth_date == dt.date(2010, 7, 14)
+
+
+def test_an_export_of_surnames_and_first_names_only_keeps_the_stored_patronymic(published, tmp_path):
+    import_registrants(published, write_csv(tmp_path / "full.csv", [HEADER, *GOOD_ROWS]))
+    assert person(published, "101").full_name == "Иванова Анна Сергеевна"
+    report = import_registrants(published, write_csv(tmp_path / "parts.csv", [
+        "ID VK;Фамилия;Имя", "101;Иванова;Анна", "102;Петрова;Ольга"]))
+    assert person(published, "101").full_name == "Иванова Анна Сергеевна", "the file says nothing of patronymics"
+    assert person(published, "102").full_name == "Петрова Ольга", "a name that really changed is changed"
+    assert report.field_changes == (FieldChange("full_name", "changed", 1),)
+    # With the «Отчество» column there, an empty cell does clear it.
+    import_registrants(published, write_csv(tmp_path / "all.csv", [
+        "ID VK;Фамилия;Имя;Отчество", "101;Иванова;Анна;"]))
+    assert person(published, "101").full_name == "Иванова Анна"
