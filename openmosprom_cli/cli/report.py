@@ -73,6 +73,10 @@ def render_summary(f: SeasonFigures) -> None:
     console.print(_("Changes: {changes}.").format(changes=moved or _("none")))
     if f.prizes is None:
         console.print(_("Prizes: not drawn yet."))
+    else:
+        won, handed, left = (sum(getattr(line, name) for line in f.prizes) for name in ("given", "handed_out", "left"))
+        console.print(_("Prizes: {won} won, {handed} handed out, {left} left in stock.").format(
+            won=won, handed=handed, left=left))
 
 
 def report(

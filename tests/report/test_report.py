@@ -202,3 +202,9 @@ def test_the_prizes_sheet_counts_the_current_draw(after_the_tours, tmp_path, cli
         assert (rows[item.name]["Разыграно"], rows[item.name]["Выдано"], rows[item.name]["Осталось"]) == \
             (won, handed, item.stock - won)
     assert PRIZES_MISSING not in str([c.value for row in book["Призы"].iter_rows() for c in row])
+    # The one-screen summary says the same.
+    won = len(prizes.awards)
+    left = sum(item.stock for item in prizes.items) - won
+    summary = cli("report", "--out", tmp_path / "r.xlsx", "-w", season.path)
+    assert summary.exit_code == 0, summary.output
+    assert f"Prizes: {won} won, 1 handed out, {left} left in stock." in summary.output
