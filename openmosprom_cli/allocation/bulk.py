@@ -5,6 +5,10 @@ Each collection of the oldest generation walks every object alive, and making
 that is two thirds of the time of making them. Records (frozen dataclasses,
 tuples of strings and dates) hold no reference cycles, so nothing is left for
 the collector to find; it runs again as usual afterwards.
+
+The objects made meanwhile join the oldest generation as it resumes: left in
+the youngest, the first collection after it would scan every one of them
+(half a second at 200,000 people), though most are about to be freed.
 """
 
 from __future__ import annotations
@@ -22,4 +26,6 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()

@@ -119,7 +119,7 @@ def remove_stray_temp_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return removed
     for path in folder.rglob(f"*{TEMP_SUFFIX}"):
-        if _writer_alive(path):
+        if writer_alive(path):
             continue
         with contextlib.suppress(OSError):
             path.unlink()
@@ -127,7 +127,7 @@ def remove_stray_temp_files(folder: Path) -> list[Path]:
     return removed
 
 
-def _writer_alive(temp_file: Path) -> bool:
+def writer_alive(temp_file: Path) -> bool:
     """Whether the process named in a temporary file's name still runs (``.<name>.<pid>.<random>.omp-tmp``)."""
     parts = temp_file.name[: -len(TEMP_SUFFIX)].rsplit(".", 2)
     if len(parts) != 3 or not parts[1].isdigit():

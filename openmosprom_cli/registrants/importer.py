@@ -25,10 +25,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.i18n import _, ngettext
 from openmosprom_cli.progress import stage
-from openmosprom_cli.registrants.parse import RejectedRow, collector_paused, read_registrant_file
+from openmosprom_cli.registrants.parse import RejectedRow, read_registrant_file
 from openmosprom_cli.registrants.rejected import rejected_file_path, write_rejected
 from openmosprom_cli.season.folder import Season, file_for_commit, now_iso, when_committed
 from openmosprom_cli.store.changes import add_change, load_commitments

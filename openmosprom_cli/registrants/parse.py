@@ -23,17 +23,16 @@ Every invalid row is reported with file, row and column.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.errors import BadDataError, Problem
 from openmosprom_cli.i18n import Msg
 from openmosprom_cli.io.reader import RawTable, check_input_file, read_raw_table
@@ -116,26 +115,6 @@ class ParsedRegistrants:
     @property
     def problems(self) -> tuple[Problem, ...]:
         return tuple(p for r in self.rejected for p in r.problems)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Parsing a large export makes millions of objects and no cycles; the cyclic
-    collector would rescan all of them again and again (a third of the time).
-
-    The objects made meanwhile join the oldest generation when it resumes: left
-    in the youngest, the first collection after it would scan every one of them
-    (half a second at 200,000 people), though they are about to be freed.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def read_registrant_file(path: Path, *, settings: Settings, tours: Iterable[Tour],

@@ -25,7 +25,7 @@ from pathlib import Path
 from openmosprom_cli.checkpoints import checkpoint
 from openmosprom_cli.errors import BadDataError, CannotCreateError, MissingInputError
 from openmosprom_cli.i18n import _
-from openmosprom_cli.io.files import TEMP_SUFFIX, _writer_alive, inside, make_folder
+from openmosprom_cli.io.files import TEMP_SUFFIX, inside, make_folder, writer_alive
 
 # ``.export.<pid>.<random>.omp-tmp``: the writer's pid tells a later run whether the folder is in flight.
 STAGING_PREFIX = ".export."
@@ -95,7 +95,7 @@ def remove_stray_staging(out_dir: Path) -> list[Path]:
     if not Path(out_dir).is_dir():
         return removed
     for folder in Path(out_dir).glob(f"{STAGING_PREFIX}*{TEMP_SUFFIX}"):
-        if folder.is_dir() and not folder.is_symlink() and not _writer_alive(folder):
+        if folder.is_dir() and not folder.is_symlink() and not writer_alive(folder):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

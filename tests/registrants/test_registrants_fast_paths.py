@@ -172,7 +172,7 @@ def test_what_is_made_while_the_collector_is_paused_joins_the_oldest_generation(
     """So the first collection after a big import does not scan its millions of objects, about to be freed."""
     import gc
 
-    from openmosprom_cli.registrants.parse import collector_paused
+    from openmosprom_cli.allocation.bulk import collector_paused
 
     with collector_paused():
         assert not gc.isenabled()
