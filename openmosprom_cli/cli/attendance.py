@@ -48,7 +48,8 @@ def _tour_table(title: str, tours: tuple[TourAttendance, ...]) -> FittedTable:
     for t in tours:
         c = t.counts
         note = _(" [dim](cancelled)[/]") if t.cancelled else ("" if t.returned else _(" [dim](not returned)[/]"))
-        table.add_row(escape(t.tour_id) + note, f"{t.date:%d.%m} {weekday(t.date)} {t.start:%H:%M}",
+        # The note on a line of its own: the ID column is as wide as its widest cell, never cut.
+        table.add_row(escape(t.tour_id) + ("\n" + note.strip() if note else ""), f"{t.date:%d.%m} {weekday(t.date)} {t.start:%H:%M}",
                       str(c.seats_held), str(c.present + c.came_unlisted), str(c.no_shows), str(c.unknown),
                       str(c.excused), str(c.guests_came))
     return table
