@@ -222,3 +222,15 @@ def test_one_waitlist_position_everywhere(published, cli):
     assert dict(explain(published, "9010").waitlists) == {E1.tour_id: 2}
     assert "Waitlist of estet-1214-1000: position 2" in cli("explain", "9010", "-w", published.path).output
     assert told["9005"]["Результат"] == "отказ"
+
+
+def test_a_capacity_cut_after_publication_unseats_the_lowest_priority_parties_first(published):
+    from openmosprom_cli.changes.tours import change_capacity
+
+    with published.transaction() as conn:
+        freed = change_capacity(conn, current_allocation(conn), E1, 1, reason="ремонт цеха")
+    # E1 held 9001, 9002 and 9004 (priority 1, 2 and 4): the last two go, the first keeps the one seat left.
+    assert sorted(c.registrant_id for c in freed) == ["9002", "9004"]
+    assert {rid for rid, tour_id in seats(published) if tour_id == E1.tour_id} == {"9001"}
+    report = publish(published)
+    assert ("9004", "место отменено", E1.tour_id) in changes_of(report)
