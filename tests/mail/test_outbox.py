@@ -522,3 +522,16 @@ def test_a_roster_exported_by_an_earlier_release_must_be_exported_again(cli, rea
     refused = _send(cli, ready)
     assert refused.exit_code == 65 and "mosmetro" in refused.output and "earlier release" in refused.output
     assert "openmosprom rosters export" in refused.output and smtp.messages == []
+
+
+def test_sending_reports_one_step_per_factory_to_the_progress_bar(ready, smtp):
+    from openmosprom_cli import progress
+    from tests.test_progress import Recorder, started
+
+    recorder = Recorder()
+    with progress.reporting(recorder):
+        result = email_rosters(ready, send=True)
+    delivered = result.count("sent")
+    assert delivered == len(smtp.messages) > 0
+    assert started(recorder) == ["Sending the rosters"]
+    assert recorder.events.count(("advance", 1)) == delivered and recorder.open == 0
