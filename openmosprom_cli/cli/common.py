@@ -46,7 +46,7 @@ err_console: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True
 def attach(group: typer.Typer, name: str, function: Callable[..., Any]) -> None:
     """Register ``function`` as the command ``name`` of ``group``, its help (the docstring) in the interface's
     language (see openmosprom_cli/i18n.py; scripts/messages.py collects every command's docstring)."""
-    group.command(name, help=_(inspect.cleandoc(function.__doc__ or "")))(function)
+    group.command(name, help=_(inspect.cleandoc(function.__doc__ or "")), options_metavar=_("[OPTIONS]"))(function)
 
 
 def escape(text: str) -> str:

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from openmosprom_cli.i18n import _
 
-schedules_app = typer.Typer(help=_("Factories' availability: templates, import, listing."), no_args_is_help=True, rich_markup_mode=None)
-slots_app = typer.Typer(help=_("The season's tours: generate, list, export, import."), no_args_is_help=True, rich_markup_mode=None)
-registrants_app = typer.Typer(help=_("People registered in the VK mini-app."), no_args_is_help=True, rich_markup_mode=None)
-rosters_app = typer.Typer(help=_("Visitor lists for the factories: export and email."), no_args_is_help=True, rich_markup_mode=None)
-outbox_app = typer.Typer(help=_("Roster emails and their delivery state."), no_args_is_help=True, rich_markup_mode=None)
-prizes_app = typer.Typer(help=_("Prizes for the most active: the catalogue, the draw, hand-outs."), no_args_is_help=True,
+# Click's own placeholders in every usage line, in the interface's language.
+USAGE_WORDS: dict[str, Any] = {"options_metavar": _("[OPTIONS]"), "subcommand_metavar": _("COMMAND [ARGS]...")}
+
+schedules_app = typer.Typer(**USAGE_WORDS, help=_("Factories' availability: templates, import, listing."), no_args_is_help=True, rich_markup_mode=None)
+slots_app = typer.Typer(**USAGE_WORDS, help=_("The season's tours: generate, list, export, import."), no_args_is_help=True, rich_markup_mode=None)
+registrants_app = typer.Typer(**USAGE_WORDS, help=_("People registered in the VK mini-app."), no_args_is_help=True, rich_markup_mode=None)
+rosters_app = typer.Typer(**USAGE_WORDS, help=_("Visitor lists for the factories: export and email."), no_args_is_help=True, rich_markup_mode=None)
+outbox_app = typer.Typer(**USAGE_WORDS, help=_("Roster emails and their delivery state."), no_args_is_help=True, rich_markup_mode=None)
+prizes_app = typer.Typer(**USAGE_WORDS, help=_("Prizes for the most active: the catalogue, the draw, hand-outs."), no_args_is_help=True,
                          rich_markup_mode=None)
-attendance_app = typer.Typer(help=_("Who came: the factories' returned rosters and check-in lists."), no_args_is_help=True,
+attendance_app = typer.Typer(**USAGE_WORDS, help=_("Who came: the factories' returned rosters and check-in lists."), no_args_is_help=True,
                              rich_markup_mode=None)
-history_app = typer.Typer(help=_("Earlier seasons: who applied, got a seat, came or missed it, per VK ID."),
+history_app = typer.Typer(**USAGE_WORDS, help=_("Earlier seasons: who applied, got a seat, came or missed it, per VK ID."),
                           no_args_is_help=True, rich_markup_mode=None)
-privacy_app = typer.Typer(help=_("Personal data housekeeping (152-FZ)."), no_args_is_help=True, rich_markup_mode=None)
+privacy_app = typer.Typer(**USAGE_WORDS, help=_("Personal data housekeeping (152-FZ)."), no_args_is_help=True, rich_markup_mode=None)
 
 GROUPS = {
     "schedules": schedules_app,

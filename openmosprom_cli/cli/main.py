@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 import openmosprom_cli
 from openmosprom_cli.cli.common import debug_enabled, err_console, escape, render_error
+from openmosprom_cli.cli.groups import USAGE_WORDS
 from openmosprom_cli.errors import EX_INTERRUPTED, EX_SOFTWARE, OpenMospromError
 from openmosprom_cli.i18n import LANG_OPTION, _, ngettext, set_language
 from openmosprom_cli.season.interrupts import commits_so_far
@@ -63,6 +64,7 @@ class ErrorReportingGroup(TyperGroup):
 
 
 app = typer.Typer(
+    **USAGE_WORDS,
     cls=ErrorReportingGroup,
     name="openmosprom",
     help=_("Plan «Открой#Моспром» factory excursions: schedules → tours → registrants → seats → rosters → email."

@@ -38,7 +38,7 @@ COMMANDS = {"openmosprom", "init", "demo", "schedules", "template", "import", "l
             "draw", "redraw", "handed", "exclude", "privacy", "purge", "cd", "auto_merge", "keep_seasons",
             "standby_share", "lock_timeout_s", "exclude_cancelled", "pickup", "seed", "max_tours_per_person"}
 NAMES = {"ID", "VK", "SMTP", "TLS", "JSON", "CSV", "ISO", "UTF", "DIR", "FILE", "FOLDER", "TOUR", "SITE", "DATE",
-         "START", "OUT", "OPTIONS", "COMMAND", "ARGS", "TEXT", "ADDRESS", "PRIZE", "FILES", "FOLDERS", "NNNN", "en",
+         "START", "OUT", "TEXT", "ADDRESS", "PRIZE", "FILES", "FOLDERS", "NNNN", "en",
          "ru", "LANG", "OPENMOSPROM_LANG", "OPENMOSPROM_WORKSPACE", "OPENMOSPROM_SMTP_PASSWORD", "Excel", "Windows",
          "none", "starttls", "ssl", "true", "false", "points", "last", "eml", "xlsx", "csv",
          "python", "openmosprom_cli",      # the tests run it as python -m openmosprom_cli
@@ -134,3 +134,10 @@ def _english_words(printed: str, season: Path) -> list[str]:
 def test_a_new_user_reads_no_english_word_from_init_to_rosters_email(workflow):
     printed, season = workflow
     assert _english_words(printed, season) == []
+
+
+def test_click_s_usage_words_are_russian_too(tmp_path, cli):
+    shown = _russian(["rosters", "--help"], tmp_path)
+    assert "rosters [ПАРАМЕТРЫ] КОМАНДА" in shown and "[АРГУМЕНТЫ]..." in shown and "[OPTIONS]" not in shown
+    assert "[ПАРАМЕТРЫ]" in _russian(["rosters", "email", "--help"], tmp_path)
+    assert "[OPTIONS]" in cli("rosters", "email", "--help").output
