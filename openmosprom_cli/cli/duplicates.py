@@ -51,9 +51,10 @@ def duplicates(json_: JsonOption = False, workspace: WorkspaceOption = None) -> 
         console.print(_("[bold]{ids}[/] — keep {keep} (highest score)").format(ids=escape(", ".join(cluster.ids)),
                                                                              keep=escape(cluster.keep)))
         for e in cluster.evidence:
-            shown = escape(e.shown) if e.kind != "name and birth date" else ""
-            console.print(_("  same {kind} {shown}: {ids}").format(kind=evidence_text(e.kind), shown=shown,
-                                                                   ids=escape(", ".join(e.ids))), soft_wrap=True)
+            # The name and birth date are personal data in the clear: only that they match is said.
+            shown = f" {escape(e.shown)}" if e.kind != "name and birth date" else ""
+            console.print(_("  same {kind}{shown}: {ids}").format(kind=evidence_text(e.kind), shown=shown,
+                                                                  ids=escape(", ".join(e.ids))), soft_wrap=True)
         for group in cluster.strict:
             console.print(_("  [yellow]phone, full name and birth date all match[/]: {ids}").format(
                 ids=escape(", ".join(group))))

@@ -78,6 +78,7 @@ def test_duplicates_lists_the_clusters_with_their_evidence(cli, season):
     assert "9001, 9011, 9012 — keep 9001 (highest score)" in result.output
     assert "same phone +7 916 ***-**-01: 9001, 9011, 9012" in result.output
     assert "phone, full name and birth date all match: 9001, 9011" in result.output
+    assert "same name and birth date: 9001, 9011" in result.output, "only that they match, in one clean line"
     assert "+79160009001" not in result.output, "values are masked"
     data = json.loads(cli("registrants", "duplicates", "--json", "-w", season.path).output)
     assert data[0]["ids"] == ["9001", "9011", "9012"] and data[0]["strict"] == [["9001", "9011"]]
