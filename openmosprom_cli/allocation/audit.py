@@ -48,7 +48,6 @@ from openmosprom_cli.allocation.policy import audit_policy, policy_record
 from openmosprom_cli.allocation.snapshots import PurgeRecord
 from openmosprom_cli.allocation.stored import FORMAT_COLUMNS, StoredResult, StoredRun, load_result, stored_run
 from openmosprom_cli.errors import MissingInputError
-from openmosprom_cli.history.priority import facts_for_audit
 from openmosprom_cli.i18n import Msg, _, ngettext
 from openmosprom_cli.prizes.audit import PrizeAudit, audit_prizes
 from openmosprom_cli.prizes.exclusions import read_exclusions
@@ -175,6 +174,8 @@ def _policy_violations(conn: sqlite3.Connection, inputs: Mapping[str, Any]) -> l
     record = policy_record(inputs)
     if record is None:
         return []
+    from openmosprom_cli.history.priority import facts_for_audit  # the history only for a run that used it
+
     return [Violation("priority policy", problem) for problem in audit_policy(inputs, facts_for_audit(conn, record))]
 
 

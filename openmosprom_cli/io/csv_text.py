@@ -34,7 +34,6 @@ from pathlib import Path
 from openmosprom_cli.errors import EX_USAGE, BadDataError, Location, MissingInputError, OpenMospromError
 from openmosprom_cli.i18n import Msg, _
 from openmosprom_cli.io.values import ValueProblem, is_blank
-from openmosprom_cli.io.writer import csv_unguard
 from openmosprom_cli.settings import Limits
 
 HEADER_SEARCH_ROWS = 30
@@ -108,6 +107,8 @@ def csv_rows(text: str, separator: str, limits: Limits, file: str) -> list[tuple
     _check_width(records, limits.max_columns, file)
     if not may_hold_guarded_cells(text):
         return list(zip(itertools.count(1), records))
+    from openmosprom_cli.io.writer import csv_unguard  # the writer only when a cell may be guarded
+
     rows = []
     for number, cells in enumerate(records, start=1):
         if any(cell[:1] == "'" for cell in cells):

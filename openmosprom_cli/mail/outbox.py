@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.errors import BadDataError, Location, MissingInputError, Problem, TemporaryFailure
@@ -43,7 +44,6 @@ from openmosprom_cli.mail.compose import (
     visitors_from_json,
     visitors_to_json,
 )
-from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
 from openmosprom_cli.mail.template import EmailTemplate, load_template
 from openmosprom_cli.models import Site, Tour
 from openmosprom_cli.progress import tracked
@@ -63,6 +63,9 @@ from openmosprom_cli.store.outbox import (
 from openmosprom_cli.store.rosters import load_roster_exports
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
+
+if TYPE_CHECKING:
+    from openmosprom_cli.mail.smtp import DeliveryInterrupted
 
 OUTBOX_DIR = "outbox"
 
@@ -380,6 +383,9 @@ def _send_to_factories(season: Season, plans: list[_Plan], *, resend: bool, conf
         if plan.site.site_id not in chosen_sites:
             outcomes[plan.site.site_id] = _item(plan, plan.action, eml_path=_eml_path(season, plan))
     if chosen:
+        # The SMTP stack (smtplib, ssl, sockets) only when something goes out: a dry run never needs it.
+        from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
+
         with SmtpBatch(season) as batch:
             for number, plan in enumerate(tracked(chosen, _("Sending the rosters"))):
                 assert plan.message is not None, "every message that may go out was composed by _write_drafts"
@@ -404,6 +410,8 @@ def _send_to_factories(season: Season, plans: list[_Plan], *, resend: bool, conf
 
 def _send_trial(season: Season, plans: list[_Plan], template: EmailTemplate, test_to: str) -> BatchResult:
     """Every selected site's message to ``test_to`` only; recorded as ``test`` rows, never as the factory's."""
+    from openmosprom_cli.mail.smtp import DeliveryInterrupted, MessageRejected, SmtpBatch
+
     now = dt.datetime.now().astimezone().replace(microsecond=0)
     items = []
     with SmtpBatch(season) as batch:

@@ -19,10 +19,8 @@ from pathlib import Path
 
 from openmosprom_cli.errors import BadDataError, Location, Problem
 from openmosprom_cli.i18n import Msg, ngettext
-from openmosprom_cli.io.reader import read_file_table
 from openmosprom_cli.io.tables import Column
 from openmosprom_cli.io.values import check_text
-from openmosprom_cli.io.writer import write_csv
 from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.season.folder import Season
 
@@ -47,6 +45,8 @@ def read_exclusions(season: Season) -> Exclusions:
     path = exclusions_path(season)
     if not path.exists():
         return Exclusions({})
+    from openmosprom_cli.io.reader import read_file_table  # only when there is a file: audit reads none
+
     table = read_file_table(path, COLUMNS, season.settings.limits)
     reasons: dict[str, str] = {}
     problems = []
@@ -82,6 +82,8 @@ def update_exclusions(season: Season, add: Iterable[str] = (), remove: Iterable[
             if not rid.isdigit():
                 raise BadDataError.at(Location("ID", column=rid), Msg("is not a VK ID; nothing changed"))
             current[rid] = " ".join(reason.split()) or current.get(rid, "")
+        from openmosprom_cli.io.writer import write_csv
+
         rows: list[tuple[str, str]] = sorted(current.items(), key=lambda kv: (len(kv[0]), kv[0]))
         write_csv(exclusions_path(season), HEADERS, rows, private=True)
     return Exclusions(current)
