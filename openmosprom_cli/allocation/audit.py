@@ -39,7 +39,6 @@ from openmosprom_cli.allocation.chain import (
     held_mismatch,
     overrides,
     replay,
-    taken_off,
     taken_off_mismatch,
 )
 from openmosprom_cli.allocation.checks import Excused, Violation, check_result
@@ -163,7 +162,7 @@ def audit_run(run: StoredRun, stored: StoredResult, excused: Excused | None = No
                        held_mismatch(inputs, replay(changes, run.last_change))]
     if changes is not None and run.format >= FORMAT_COLUMNS:   # runs of release 0.2 and before had no such rule
         violations += [Violation("chain of runs", message) for message in
-                       taken_off_mismatch(inputs, taken_off(changes, run.last_change))]
+                       taken_off_mismatch(inputs, changes, run.last_change)]
     violations += [Violation("closed tours", message) for message in closed_mismatch(inputs)]
     violations.extend(check_result(inputs, run.seed, stored, excused))
     return _certificate(run, stored, violations, len(inputs.held))

@@ -10,7 +10,7 @@ purpose (an organizer's ``--override``), and why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from openmosprom_cli.allocation.current import COMMIT, SEAT, UNSEAT
@@ -47,9 +47,11 @@ def replay(changes: Iterable[ChangeRow], upto: int) -> dict[tuple[str, str], Hol
     return held
 
 
-def taken_off(changes: Iterable[ChangeRow], upto: int) -> set[tuple[str, str]]:
+def taken_off(changes: Iterable[ChangeRow], upto: int, people: Collection[str], tours: Collection[str]
+              ) -> set[tuple[str, str]]:
     """(person, tour) pairs an organizer took away (``unassign``, or ``move`` elsewhere) up to change ``upto``:
-    no run gives them back. An organizer seating the person there again later lifts it."""
+    no run gives them back. An organizer seating the person there again later lifts it. Only ``people`` and
+    ``tours`` a run sees count: a tour cancelled since, or a person cancelled, needs nobody kept off."""
     found: set[tuple[str, str]] = set()
     for change in changes:
         if change.change_id > upto:
@@ -61,15 +63,12 @@ def taken_off(changes: Iterable[ChangeRow], upto: int) -> set[tuple[str, str]]:
             found.add(key)
         elif change.kind == SEAT:
             found.discard(key)
-    return found
+    return {(rid, tour_id) for rid, tour_id in found if rid in people and tour_id in tours}
 
 
-def taken_off_mismatch(inputs: AllocationInput, expected: set[tuple[str, str]]) -> list[str]:
+def taken_off_mismatch(inputs: AllocationInput, changes: Iterable[ChangeRow], upto: int) -> list[str]:
     """How the pairs a run kept people off differ from those the changes before it took away."""
-    tours = {t.tour_id for t in inputs.tours}
-    people = {a.id for a in inputs.applicants}
-    # A tour cancelled since, or a person cancelled, is not in the inputs at all: nothing to keep them off.
-    expected = {(rid, tour_id) for rid, tour_id in expected if rid in people and tour_id in tours}
+    expected = taken_off(changes, upto, {a.id for a in inputs.applicants}, {t.tour_id for t in inputs.tours})
     actual = set(inputs.taken_off)
     return [*(Msg("{id} was taken off {tour}, but the run did not keep them off it", id=rid, tour=tour_id)
               for rid, tour_id in sorted(expected - actual)),

@@ -163,9 +163,8 @@ def run_assignment(season: Season, seed: str | int | None = None, *, from_scratc
             held = () if from_scratch else tuple(c.holding for c in commitments)
             policy = policy_for_run(conn, season.settings.priority, registrants)   # None unless [priority] is on
             last_change = last_change_id(conn)
-            present = {r.id for r in registrants}, {t.tour_id for t in tours}
-            kept_off = [(rid, tour_id) for rid, tour_id in taken_off(load_seat_changes(conn), last_change)
-                        if rid in present[0] and tour_id in present[1]]
+            kept_off = taken_off(load_seat_changes(conn), last_change, {r.id for r in registrants},
+                                 {t.tour_id for t in tours})
             inputs = AllocationInput.build(tours, sites.values(), policy.applicants if policy else registrants,
                                            season.settings.max_tours_per_person, held=held,
                                            closed=frozen_tours(tours, sites, today), today=today,

@@ -51,11 +51,13 @@ def test_seating_the_person_there_again_lifts_it():
         return ChangeRow(change_id, "2026-11-30T10:00:00", kind, "9004", E1.tour_id, 1, 1, "why",
                          {"cause": cause} if cause else {})
 
+    present = {"9004"}, {E1.tour_id}
     unseated = [change(1, "unseat", "unassigned")]
-    assert taken_off(unseated, upto=1) == {("9004", E1.tour_id)}
-    assert taken_off(unseated, upto=0) == set()
-    assert taken_off([*unseated, change(2, "seat")], upto=2) == set()
-    assert taken_off([change(1, "unseat", "tour_cancelled")], upto=1) == set(), "not an organizer's decision"
+    assert taken_off(unseated, 1, *present) == {("9004", E1.tour_id)}
+    assert taken_off(unseated, 0, *present) == set()
+    assert taken_off([*unseated, change(2, "seat")], 2, *present) == set()
+    assert taken_off([change(1, "unseat", "tour_cancelled")], 1, *present) == set(), "not an organizer's decision"
+    assert taken_off(unseated, 1, {"9004"}, set()) == set(), "a tour gone since keeps nobody off"
 
 
 def test_the_audit_names_a_run_that_forgot_whom_it_had_to_keep_off(published):
