@@ -28,22 +28,28 @@ through ``store/rosters.py``.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
+import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.allocation.bulk import collector_paused
-from openmosprom_cli.allocation.current import current_allocation
+from openmosprom_cli.allocation.current import CurrentAllocation, current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, unique_name
 from openmosprom_cli.io.writer import write_workbook
+from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.prizes.current import prize_names
 from openmosprom_cli.progress import stage, tracked
 from openmosprom_cli.publication.outcomes import person_outcomes
-from openmosprom_cli.rosters.build import build_site_rosters
+from openmosprom_cli.rosters.build import SiteRoster, build_site_rosters
 from openmosprom_cli.rosters.codes import CODE_KEY_META
 from openmosprom_cli.rosters.files import (
+    StagedExport,
     file_sha256,
     remove_retired_files,
     remove_stray_staging,
@@ -61,9 +67,13 @@ from openmosprom_cli.store.rosters import (
 )
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
+from openmosprom_cli.workers import work_beside
 
 ROSTER_FOLDER = "rosters"
 PARTICIPANTS_FILE = "participants.xlsx"
+# From this many people on, the participants list is written by a second process (see workers.py): below it
+# the whole export takes a fraction of a second, and one process is simpler to follow and to stop.
+PARTICIPANTS_BESIDE_FROM = 10_000
 
 
 # -- the report ------------------------------------------------------------------------
@@ -121,63 +131,80 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             people = {p.id: p for p in load_registrants_in_bulk(conn)}
             earlier = load_roster_exports(conn)
             previous = {r.site_id: r.fingerprint for r in earlier}
-            rosters = build_site_rosters(sites, tours, people, allocation, cancelled=load_cancelled_tours(conn),
-                                         exported_before=previous.keys(),
-                                         standby_share=season.settings.standby_share,
-                                         code_key=get_meta(conn, CODE_KEY_META) or "", prizes=prize_names(conn))
+            cancelled, prizes = load_cancelled_tours(conn), prize_names(conn)
+            code_key = get_meta(conn, CODE_KEY_META) or ""
             stamp = file_time(allocation.created_at)
             exported_at = now_iso()
 
             with staged_export(out_dir) as staging:
-                taken = {Path(PARTICIPANTS_FILE).stem}
-                site_exports = []
-                for roster in tracked(rosters, _("Writing the sites' rosters")):
-                    name = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken,
-                                       max_len=80) + ".xlsx"
-                    staged = write_workbook(staging.path(name), site_sheets(roster, season.settings), private=True,
-                                            stamp=stamp)
-                    path = staging.final_path(name)
-                    fingerprint = roster.fingerprint()
-                    save_roster_export(conn, RosterExportRow(
-                        site_id=roster.site.site_id, fingerprint=fingerprint,
-                        visitors_json=json.dumps(roster.visitors_summary(), ensure_ascii=False),
-                        path=_season_relative(season, path), exported_at=exported_at, sha256=file_sha256(staged),
-                    ))
-                    old = previous.get(roster.site.site_id)
-                    site_exports.append(SiteExport(
-                        site_id=roster.site.site_id, site_name=roster.site.name, path=path, tours=len(roster.tours),
-                        visitors=sum(len(t.visitors) for t in roster.tours),
-                        seats_taken=sum(t.seats_taken for t in roster.tours),
-                        waitlisted=sum(t.waiting for t in roster.tours),
-                        standby=sum(len(t.standby) for t in roster.tours),
-                        cancelled_tours=len(roster.cancelled), private=True,
-                        status="new" if old is None else ("unchanged" if old == fingerprint else "changed"),
-                        fingerprint=fingerprint,
-                    ))
+                participants_staged = staging.path(PARTICIPANTS_FILE)
+                participants_label = _("Writing {file}").format(file=PARTICIPANTS_FILE)
+                write_participants = functools.partial(_write_participants, participants_staged, participants_label,
+                                                       people, sites, tours, allocation, stamp=stamp)
 
-                exported_sites = {r.site.site_id for r in rosters}
-                removed = tuple(sorted(set(previous) - exported_sites))
+                # About half of a large export: written by a second process while this one writes the sites'
+                # rosters (see workers.py), or else here after them.
+                with work_beside(write_participants, what=PARTICIPANTS_FILE, label=participants_label,
+                                 worth_it=len(people) >= PARTICIPANTS_BESIDE_FROM):
+                    rosters = build_site_rosters(sites, tours, people, allocation, cancelled=cancelled,
+                                                 exported_before=previous.keys(),
+                                                 standby_share=season.settings.standby_share, code_key=code_key,
+                                                 prizes=prizes)
+                    site_exports = _write_site_rosters(conn, season, staging, rosters, previous, stamp=stamp,
+                                                       exported_at=exported_at)
+                removed = tuple(sorted(set(previous) - {r.site.site_id for r in rosters}))
                 delete_roster_exports(conn, removed)
-
-                with stage(_("Writing {file}").format(file=PARTICIPANTS_FILE)):
-                    outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
-                    # Every file here names people with their phones (some with passports and birth dates): owner
-                    # only.
-                    write_workbook(staging.path(PARTICIPANTS_FILE), [participants_sheet(outcomes)], private=True,
-                                   stamp=stamp)
                 participants_path = staging.final_path(PARTICIPANTS_FILE)
                 # The last step before COMMIT: the files and their records become visible together.
                 written = staging.swap_in()
         retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
         # Freed before the collector runs again: its first pass would look at every record made while it was paused.
         people_count = len(people)
-        del people, outcomes, rosters
+        del people, rosters
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),
                               participants_path=participants_path,
                               people=people_count, removed_sites=removed, removed_files=tuple(retired))
 
+
+
+def _write_site_rosters(conn: sqlite3.Connection, season: Season, staging: StagedExport, rosters: Sequence[SiteRoster],
+                        previous: dict[str, str], *, stamp: dt.datetime, exported_at: str) -> list[SiteExport]:
+    """Each site's workbook into the staging folder, and its record; what the report says of each."""
+    taken = {Path(PARTICIPANTS_FILE).stem}
+    site_exports = []
+    for roster in tracked(rosters, _("Writing the sites' rosters")):
+        name = unique_name(safe_file_name(roster.site.site_id, fallback="site"), taken, max_len=80) + ".xlsx"
+        staged = write_workbook(staging.path(name), site_sheets(roster, season.settings), private=True, stamp=stamp)
+        path = staging.final_path(name)
+        fingerprint = roster.fingerprint()
+        save_roster_export(conn, RosterExportRow(
+            site_id=roster.site.site_id, fingerprint=fingerprint,
+            visitors_json=json.dumps(roster.visitors_summary(), ensure_ascii=False),
+            path=_season_relative(season, path), exported_at=exported_at, sha256=file_sha256(staged),
+        ))
+        old = previous.get(roster.site.site_id)
+        site_exports.append(SiteExport(
+            site_id=roster.site.site_id, site_name=roster.site.name, path=path, tours=len(roster.tours),
+            visitors=sum(len(t.visitors) for t in roster.tours),
+            seats_taken=sum(t.seats_taken for t in roster.tours),
+            waitlisted=sum(t.waiting for t in roster.tours),
+            standby=sum(len(t.standby) for t in roster.tours),
+            cancelled_tours=len(roster.cancelled), private=True,
+            status="new" if old is None else ("unchanged" if old == fingerprint else "changed"),
+            fingerprint=fingerprint,
+        ))
+    return site_exports
+
+
+
+def _write_participants(path: Path, label: str, people: Mapping[str, Registrant], sites: Mapping[str, Site],
+                        tours: Sequence[Tour], allocation: CurrentAllocation, *, stamp: dt.datetime) -> None:
+    with stage(label):
+        outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
+        # Every file here names people with their phones (some with passports and birth dates): owner only.
+        write_workbook(path, [participants_sheet(outcomes)], private=True, stamp=stamp)
 
 def _recorded_path(season: Season, recorded: str) -> Path:
     path = Path(recorded)

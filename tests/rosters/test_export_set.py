@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -13,6 +16,7 @@ from openmosprom_cli.io.files import TEMP_SUFFIX
 from openmosprom_cli.models import Site
 from openmosprom_cli.rosters import export, files
 from openmosprom_cli.rosters.export import export_rosters
+from openmosprom_cli.season.folder import open_season
 from tests.rosters.test_rosters import roster_rows
 from tests.rosters_fixtures import seed, tour
 
@@ -54,7 +58,8 @@ def test_a_failure_while_swapping_in_leaves_the_records_as_before(allocated, mon
     real, moved = os.replace, []
 
     def fail_at_the_second(src, dst):
-        if files.STAGING_PREFIX in str(src) and not str(src).endswith(TEMP_SUFFIX):
+        # A site's roster: participants.xlsx moves first, and is no site's.
+        if files.STAGING_PREFIX in str(src) and not str(src).endswith(TEMP_SUFFIX) and "participants" not in str(src):
             if moved:
                 raise OSError(28, "No space left on device")
             moved.append(dst)
@@ -118,3 +123,38 @@ def test_a_recorded_file_replaced_by_a_link_is_not_followed(season, tmp_path):
         conn.execute("DELETE FROM sites WHERE site_id = 'b'")
     assert export_rosters(season).removed_files == ()
     assert precious.read_bytes() == b"not the tool's"
+
+
+def test_a_large_export_writes_the_participants_list_in_a_second_process_with_the_same_bytes(allocated, tmp_path):
+    """From PARTICIPANTS_BESIDE_FROM people on, participants.xlsx is written by a forked child (workers.py);
+    the files and records are those of an export in one process."""
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    copy = tmp_path / "copy"
+    shutil.copytree(allocated.path, copy)
+    export_rosters(allocated)    # the fixture's nine people: one process
+    script = (
+        "import os, sys, pathlib\n"
+        "from openmosprom_cli.rosters import export\n"
+        "from openmosprom_cli.season.folder import open_season\n"
+        "forks = []\n"
+        "real = os.fork\n"
+        "def fork():\n"
+        "    pid = real()\n"
+        "    if pid:\n"
+        "        forks.append(pid)\n"
+        "    return pid\n"
+        "os.fork = fork\n"
+        "export.PARTICIPANTS_BESIDE_FROM = 1\n"
+        "report = export.export_rosters(open_season(pathlib.Path(sys.argv[1])))\n"
+        "print(len(forks), report.people)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(copy)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "9"]
+    one, two = allocated.path / "rosters", copy / "rosters"
+    assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in one.iterdir())
+    assert {p.name: sha256(p) for p in two.iterdir()} == {p.name: sha256(p) for p in one.iterdir()}
+    assert stat.S_IMODE((two / "participants.xlsx").stat().st_mode) == 0o600
+    assert {k: r["sha256"] for k, r in roster_rows(allocated).items()} == {
+        k: r["sha256"] for k, r in roster_rows(open_season(copy)).items()}
