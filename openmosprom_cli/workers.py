@@ -47,7 +47,7 @@ def can_fork() -> bool:
 
 
 @contextlib.contextmanager
-def work_beside(work: Callable[[], None], *, what: str, label: str, worth_it: bool = True) -> Iterator[None]:
+def work_beside(work: Callable[[], object], *, what: str, label: str, worth_it: bool = True) -> Iterator[None]:
     """Run ``work`` in a forked child while the block runs; after the block, wait for it and raise its error.
 
     ``what`` names the work in a message if the child is killed; ``label`` is
@@ -87,7 +87,7 @@ def work_beside(work: Callable[[], None], *, what: str, label: str, worth_it: bo
             what=what, reason=reason), hint=_("Run the command again."))
 
 
-def _run_child(work: Callable[[], None], writing: int) -> None:
+def _run_child(work: Callable[[], object], writing: int) -> None:
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)

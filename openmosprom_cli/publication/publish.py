@@ -17,6 +17,7 @@ writes the same number again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
@@ -57,8 +58,11 @@ from openmosprom_cli.store.changes import (
 from openmosprom_cli.store.registrants import load_registrants_in_bulk
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
+from openmosprom_cli.workers import work_beside
 
 PUBLICATIONS_FOLDER = "publications"
+# From this many people on, notifications.csv is written by a second process (see workers.py).
+NOTICES_BESIDE_FROM = 10_000
 
 
 @dataclass(frozen=True)
@@ -119,12 +123,17 @@ def publish(season: Season) -> PublicationReport:
         changes_path = inside(folder, f"changes-{number:04d}.csv")
         # Names and tours of people: owner only.
         prizes = prize_names(conn)
-        write_csv(notifications_path, notification_headers(prizes),
-                  notification_rows(lines, prizes, season.settings.prizes.pickup), private=True)
-        write_csv(changes_path, CHANGE_HEADERS, change_rows(changes, sites), private=True)
-
-        replace_told(conn, ((line.person.id, t.tour_id, t.date.isoformat(), t.start.strftime("%H:%M"))
-                            for line in lines for t, _ in line.tours), publication_id=number)
+        write_notifications = functools.partial(
+            write_csv, notifications_path, notification_headers(prizes),
+            notification_rows(lines, prizes, season.settings.prizes.pickup), private=True)
+        # Everyone's notice is written by a second process while this one records who was told what (see
+        # workers.py), or else here afterwards.
+        with work_beside(write_notifications, what=notifications_path.name,
+                         label=_("Writing {file}").format(file=notifications_path.name),
+                         worth_it=len(lines) >= NOTICES_BESIDE_FROM):
+            write_csv(changes_path, CHANGE_HEADERS, change_rows(changes, sites), private=True)
+            replace_told(conn, ((line.person.id, t.tour_id, t.date.isoformat(), t.start.strftime("%H:%M"))
+                                for line in lines for t, _ in line.tours), publication_id=number)
         relative = [str(p.relative_to(season.path.resolve())) for p in (notifications_path, changes_path)]
         add_publication(conn, at=at, kind="publish", run_id=allocation.run_id, change_id=last_change_id(conn),
                         files=relative, people=len(lines))
