@@ -55,40 +55,51 @@ def rows_xml(batch: Sequence[Sequence[object]], first_row: int, count: int, form
              widths: list[int]) -> str:
     """The ``<row>`` elements of ``batch`` (rows of at most ``count`` values), the first at ``first_row``.
 
-    ``widths`` grows to the widest value of each column.
+    ``widths`` grows to the widest value of each column. The batch's rows share one template, made of each
+    column's cell template (or a slot for its cells made one by one), so a row is one ``format`` call.
     """
     numbers = range(first_row + 1, first_row + 1 + len(batch))
     if any(len(values) != count for values in batch):
         batch = [tuple(values) + (None,) * (count - len(values)) for values in batch]
-    columns = [_column_xml(col, list(map(itemgetter(col), batch)), numbers, formats, resolve, widths)
-               for col in range(count)]
-    return "".join(map(_ROW, numbers, map("".join, zip(*columns, strict=True))))
+    template: list[str] = ['<row r="{0}">']
+    args: list[Sequence[object]] = [numbers]
+    for col in range(count):
+        cell, column_args = _column_cells(col, list(map(itemgetter(col), batch)), numbers, formats, resolve, widths)
+        if column_args is not None:
+            args.append(column_args)
+            cell = cell.replace(_VALUE, f"{{{len(args) - 1}")
+        template.append(cell)
+    template.append("</row>")
+    return "".join(map("".join(template).format, *args))
 
 
-def _column_xml(col: int, values: list, numbers: Sequence[int], formats: Formats, resolve: Resolve,
-                widths: list[int]) -> list[str]:
-    """The cells of one column: grouped by how they are written, each group through one template."""
+# Where a cell template takes its value: its placeholder's start, field name V (the row number is field 0).
+_VALUE = "{V"
+# A column whose cells were made one by one: its template is the cell itself.
+_ONE_BY_ONE = "{V}"
+
+
+def _column_cells(col: int, values: list, numbers: Sequence[int], formats: Formats, resolve: Resolve,
+                  widths: list[int]) -> tuple[str, list | None]:
+    """One column's cells as a template and the values it takes (None if it takes none): a template with the
+    row number as field 0 where all values are written alike, else each cell made by its group."""
     kinds = set(map(type, values))
     if len(kinds) == 1:
         kind = kinds.pop()
-        if kind is not str:
-            return _cells(col, kind, values, numbers, formats, resolve, widths)
-        group = _text_group(values) if all(values) else None
+        group = kind if kind is not str else _text_group(values) if all(values) else None
         if group is not None:
-            return _cells(col, group, values, numbers, formats, resolve, widths)
+            return _template(col, group, values, numbers, formats, resolve, widths)
     keys = _keys(values)
     groups = list(dict.fromkeys(keys))  # in order of first appearance: formats are made, and numbered, in this order
     if len(groups) == 1:
-        return _cells(col, groups.pop(), values, numbers, formats, resolve, widths)
-    cells = [""] * len(values)
+        return _template(col, groups.pop(), values, numbers, formats, resolve, widths)
+    made = {}
     for group in groups:
         mask = list(map(is_, keys, itertools.repeat(group)))
-        at = list(itertools.compress(range(len(values)), mask))
-        made = _cells(col, group, list(itertools.compress(values, mask)), [numbers[i] for i in at], formats,
-                      resolve, widths)
-        for i, cell in zip(at, made, strict=True):
-            cells[i] = cell
-    return cells
+        made[group] = iter(_cells(col, group, list(itertools.compress(values, mask)),
+                                  list(itertools.compress(numbers, mask)), formats, resolve, widths))
+    # Each group's cells in row order: the next of the row's group, row by row.
+    return _ONE_BY_ONE, list(map(next, map(made.__getitem__, keys)))
 
 
 _PLAIN, _QUOTED, _ANY_TEXT = "plain", "quoted", "text needing care"
@@ -142,35 +153,46 @@ def _key(value: object) -> object:
 def _cells(col: int, group: object, values: list, numbers: Sequence[int], formats: Formats, resolve: Resolve,
            widths: list[int]) -> list[str]:
     """The cells of ``values``, all of one ``group`` (see :func:`_key`), in rows ``numbers`` (1-based)."""
+    template, args = _template(col, group, values, numbers, formats, resolve, widths)
+    if template is _ONE_BY_ONE:
+        assert args is not None
+        return args
+    if args is None:
+        return list(map(template.format, numbers)) if template else [""] * len(values)
+    return list(map(template.replace(_VALUE, "{1").format, numbers, args))
+
+
+def _template(col: int, group: object, values: list, numbers: Sequence[int], formats: Formats, resolve: Resolve,
+              widths: list[int]) -> tuple[str, list | None]:
+    """How the cells of ``values``, all of one ``group``, are written: a template (the row number is field 0,
+    the value field ``V``) and the values it takes, or None where it takes none."""
     letter = xl_col_to_name(col)
     if group is _PLAIN or group is _QUOTED:
         style = style_attribute(formats(col, TEXT, group is _QUOTED))
         _widen(widths, col, max(map(_text_width, values)) if "\n" in "\r".join(values) else max(map(len, values)))
-        return list(map(f'<c r="{letter}{{}}"{style} t="inlineStr"><is><t>{{}}</t></is></c>'.format, numbers, values))
+        return f'<c r="{letter}{{0}}"{style} t="inlineStr"><is><t>{{V}}</t></is></c>', values
     if group is int and min(values) >= -MAX_EXACT_INT and max(values) <= MAX_EXACT_INT:
         style = style_attribute(formats(col, NUMBER, False))
         _widen(widths, col, max(len(str(min(values))), len(str(max(values)))))
-        return list(map(f'<c r="{letter}{{}}"{style}><v>{{}}</v></c>'.format, numbers, values))
+        return f'<c r="{letter}{{0}}"{style}><v>{{V}}</v></c>', values
     if group is type(None):
         style = style_attribute(formats(col, None, False))
-        return list(map(f'<c r="{letter}{{}}"{style}/>'.format, numbers)) if style else [""] * len(values)
+        return (f'<c r="{letter}{{0}}"{style}/>' if style else ""), None
     if group is dt.date:
         style = style_attribute(formats(col, DATE, False))
         _widen(widths, col, KIND_WIDTHS[DATE])
-        days = [(value - _EXCEL_EPOCH_DAY).days for value in values]
-        return list(map(f'<c r="{letter}{{}}"{style}><v>{{}}</v></c>'.format, numbers, days))
+        return f'<c r="{letter}{{0}}"{style}><v>{{V}}</v></c>', [(value - _EXCEL_EPOCH_DAY).days for value in values]
     if group is dt.time:
         style = style_attribute(formats(col, TIME, False))
         _widen(widths, col, KIND_WIDTHS[TIME])
-        return list(map(f'<c r="{letter}{{}}"{style}><v>{{:.16G}}</v></c>'.format, numbers,
-                        map(_excel_serial, values)))
+        return f'<c r="{letter}{{0}}"{style}><v>{{V:.16G}}</v></c>', list(map(_excel_serial, values))
     # One by one, as the cell-by-cell path decides.
     cells = []
     for value, number in zip(values, numbers, strict=True):
         written_kind, payload, cell_format, width = resolve(value, col)
         _widen(widths, col, width)
         cells.append(cell_xml(number - 1, col, written_kind, payload, cell_format))
-    return cells
+    return _ONE_BY_ONE, cells
 
 
 def _widen(widths: list[int], col: int, width: int) -> None:
