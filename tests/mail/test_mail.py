@@ -79,7 +79,9 @@ def test_message_headers_body_and_attachment_survive_a_round_trip(tmp_path):
     assert parsed["Subject"] == "«Открой#Моспром»: список посетителей — Завод «Кристалл»"
     assert parsed["X-Openmosprom-Roster-Fingerprint"].strip() == "f" * 64
 
-    body = parsed.get_body(("plain",)).get_content()
+    text = parsed.get_body(("plain",))
+    assert text is not None
+    body = text.get_content()
     assert "14.12.2026 (пн), 10:00 — 4 чел." in body       # Иванов with 2 companions + Петрова
     assert "16.12.2026 (ср), 15:00 — 1 чел." in body
     assert "Всего посетителей: 5 чел." in body
@@ -289,7 +291,7 @@ def test_a_roster_whose_bytes_are_not_the_recorded_ones_is_never_attached(tmp_pa
     with pytest.raises(BadDataError, match="not the one last exported") as info:
         compose_message(RosterLetter(**{**letter.__dict__, "roster_sha256": recorded}), _settings(),
                         _default_template(tmp_path), message_id=new_message_id(_settings()), now=NOW)
-    assert "rosters export" in info.value.hint
+    assert "rosters export" in (info.value.hint or "")
 
 
 def test_rosters_email_template_copy_writes_the_seasons_copy_and_sends_nothing(season, cli):
