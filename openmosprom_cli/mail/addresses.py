@@ -7,11 +7,8 @@ and a message to it is refused on its own where the server does not.
 
 from __future__ import annotations
 
-import email.policy
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -47,20 +44,3 @@ def mail_addresses(addresses: Iterable[str]) -> tuple[MailAddress, ...]:
         converted = mail_address(address)
         unique.setdefault(converted.text.casefold(), converted)
     return tuple(unique.values())
-
-
-def header_address(display_name: str, address: MailAddress) -> Address:
-    # By parts: Address(addr_spec=...) refuses a non-ASCII local part even where SMTPUTF8 will carry it.
-    username, _, domain = address.text.rpartition("@")
-    return Address(display_name=display_name, username=username, domain=domain)
-
-
-def message_bytes(message: EmailMessage) -> bytes:
-    """The message for the wire: plain SMTP, or SMTPUTF8 when an address in its headers is not ASCII."""
-    return message.as_bytes(policy=email.policy.SMTPUTF8 if needs_smtputf8(message) else email.policy.SMTP)
-
-
-def needs_smtputf8(message: EmailMessage) -> bool:
-    return any(not address.addr_spec.isascii()
-               for header in ("From", "To", "Cc", "Reply-To") if message[header] is not None
-               for address in message[header].addresses)

@@ -16,7 +16,6 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
@@ -24,18 +23,22 @@ from openmosprom_cli.errors import BadDataError, MissingInputError
 from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import safe_file_name
 from openmosprom_cli.io.values import split_name_and_address
-from openmosprom_cli.mail.addresses import (
-    MailAddress,
-    UnusableAddress,
-    header_address,
-    mail_address,
-    mail_addresses,
-)
+from openmosprom_cli.mail.addresses import MailAddress, UnusableAddress, mail_address, mail_addresses
 from openmosprom_cli.mail.template import EmailTemplate
+from openmosprom_cli.mail.wire import (
+    Attachment,
+    OutgoingMessage,
+    address_list_field,
+    mailbox_field,
+    message_bytes,
+    unstructured_field,
+)
 from openmosprom_cli.models import Site, Tour
-from openmosprom_cli.rosters.build import STANDBY, VISITOR
 from openmosprom_cli.settings import Settings
 
+# The roles rosters/build.py writes in ``roster_exports.visitors`` (tests/mail/test_wire.py holds them equal):
+# importing them from there would load the allocation, and numpy, into every rosters email.
+VISITOR, STANDBY = "visitor", "standby"
 UPDATE_MARK = "Обновлённый список"
 TEST_MARK = "[ТЕСТ]"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -319,9 +322,9 @@ def new_message_id(settings: Settings) -> str:
     return make_msgid(idstring="roster", domain=FALLBACK_DOMAIN)
 
 
-def _header_addresses(site: Site, addresses: Iterable[str]) -> str:
+def _recipients(site: Site, addresses: Iterable[str]) -> tuple[MailAddress, ...]:
     try:
-        return ", ".join(a.text for a in mail_addresses(addresses))
+        return mail_addresses(addresses)
     except UnusableAddress as exc:
         raise BadDataError(_("the roster addresses of {site} cannot be used: {reason}").format(
             site=site.site_id, reason=exc), hint=_("Correct «Email для списков» in its schedule and import it again.")
@@ -329,14 +332,14 @@ def _header_addresses(site: Site, addresses: Iterable[str]) -> str:
 
 
 def compose_message(letter: RosterLetter, settings: Settings, template: EmailTemplate, *, message_id: str,
-                    now: dt.datetime, test_to: str | None = None, repeats: str = "") -> EmailMessage:
+                    now: dt.datetime, test_to: str | None = None, repeats: str = "") -> OutgoingMessage:
     """The message for ``letter``: To the site's roster addresses, or only ``test_to`` for a trial send.
 
     The roster workbook is attached byte for byte; its Cyrillic file name is
     encoded per RFC 2231. A deliberate resend ``repeats`` the Message-ID of the
     roster's first delivery: it refers to it (``In-Reply-To``, ``References``),
     so a mail client threads the two and no receiver drops the resend as a
-    duplicate of it.
+    duplicate of it. The same arguments (and workbook) give the same bytes.
     """
     empty = not letter.visitors and not letter.is_update
     subject, body = (_empty_notice(letter, settings) if empty
@@ -345,7 +348,7 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
         subject = f"{TEST_MARK} {subject}"
         body = ("Это тестовое письмо. Настоящее письмо получили бы: "
                 + ", ".join(letter.site.roster_emails) + ".\n\n" + body)
-    data = b""
+    attachment = None
     if not empty:
         try:
             data = letter.roster_path.read_bytes()
@@ -358,27 +361,28 @@ def compose_message(letter: RosterLetter, settings: Settings, template: EmailTem
             raise BadDataError(_("the roster of {site} ({file}) is not the one last exported; refusing to attach "
                                  "it").format(site=letter.site.site_id, file=letter.roster_path),
                                hint=_("Run `openmosprom rosters export` again, then `openmosprom rosters email`."))
-    message = EmailMessage()
-    message["From"] = header_address(sender_name(settings), sender_address(settings))
-    message["To"] = _header_addresses(letter.site, [test_to] if test_to else letter.site.roster_emails)
+        attachment = Attachment(data, "/".join(XLSX_TYPE), attachment_name(letter.site))
+    sender = sender_address(settings)
+    recipients = _recipients(letter.site, [test_to] if test_to else letter.site.roster_emails)
+    fields = [mailbox_field("From", sender_name(settings), sender.text),
+              address_list_field("To", [a.text for a in recipients])]
+    addresses = [sender, *recipients]
     if settings.organizer_email:
-        message["Reply-To"] = header_address(_one_line(settings.organizer_name),
-                                             mail_address(settings.organizer_email))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
-    message["Message-ID"] = message_id
+        reply_to = mail_address(settings.organizer_email)
+        fields.append(mailbox_field("Reply-To", _one_line(settings.organizer_name), reply_to.text))
+        addresses.append(reply_to)
+    fields += [unstructured_field("Subject", subject),
+               unstructured_field("Date", format_datetime(now if now.tzinfo else now.astimezone())),
+               unstructured_field("Message-ID", message_id)]
     if repeats:
-        message["In-Reply-To"] = repeats
-        message["References"] = repeats
-    message[SITE_HEADER] = letter.site.site_id
-    message[FINGERPRINT_HEADER] = letter.fingerprint
+        fields += [unstructured_field("In-Reply-To", repeats), unstructured_field("References", repeats)]
+    fields += [unstructured_field(SITE_HEADER, letter.site.site_id),
+               unstructured_field(FINGERPRINT_HEADER, letter.fingerprint)]
     if test_to:
-        message[TEST_HEADER] = "yes"
-    message.set_content(body, cte="base64")
-    if not empty:
-        message.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
-                               filename=attachment_name(letter.site))
-    return message
+        fields.append(unstructured_field(TEST_HEADER, "yes"))
+    smtputf8 = any(a.needs_smtputf8 for a in addresses)
+    return OutgoingMessage(message_bytes(fields, body, attachment, message_id=message_id, smtputf8=smtputf8),
+                           subject=subject, smtputf8=smtputf8)
 
 
 def _empty_notice(letter: RosterLetter, settings: Settings) -> tuple[str, str]:

@@ -16,14 +16,14 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from email.message import EmailMessage
 from pathlib import Path
 from typing import NoReturn
 
 from openmosprom_cli.errors import EX_DATAERR, BadDataError, Location, OpenMospromError, TemporaryFailure
 from openmosprom_cli.i18n import Msg, _
-from openmosprom_cli.mail.addresses import MailAddress, UnusableAddress, mail_addresses, message_bytes
+from openmosprom_cli.mail.addresses import MailAddress, UnusableAddress, mail_addresses
 from openmosprom_cli.mail.compose import sender_address
+from openmosprom_cli.mail.wire import OutgoingMessage
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.settings import SETTINGS_FILE
 
@@ -256,7 +256,7 @@ class SmtpBatch:
                 self._smtp.close()
             self._smtp = None
 
-    def deliver(self, message: EmailMessage, recipients: Sequence[str], *, on_data: Callable[[], None]) -> str:
+    def deliver(self, message: OutgoingMessage, recipients: Sequence[str], *, on_data: Callable[[], None]) -> str:
         """Send one message; ``on_data`` runs (and commits ``sending``) just before the DATA command.
 
         Returns "" or the refusals of some of several recipients. Raises
@@ -276,7 +276,7 @@ class SmtpBatch:
             raise MessageRejected(_("{addresses} has letters other than Latin before the @, which needs SMTPUTF8; "
                                     "the server {server} does not offer it").format(addresses=needing,
                                                                                    server=self.where))
-        payload = message_bytes(message)
+        payload = message.data   # the very bytes of the draft's .eml
         refused: dict[str, tuple[int, bytes]] = {}
         try:
             with self._deadline.step(smtp, self._step_deadline()):

@@ -535,3 +535,28 @@ def test_sending_reports_one_step_per_factory_to_the_progress_bar(ready, smtp):
     assert delivered == len(smtp.messages) > 0
     assert started(recorder) == ["Sending the rosters"]
     assert recorder.events.count(("advance", 1)) == delivered and recorder.open == 0
+
+
+def test_a_batch_reads_the_allocation_once_and_commits_every_sent_sites_seats(season, monkeypatch):
+    from openmosprom_cli.allocation import current
+    from openmosprom_cli.allocation.runs import run_assignment
+    from openmosprom_cli.rosters.export import export_rosters
+    from openmosprom_cli.store.changes import load_commitments, load_publications
+    from tests.changes.scenario import stock
+
+    stock(season)
+    run_assignment(season)                     # not published: each roster sent publishes its site's seats
+    export_rosters(season)
+    reads = []
+    read = current.current_allocation
+    monkeypatch.setattr(current, "current_allocation", lambda conn: reads.append(1) or read(conn))
+    with SmtpServer() as server:
+        result = email_rosters(configure_smtp(season, server.port), send=True)
+        sent = sorted(m.message["X-Openmosprom-Site"] for m in server.messages)
+    assert len(sent) >= 2 and sent == sorted(i.site_id for i in result.items if i.outcome == "sent")
+    assert len(reads) == 1
+    with season.reader() as conn:
+        seats = {(p.registrant_id, p.tour_id) for p in read(conn).placements}
+        kept = {(c.registrant_id, c.tour_id) for c in load_commitments(conn)}
+        published = sorted(p.site_id for p in load_publications(conn) if p.kind == "email")
+    assert kept == seats and published == sent
