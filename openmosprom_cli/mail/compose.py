@@ -34,11 +34,9 @@ from openmosprom_cli.mail.wire import (
     unstructured_field,
 )
 from openmosprom_cli.models import Site, Tour
+from openmosprom_cli.rosters.build import STANDBY, VISITOR
 from openmosprom_cli.settings import Settings
 
-# The roles rosters/build.py writes in ``roster_exports.visitors`` (tests/mail/test_wire.py holds them equal):
-# importing them from there would load the allocation, and numpy, into every rosters email.
-VISITOR, STANDBY = "visitor", "standby"
 UPDATE_MARK = "Обновлённый список"
 TEST_MARK = "[ТЕСТ]"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -15,13 +15,16 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from openmosprom_cli.allocation.current import CurrentAllocation
-from openmosprom_cli.allocation.result import Placement
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.i18n import _
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.rosters.codes import visitor_code
+
+if TYPE_CHECKING:   # at run time the allocation comes built: `rosters email` reads the roles without loading numpy
+    from openmosprom_cli.allocation.current import CurrentAllocation
+    from openmosprom_cli.allocation.result import Placement
 
 VISITOR, STANDBY = "visitor", "standby"
 

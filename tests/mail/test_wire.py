@@ -282,12 +282,6 @@ def test_the_dry_run_loads_neither_the_allocation_nor_publication_nor_the_email_
     assert len(list((ready.path / "outbox").glob("*.eml"))) == 2
 
 
-def test_the_roles_read_from_a_roster_record_are_the_ones_its_export_writes():
-    from openmosprom_cli.rosters import build
-
-    assert (compose.VISITOR, compose.STANDBY) == (build.VISITOR, build.STANDBY)
-
-
 def test_a_long_site_name_splits_its_attachment_name_in_sections_of_whole_characters(tmp_path):
     letter = replace(_letter(tmp_path), site=Site(site_id="npo", name=LONG_NAME, roster_emails=("a@npo.example",)))
     ours = compose_message(letter, _settings(), _default_template(tmp_path), message_id=MESSAGE_ID, now=NOW)
