@@ -38,6 +38,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    mail_options: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -84,7 +85,8 @@ class Recorder:
         if self.stall_at is not None and len(self.messages) == self.stall_at:
             self.stalled.set()
             await asyncio.sleep(60)
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content),
+                                      list(envelope.mail_options)))
         return "250 2.0.0 accepted"
 
 

@@ -270,9 +270,14 @@ class SmtpBatch:
             addresses = mail_addresses(recipients)
         except UnusableAddress as exc:
             raise MessageRejected(exc.args[0]) from None
-        utf8 = self.sender.needs_smtputf8 or any(a.needs_smtputf8 for a in addresses)
+        # The headers' own addresses count too: a Reply-To that is not ASCII makes the message's bytes UTF-8.
+        utf8 = message.smtputf8 or self.sender.needs_smtputf8 or any(a.needs_smtputf8 for a in addresses)
         if utf8 and not smtp.has_extn("smtputf8"):
             needing = ", ".join(a.text for a in addresses if a.needs_smtputf8)
+            if not needing:
+                raise MessageRejected(_("an address in the message's headers (Reply-To) has letters other than "
+                                        "Latin before the @, which needs SMTPUTF8; the server {server} does not "
+                                        "offer it").format(server=self.where))
             raise MessageRejected(_("{addresses} has letters other than Latin before the @, which needs SMTPUTF8; "
                                     "the server {server} does not offer it").format(addresses=needing,
                                                                                    server=self.where))

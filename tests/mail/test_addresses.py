@@ -120,3 +120,30 @@ def test_a_sender_that_is_not_an_address_is_bad_data(cli, season, sender):
     result = cli("rosters", "email", "-w", ready.path)
     assert result.exit_code == 65, result.output
     assert "[smtp] sender" in result.output and "is not an email address" in result.output
+
+
+def _reply_to(season, address: str):
+    text = season.settings_path.read_text(encoding="utf-8")
+    season.settings_path.write_text(text.replace('email = "excursions@example.org"', f'email = "{address}"', 1),
+                                    encoding="utf-8")
+
+
+@pytest.mark.parametrize("offered", [True, False])
+def test_a_reply_to_that_needs_smtputf8_asks_for_it_or_fails_naming_it(cli, season, offered):
+    """The organizers' address (Reply-To) makes the headers UTF-8 even where sender and recipients are ASCII."""
+    populate(season, 1)
+    _reply_to(season, "оргкомитет@завод.рф")
+    with SmtpServer(enable_SMTPUTF8=offered) as server:
+        ready = configure_smtp(season, server.port)
+        result = _send(cli, ready)
+        messages = list(server.messages)
+    if offered:
+        assert result.exit_code == 0, result.output
+        (message,) = messages
+        assert "SMTPUTF8" in message.mail_options
+        assert f"<оргкомитет@{PUNYCODE_DOMAIN}>" in message.content.decode("utf-8")
+    else:
+        assert result.exit_code == 65, result.output
+        assert messages == []
+        (row,) = outbox_rows(ready)
+        assert row["state"] == "failed" and "Reply-To" in row["error"] and "SMTPUTF8" in row["error"]
