@@ -69,8 +69,7 @@ def rows_xml(batch: Sequence[Sequence[object]], first_row: int, count: int, form
             args.append(column_args)
             cell = cell.replace(_VALUE, f"{{{len(args) - 1}")
         template.append(cell)
-    template.append("</row>")
-    return "".join(map("".join(template).format, *args))
+    return "".join(map(("".join(template) + "</row>").format, *args))
 
 
 # Where a cell template takes its value: its placeholder's start, field name V (the row number is field 0).
