@@ -272,6 +272,20 @@ def _ymd_of_day_numbers(number: np.ndarray) -> np.ndarray:
     """:func:`ymd` of each ``date.toordinal()`` number (0 for None), as int32."""
     import numpy as np
 
+    known = number[number > 0]
+    first, last = (int(known.min()), int(known.max())) if known.size else (1, 0)
+    if last - first < max(2 * len(number), 1 << 16):
+        # Birth dates span a century or so: the calendar arithmetic once a day of that span, then a look-up,
+        # is ten times as fast as doing it for each of a million people.
+        table = _ymd_by_arithmetic(np.arange(first - 1, last + 1))
+        table[0] = 0
+        return table[np.where(number > 0, number - (first - 1), 0)]
+    return _ymd_by_arithmetic(number)
+
+
+def _ymd_by_arithmetic(number: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     day = (number - _FIRST_OF_1970).astype("datetime64[D]")
     month = day.astype("datetime64[M]")
     year = month.astype("datetime64[Y]").astype(np.int64) + 1970

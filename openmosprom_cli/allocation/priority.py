@@ -156,20 +156,27 @@ def score_ranks(score: np.ndarray) -> tuple[np.ndarray, int]:
     """Each score's rank among the distinct scores, highest first (int64), and how many distinct there are.
 
     0.0 and -0.0 are one score, as a comparison has it; NaN (never a valid
-    score) is one more, after all the rest. Whole scores in a range not much
-    wider than the number of people need no sort: marking which occur and
-    counting them ranks them all.
+    score) is one more, after all the rest. Scores in whole points (or in
+    halves, quarters… of a point, as a policy's bonus may give) in a range not
+    much wider than the number of people need no sort: marking which steps
+    below the highest occur, and counting them, ranks them all.
     """
     import numpy as np
 
     n = len(score)
     low, high = (float(score.min()), float(score.max())) if n else (0.0, math.inf)
-    # Non-finite bounds (NaN among the scores makes them NaN), or a range too wide to mark, go the general way.
-    if math.isfinite(high - low) and high - low < max(2 * n, 1 << 16) and np.array_equal(np.trunc(score), score):
-        steps = (high - score).astype(np.int64)     # exact: whole numbers this close together
-        occurs = np.zeros(int(high - low) + 1, dtype=bool)
-        occurs[steps] = True
-        rank = np.cumsum(occurs) - 1
-        return rank[steps], int(rank[-1]) + 1
+    widest = max(2 * n, 1 << 16)
+    # Non-finite bounds (a NaN among the scores makes them NaN), or a range too wide to mark, go the general way.
+    if math.isfinite(high - low) and high - low < widest:
+        scale = 1 if np.array_equal(np.trunc(score), score) else 1024
+        if (high - low) * scale < widest:
+            # Exact, a power of two; and no overflow: a score that is not whole is below 2**52, so then are all.
+            scaled = score * scale if scale > 1 else score
+            if scale == 1 or np.array_equal(np.trunc(scaled), scaled):
+                steps = (high * scale - scaled).astype(np.int64)    # exact: whole numbers this close together
+                occurs = np.zeros(int((high - low) * scale) + 1, dtype=bool)
+                occurs[steps] = True
+                rank = np.cumsum(occurs) - 1
+                return rank[steps], int(rank[-1]) + 1
     values, rank = np.unique(-score, return_inverse=True)   # NaN (all as one) sorted last
     return rank.reshape(n).astype(np.int64), len(values)
