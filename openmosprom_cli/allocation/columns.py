@@ -258,7 +258,7 @@ def _day_numbers(days: list[dt.date | None]) -> np.ndarray:
 
     One C call a day, on the day's own calendar fields, as :func:`ymd` reads
     them: an aware date-time's local day, of any year. (numpy converts date
-    objects a hundred times slower, looking up each field by name.)
+    objects ten times slower, looking up each field by name.)
     """
     import numpy as np
 
