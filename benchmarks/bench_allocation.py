@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas  # noqa: F401  (imported here, so that no stage's time includes importing it)
 
 from openmosprom_cli.allocation.columns import in_priority_order, read_input_columns
 from openmosprom_cli.allocation.inputs import AllocationInput, Applicant, check_inputs

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas  # noqa: F401  (imported here, so that no stage's time includes importing it)
 
 from openmosprom_cli.prizes.audit import check_awards
 from openmosprom_cli.prizes.draw import DrawInput, draw, ranking

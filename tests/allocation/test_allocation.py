@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
+import sys
 from collections import Counter, defaultdict
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openmosprom_cli.allocation.columns import read_input_columns
 from openmosprom_cli.allocation.inputs import AllocationInput, Applicant
-from openmosprom_cli.allocation.priority import lottery_number, priority_key, priority_order
+from openmosprom_cli.allocation.priority import (
+    lottery_number,
+    priority_key,
+    priority_order,
+    registration_microseconds,
+    score_ranks,
+)
 from openmosprom_cli.allocation.reference import allocate_reference
-from openmosprom_cli.allocation.rules import eligibility, ordered_tours, overlaps, tour_minutes
+from openmosprom_cli.allocation.rules import eligibility, ordered_tours, overlaps, tour_minutes, ymd
 from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.models import Registrant, Site, Tour, make_tour_id
 
@@ -76,6 +86,64 @@ def test_the_priority_order_equals_the_plain_sort_key(days_apart):
     expected = tuple(a.id for a in sorted(people, key=priority_key("s")))
     assert priority_order(people, "s") == expected
     assert priority_order(list(reversed(people)), "s") == expected
+
+
+MOSCOW = dt.timezone(dt.timedelta(hours=3))
+# Scores of every kind the fast ranking tells apart: whole points (no sort), quarters (scaled), any float,
+# ±0.0 (one score) and NaN (one more, after all the rest).
+any_score = st.one_of(st.integers(-5, 40).map(float), st.integers(-20, 20).map(lambda q: q / 4), st.floats(),
+                      st.sampled_from([0.0, -0.0, math.nan, 1e300]))
+moments = st.one_of(st.none(), st.datetimes(), st.datetimes(dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 1, 0, 1)),
+                    st.just(dt.datetime(1970, 1, 1)))
+
+
+def plain_priority(seed):
+    """The priority rule written out as a sort key, with NaN scores last."""
+    def key(a):
+        return (math.isnan(a.score), 0.0 if math.isnan(a.score) else -a.score, a.registered_at is None,
+                a.registered_at or dt.datetime.min, lottery_number(seed, a.id), a.id)
+    return key
+
+
+@given(st.lists(st.tuples(any_score, moments), max_size=40), st.sampled_from(["0", "seed"]))
+def test_the_priority_order_equals_the_plain_sort_for_any_scores_and_times(rows, seed):
+    people = [Applicant(str(i), score=score, registered_at=at) for i, (score, at) in enumerate(rows)]
+    assert priority_order(people, seed) == tuple(a.id for a in sorted(people, key=plain_priority(seed)))
+
+
+@given(st.lists(any_score, max_size=40))
+def test_score_ranks_count_the_distinct_scores_above(scores):
+    distinct = sorted({-s for s in scores if not math.isnan(s)}) + ([math.nan] if any(map(math.isnan, scores)) else [])
+    ranks, count = score_ranks(np.array(scores, dtype=np.float64))
+    assert ranks.tolist() == [len(distinct) - 1 if math.isnan(s) else distinct.index(-s) for s in scores]
+    assert count == len(distinct)
+
+
+@given(st.lists(st.one_of(moments, st.dates()), max_size=40))
+def test_registration_times_read_as_microseconds_since_1970(times):
+    microseconds, missing = registration_microseconds(times)
+    as_moments = [t if t is None or isinstance(t, dt.datetime) else dt.datetime.combine(t, dt.time()) for t in times]
+    assert missing.tolist() == [t is None for t in times]
+    assert [m for m, t in zip(microseconds.tolist(), times) if t is not None] == [
+        (t - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1) for t in as_moments if t is not None]
+    with pytest.raises(ValueError, match="naive"):      # records hold naive Moscow times (Applicant.of)
+        registration_microseconds([*times, dt.datetime(2026, 11, 1, 9, tzinfo=MOSCOW)])
+
+
+@given(st.lists(st.none() | st.dates() | st.just(dt.date.max) | st.datetimes(timezones=st.just(MOSCOW) | st.none())))
+def test_birth_dates_read_as_their_own_calendar_day_of_any_year(births):
+    people = tuple(Applicant(str(i), birth_date=born) for i, born in enumerate(births))
+    columns = read_input_columns(AllocationInput((), (), people))
+    assert columns.person.birth_ymd.tolist() == [ymd(born) for born in births]
+
+
+def test_allocating_imports_no_pandas(monkeypatch):
+    monkeypatch.delitem(sys.modules, "pandas", raising=False)
+    monkeypatch.setitem(sys.modules, "pandas", None)    # an import of it now fails
+    t = tour("zil")
+    people = [person(str(i), t.tour_id, score=i % 3, at=dt.datetime(2026, 11, 1, i), born=dt.date(1990 + i, 1, 1))
+              for i in range(5)]
+    assert allocate(AllocationInput((t,), (Site("zil", "ЗИЛ"),), tuple(people)), seed="s").placements()
 
 
 def test_the_lottery_depends_only_on_seed_and_id():
@@ -156,20 +224,7 @@ def test_more_tours_per_person_never_overlap():
     assert codes(result)["p"] == ["placed", "overlaps", "placed", "limit_reached"]
 
 
-@pytest.mark.parametrize("nanoseconds_only", [False, True])
-def test_the_age_rule_holds_for_birth_dates_of_any_year(monkeypatch, nanoseconds_only):
-    # Birth dates are converted in bulk by pandas, which before 3.0 refuses dates beyond 1677–2262.
-    if nanoseconds_only:
-        import pandas as pd
-
-        convert = pd.to_datetime
-
-        def refusing(values, *args, **kwargs):
-            if any(isinstance(v, dt.date) and not 1678 <= v.year <= 2261 for v in values):
-                raise pd.errors.OutOfBoundsDatetime("beyond nanoseconds")
-            return convert(values, *args, **kwargs)
-
-        monkeypatch.setattr(pd, "to_datetime", refusing)
+def test_the_age_rule_holds_for_birth_dates_of_any_year():
     t = tour("kid", capacity=20)
     turns14 = t.date.replace(year=t.date.year - 14)
     born = {"year1": dt.date(1, 1, 1), "1677": dt.date(1677, 9, 21), "1969": dt.date(1969, 12, 31),
