@@ -18,17 +18,6 @@ REGISTRANT_COLUMNS = ("id", "full_name", "phone", "email", "birth_date", "score"
                       "companions", "passport", "citizenship")
 
 
-def registrant_from_row(row: sqlite3.Row) -> Registrant:
-    return Registrant(
-        id=row["id"], full_name=row["full_name"], phone=row["phone"], email=row["email"],
-        birth_date=dt.date.fromisoformat(row["birth_date"]) if row["birth_date"] else None,
-        score=row["score"],
-        registered_at=dt.datetime.fromisoformat(row["registered_at"]) if row["registered_at"] else None,
-        choices=tuple(json.loads(row["choices"])), companions=row["companions"], passport=row["passport"],
-        citizenship=row["citizenship"],
-    )
-
-
 def json_string_list(items: Iterable[str]) -> str:
     """Exactly ``json.dumps(list(items), ensure_ascii=False)`` for strings, at a third of the cost (bulk imports)."""
     return "[" + ", ".join(map(encode_basestring, items)) + "]"
@@ -41,21 +30,41 @@ def registrant_values(r: Registrant) -> tuple:
 
 
 def load_registrants(conn: sqlite3.Connection) -> list[Registrant]:
-    """Everyone in the season, by ID: made column by column, for the steps that read all 200,000 people.
+    """Everyone in the season, by ID, for the steps that read all 200,000 people (see :func:`_registrants`).
 
-    The rows are sorted by ID here, not by SQLite (an index scan costs more
+    The rows are sorted by ID here, not by SQLite (its index scan costs more
     than the sort): SQLite's BINARY order of UTF-8 text is the order of the
-    code points, which is Python's. Dates and times are parsed as a column
-    (:func:`_parsed`), the choice lists as this module writes them
-    (:func:`json_string_list`) are split rather than decoded, and the records
-    are made by one ``map``.
+    code points, which is Python's.
     """
+    rows = _plain_cursor(conn).execute(_SELECT_REGISTRANTS).fetchall()
+    rows.sort(key=operator.itemgetter(0))
+    return _registrants(rows)
+
+
+def load_registrant(conn: sqlite3.Connection, registrant_id: str) -> Registrant | None:
+    rows = _plain_cursor(conn).execute(f"{_SELECT_REGISTRANTS} WHERE id = ?", (registrant_id,)).fetchall()
+    return _registrants(rows)[0] if rows else None
+
+
+_SELECT_REGISTRANTS = f"SELECT {', '.join(REGISTRANT_COLUMNS)} FROM registrants"
+
+
+def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor giving plain tuples, whatever the connection's row factory: they cost less than Rows."""
     cursor = conn.cursor()
     cursor.row_factory = None
-    rows = cursor.execute(f"SELECT {', '.join(REGISTRANT_COLUMNS)} FROM registrants").fetchall()
+    return cursor
+
+
+def _registrants(rows: Sequence[tuple]) -> list[Registrant]:
+    """The records of stored rows (:data:`REGISTRANT_COLUMNS`), made column by column.
+
+    Dates and times are parsed as a column (:func:`_parsed`), the choice
+    lists as this module writes them (:func:`json_string_list`) are split
+    rather than decoded, and the records are made by one ``map``.
+    """
     if not rows:
         return []
-    rows.sort(key=operator.itemgetter(0))
     (ids, names, phones, emails, births, scores, registered, choices, companions, passports,
      citizenships) = zip(*rows, strict=True)
     return list(map(Registrant, ids, names, phones, emails, _parsed(births, dt.date.fromisoformat), scores,
@@ -102,11 +111,6 @@ def _choice_tuple(stored: str) -> tuple[str, ...]:
     return tuple(json.loads(stored))
 
 
-def load_registrant(conn: sqlite3.Connection, registrant_id: str) -> Registrant | None:
-    row = conn.execute("SELECT * FROM registrants WHERE id = ?", (registrant_id,)).fetchone()
-    return registrant_from_row(row) if row else None
-
-
 def count_registrants(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM registrants").fetchone()[0]
 
@@ -117,9 +121,7 @@ def stored_registrant_rows(conn: sqlite3.Connection) -> dict[str, tuple]:
     A re-import compares these tuples with the file's rows as they are, so
     only the people whose data changed are written.
     """
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    return {row[0]: row for row in cursor.execute(f"SELECT {', '.join(REGISTRANT_COLUMNS)} FROM registrants")}
+    return {row[0]: row for row in _plain_cursor(conn).execute(_SELECT_REGISTRANTS)}
 
 
 def registrant_value_rows(records: Iterable[tuple]) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""Loading everyone (column by column) gives exactly the records a plain row-by-row reading gives, in ID order."""
+"""Loading everyone (column by column), or one person, gives exactly the records a plain row-by-row reading gives."""
 
 import datetime as dt
 import json
@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openmosprom_cli.models import Registrant
-from openmosprom_cli.store.registrants import REGISTRANT_COLUMNS, json_string_list, load_registrants, upsert_registrants
+from openmosprom_cli.store.registrants import (
+    REGISTRANT_COLUMNS,
+    json_string_list,
+    load_registrant,
+    load_registrants,
+    upsert_registrants,
+)
 
 NOW = "2026-12-01T00:00:00"
 
@@ -42,6 +48,8 @@ def assert_same_records(conn: sqlite3.Connection) -> None:
     assert [tuple(map(type, vars(r).values())) for r in loaded] == [tuple(map(type, vars(r).values()))
                                                                     for r in expected]
     assert [hash(r) for r in loaded] == [hash(r) for r in expected]
+    assert [load_registrant(conn, r.id) for r in expected] == expected
+    assert [repr(load_registrant(conn, r.id)) for r in expected] == [repr(r) for r in expected]
 
 
 # Any text SQLite keeps (not lone surrogates): other scripts, astral characters, NUL, quotes and backslashes.
@@ -154,3 +162,4 @@ def test_a_value_neither_reading_understands_fails_alike(season, column, stored,
 def test_an_empty_season_has_nobody(season):
     with season.reader() as conn:
         assert load_registrants(conn) == []
+        assert load_registrant(conn, "1") is None
