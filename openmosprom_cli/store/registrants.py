@@ -32,13 +32,22 @@ def registrant_values(r: Registrant) -> tuple:
 def load_registrants(conn: sqlite3.Connection) -> list[Registrant]:
     """Everyone in the season, by ID, for the steps that read all 200,000 people (see :func:`_registrants`).
 
-    The rows are sorted by ID here, not by SQLite (its index scan costs more
-    than the sort): SQLite's BINARY order of UTF-8 text is the order of the
-    code points, which is Python's.
+    SQLite sorts them, and they are made a chunk at a time, so each person's
+    values and record are made together, in the order the steps read them
+    (sorted in Python after the fetch, they were scattered over the memory:
+    the steps that read them took longer than the sort saved), and the
+    memory held meanwhile is a chunk's rows, not everyone's.
     """
-    rows = _plain_cursor(conn).execute(_SELECT_REGISTRANTS).fetchall()
-    rows.sort(key=operator.itemgetter(0))
-    return _registrants(rows)
+    # The unary + keeps SQLite off the ID index, whose walk looks each row up apart: its sorter is faster.
+    # The order is the same: a column's BINARY collation is the order of the code points, as Python's.
+    cursor = _plain_cursor(conn).execute(f"{_SELECT_REGISTRANTS} ORDER BY +id")
+    records: list[Registrant] = []
+    while rows := cursor.fetchmany(LOAD_CHUNK):
+        records += _registrants(rows)
+    return records
+
+
+LOAD_CHUNK = 1_000  # people; from 500 to 2,500 as fast at 50,000 people, 1,000 the fastest at 200,000
 
 
 def load_registrant(conn: sqlite3.Connection, registrant_id: str) -> Registrant | None:
@@ -77,16 +86,11 @@ _SOME_DATE = "0001-01-01"
 
 
 def _parsed(column: Sequence[Any], parse: Callable[[str], Any]) -> list[Any]:
-    """``parse(value) if value else None`` for each value of a column.
+    """``parse(value) if value else None`` for each value of a column, parsed by one ``map``.
 
-    A column whose values repeat (birth dates) is parsed once per distinct
-    value; one of mostly distinct values (registration times) is parsed whole,
-    which costs less than looking each value up.
+    Parsing each distinct value once and looking the others up costs as much
+    for birth dates, twice as much for registration times (mostly distinct).
     """
-    distinct = set(column)
-    if 2 * len(distinct) <= len(column):
-        parsed = {value: parse(value) if value else None for value in distinct}
-        return list(map(parsed.__getitem__, column))
     empty = list(itertools.compress(itertools.count(), map(operator.not_, column)))
     if not empty:
         return list(map(parse, column))

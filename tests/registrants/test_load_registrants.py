@@ -3,12 +3,14 @@
 import datetime as dt
 import json
 import sqlite3
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openmosprom_cli.models import Registrant
+from openmosprom_cli.store import registrants
 from openmosprom_cli.store.registrants import (
     REGISTRANT_COLUMNS,
     json_string_list,
@@ -77,7 +79,7 @@ def _stored_choices(draw) -> str:
     return json.dumps([*items, draw(st.integers(-5, 5))], ensure_ascii=False)
 
 
-# A few values repeated (birth dates, which the loader parses once each) or all different (registration times).
+# Dates and times drawn from a few values (repeated, as birth dates are) or each its own, some empty.
 _DATES = st.one_of(st.none(), st.just(""), st.dates().map(dt.date.isoformat))
 _MOMENTS = st.one_of(st.none(), st.just(""), st.datetimes().map(dt.datetime.isoformat),
                      st.datetimes(timezones=st.timezones()).map(dt.datetime.isoformat),
@@ -102,9 +104,9 @@ def _seasons(draw) -> list[tuple]:
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], max_examples=150)
-@given(rows=_seasons())
-def test_everyone_is_loaded_as_stored_in_the_order_of_their_ids(season, rows):
-    with season.transaction() as conn:
+@given(rows=_seasons(), chunk=st.sampled_from([1, 2, 3, 5, registrants.LOAD_CHUNK]))
+def test_everyone_is_loaded_as_stored_in_the_order_of_their_ids(season, rows, chunk):
+    with season.transaction() as conn, mock.patch.object(registrants, "LOAD_CHUNK", chunk):
         store_rows(conn, rows)
         assert_same_records(conn)
 
@@ -134,7 +136,7 @@ def test_choices_stored_by_another_writer_are_decoded(season):
 
 
 def test_repeated_and_distinct_dates_with_empty_ones(season):
-    # Birth dates repeat (each parsed once); registration times differ (parsed as a column), some empty.
+    # Birth dates repeat, registration times differ; some of either are empty (NULL or '').
     rows = [(str(i), "", "", "", ["2001-03-11", None, ""][i % 3], 1.0, f"2026-11-{1 + i:02d}T05:45:0{i % 10}"
              if i % 4 else ["", None][i % 8 // 4], "[]", 0, "", "") for i in range(24)]
     with season.transaction() as conn:
