@@ -58,7 +58,7 @@ from openmosprom_cli.rosters.files import (
 from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.meta import get_meta
-from openmosprom_cli.store.registrants import load_registrants_in_bulk
+from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.rosters import (
     RosterExportRow,
     delete_roster_exports,
@@ -128,7 +128,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                                         hint=_("Run `openmosprom assign` first."))
             sites = load_sites(conn)
             tours = load_tours(conn)
-            people = {p.id: p for p in load_registrants_in_bulk(conn)}
+            people = {p.id: p for p in load_registrants(conn)}
             earlier = load_roster_exports(conn)
             previous = {r.site_id: r.fingerprint for r in earlier}
             cancelled, prizes = load_cancelled_tours(conn), prize_names(conn)
