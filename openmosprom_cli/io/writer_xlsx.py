@@ -22,7 +22,7 @@ caller's stamp, and xlsxwriter dates every zip entry 1980-01-31 (it sets its
 temporary files' times before adding them).
 
 A large workbook is deflated at ``LARGE_WORKBOOK_COMPRESSLEVEL`` rather than
-zlib's default 6 (see :func:`_zip_level`); deflate at a fixed level is as
+zlib's default 6 (see :func:`~openmosprom_cli.io.xlsx_close.streamed_close`); deflate at a fixed level is as
 reproducible as at any other. Small workbooks keep the default, and so their bytes.
 """
 
@@ -36,10 +36,8 @@ import math
 import numbers
 import re
 import tempfile
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
 
 from openmosprom_cli.errors import CannotCreateError
 from openmosprom_cli.i18n import _
@@ -63,6 +61,7 @@ from openmosprom_cli.io.writer import (
     visible_text,
 )
 from openmosprom_cli.io.xlsx_charts import add_chart, keep_charted
+from openmosprom_cli.io.xlsx_close import streamed_close
 from openmosprom_cli.io.xlsx_rows import (
     DATE,
     DATETIME,
@@ -109,31 +108,10 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.
         for sheet in sheets:
             _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats, workbook, streamed=not small).write()
         try:
-            with contextlib.nullcontext() if small else _zip_level(LARGE_WORKBOOK_COMPRESSLEVEL):
+            with contextlib.nullcontext() if small else streamed_close(LARGE_WORKBOOK_COMPRESSLEVEL):
                 workbook.close()
         except FileCreateError as exc:
             raise CannotCreateError(_("cannot write {path}: {reason}").format(path=path, reason=exc)) from None
-
-
-@contextlib.contextmanager
-def _zip_level(level: int) -> Iterator[None]:
-    """xlsxwriter zips the workbook at this deflate level while the block runs.
-
-    xlsxwriter makes its ZipFile inside ``Workbook.close()`` with no way to pass a level, so the name it
-    calls is swapped for the block (the CLI writes one workbook at a time).
-    """
-    import xlsxwriter.workbook
-
-    class LeveledZipFile(zipfile.ZipFile):
-        def __init__(self, file, mode: Literal["w"], *, compression: int, allowZip64: bool) -> None:
-            super().__init__(file, mode, compression=compression, allowZip64=allowZip64, compresslevel=level)
-
-    plain = xlsxwriter.workbook.ZipFile
-    xlsxwriter.workbook.ZipFile = LeveledZipFile
-    try:
-        yield
-    finally:
-        xlsxwriter.workbook.ZipFile = plain
 
 
 def _sized(sheets: Iterable[Sheet]) -> tuple[list[Sheet], bool]:
