@@ -54,13 +54,14 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult, excus
     excused = excused or {}
     kept = {(h.registrant_id, h.tour_id): h for h in inputs.held}
     tours = {t.tour_id: t for t in inputs.tours}
-    people = {a.id: a for a in inputs.applicants}
+    # The records are read only where a message or a seat needs them: stored inputs make them when read.
+    people = index_of(inputs.ids)
     columns = inputs.input_columns
     order = priority_indices(inputs.applicants, seed, columns.priority)
     c = in_priority_order(columns, order)
-    ids = [inputs.applicants[i].id for i in order.tolist()]
+    ids = list(map(inputs.ids.__getitem__, order.tolist()))
     position = index_of(ids)
-    violations = _check_placements(inputs, stored, kept, excused)
+    violations = _check_placements(inputs, stored, people, kept, excused)
 
     violations.extend(_check_priorities(ids, position, stored.columns))
     tour_index = index_of([t.tour_id for t in columns.tours])
@@ -85,7 +86,8 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult, excus
                      "{id} (priority {priority}) ranked {tour} as choice {rank}, above their result, was eligible, "
                      "and it had {seats} seats left at their turn for a party of {party}; {tail}",
                      envy.seats_left).format(id=rid, priority=envy.position + 1, tour=tour_id, rank=envy.rank,
-                                             seats=envy.seats_left, party=people[rid].party_size, tail=tail),
+                                             seats=envy.seats_left, party=inputs.applicants[people[rid]].party_size,
+                                             tail=tail),
             rid, tour_id))
 
     violations.extend(_check_waitlists(ids, position, stored.columns))
@@ -95,20 +97,23 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult, excus
     return violations
 
 
-def _check_placements(inputs: AllocationInput, stored: StoredResult, kept: Mapping[tuple[str, str], Holding],
-                      excused: Excused) -> list[Violation]:
-    """Each seat on its own (party size, eligibility, the choice it answers, closed tours), capacity, and the limit."""
+def _check_placements(inputs: AllocationInput, stored: StoredResult, people: Mapping[str, int],
+                      kept: Mapping[tuple[str, str], Holding], excused: Excused) -> list[Violation]:
+    """Each seat on its own (party size, eligibility, the choice it answers, closed tours), capacity, and the limit.
+
+    ``people``: each ID's place among the applicants.
+    """
     closed = set(inputs.closed)
     taken_off = set(inputs.taken_off)
     tours = {t.tour_id: t for t in inputs.tours}
     sites = {s.site_id: s for s in inputs.sites}
-    people = {a.id: a for a in inputs.applicants}
     times = {t.tour_id: tour_minutes(t) for t in inputs.tours}
     violations: list[Violation] = []
     held: dict[str, list[Placement]] = defaultdict(list)
     seats: Counter[str] = Counter()
     for p in stored.placements:
-        person, tour = people.get(p.registrant_id), tours.get(p.tour_id)
+        place, tour = people.get(p.registrant_id), tours.get(p.tour_id)
+        person = None if place is None else inputs.applicants[place]
         if person is None or tour is None:
             unknown = (Msg("{id} holds {tour}, but no such registrant was in the inputs", id=p.registrant_id,
                            tour=p.tour_id) if person is None
