@@ -33,7 +33,7 @@ import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import attrgetter
+from operator import attrgetter, countOf
 from typing import TYPE_CHECKING, Any, overload
 
 from openmosprom_cli.allocation.blobs import (
@@ -88,29 +88,30 @@ class SnapshotColumns:
     def of(cls, inputs: AllocationInput, purges: Sequence[Mapping[str, Any]] = ()) -> SnapshotColumns:
         import numpy as np
 
-        applicants = inputs.applicants
-        n = len(applicants)
-        order = sorted(range(n), key=[a.id for a in applicants].__getitem__)
-        people = [applicants[i] for i in order]
+        ids = inputs.ids
+        n = len(ids)
+        order = sorted(range(n), key=ids.__getitem__)
         perm = np.asarray(order, dtype=np.int64)
         # The solver has read these columns already (and reads them the same way): reuse them.
         columns = inputs.input_columns
         registered = np.where(columns.priority.missing, NO_TIME, columns.priority.registered)[perm]
         birth = columns.person.birth_ymd[perm]
         birth = np.where(birth == BIRTH_DATE_ERASED, 0, birth)
-        erased = [i for i, a in enumerate(people) if a.age_ok is not None]
+        ages = list(map(attrgetter("age_ok"), inputs.applicants))
+        erased = [] if countOf(ages, None) == n else [i for i, p in enumerate(order) if ages[p] is not None]
         flags = (np.where(columns.person.passport_missing, 0, HAS_PASSPORT)
                  | np.where(columns.person.non_citizen, 0, IS_CITIZEN))[perm].astype(np.uint8)
         flags[erased] |= HAS_AGE_VERDICTS
         choices, numbers = inputs.choice_numbers
         choice = take_rows(numbers, perm)
-        verdicts = [(i, tour_id, met) for i in erased for tour_id, met in sorted(people[i].age_ok or ())]
+        verdicts = [(i, tour_id, met) for i in erased for tour_id, met in sorted(ages[order[i]] or ())]
         age_tours = sorted({tour_id for _, tour_id, _ in verdicts})
         tour_number = index_of(age_tours)
         return cls(
-            head=inputs.to_json(applicants=False), ids=[a.id for a in people], choices=choices, age_tours=age_tours,
-            score=columns.priority.score[perm], registered=registered, birth=birth,
-            companions=np.fromiter(map(attrgetter("companions"), people), dtype=np.int64, count=n), flags=flags,
+            head=inputs.to_json(applicants=False), ids=list(map(ids.__getitem__, order)), choices=choices,
+            age_tours=age_tours, score=columns.priority.score[perm], registered=registered, birth=birth,
+            # As the records hold them: reading them into int16 refused any count beyond.
+            companions=columns.person.companions[perm].astype(np.int64), flags=flags,
             choice=choice, age_person=np.array([i for i, _, _ in verdicts], dtype=np.int32),
             age_tour=np.array([tour_number[t] for _, t, _ in verdicts], dtype=np.int32),
             age_met=np.array([met for _, _, met in verdicts], dtype=np.uint8), purges=tuple(map(dict, purges)))
