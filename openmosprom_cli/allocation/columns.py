@@ -113,7 +113,8 @@ class AgeVerdicts:
     """
 
     person: np.ndarray          # input index, int64
-    tour_ids: Sequence[str]     # the tour each verdict is for (perhaps no tour of the inputs)
+    tour: np.ndarray            # the tour each verdict is for, into tour_ids (int64)
+    tour_ids: Sequence[str]     # perhaps tours the inputs do not have
     met: np.ndarray             # bool: old enough for it
 
 
@@ -169,7 +170,7 @@ def read_input_columns(inputs: AllocationInput) -> InputColumns:
         counts = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
         recorded = list(chain.from_iterable(records))
         verdicts = AgeVerdicts(np.repeat(np.asarray(erased, dtype=np.int64), counts),
-                               list(map(itemgetter(0), recorded)),
+                               np.arange(len(recorded), dtype=np.int64), list(map(itemgetter(0), recorded)),
                                np.fromiter(map(itemgetter(1), recorded), dtype=bool, count=len(recorded)))
 
     person = PersonTraits(birth_ymd=birth_ymd, companions=companions, passport_missing=~has_passport,
@@ -257,7 +258,7 @@ class _Frame:
         if verdicts is not None:
             tour_index = _Codes({t.tour_id: i for i, t in enumerate(tours)})
             tour_of = np.fromiter(map(tour_index.__getitem__, verdicts.tour_ids), dtype=np.int64,
-                                  count=len(verdicts.tour_ids))
+                                  count=len(verdicts.tour_ids))[verdicts.tour]
             ok = verdicts.met & (tour_of >= 0)
             age_ok_keys = verdicts.person[ok] * n_tours + tour_of[ok]
 

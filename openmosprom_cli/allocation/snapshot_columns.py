@@ -161,8 +161,8 @@ class SnapshotColumns:
         """Whose birth date a purge replaced by age verdicts."""
         import numpy as np
 
-        return [self.ids[i] for i in np.flatnonzero((self.flags & HAS_AGE_VERDICTS) != 0).tolist()
-                if self.birth[i] == 0]
+        erased = ((self.flags & HAS_AGE_VERDICTS) != 0) & (self.birth == 0)
+        return [self.ids[i] for i in np.flatnonzero(erased).tolist()]
 
     def to_inputs(self) -> AllocationInput:
         """The inputs, applicants sorted by ID (as the JSON snapshot of format 1 has them).
@@ -272,14 +272,15 @@ class SnapshotColumns:
             owner = self.age_person.astype(np.int64)
             kept = np.flatnonzero((owner >= 0) & (owner < n))
             kept = kept[erased[owner[kept]]]
-            tour_ids = [self.age_tours[t] for t in self.age_tour[kept].tolist()]
-            met = self.age_met[kept] != 0
+            # Numbers into age_tours, read as a list reads them (-1 the last).
+            tour = self.age_tour[kept].astype(np.int64) % max(len(self.age_tours), 1)
+            rank_of = index_of(sorted(set(self.age_tours)))
+            name_rank = np.array([rank_of[t] for t in self.age_tours], dtype=np.int64)
             # As the records hold them: by person, then by tour ID (an unmet verdict adds nothing, so its place
             # among the same tour's does not matter).
-            rank_of = index_of(sorted(set(tour_ids)))
-            rank = np.array([rank_of[t] for t in tour_ids], dtype=np.int64)
-            by_record = np.lexsort((rank, owner[kept]))
-            verdicts = AgeVerdicts(owner[kept][by_record], [tour_ids[i] for i in by_record.tolist()], met[by_record])
+            by_record = np.lexsort((name_rank[tour], owner[kept]))
+            verdicts = AgeVerdicts(owner[kept][by_record], tour[by_record], self.age_tours,
+                                   self.age_met[kept][by_record] != 0)
         return input_columns_of(inputs, priority, person, self.choices, self.choice.astype(np.int32), verdicts)
 
     def _choice_numbers(self) -> tuple[list[str], np.ndarray] | None:
@@ -379,13 +380,13 @@ class StoredApplicants(Sequence[Applicant]):
                 c.flags.tolist())
 
     @functools.cached_property
-    def _verdicts(self) -> dict[int, list[tuple[str, bool]]]:
+    def _verdicts(self) -> tuple[list[int], list[int], list[int]]:
+        """Everyone's age verdicts sorted by person, each person's in stored order: persons, tours, verdicts."""
+        import numpy as np
+
         c = self._columns
-        verdicts: dict[int, list[tuple[str, bool]]] = {}
-        for person, tour, met in zip(c.age_person.tolist(), c.age_tour.tolist(), c.age_met.tolist(), strict=True):
-            if 0 <= person < len(c.ids):
-                verdicts.setdefault(person, []).append((c.age_tours[tour], bool(met)))
-        return verdicts
+        by_person = np.argsort(c.age_person, kind="stable")
+        return c.age_person[by_person].tolist(), c.age_tour[by_person].tolist(), c.age_met[by_person].tolist()
 
     def _one(self, p: int) -> Applicant:
         """What :meth:`SnapshotColumns._applicants` makes of place ``p``, made alone."""
@@ -397,7 +398,13 @@ class StoredApplicants(Sequence[Applicant]):
                          dt.date(day // 10000, day // 100 % 100, day % 100) if day else None, companions[p],
                          (flag & HAS_PASSPORT) != 0, (flag & IS_CITIZEN) != 0,
                          tuple([choices[i] for i in c.choice[p].tolist() if i >= 0]),
-                         tuple(sorted(self._verdicts.get(p, ()))) if flag & HAS_AGE_VERDICTS else None)
+                         self._verdicts_of(p) if flag & HAS_AGE_VERDICTS else None)
+
+    def _verdicts_of(self, p: int) -> tuple[tuple[str, bool], ...]:
+        persons, tours, met = self._verdicts
+        names = self._columns.age_tours
+        return tuple(sorted((names[tours[i]], bool(met[i]))
+                            for i in range(bisect.bisect_left(persons, p), bisect.bisect_right(persons, p))))
 
 
 def _dates(ymd: np.ndarray) -> list[dt.date | None]:
