@@ -155,10 +155,12 @@ def test_columns_with_a_gap_in_a_choice_list_are_read_from_the_records():
 def test_damaged_columns_are_made_into_records_at_once_failing_as_they_always_did(arrays):
     columns = damaged(small(), **arrays)
     assert not columns._records_readable()
-    with pytest.raises((ValueError, IndexError)):
+    with pytest.raises((ValueError, IndexError)) as all_at_once:
         columns._applicants(range(5))
-    with pytest.raises((ValueError, IndexError)):
+    with pytest.raises((ValueError, IndexError)) as read_back:
         columns.to_inputs()
+    # The audit reports the reason as it is (the stored inputs cannot be read (…)).
+    assert repr(read_back.value) == repr(all_at_once.value)
 
 
 def test_a_record_is_made_when_read_and_all_at_once_when_iterated():
