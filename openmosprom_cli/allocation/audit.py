@@ -113,7 +113,7 @@ def audit_current(season: Season, *, all_runs: bool = False) -> AuditCertificate
         with stage(_("Checking the prize draw")):
             prizes = audit_prizes(conn, all_draws=all_runs, exclusions=tuple(read_exclusions(season).reasons))
     run, stored = allocation.stored.run, allocation.stored.result
-    # The stored inputs become everyone's record at once: see allocation/bulk.py.
+    # Re-deriving the run still makes thousands of records (seats, their holders'): see allocation/bulk.py.
     with collector_paused(), stage(_("Checking allocation run {run}").format(run=run.run_id)):
         certificate = audit_run(run, stored, excused, changes)
     violations = [*(v for _, found in earlier for v in found), *certificate.violations, *policy,

@@ -68,7 +68,7 @@ def taken_off(changes: Iterable[ChangeRow], upto: int, people: Collection[str], 
 
 def taken_off_mismatch(inputs: AllocationInput, changes: Iterable[ChangeRow], upto: int) -> list[str]:
     """How the pairs a run kept people off differ from those the changes before it took away."""
-    expected = taken_off(changes, upto, {a.id for a in inputs.applicants}, {t.tour_id for t in inputs.tours})
+    expected = taken_off(changes, upto, set(inputs.ids), {t.tour_id for t in inputs.tours})
     actual = set(inputs.taken_off)
     return [*(Msg("{id} was taken off {tour}, but the run did not keep them off it", id=rid, tour=tour_id)
               for rid, tour_id in sorted(expected - actual)),

@@ -54,19 +54,21 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult, excus
     excused = excused or {}
     kept = {(h.registrant_id, h.tour_id): h for h in inputs.held}
     tours = {t.tour_id: t for t in inputs.tours}
-    people = {a.id: a for a in inputs.applicants}
     columns = inputs.input_columns
     order = priority_indices(inputs.applicants, seed, columns.priority)
     c = in_priority_order(columns, order)
-    ids = [inputs.applicants[i].id for i in order.tolist()]
+    at = order.tolist()
+    ids = list(map(inputs.ids.__getitem__, at))
     position = index_of(ids)
-    violations = _check_placements(inputs, stored, kept, excused)
+    # The records are read only where a seat or a message needs them: stored inputs make each when read.
+    people = {rid: at[position[rid]] for rid in {p.registrant_id for p in stored.placements} if rid in position}
+    violations = _check_placements(inputs, stored, people, kept, excused)
 
     violations.extend(_check_priorities(ids, position, stored.columns))
     tour_index = index_of([t.tour_id for t in columns.tours])
     held = held_seats([(position[p.registrant_id], tour_index[p.tour_id], p.choice_rank, p.seats,
                         (p.registrant_id, p.tour_id) in kept)
-                       for p in stored.placements if p.registrant_id in people and p.tour_id in tours])
+                       for p in stored.placements if p.registrant_id in position and p.tour_id in tours])
     closed = [tour_index[t] for t in inputs.closed if t in tour_index]
     for envy in justified_envy(c, held, closed, inputs.max_tours_per_person):
         rid, tour_id = ids[envy.position], columns.tours[envy.tour].tour_id
@@ -85,7 +87,8 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult, excus
                      "{id} (priority {priority}) ranked {tour} as choice {rank}, above their result, was eligible, "
                      "and it had {seats} seats left at their turn for a party of {party}; {tail}",
                      envy.seats_left).format(id=rid, priority=envy.position + 1, tour=tour_id, rank=envy.rank,
-                                             seats=envy.seats_left, party=people[rid].party_size, tail=tail),
+                                             seats=envy.seats_left,
+                                             party=inputs.applicants[at[envy.position]].party_size, tail=tail),
             rid, tour_id))
 
     violations.extend(_check_waitlists(ids, position, stored.columns))
@@ -95,20 +98,23 @@ def check_result(inputs: AllocationInput, seed: str, stored: StoredResult, excus
     return violations
 
 
-def _check_placements(inputs: AllocationInput, stored: StoredResult, kept: Mapping[tuple[str, str], Holding],
-                      excused: Excused) -> list[Violation]:
-    """Each seat on its own (party size, eligibility, the choice it answers, closed tours), capacity, and the limit."""
+def _check_placements(inputs: AllocationInput, stored: StoredResult, people: Mapping[str, int],
+                      kept: Mapping[tuple[str, str], Holding], excused: Excused) -> list[Violation]:
+    """Each seat on its own (party size, eligibility, the choice it answers, closed tours), capacity, and the limit.
+
+    ``people``: the place among the applicants of each ID that holds a seat.
+    """
     closed = set(inputs.closed)
     taken_off = set(inputs.taken_off)
     tours = {t.tour_id: t for t in inputs.tours}
     sites = {s.site_id: s for s in inputs.sites}
-    people = {a.id: a for a in inputs.applicants}
     times = {t.tour_id: tour_minutes(t) for t in inputs.tours}
     violations: list[Violation] = []
     held: dict[str, list[Placement]] = defaultdict(list)
     seats: Counter[str] = Counter()
     for p in stored.placements:
-        person, tour = people.get(p.registrant_id), tours.get(p.tour_id)
+        place, tour = people.get(p.registrant_id), tours.get(p.tour_id)
+        person = None if place is None else inputs.applicants[place]
         if person is None or tour is None:
             unknown = (Msg("{id} holds {tour}, but no such registrant was in the inputs", id=p.registrant_id,
                            tour=p.tour_id) if person is None
@@ -266,7 +272,8 @@ def _compare_with_rederived(result: AllocationResult, stored: StoredResult) -> l
                                                    derived=_describe(derived_seats.get(rid))), rid))
 
     mine = stored.columns
-    rows = (np.arange(len(derived.people)) if list(mine.people) == list(derived.people)
+    same_people = list(mine.people) == list(derived.people)
+    rows = (np.arange(len(derived.people)) if same_people
             else np.array([mine.place_of.get(rid, -1) for rid in derived.people], dtype=np.int64))
     present = np.flatnonzero(rows >= 0)
     width = max(mine.code.shape[1], derived.code.shape[1])
@@ -291,7 +298,6 @@ def _compare_with_rederived(result: AllocationResult, stored: StoredResult) -> l
         violations.append(Violation(check, Msg("{id}'s recorded outcomes differ: {details}", id=derived.people[i],
                                                details="; ".join(differing)), derived.people[i]))
 
-    same_people = list(mine.people) == list(derived.people)
     same_lines = (mine.waitlist_tour.size == derived.waitlist_tour.size
                   and np.array_equal(_recode(mine.tours, derived.tours)[mine.waitlist_tour + 1], derived.waitlist_tour)
                   and np.array_equal(mine.waitlist_person if same_people

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter, countOf, itemgetter
@@ -105,46 +105,27 @@ def in_priority_order(a: InputColumns, order: np.ndarray) -> Columns:
     )
 
 
+@dataclass(frozen=True)
+class AgeVerdicts:
+    """The age verdicts of the people whose birth date a purge erased: one entry per (person, tour) recorded.
+
+    Entries go by person, and each person's by tour ID, as the records hold them (``Applicant.age_ok``).
+    """
+
+    person: np.ndarray          # input index, int64
+    tour: np.ndarray            # the tour each verdict is for, into tour_ids (int64)
+    tour_ids: Sequence[str]     # perhaps tours the inputs do not have
+    met: np.ndarray             # bool: old enough for it
+
+
 def read_input_columns(inputs: AllocationInput) -> InputColumns:
+    """The applicants' records read into columns."""
     import numpy as np
 
     applicants = inputs.applicants
     n = len(applicants)
-    tours = tuple(ordered_tours(inputs.tours))
-    sites = {s.site_id: s for s in inputs.sites}
-    site_ids = sorted({t.site_id for t in tours})
-    site_number = {s: i for i, s in enumerate(site_ids)}
-    by_site = tours_by_site(tours)
-    longest = max((len(v) for v in by_site.values()), default=0)
-    site_tours = np.full((len(site_ids), max(longest, 1)), -1, dtype=np.int32)
-    for s, members in by_site.items():
-        site_tours[site_number[s], :len(members)] = members
-    site_len = np.array([len(by_site[s]) for s in site_ids], dtype=np.int32)
-    tour_sites = [sites[t.site_id] for t in tours]
-    tour_number = {t.tour_id: i for i, t in enumerate(tours)}
-    person_number = {a.id: i for i, a in enumerate(applicants)} if inputs.taken_off else {}
-    taken = [(person_number[rid], tour_number[tid]) for rid, tid in inputs.taken_off
-             if rid in person_number and tid in tour_number]
-    has_taken_off = np.zeros(len(tours), dtype=bool)
-    has_taken_off[[t for _, t in taken]] = True
-    tour = TourTraits(
-        date_ymd=np.array([ymd(t.date) for t in tours], dtype=np.int32),
-        min_age=np.array([s.min_age for s in tour_sites], dtype=np.int16),
-        passport_required=np.array([s.passport_required for s in tour_sites], dtype=bool),
-        citizens_only=np.array([s.citizens_only for s in tour_sites], dtype=bool),
-        has_taken_off=has_taken_off,
-    )
-    times = np.array([tour_minutes(t) for t in tours], dtype=np.int64).reshape(len(tours), 2)
-
-    # Choice tokens → codes: tours first, then sites, then "unknown", then "no choice" padding;
-    # kind and ref are then two table look-ups.
-    n_tours, n_sites = len(tours), len(site_ids)
-    unknown_code, none_code = n_tours + n_sites, n_tours + n_sites + 1
-    lookup = _Codes({s: n_tours + i for s, i in site_number.items()}, default=unknown_code)
-    lookup.update({t.tour_id: i for i, t in enumerate(tours)})     # a tour ID wins over a site ID
-    kind_of = np.array([KIND_TOUR] * n_tours + [KIND_SITE] * n_sites + [KIND_UNKNOWN, KIND_NONE], dtype=np.int8)
-    ref_of = np.array([*range(n_tours), *range(n_sites), 0, 0], dtype=np.int32)
-
+    frame = _Frame.of(inputs)
+    lookup = frame.lookup()
     score = np.empty(n, dtype=np.float64)
     companions = np.empty(n, dtype=np.int16)
     has_passport = np.empty(n, dtype=bool)
@@ -173,16 +154,13 @@ def read_input_columns(inputs: AllocationInput) -> InputColumns:
         lengths[start:stop] = np.fromiter(map(len, choices), dtype=np.int64, count=m)
         flat.append(np.fromiter(map(lookup.__getitem__, chain.from_iterable(choices)), dtype=np.int32))
     k = int(lengths.max()) if n else 0
-    token = np.full((n, k), none_code, dtype=np.int32)
+    token = np.full((n, k), frame.none_code, dtype=np.int32)
     if n:
         token[np.arange(k) < lengths[:, None]] = np.concatenate(flat)     # row-major, like the chained choices
     del flat
-    kind, ref = kind_of[token], ref_of[token]
-    del token
-    priority = PriorityFields(score, registered, no_time)
     birth_ymd = _ymd_of_day_numbers(birth_day)
 
-    age_ok_keys = None
+    verdicts = None
     if purged:
         age_records = list(map(attrgetter("age_ok"), applicants))
         no_birth_date = (birth_day == 0).tolist()
@@ -190,25 +168,116 @@ def read_input_columns(inputs: AllocationInput) -> InputColumns:
         birth_ymd[erased] = BIRTH_DATE_ERASED
         records = [age_records[i] for i in erased]
         counts = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
-        verdicts = list(chain.from_iterable(records))
-        tour_index = _Codes({t.tour_id: i for i, t in enumerate(tours)})
-        tour_of = np.fromiter(map(tour_index.__getitem__, map(itemgetter(0), verdicts)), dtype=np.int64,
-                              count=len(verdicts))
-        ok = np.fromiter(map(itemgetter(1), verdicts), dtype=bool, count=len(verdicts)) & (tour_of >= 0)
-        owner = np.repeat(np.asarray(erased, dtype=np.int64), counts)
-        age_ok_keys = owner[ok] * n_tours + tour_of[ok]
+        recorded = list(chain.from_iterable(records))
+        verdicts = AgeVerdicts(np.repeat(np.asarray(erased, dtype=np.int64), counts),
+                               np.arange(len(recorded), dtype=np.int64), list(map(itemgetter(0), recorded)),
+                               np.fromiter(map(itemgetter(1), recorded), dtype=bool, count=len(recorded)))
 
     person = PersonTraits(birth_ymd=birth_ymd, companions=companions, passport_missing=~has_passport,
                           non_citizen=~is_citizen)
-    columns = InputColumns(
-        tours=tours, priority=priority, person=person, kind=kind, ref=ref, tour=tour,
-        capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=times[:, 0], end=times[:, 1],
-        site_tours=site_tours, site_len=site_len, age_ok_keys=age_ok_keys,
-        taken_off_keys=np.array([p * len(tours) + t for p, t in taken], dtype=np.int64) if taken else None,
-    )
-    for value in _arrays_in(columns):
-        value.flags.writeable = False
-    return columns
+    return frame.columns(inputs, PriorityFields(score, registered, no_time), person, token, verdicts)
+
+
+def input_columns_of(inputs: AllocationInput, priority: PriorityFields, person: PersonTraits,
+                     choices: Sequence[str], choice: np.ndarray, verdicts: AgeVerdicts | None) -> InputColumns:
+    """The columns :func:`read_input_columns` reads, of applicants whose fields are given as arrays, input order.
+
+    A stored inputs snapshot holds them so (:mod:`~openmosprom_cli.allocation.snapshot_columns`): no record
+    need be made. ``priority`` and ``person`` are as the records read (``birth_ymd`` is BIRTH_DATE_ERASED where
+    a purge erased it; companions int16); ``choice`` numbers the choices into ``choices`` (int32, -1 past a
+    person's list; each list a prefix of its row, the longest filling it); ``verdicts`` is None when nobody's
+    birth date was ever erased (as ``age_ok is None`` for everyone).
+    """
+    import numpy as np
+
+    frame = _Frame.of(inputs)
+    lookup = frame.lookup()
+    # A choice's code by its number; -1 (past a list) is the last entry, "no choice".
+    code_of = np.array([*map(lookup.__getitem__, choices), frame.none_code], dtype=np.int32)
+    return frame.columns(inputs, priority, person, code_of[choice], verdicts)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What the columns hold of the tours and sites, and how a choice is coded, whoever the applicants are."""
+
+    tours: tuple[Tour, ...]      # earliest first
+    site_number: dict[str, int]
+    tour: TourTraits
+    times: np.ndarray
+    site_tours: np.ndarray
+    site_len: np.ndarray
+
+    @classmethod
+    def of(cls, inputs: AllocationInput) -> _Frame:
+        import numpy as np
+
+        tours = tuple(ordered_tours(inputs.tours))
+        sites = {s.site_id: s for s in inputs.sites}
+        site_ids = sorted({t.site_id for t in tours})
+        site_number = {s: i for i, s in enumerate(site_ids)}
+        by_site = tours_by_site(tours)
+        longest = max((len(v) for v in by_site.values()), default=0)
+        site_tours = np.full((len(site_ids), max(longest, 1)), -1, dtype=np.int32)
+        for s, members in by_site.items():
+            site_tours[site_number[s], :len(members)] = members
+        site_len = np.array([len(by_site[s]) for s in site_ids], dtype=np.int32)
+        tour_sites = [sites[t.site_id] for t in tours]
+        tour = TourTraits(
+            date_ymd=np.array([ymd(t.date) for t in tours], dtype=np.int32),
+            min_age=np.array([s.min_age for s in tour_sites], dtype=np.int16),
+            passport_required=np.array([s.passport_required for s in tour_sites], dtype=bool),
+            citizens_only=np.array([s.citizens_only for s in tour_sites], dtype=bool),
+        )
+        times = np.array([tour_minutes(t) for t in tours], dtype=np.int64).reshape(len(tours), 2)
+        return cls(tours, site_number, tour, times, site_tours, site_len)
+
+    # Choice tokens → codes: tours first, then sites, then "unknown", then "no choice" padding;
+    # kind and ref are then two table look-ups.
+
+    @property
+    def none_code(self) -> int:
+        return len(self.tours) + len(self.site_number) + 1
+
+    def lookup(self) -> _Codes:
+        n_tours = len(self.tours)
+        lookup = _Codes({s: n_tours + i for s, i in self.site_number.items()}, default=self.none_code - 1)
+        lookup.update({t.tour_id: i for i, t in enumerate(self.tours)})     # a tour ID wins over a site ID
+        return lookup
+
+    def columns(self, inputs: AllocationInput, priority: PriorityFields, person: PersonTraits, token: np.ndarray,
+                verdicts: AgeVerdicts | None) -> InputColumns:
+        import numpy as np
+
+        tours, n_tours, n_sites = self.tours, len(self.tours), len(self.site_number)
+        kind_of = np.array([KIND_TOUR] * n_tours + [KIND_SITE] * n_sites + [KIND_UNKNOWN, KIND_NONE], dtype=np.int8)
+        ref_of = np.array([*range(n_tours), *range(n_sites), 0, 0], dtype=np.int32)
+        kind, ref = kind_of[token], ref_of[token]
+
+        age_ok_keys = None
+        if verdicts is not None:
+            tour_index = _Codes({t.tour_id: i for i, t in enumerate(tours)})
+            tour_of = np.fromiter(map(tour_index.__getitem__, verdicts.tour_ids), dtype=np.int64,
+                                  count=len(verdicts.tour_ids))[verdicts.tour]
+            ok = verdicts.met & (tour_of >= 0)
+            age_ok_keys = verdicts.person[ok] * n_tours + tour_of[ok]
+
+        tour_number = {t.tour_id: i for i, t in enumerate(tours)}
+        person_number = {rid: i for i, rid in enumerate(inputs.ids)} if inputs.taken_off else {}
+        taken = [(person_number[rid], tour_number[tid]) for rid, tid in inputs.taken_off
+                 if rid in person_number and tid in tour_number]
+        has_taken_off = np.zeros(n_tours, dtype=bool)
+        has_taken_off[[t for _, t in taken]] = True
+        columns = InputColumns(
+            tours=tours, priority=priority, person=person, kind=kind, ref=ref,
+            tour=dataclasses.replace(self.tour, has_taken_off=has_taken_off),
+            capacity=np.array([t.capacity for t in tours], dtype=np.int64), start=self.times[:, 0],
+            end=self.times[:, 1], site_tours=self.site_tours, site_len=self.site_len, age_ok_keys=age_ok_keys,
+            taken_off_keys=np.array([p * n_tours + t for p, t in taken], dtype=np.int64) if taken else None,
+        )
+        for value in _arrays_in(columns):
+            value.flags.writeable = False
+        return columns
 
 
 def choice_numbers(inputs: AllocationInput) -> tuple[list[str], np.ndarray]:

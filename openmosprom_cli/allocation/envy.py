@@ -83,10 +83,13 @@ def justified_envy(c: Columns, held: HeldSeats, closed: Collection[int], limit: 
 
     open_ = np.ones(tours, dtype=bool)
     open_[list(closed)] = False
-    ok = open_[tour] & (reasons(c, person, tour) == ELIGIBLE)
-    ok &= ~_overlaps_an_earlier_seat(c, held, person, rank, tour)
     left = c.capacity[tour] - _taken_before(held, chooses_not, tours, n, tour, person)
-    ok &= left >= c.size[person]
+    # Room at their turn rules out most entries once the tours fill up: the rules and the overlaps only for the rest.
+    ok = open_[tour] & (left >= c.size[person])
+    maybe = np.flatnonzero(ok)
+    ok[maybe] = reasons(c, person[maybe], tour[maybe]) == ELIGIBLE
+    maybe = maybe[ok[maybe]]
+    ok[maybe] = ~_overlaps_an_earlier_seat(c, held, person[maybe], rank[maybe], tour[maybe])
 
     found = np.flatnonzero(ok)
     # The first tour of each choice that had room: entries are in (person, rank, option) order.
@@ -116,8 +119,8 @@ def _taken_before(held: HeldSeats, chooses_not: np.ndarray, tours: int, n: int, 
     key = key[order]
     cumulative = np.concatenate(([0], np.cumsum(held.seats[given][order])))
     before = np.searchsorted(key, tour * n + person, side="left")
-    tour_start = np.searchsorted(key, tour * n, side="left")
-    return taken[tour] + cumulative[before] - cumulative[tour_start]
+    tour_start = np.searchsorted(key, np.arange(tours, dtype=np.int64) * n, side="left")
+    return taken[tour] + cumulative[before] - cumulative[tour_start][tour]
 
 
 def _overlaps_an_earlier_seat(c: Columns, held: HeldSeats, person: np.ndarray, rank: np.ndarray,

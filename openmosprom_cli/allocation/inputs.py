@@ -91,7 +91,8 @@ class AllocationInput:
 
     tours: tuple[Tour, ...]
     sites: tuple[Site, ...]
-    applicants: tuple[Applicant, ...]
+    # A tuple; or, read back from a run's stored columns, a sequence that makes the records only when read.
+    applicants: Sequence[Applicant]
     max_tours_per_person: int = 1
     held: tuple[Holding, ...] = ()
     closed: tuple[str, ...] = ()
@@ -187,6 +188,11 @@ class AllocationInput:
         return fingerprint_of(self.to_json())
 
     @functools.cached_property
+    def ids(self) -> tuple[str, ...]:
+        """The applicants' IDs, in input order."""
+        return tuple(map(attrgetter("id"), self.applicants))
+
+    @functools.cached_property
     def input_columns(self) -> InputColumns:
         """The records read into columns, once: the fields are frozen, and reading is most of an allocation."""
         # Imported here: the columns module builds on this one.
@@ -200,6 +206,18 @@ class AllocationInput:
         from openmosprom_cli.allocation.columns import choice_numbers
 
         return choice_numbers(self)
+
+    def prefilled(self, *, ids: tuple[str, ...] | None = None, input_columns: InputColumns | None = None,
+                 choice_numbers: tuple[list[str], np.ndarray] | None = None) -> AllocationInput:
+        """These inputs, with what would be read off the records known beforehand (from a stored snapshot's columns).
+
+        They must be exactly what :attr:`ids`, :attr:`input_columns` and
+        :attr:`choice_numbers` would read; None leaves it to be read.
+        """
+        known = {"ids": ids, "input_columns": input_columns, "choice_numbers": choice_numbers}
+        # What a cached_property stores on first use: a frozen dataclass lets it, and so this, in.
+        self.__dict__.update({name: value for name, value in known.items() if value is not None})
+        return self
 
     def with_birth_dates_erased(self, ids: Collection[str]) -> tuple[AllocationInput, int]:
         """These inputs with the birth dates of ``ids`` replaced by their age verdicts; and how many were erased.
@@ -250,7 +268,7 @@ def fingerprint_of(data: Any) -> str:
 
 def check_inputs(inputs: AllocationInput) -> None:
     """Refuse inputs no allocation can be made of: duplicate IDs, tours of unknown sites, a limit below 1."""
-    if not _ids_unique(inputs.applicants):
+    if not _ids_unique(inputs.ids):
         raise ValueError("registrant IDs must be unique")
     site_ids = {s.site_id for s in inputs.sites}
     stray = sorted({t.site_id for t in inputs.tours} - site_ids)
@@ -261,7 +279,7 @@ def check_inputs(inputs: AllocationInput) -> None:
     if inputs.max_tours_per_person < 1:
         raise ValueError("max_tours_per_person must be at least 1")
     if inputs.held:
-        ids = {a.id for a in inputs.applicants}
+        ids = set(inputs.ids)
         tour_ids = {t.tour_id for t in inputs.tours}
         stray_held = [h for h in inputs.held if h.registrant_id not in ids or h.tour_id not in tour_ids]
         if stray_held:
@@ -274,12 +292,12 @@ def check_inputs(inputs: AllocationInput) -> None:
         raise ValueError("people taken off tours that are not tours of the inputs")
 
 
-def _ids_unique(applicants: Sequence[Applicant]) -> bool:
-    """Whether no two applicants share an ID; a set decides only when two IDs' hashes coincide."""
+def _ids_unique(ids: Sequence[str]) -> bool:
+    """Whether no two IDs are the same; a set decides only when two IDs' hashes coincide."""
     import numpy as np
 
     # Distinct hashes prove distinct IDs, and sorting a million int64 hashes takes
     # less than half the time of building a set of a million strings.
-    hashes = np.fromiter(map(hash, map(attrgetter("id"), applicants)), dtype=np.int64, count=len(applicants))
+    hashes = np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
     hashes.sort()
-    return not (hashes[1:] == hashes[:-1]).any() or len(set(map(attrgetter("id"), applicants))) == len(applicants)
+    return not (hashes[1:] == hashes[:-1]).any() or len(set(ids)) == len(ids)

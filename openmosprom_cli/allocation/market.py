@@ -42,7 +42,7 @@ def market_of(inputs: AllocationInput, tours: Sequence[Tour], order: Sequence[in
     index_of = {t.tour_id: i for i, t in enumerate(tours)}
     site_tours = tours_by_site(tours)
     seats = [t.capacity for t in tours]
-    position_of = {inputs.applicants[i].id: p for p, i in enumerate(order)} if inputs.held else {}
+    position_of = {inputs.ids[i]: p for p, i in enumerate(order)} if inputs.held else {}
     held_at: dict[int, list[int]] = {}
     answered: dict[int, dict[int, int]] = {}
     for holding in inputs.held:

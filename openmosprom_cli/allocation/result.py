@@ -69,8 +69,7 @@ class AllocationResult:
         return self.inputs.applicants[int(self.order[position])]
 
     def priority_ids(self) -> list[str]:
-        applicants = self.inputs.applicants
-        return [applicants[i].id for i in self.order.tolist()]
+        return list(map(self.inputs.ids.__getitem__, self.order.tolist()))
 
     def placements(self) -> list[Placement]:
         """Every seat: those given by this allocation in priority order, then those it kept.

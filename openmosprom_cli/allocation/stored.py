@@ -104,7 +104,11 @@ class StoredRun:
         return AllocationInput.from_json(self.inputs)
 
     def allocation_input(self) -> AllocationInput:
-        """The stored inputs as records (raises KeyError, TypeError or ValueError if they cannot be read)."""
+        """The stored inputs (raises KeyError, TypeError or ValueError if they cannot be read).
+
+        Of format 2, their columns come from the stored arrays and each applicant's record is made when read
+        (:meth:`SnapshotColumns.to_inputs`).
+        """
         return self._allocation_input
 
     def stored_inputs_fingerprint(self) -> str:

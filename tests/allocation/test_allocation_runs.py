@@ -14,7 +14,8 @@ from openmosprom_cli.allocation.runs import run_assignment
 from openmosprom_cli.allocation.solver import allocate
 from openmosprom_cli.allocation.stored import current_run, load_result
 from openmosprom_cli.errors import MissingInputError
-from openmosprom_cli.models import OUTCOME_TEXT, Registrant, Site, Tour
+from openmosprom_cli.models import OUTCOME_TEXT, Holding, Registrant, Site, Tour
+from openmosprom_cli.store.changes import add_change, add_commitment
 from openmosprom_cli.store.registrants import upsert_registrants
 from openmosprom_cli.store.sites import save_site
 from openmosprom_cli.store.tours import replace_tours
@@ -94,6 +95,22 @@ def test_the_summary_counts_seats_choices_and_reasons(season):
     assert report.unplaced == sum(reasons.values())
     with season.reader() as conn:
         assert current_run(conn).summary == report.to_json()
+
+
+def test_a_seat_kept_from_before_counts_its_holder_as_placed_even_if_it_answers_no_choice(season):
+    fill(season)
+    with season.transaction() as conn:
+        # An organizer seated 4 on ZIL_2, which they did not choose (and would not get: no birth date).
+        change = add_change(conn, at="2026-11-30T10:00:00", kind="seat", registrant_id="4", tour_id=ZIL_2.tour_id,
+                            seats=1, choice_rank=0, reason="guest of the factory")
+        add_commitment(conn, Holding("4", ZIL_2.tour_id, 1, 0), change_id=change)
+    report = run_assignment(season, seed="7")
+    with season.reader() as conn:
+        stored = load_result(conn, report.run_id)
+    assert ("4", ZIL_2.tour_id, 0) in {(p.registrant_id, p.tour_id, p.choice_rank) for p in stored.placements}
+    assert report.kept == 1 and report.placed == len({p.registrant_id for p in stored.placements})
+    reasons = dict(report.unplaced_by_reason)
+    assert "no_passport" not in reasons and report.unplaced == sum(reasons.values()) == 6 - report.placed
 
 
 def test_a_new_run_replaces_the_current_result_and_keeps_history(season):
