@@ -137,7 +137,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
             exported_at = now_iso()
 
             with staged_export(out_dir) as staging:
-                participants_staged = staging.path(PARTICIPANTS_FILE)
+                # Moved in after the sites' rosters, as when it was written after them.
+                participants_staged = staging.path(PARTICIPANTS_FILE, moved_last=True)
                 participants_label = _("Writing {file}").format(file=PARTICIPANTS_FILE)
                 write_participants = functools.partial(_write_participants, participants_staged, participants_label,
                                                        people, sites, tours, allocation, stamp=stamp)

@@ -48,11 +48,13 @@ class StagedExport:
         self.out_dir = out_dir
         self.folder = folder
         self.names: list[str] = []
+        self.last_names: list[str] = []
 
-    def path(self, name: str) -> Path:
-        """Where to write the file that will become ``out_dir/name``."""
+    def path(self, name: str, *, moved_last: bool = False) -> Path:
+        """Where to write the file that will become ``out_dir/name``; files are moved in the order asked for,
+        but those ``moved_last`` after the rest."""
         inside(self.out_dir, name)  # refuses a name that would land outside the output folder
-        self.names.append(name)
+        (self.last_names if moved_last else self.names).append(name)
         return inside(self.folder, name)
 
     def final_path(self, name: str) -> Path:
@@ -62,7 +64,7 @@ class StagedExport:
         """Move every staged file into place; returns their final paths."""
         moved = []
         try:
-            for name in self.names:
+            for name in [*self.names, *self.last_names]:
                 target = self.final_path(name)
                 os.replace(inside(self.folder, name), target)
                 checkpoint("file.replaced")
