@@ -27,6 +27,11 @@ import os, sys, threading, pathlib
 from openmosprom_cli.workers import work_beside, WorkFailed
 from openmosprom_cli.errors import CannotCreateError, OpenMospromError
 here = pathlib.Path(sys.argv[1])
+
+def say_pid(name):
+    # Whole or not at all: the test reads the pid as soon as the file is there.
+    (here / (name + ".part")).write_text(str(os.getpid()))
+    os.replace(here / (name + ".part"), here / name)
 """
 
 
@@ -120,7 +125,7 @@ def test_a_block_that_fails_stops_the_child_and_its_error_wins(tmp_path):
         import select
         stay, _ = os.pipe()
         def work():
-            (here / "child").write_text(str(os.getpid()))
+            say_pid("child")
             select.select([stay], [], [])          # forever
         try:
             with work_beside(work, what="x", label="x"):
@@ -141,7 +146,7 @@ def test_the_child_dies_with_a_killed_parent(tmp_path):
         import select
         stay, _ = os.pipe()
         def work():
-            (here / "child").write_text(str(os.getpid()))
+            say_pid("child")
             select.select([stay], [], [])
         with work_beside(work, what="x", label="x"):
             select.select([stay], [], [])
