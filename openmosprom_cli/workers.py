@@ -30,7 +30,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from openmosprom_cli import progress
 from openmosprom_cli.checkpoints import PAUSE_AT_ENV
@@ -46,64 +46,45 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-def work_beside(work: Callable[[], object], *, what: str, label: str, worth_it: bool = True) -> WorkBeside:
+@contextlib.contextmanager
+def work_beside(work: Callable[[], object], *, what: str, label: str, worth_it: bool = True) -> Iterator[None]:
     """Run ``work`` in a forked child while the block runs; after the block, wait for it and raise its error.
 
     ``what`` names the work in a message if the child is killed; ``label`` is
     the progress stage shown while the block waits for it. Without a fork (see
     the module's docstring), ``work`` runs here when the block ends without an
-    error. Once the child has it, this process lets go of ``work``: what only
-    the work holds can be freed here while the child works.
+    error.
     """
-    return WorkBeside(work, what=what, label=label, worth_it=worth_it)
-
-
-class WorkBeside:
-    """The context manager of :func:`work_beside`."""
-
-    def __init__(self, work: Callable[[], object], *, what: str, label: str, worth_it: bool) -> None:
-        self._work: Callable[[], object] | None = work
-        self._what, self._label, self._worth_it = what, label, worth_it
-        self._child: tuple[int, int] | None = None     # (pid, the pipe's reading end)
-
-    def __enter__(self) -> None:
-        if not (self._worth_it and can_fork()):
-            return
-        reading, writing = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:       # the child
-            os.close(reading)
-            assert self._work is not None
-            _run_child(self._work, writing)
-        os.close(writing)
-        self._child, self._work = (pid, reading), None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
-        if self._child is None:
-            work, self._work = self._work, None
-            if kind is None and work is not None:
-                work()
-            return
-        pid, reading = self._child
-        self._child = None
-        if kind is not None:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-            os.close(reading)
-            _reap(pid)
-            return
-        with progress.stage(self._label), os.fdopen(reading, "rb") as pipe:
-            report = pipe.read()
-            status = _reap(pid)
-        if report:
-            raise _carried(report)
-        if status != 0:
-            reason = (_("signal {number}").format(number=-status) if status < 0
-                      else _("exit status {number}").format(number=status))
-            raise TemporaryFailure(_("the second process writing {what} stopped ({reason})").format(
-                what=self._what, reason=reason), hint=_("Run the command again."))
+    if not (worth_it and can_fork()):
+        yield
+        work()
+        return
+    reading, writing = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:       # the child
+        os.close(reading)
+        _run_child(work, writing)
+    os.close(writing)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        os.close(reading)
+        _reap(pid)
+        raise
+    with progress.stage(label), os.fdopen(reading, "rb") as pipe:
+        report = pipe.read()
+        status = _reap(pid)
+    if report:
+        raise _carried(report)
+    if status != 0:
+        reason = (_("signal {number}").format(number=-status) if status < 0
+                  else _("exit status {number}").format(number=status))
+        raise TemporaryFailure(_("the second process writing {what} stopped ({reason})").format(
+            what=what, reason=reason), hint=_("Run the command again."))
 
 
 def _run_child(work: Callable[[], object], writing: int) -> None:

@@ -32,19 +32,20 @@ import datetime as dt
 import functools
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from openmosprom_cli.allocation.bulk import collector_paused
-from openmosprom_cli.allocation.current import current_allocation
+from openmosprom_cli.allocation.current import CurrentAllocation, current_allocation
 from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, unique_name
 from openmosprom_cli.io.writer import write_workbook
+from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.prizes.current import prize_names
 from openmosprom_cli.progress import stage, tracked
-from openmosprom_cli.publication.outcomes import PersonLine, person_outcomes
+from openmosprom_cli.publication.outcomes import person_outcomes
 from openmosprom_cli.rosters.build import SiteRoster, build_site_rosters
 from openmosprom_cli.rosters.codes import CODE_KEY_META
 from openmosprom_cli.rosters.files import (
@@ -139,30 +140,28 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 # Moved in after the sites' rosters, as when it was written after them.
                 participants_staged = staging.path(PARTICIPANTS_FILE, moved_last=True)
                 participants_label = _("Writing {file}").format(file=PARTICIPANTS_FILE)
-                people_count = len(people)
+                write_participants = functools.partial(_write_participants, participants_staged, participants_label,
+                                                       people, sites, tours, allocation, stamp=stamp)
+
                 # About half of a large export: written by a second process while this one writes the sites'
                 # rosters (see workers.py), or else here after them.
-                # Everyone's line is made first: the second process then has less to do than this one.
-                outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
-                with work_beside(functools.partial(_write_participants, participants_staged, participants_label,
-                                                   outcomes, stamp=stamp),
-                                 what=PARTICIPANTS_FILE, label=participants_label,
-                                 worth_it=people_count >= PARTICIPANTS_BESIDE_FROM):
+                with work_beside(write_participants, what=PARTICIPANTS_FILE, label=participants_label,
+                                 worth_it=len(people) >= PARTICIPANTS_BESIDE_FROM):
                     rosters = build_site_rosters(sites, tours, people, allocation, cancelled=cancelled,
                                                  exported_before=previous.keys(),
                                                  standby_share=season.settings.standby_share, code_key=code_key,
                                                  prizes=prizes)
                     site_exports = _write_site_rosters(conn, season, staging, rosters, previous, stamp=stamp,
                                                        exported_at=exported_at)
-                    removed = tuple(sorted(set(previous) - {r.site.site_id for r in rosters}))
-                    # Freed before the collector runs again (its first pass would look at every record made while
-                    # it was paused), and while a second process writes: it has its own.
-                    del people, rosters, outcomes
+                removed = tuple(sorted(set(previous) - {r.site.site_id for r in rosters}))
                 delete_roster_exports(conn, removed)
                 participants_path = staging.final_path(PARTICIPANTS_FILE)
                 # The last step before COMMIT: the files and their records become visible together.
                 written = staging.swap_in()
         retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
+        # Freed before the collector runs again: its first pass would look at every record made while it was paused.
+        people_count = len(people)
+        del people, rosters
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),
@@ -201,11 +200,12 @@ def _write_site_rosters(conn: sqlite3.Connection, season: Season, staging: Stage
 
 
 
-def _write_participants(path: Path, label: str, outcomes: Sequence[PersonLine], *, stamp: dt.datetime) -> None:
+def _write_participants(path: Path, label: str, people: Mapping[str, Registrant], sites: Mapping[str, Site],
+                        tours: Sequence[Tour], allocation: CurrentAllocation, *, stamp: dt.datetime) -> None:
     with stage(label):
+        outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)
         # Every file here names people with their phones (some with passports and birth dates): owner only.
         write_workbook(path, [participants_sheet(outcomes)], private=True, stamp=stamp)
-
 
 def _recorded_path(season: Season, recorded: str) -> Path:
     path = Path(recorded)
