@@ -7,14 +7,13 @@ import io
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from openmosprom_cli.publication.publish import publish
 from openmosprom_cli.store.changes import load_commitments, load_publications
+from tests.fork_fixtures import run_counting_forks
 from tests.rosters_fixtures import EVIL_NAME, PLACEMENTS
 
 
@@ -97,26 +96,10 @@ def test_a_large_publication_writes_the_notices_in_a_second_process_with_the_sam
     copy = tmp_path / "copy"
     shutil.copytree(allocated.path, copy)
     publish(allocated)    # the fixture's nine people: one process
-    script = (
-        "import os, sys, pathlib\n"
-        "from openmosprom_cli.publication import publish\n"
-        "from openmosprom_cli.season.folder import open_season\n"
-        "forks = []\n"
-        "real = os.fork\n"
-        "def fork():\n"
-        "    pid = real()\n"
-        "    if pid:\n"
-        "        forks.append(pid)\n"
-        "    return pid\n"
-        "os.fork = fork\n"
-        "publish.NOTICES_BESIDE_FROM = 1\n"
-        "publish.publish(open_season(pathlib.Path(sys.argv[1])))\n"
-        "print(len(forks))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script, str(copy)], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "OPENMOSPROM_TODAY": "2026-11-30"})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1"]
+    forks, _ = run_counting_forks("from openmosprom_cli.publication import publish\n"
+                                  "publish.NOTICES_BESIDE_FROM = 1\n"
+                                  "publish.publish(season)", copy)
+    assert forks == 1
     one, two = allocated.path / "publications", copy / "publications"
     assert {p.name: p.read_bytes() for p in two.iterdir()} == {p.name: p.read_bytes() for p in one.iterdir()}
     assert stat.S_IMODE((two / "notifications-0001.csv").stat().st_mode) == 0o600

@@ -6,8 +6,6 @@ import hashlib
 import os
 import shutil
 import stat
-import subprocess
-import sys
 
 import pytest
 
@@ -17,6 +15,7 @@ from openmosprom_cli.models import Site
 from openmosprom_cli.rosters import export, files
 from openmosprom_cli.rosters.export import export_rosters
 from openmosprom_cli.season.folder import open_season
+from tests.fork_fixtures import run_counting_forks
 from tests.rosters.test_rosters import roster_rows
 from tests.rosters_fixtures import seed, tour
 
@@ -132,25 +131,10 @@ def test_a_large_export_writes_the_participants_list_in_a_second_process_with_th
     copy = tmp_path / "copy"
     shutil.copytree(allocated.path, copy)
     export_rosters(allocated)    # the fixture's nine people: one process
-    script = (
-        "import os, sys, pathlib\n"
-        "from openmosprom_cli.rosters import export\n"
-        "from openmosprom_cli.season.folder import open_season\n"
-        "forks = []\n"
-        "real = os.fork\n"
-        "def fork():\n"
-        "    pid = real()\n"
-        "    if pid:\n"
-        "        forks.append(pid)\n"
-        "    return pid\n"
-        "os.fork = fork\n"
-        "export.PARTICIPANTS_BESIDE_FROM = 1\n"
-        "report = export.export_rosters(open_season(pathlib.Path(sys.argv[1])))\n"
-        "print(len(forks), report.people)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script, str(copy)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1", "9"]
+    forks, printed = run_counting_forks("from openmosprom_cli.rosters import export\n"
+                                        "export.PARTICIPANTS_BESIDE_FROM = 1\n"
+                                        "print(export.export_rosters(season).people)", copy)
+    assert (forks, printed) == (1, "9")
     one, two = allocated.path / "rosters", copy / "rosters"
     assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in one.iterdir())
     assert {p.name: sha256(p) for p in two.iterdir()} == {p.name: sha256(p) for p in one.iterdir()}
