@@ -10,7 +10,7 @@ purpose (an organizer's ``--override``), and why.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from openmosprom_cli.allocation.current import COMMIT, SEAT, UNSEAT
@@ -31,17 +31,21 @@ class DocumentedException:
     why: str
 
 
-def replay(changes: Iterable[ChangeRow], upto: int) -> dict[tuple[str, str], Holding]:
-    """The commitments as they stood once every change up to ``upto`` was made."""
-    held: dict[tuple[str, str], Holding] = {}
+def _seat_changes(changes: Iterable[ChangeRow], upto: int) -> Iterator[tuple[ChangeRow, tuple[str, str]]]:
+    """The changes up to ``upto`` that name a person and a tour, each with that (person, tour) pair."""
     for change in changes:
         if change.change_id > upto:
             break
-        if change.registrant_id is None or change.tour_id is None:
-            continue
-        key = (change.registrant_id, change.tour_id)
+        if change.registrant_id is not None and change.tour_id is not None:
+            yield change, (change.registrant_id, change.tour_id)
+
+
+def replay(changes: Iterable[ChangeRow], upto: int) -> dict[tuple[str, str], Holding]:
+    """The commitments as they stood once every change up to ``upto`` was made."""
+    held: dict[tuple[str, str], Holding] = {}
+    for change, key in _seat_changes(changes, upto):
         if change.kind in (COMMIT, SEAT):
-            held[key] = Holding(change.registrant_id, change.tour_id, change.seats or 1, change.choice_rank or 0)
+            held[key] = Holding(*key, change.seats or 1, change.choice_rank or 0)
         elif change.kind == UNSEAT:
             held.pop(key, None)
     return held
@@ -53,12 +57,7 @@ def taken_off(changes: Iterable[ChangeRow], upto: int, people: Collection[str], 
     no run gives them back. An organizer seating the person there again later lifts it. Only ``people`` and
     ``tours`` a run sees count: a tour cancelled since, or a person cancelled, needs nobody kept off."""
     found: set[tuple[str, str]] = set()
-    for change in changes:
-        if change.change_id > upto:
-            break
-        if change.registrant_id is None or change.tour_id is None:
-            continue
-        key = (change.registrant_id, change.tour_id)
+    for change, key in _seat_changes(changes, upto):
         if change.kind == UNSEAT and change.detail.get("cause") in (UNASSIGNED, MOVED):
             found.add(key)
         elif change.kind == SEAT:
