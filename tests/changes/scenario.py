@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.allocation.runs import run_assignment
 from openmosprom_cli.models import Registrant, Site, Tour
 from openmosprom_cli.publication.publish import publish
@@ -61,3 +62,9 @@ def allocate_and_publish(season: Season) -> Season:
     run_assignment(season)
     publish(season)
     return season
+
+
+def seats(season) -> set[tuple[str, str]]:
+    """Who holds which tour in the current allocation, as (person, tour) pairs."""
+    with season.reader() as conn:
+        return {(p.registrant_id, p.tour_id) for p in current_allocation(conn).placements}

@@ -12,18 +12,8 @@ from openmosprom_cli.allocation.runs import run_assignment
 from openmosprom_cli.changes.people import cancel_registrants, move_registrant
 from openmosprom_cli.errors import BadDataError
 from openmosprom_cli.publication.publish import publish
-from tests.changes.scenario import E1, E2, FIRST_SEATS, K1, Z1, allocate_and_publish
+from tests.changes.scenario import E1, E2, FIRST_SEATS, K1, Z1, seats
 from tests.season_digest import season_digest
-
-
-@pytest.fixture
-def published(season):
-    return allocate_and_publish(season)
-
-
-def seats(season) -> set[tuple[str, str]]:
-    with season.reader() as conn:
-        return {(p.registrant_id, p.tour_id) for p in current_allocation(conn).placements}
 
 
 def waitlists(season) -> dict[str, list[str]]:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
 from openmosprom_cli.allocation.audit import audit_current
 from openmosprom_cli.allocation.chain import taken_off
-from openmosprom_cli.allocation.current import current_allocation
 from openmosprom_cli.allocation.explain import explain
 from openmosprom_cli.allocation.runs import run_assignment
 from openmosprom_cli.changes.people import move_registrant, unassign_registrant
 from openmosprom_cli.store.changes import ChangeRow
 from tests.allocation.tamper import forge_head
-from tests.changes.scenario import E1, Z1, allocate_and_publish
-
-
-@pytest.fixture
-def published(season):
-    return allocate_and_publish(season)
-
-
-def seats(season) -> set[tuple[str, str]]:
-    with season.reader() as conn:
-        return {(p.registrant_id, p.tour_id) for p in current_allocation(conn).placements}
+from tests.changes.scenario import E1, Z1, seats
 
 
 def test_an_unassigned_seat_goes_to_the_next_in_line_not_back_to_its_holder(published):
