@@ -42,6 +42,15 @@ class WorkFailed(RuntimeError):
     """The second process failed with an error that could not be carried back whole; holds its traceback."""
 
 
+# From this many people on, a step's largest file is worth a second process: below it the whole step takes a
+# fraction of a second, and one process is simpler to follow and to stop.
+PEOPLE_WORTH_A_PROCESS = 10_000
+
+
+def worth_a_process(people: int) -> bool:
+    return people >= PEOPLE_WORTH_A_PROCESS
+
+
 def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 _COUNTING_FORKS = """
 import os, sys, pathlib
+from openmosprom_cli import workers
 from openmosprom_cli.season.folder import open_season
 forks = []
 real_fork = os.fork

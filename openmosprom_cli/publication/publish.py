@@ -58,11 +58,9 @@ from openmosprom_cli.store.changes import (
 from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
-from openmosprom_cli.workers import work_beside
+from openmosprom_cli.workers import work_beside, worth_a_process
 
 PUBLICATIONS_FOLDER = "publications"
-# From this many people on, notifications.csv is written by a second process (see workers.py).
-NOTICES_BESIDE_FROM = 10_000
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ def publish(season: Season) -> PublicationReport:
         # workers.py), or else here afterwards.
         with work_beside(write_notifications, what=notifications_path.name,
                          label=_("Writing {file}").format(file=notifications_path.name),
-                         worth_it=len(lines) >= NOTICES_BESIDE_FROM):
+                         worth_it=worth_a_process(len(lines))):
             write_csv(changes_path, CHANGE_HEADERS, change_rows(changes, sites), private=True)
             replace_told(conn, ((line.person.id, t.tour_id, t.date.isoformat(), t.start.strftime("%H:%M"))
                                 for line in lines for t, _ in line.tours), publication_id=number)

@@ -67,13 +67,10 @@ from openmosprom_cli.store.rosters import (
 )
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
-from openmosprom_cli.workers import work_beside
+from openmosprom_cli.workers import work_beside, worth_a_process
 
 ROSTER_FOLDER = "rosters"
 PARTICIPANTS_FILE = "participants.xlsx"
-# From this many people on, the participants list is written by a second process (see workers.py): below it
-# the whole export takes a fraction of a second, and one process is simpler to follow and to stop.
-PARTICIPANTS_BESIDE_FROM = 10_000
 
 
 # -- the report ------------------------------------------------------------------------
@@ -146,7 +143,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 # About half of a large export: written by a second process while this one writes the sites'
                 # rosters (see workers.py), or else here after them.
                 with work_beside(write_participants, what=PARTICIPANTS_FILE, label=participants_label,
-                                 worth_it=len(people) >= PARTICIPANTS_BESIDE_FROM):
+                                 worth_it=worth_a_process(len(people))):
                     rosters = build_site_rosters(sites, tours, people, allocation, cancelled=cancelled,
                                                  exported_before=previous.keys(),
                                                  standby_share=season.settings.standby_share, code_key=code_key,

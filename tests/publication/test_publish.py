@@ -90,14 +90,14 @@ def test_publishing_before_any_allocation_exits_66(season, cli):
 
 
 def test_a_large_publication_writes_the_notices_in_a_second_process_with_the_same_bytes(allocated, tmp_path):
-    """From NOTICES_BESIDE_FROM people on, notifications.csv is written by a forked child (workers.py)."""
+    """From PEOPLE_WORTH_A_PROCESS people on, notifications.csv is written by a forked child (workers.py)."""
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
     copy = tmp_path / "copy"
     shutil.copytree(allocated.path, copy)
     publish(allocated)    # the fixture's nine people: one process
     forks, _ = run_counting_forks("from openmosprom_cli.publication import publish\n"
-                                  "publish.NOTICES_BESIDE_FROM = 1\n"
+                                  "workers.PEOPLE_WORTH_A_PROCESS = 1\n"
                                   "publish.publish(season)", copy)
     assert forks == 1
     one, two = allocated.path / "publications", copy / "publications"

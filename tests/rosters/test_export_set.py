@@ -124,7 +124,7 @@ def test_a_recorded_file_replaced_by_a_link_is_not_followed(season, tmp_path):
 
 
 def test_a_large_export_writes_the_participants_list_in_a_second_process_with_the_same_bytes(allocated, tmp_path):
-    """From PARTICIPANTS_BESIDE_FROM people on, participants.xlsx is written by a forked child (workers.py);
+    """From PEOPLE_WORTH_A_PROCESS people on, participants.xlsx is written by a forked child (workers.py);
     the files and records are those of an export in one process."""
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
@@ -132,7 +132,7 @@ def test_a_large_export_writes_the_participants_list_in_a_second_process_with_th
     shutil.copytree(allocated.path, copy)
     export_rosters(allocated)    # the fixture's nine people: one process
     forks, printed = run_counting_forks("from openmosprom_cli.rosters import export\n"
-                                        "export.PARTICIPANTS_BESIDE_FROM = 1\n"
+                                        "workers.PEOPLE_WORTH_A_PROCESS = 1\n"
                                         "print(export.export_rosters(season).people)", copy)
     assert (forks, printed) == (1, "9")
     one, two = allocated.path / "rosters", copy / "rosters"
