@@ -44,7 +44,6 @@ _CONTROL = re.compile("([\x00-\x08\x0b-\x1f])")
 _XML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _EXCEL_EPOCH_DAY = _EXCEL_EPOCH.date()
-_ROW = '<row r="{}">{}</row>'.format
 
 
 def style_attribute(cell_format: object) -> str:

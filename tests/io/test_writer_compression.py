@@ -9,12 +9,15 @@ import zlib
 import openpyxl
 import pytest
 import xlsxwriter.workbook
+from xlsxwriter.worksheet import Worksheet
 
 from openmosprom_cli.errors import CannotCreateError
 from openmosprom_cli.io import writer_xlsx
 from openmosprom_cli.io.writer import Sheet, write_workbook
 
 STAMP = dt.datetime(2026, 11, 20, 12, 0)
+# xlsxwriter's own copy of a streamed sheet's rows, which the writer swaps only while it closes a workbook.
+XLSXWRITER_ROW_COPY = Worksheet._write_optimized_sheet_data
 
 
 def participants(count: int) -> list[Sheet]:
@@ -58,6 +61,7 @@ def test_a_large_workbook_is_deflated_quickly_yet_gives_the_same_bytes_and_cells
                         dt.datetime(2026, 12, 1 + count % 28), count % 3)
     # The level is the writer's choice for this file only: xlsxwriter's own zip is left as it was.
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    assert Worksheet._write_optimized_sheet_data is XLSXWRITER_ROW_COPY
 
 
 def test_a_small_workbook_keeps_zlibs_default_level_and_so_its_bytes(tmp_path):
@@ -68,7 +72,7 @@ def test_a_small_workbook_keeps_zlibs_default_level_and_so_its_bytes(tmp_path):
                                                stamp=STAMP).read_bytes()
 
 
-def test_a_failed_large_workbook_leaves_xlsxwriters_zip_as_it_was(tmp_path, monkeypatch):
+def test_a_failed_large_workbook_leaves_xlsxwriters_zip_and_row_copy_as_they_were(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("disk full")
 
@@ -77,3 +81,4 @@ def test_a_failed_large_workbook_leaves_xlsxwriters_zip_as_it_was(tmp_path, monk
         write_workbook(tmp_path / "a.xlsx", participants(writer_xlsx.SMALL_WORKBOOK_ROWS + 1), private=True,
                        stamp=STAMP)
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    assert Worksheet._write_optimized_sheet_data is XLSXWRITER_ROW_COPY
