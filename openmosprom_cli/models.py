@@ -92,6 +92,17 @@ class Tour:
         return cls(c.tour_id, c.site_id, c.date, c.start, c.duration_min, c.capacity, c.note)
 
 
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Who a person is and how to reach them: all that the participants list and the notices show of them."""
+
+    id: str
+    full_name: str = ""
+    phone: str = ""
+    email: str = ""
+    score: float = 0.0
+
+
 @dataclass(frozen=True)
 class Registrant:
     """A person registered in the VK mini-app. ``id`` is the VK ID, kept as text."""

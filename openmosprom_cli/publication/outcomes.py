@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from openmosprom_cli.allocation.bulk import collector_paused
 from openmosprom_cli.allocation.current import CurrentAllocation
-from openmosprom_cli.models import ChoiceOutcome, Registrant, Site, Tour
+from openmosprom_cli.models import ChoiceOutcome, Contact, Site, Tour
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,7 +31,7 @@ REGISTERED_AFTER_THE_RUN = "заявка получена после распр�
 class PersonLine:
     """One person's result: the tours they hold, or the waitlists they are on, or why they have neither."""
 
-    person: Registrant
+    person: Contact
     priority: int | None
     result: str                                   # RESULT_PLACE | RESULT_WAITLIST | RESULT_NONE | RESULT_CANCELLED
     tours: tuple[tuple[Tour, Site], ...]          # held, earliest first
@@ -60,7 +60,7 @@ def _in_time(tour: Tour) -> tuple:
     return (tour.date, tour.start, tour.tour_id)
 
 
-def person_outcomes(people: Mapping[str, Registrant], sites: Mapping[str, Site], tours: Mapping[str, Tour],
+def person_outcomes(people: Mapping[str, Contact], sites: Mapping[str, Site], tours: Mapping[str, Tour],
                     allocation: CurrentAllocation) -> list[PersonLine]:
     """Every registrant's result, one line each, in priority order; people who registered after the run last.
 
@@ -79,7 +79,7 @@ def person_outcomes(people: Mapping[str, Registrant], sites: Mapping[str, Site],
         return _lines(people, sites, allocation, placed, waits, firsts, ends, reasons)
 
 
-def _lines(people: Mapping[str, Registrant], sites: Mapping[str, Site], allocation: CurrentAllocation,
+def _lines(people: Mapping[str, Contact], sites: Mapping[str, Site], allocation: CurrentAllocation,
            placed: Mapping[str, list[Tour]], waits: list[tuple[Tour, Site, int]], firsts: list[int], ends: list[int],
            reasons: list[str]) -> list[PersonLine]:
     columns = allocation.stored.result.columns

@@ -55,7 +55,7 @@ from openmosprom_cli.store.changes import (
     load_told,
     replace_told,
 )
-from openmosprom_cli.store.registrants import load_registrants
+from openmosprom_cli.store.registrants import load_contacts
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_cancelled_tours, load_tours
 from openmosprom_cli.workers import work_beside, worth_a_process
@@ -99,7 +99,7 @@ def publish(season: Season) -> PublicationReport:
         sites = load_sites(conn)
         tours = {t.tour_id: t for t in load_tours(conn)}
         all_tours = {**{tour_id: t for tour_id, (t, _) in load_cancelled_tours(conn).items()}, **tours}
-        people = {p.id: p for p in load_registrants(conn)}
+        people = load_contacts(conn)
 
         at = now_iso()
         committed = commit_placements(conn, allocation, allocation.placements, by="publication", at=at)

@@ -42,7 +42,7 @@ from openmosprom_cli.errors import MissingInputError
 from openmosprom_cli.i18n import _
 from openmosprom_cli.io.files import remove_stray_temp_files, safe_file_name, unique_name
 from openmosprom_cli.io.writer import write_workbook
-from openmosprom_cli.models import Registrant, Site, Tour
+from openmosprom_cli.models import Contact, Site, Tour
 from openmosprom_cli.prizes.current import prize_names
 from openmosprom_cli.progress import stage, tracked
 from openmosprom_cli.publication.outcomes import person_outcomes
@@ -58,7 +58,7 @@ from openmosprom_cli.rosters.files import (
 from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.meta import get_meta
-from openmosprom_cli.store.registrants import load_registrants
+from openmosprom_cli.store.registrants import load_contacts, load_registrants
 from openmosprom_cli.store.rosters import (
     RosterExportRow,
     delete_roster_exports,
@@ -125,7 +125,7 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                                         hint=_("Run `openmosprom assign` first."))
             sites = load_sites(conn)
             tours = load_tours(conn)
-            people = {p.id: p for p in load_registrants(conn)}
+            contacts = load_contacts(conn)
             earlier = load_roster_exports(conn)
             previous = {r.site_id: r.fingerprint for r in earlier}
             cancelled, prizes = load_cancelled_tours(conn), prize_names(conn)
@@ -138,12 +138,13 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 participants_staged = staging.path(PARTICIPANTS_FILE, moved_last=True)
                 participants_label = _("Writing {file}").format(file=PARTICIPANTS_FILE)
                 write_participants = functools.partial(_write_participants, participants_staged, participants_label,
-                                                       people, sites, tours, allocation, stamp=stamp)
+                                                       contacts, sites, tours, allocation, stamp=stamp)
 
-                # About half of a large export: written by a second process while this one writes the sites'
-                # rosters (see workers.py), or else here after them.
+                # About half of a large export: written by a second process while this one loads everyone's
+                # whole record and writes the sites' rosters (see workers.py), or else here after them.
                 with work_beside(write_participants, what=PARTICIPANTS_FILE, label=participants_label,
-                                 worth_it=worth_a_process(len(people))):
+                                 worth_it=worth_a_process(len(contacts))):
+                    people = {p.id: p for p in load_registrants(conn)}
                     rosters = build_site_rosters(sites, tours, people, allocation, cancelled=cancelled,
                                                  exported_before=previous.keys(),
                                                  standby_share=season.settings.standby_share, code_key=code_key,
@@ -157,8 +158,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 written = staging.swap_in()
         retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
         # Freed before the collector runs again: its first pass would look at every record made while it was paused.
-        people_count = len(people)
-        del people, rosters
+        people_count = len(contacts)
+        del contacts, people, rosters
 
     return RosterExportReport(out_dir=out_dir.resolve(), run_id=allocation.run_id, seed=allocation.seed,
                               sites=tuple(site_exports),
@@ -197,7 +198,7 @@ def _write_site_rosters(conn: sqlite3.Connection, season: Season, staging: Stage
 
 
 
-def _write_participants(path: Path, label: str, people: Mapping[str, Registrant], sites: Mapping[str, Site],
+def _write_participants(path: Path, label: str, people: Mapping[str, Contact], sites: Mapping[str, Site],
                         tours: Sequence[Tour], allocation: CurrentAllocation, *, stamp: dt.datetime) -> None:
     with stage(label):
         outcomes = person_outcomes(people, sites, {t.tour_id: t for t in tours}, allocation)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
-from openmosprom_cli.models import Registrant
+from openmosprom_cli.models import Contact, Registrant
 
 # The stored columns of a person, in Registrant's field order.
 REGISTRANT_COLUMNS = ("id", "full_name", "phone", "email", "birth_date", "score", "registered_at", "choices",
@@ -49,6 +49,15 @@ def load_registrants(conn: sqlite3.Connection) -> list[Registrant]:
 
 
 LOAD_CHUNK = 1_000  # people; from 500 to 2,500 as fast at 50,000 people, 1,000 the fastest at 200,000
+
+
+def load_contacts(conn: sqlite3.Connection) -> dict[str, Contact]:
+    """Everyone's ID, name, phone, email and points, by ID: a third of the cost of everyone's whole record."""
+    contacts: dict[str, Contact] = {}
+    cursor = _plain_cursor(conn).execute("SELECT id, full_name, phone, email, score FROM registrants")
+    while rows := cursor.fetchmany(LOAD_CHUNK):
+        contacts.update((c.id, c) for c in map(Contact, *zip(*rows, strict=True)))
+    return contacts
 
 
 def load_registrant(conn: sqlite3.Connection, registrant_id: str) -> Registrant | None:
