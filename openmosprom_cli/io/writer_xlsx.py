@@ -396,7 +396,7 @@ class _SheetWriter:
             longest = max(map(len, batch))
             if longest > count:
                 raise ValueError(f"a row of sheet {sheet.name!r} has {longest} values for {count} columns")
-            if any(Cell in map(type, values) for values in batch):
+            if Cell in set(map(type, itertools.chain.from_iterable(batch))):
                 for values in batch:
                     for col, value in enumerate(itertools.chain(values, [None] * (count - len(values)))):
                         self.widths[col] = max(self.widths[col], self._table_value(row, col, value))

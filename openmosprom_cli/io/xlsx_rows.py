@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Sequence
+import string
+from collections.abc import Callable, Iterable, Sequence
 from operator import is_, itemgetter
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell_fast
@@ -55,7 +56,7 @@ def rows_xml(batch: Sequence[Sequence[object]], first_row: int, count: int, form
     """The ``<row>`` elements of ``batch`` (rows of at most ``count`` values), the first at ``first_row``.
 
     ``widths`` grows to the widest value of each column. The batch's rows share one template, made of each
-    column's cell template (or a slot for its cells made one by one), so a row is one ``format`` call.
+    column's cell template (or a slot for its cells made one by one), filled in for all rows at once.
     """
     numbers = range(first_row + 1, first_row + 1 + len(batch))
     if any(len(values) != count for values in batch):
@@ -68,7 +69,28 @@ def rows_xml(batch: Sequence[Sequence[object]], first_row: int, count: int, form
             args.append(column_args)
             cell = cell.replace(_VALUE, f"{{{len(args) - 1}")
         template.append(cell)
-    return "".join(map(("".join(template) + "</row>").format, *args))
+    return _filled("".join(template) + "</row>", args)
+
+
+_FORMATTER = string.Formatter()
+
+
+def _filled(template: str, args: Sequence[Sequence[object]]) -> str:
+    """``"".join(map(template.format, *args))`` at a third of the cost: ``format`` parses the template again
+    for every row, and formats the row number again for every cell. Here the template is parsed once, each
+    field's values are formatted once, and the pieces are joined row by row."""
+    pieces: list[Iterable[str]] = []
+    formatted: dict[tuple[str, str], list[str]] = {}
+    for literal, field, spec, conversion in _FORMATTER.parse(template):
+        if literal:
+            pieces.append(itertools.repeat(literal))
+        if field is not None:
+            assert conversion is None and field.isdigit(), "the row templates name their fields by number"
+            spec = spec or ""
+            if (field, spec) not in formatted:
+                formatted[field, spec] = list(map(format, args[int(field)], itertools.repeat(spec)))
+            pieces.append(formatted[field, spec])
+    return "".join(itertools.chain.from_iterable(zip(*pieces)))
 
 
 # Where a cell template takes its value: its placeholder's start, field name V (the row number is field 0).

@@ -53,7 +53,7 @@ class PersonLine:
 
     @property
     def waitlists_text(self) -> str:
-        return "; ".join(f"{tour.tour_id} (№ {position})" for tour, _, position in self.waits)
+        return "; ".join([f"{tour.tour_id} (№ {position})" for tour, _, position in self.waits])
 
 
 def _in_time(tour: Tour) -> tuple:

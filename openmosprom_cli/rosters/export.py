@@ -58,7 +58,7 @@ from openmosprom_cli.rosters.files import (
 from openmosprom_cli.rosters.workbooks import file_time, participants_sheet, site_sheets
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.store.meta import get_meta
-from openmosprom_cli.store.registrants import load_contacts, load_registrants
+from openmosprom_cli.store.registrants import RegistrantsOnDemand, load_contacts
 from openmosprom_cli.store.rosters import (
     RosterExportRow,
     delete_roster_exports,
@@ -141,10 +141,11 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                                                        contacts, sites, tours, allocation, stamp=stamp)
 
                 # About half of a large export: written by a second process while this one loads everyone's
-                # whole record and writes the sites' rosters (see workers.py), or else here after them.
+                # visitors' whole records and writes the sites' rosters (see workers.py), or else here after them.
                 with work_beside(write_participants, what=PARTICIPANTS_FILE, label=participants_label,
                                  worth_it=worth_a_process(len(contacts))):
-                    people = {p.id: p for p in load_registrants(conn)}
+                    people = RegistrantsOnDemand(conn, contacts.keys())
+                    people.read_ahead(p.registrant_id for p in allocation.placements)
                     rosters = build_site_rosters(sites, tours, people, allocation, cancelled=cancelled,
                                                  exported_before=previous.keys(),
                                                  standby_share=season.settings.standby_share, code_key=code_key,

@@ -147,7 +147,9 @@ def _participant_rows(lines: Sequence[PersonLine]) -> Iterator[tuple[object, ...
     for line in lines:
         person = line.person
         score = int(person.score) if float(person.score).is_integer() else person.score
-        for tour, site in line.tours or ((None, None),):
+        if not line.tours:   # most people: one row without a tour
             yield (person.id, person.full_name, person.phone, person.email, score, line.priority, line.result,
-                   tour.tour_id if tour else None, site.name if site else None,
-                   tour.date if tour else None, tour.start if tour else None, line.waitlists_text, line.reasons)
+                   None, None, None, None, line.waitlists_text, line.reasons)
+        for tour, site in line.tours:
+            yield (person.id, person.full_name, person.phone, person.email, score, line.priority, line.result,
+                   tour.tour_id, site.name, tour.date, tour.start, line.waitlists_text, line.reasons)

@@ -1,4 +1,5 @@
-"""Loading everyone (column by column), or one person, gives exactly the records a plain row-by-row reading gives."""
+"""Loading everyone (column by column), one person, everyone's contact, or people on demand gives exactly the records
+a plain row-by-row reading gives."""
 
 import datetime as dt
 import json
@@ -9,11 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openmosprom_cli.models import Registrant
+from openmosprom_cli.models import Contact, Registrant
 from openmosprom_cli.store import registrants
 from openmosprom_cli.store.registrants import (
     REGISTRANT_COLUMNS,
+    RegistrantsOnDemand,
     json_string_list,
+    load_contacts,
     load_registrant,
     load_registrants,
     upsert_registrants,
@@ -52,6 +55,24 @@ def assert_same_records(conn: sqlite3.Connection) -> None:
     assert [hash(r) for r in loaded] == [hash(r) for r in expected]
     assert [load_registrant(conn, r.id) for r in expected] == expected
     assert [repr(load_registrant(conn, r.id)) for r in expected] == [repr(r) for r in expected]
+    assert_same_contacts_and_records_on_demand(conn, expected)
+
+
+def assert_same_contacts_and_records_on_demand(conn: sqlite3.Connection, expected: list[Registrant]) -> None:
+    """Everyone's contact is their record's ID, name, phone, email and points; the records read on demand
+    (some read ahead, a few at a time) are the records loaded with everyone."""
+    contacts = load_contacts(conn)
+    assert sorted(contacts) == [r.id for r in expected]
+    assert [repr(contacts[r.id]) for r in expected] == [
+        repr(Contact(r.id, r.full_name, r.phone, r.email, r.score)) for r in expected]
+    with mock.patch.object(registrants, "_READ_AHEAD_CHUNK", 2):
+        on_demand = RegistrantsOnDemand(conn, contacts.keys())
+        on_demand.read_ahead([r.id for r in expected[::2]] + ["nobody"])
+    assert len(on_demand) == len(expected) and set(on_demand) == set(contacts)
+    assert [repr(on_demand[r.id]) for r in reversed(expected)] == [repr(r) for r in reversed(expected)]
+    assert "nobody" not in on_demand
+    with pytest.raises(KeyError):
+        on_demand["nobody"]
 
 
 # Any text SQLite keeps (not lone surrogates): other scripts, astral characters, NUL, quotes and backslashes.
