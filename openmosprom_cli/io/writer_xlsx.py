@@ -101,17 +101,24 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet], *, private: bool, stamp: dt.
             # Text is never anything but text, whatever it looks like.
             "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
         })
-        workbook.set_properties({"author": CREATOR, "created": _utc(stamp)})
-        formats = _Formats(workbook)
-        if not sheets:
-            raise ValueError("a workbook needs at least one sheet")
-        for sheet in sheets:
-            _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats, workbook, streamed=not small).write()
         try:
-            with contextlib.nullcontext() if small else streamed_close(LARGE_WORKBOOK_COMPRESSLEVEL):
-                workbook.close()
-        except FileCreateError as exc:
-            raise CannotCreateError(_("cannot write {path}: {reason}").format(path=path, reason=exc)) from None
+            workbook.set_properties({"author": CREATOR, "created": _utc(stamp)})
+            formats = _Formats(workbook)
+            if not sheets:
+                raise ValueError("a workbook needs at least one sheet")
+            for sheet in sheets:
+                _SheetWriter(workbook.add_worksheet(sheet.name), sheet, formats, workbook, streamed=not small).write()
+            try:
+                with contextlib.nullcontext() if small else streamed_close(LARGE_WORKBOOK_COMPRESSLEVEL):
+                    workbook.close()
+            except FileCreateError as exc:
+                raise CannotCreateError(_("cannot write {path}: {reason}").format(path=path, reason=exc)) from None
+        finally:
+            # Each worksheet holds its workbook's add_format: a reference cycle, which only the collector frees,
+            # and the large steps pause it (allocation/bulk.py). Broken here, the workbook and its cells are freed
+            # now: the export's 60 sites' workbooks stayed until exit (45 MB and 0.05 s to free at 50,000 people).
+            for worksheet in workbook.worksheets():
+                worksheet.workbook_add_format = None
 
 
 def _sized(sheets: Iterable[Sheet]) -> tuple[list[Sheet], bool]:

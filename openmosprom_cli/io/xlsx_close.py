@@ -6,11 +6,11 @@ Both are swapped in only while :func:`streamed_close` runs, around ``Workbook.cl
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import zipfile
 from collections.abc import Iterator
-from typing import Literal
 
 
 @contextlib.contextmanager
@@ -26,10 +26,6 @@ def streamed_close(level: int) -> Iterator[None]:
     import xlsxwriter.workbook
     from xlsxwriter.worksheet import Worksheet
 
-    class LeveledZipFile(zipfile.ZipFile):
-        def __init__(self, file, mode: Literal["w"], *, compression: int, allowZip64: bool) -> None:
-            super().__init__(file, mode, compression=compression, allowZip64=allowZip64, compresslevel=level)
-
     def rows_as_bytes(ws: Worksheet) -> None:
         if ws.dim_rowmin is None:
             ws._xml_empty_tag("sheetData")
@@ -43,7 +39,8 @@ def streamed_close(level: int) -> Iterator[None]:
         ws._xml_end_tag("sheetData")
 
     plain_zip, plain_rows = xlsxwriter.workbook.ZipFile, Worksheet._write_optimized_sheet_data
-    xlsxwriter.workbook.ZipFile = LeveledZipFile
+    # A partial, not a subclass made here: a class is a reference cycle, left to the collector.
+    xlsxwriter.workbook.ZipFile = functools.partial(zipfile.ZipFile, compresslevel=level)
     Worksheet._write_optimized_sheet_data = rows_as_bytes
     try:
         yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import os
 import re
@@ -565,6 +566,23 @@ def test_a_workbook_needs_a_sheet_and_sheets_need_columns(tmp_path):
 
 
 # -- memory ---------------------------------------------------------------------------------------------
+
+def test_a_written_workbook_is_freed_at_once_not_left_to_the_collector(tmp_path):
+    """The large steps pause the collector (allocation/bulk.py): a workbook left in a reference cycle, with all
+    its cells, would stay until the process ends. Written, nothing of it is left for the collector."""
+    rows = [("Иванов", i, dt.date(2026, 12, 1)) for i in range(50)]
+    write_workbook(tmp_path / "warm-up.xlsx", [Sheet("Лист", ["a", "b", "c"], rows)], private=False)
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        write_workbook(tmp_path / "book.xlsx", [Sheet("Лист", ["a", "b", "c"], rows), Sheet("Ещё", ["a"], [])],
+                       private=False)
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 def test_memory_stays_flat_however_many_rows(tmp_path):
     def peak(count: int) -> int:
