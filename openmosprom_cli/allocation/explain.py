@@ -25,7 +25,12 @@ from openmosprom_cli.models import ChoiceOutcome
 from openmosprom_cli.prizes.story import PrizeStory, prize_story
 from openmosprom_cli.registrants.cells import canonical_id
 from openmosprom_cli.season.folder import Season
-from openmosprom_cli.store.changes import ChangeRow, load_person_changes
+from openmosprom_cli.store.changes import (
+    COMMITTED_BY_PUBLICATION,
+    COMMITTED_BY_ROSTER,
+    ChangeRow,
+    load_person_changes,
+)
 from openmosprom_cli.store.registrants import count_registrants, load_registrant
 
 
@@ -35,8 +40,16 @@ class HeldSeat:
 
     tour_id: str
     seats: int
-    kept_because: str        # "" when it is not a commitment yet (the run gave it; not announced)
+    kept: str = ""           # why it is kept (KEPT_*); "" when it is not a commitment yet (the run gave it)
+    kept_on: str = ""        # when it became a commitment (ISO), where the changes log says
+    kept_detail: str = ""    # the organizer's reason (KEPT_PLACED), the site sent its roster (KEPT_ROSTER_SENT),
+                             # or, for a commitment made otherwise (KEPT_OTHERWISE), what the log says made it
     exception: str = ""      # a rule an organizer broke on purpose, and why
+
+
+# Why a seat is kept: its holder was told of it at a publication, or the factory was sent its roster, or an
+# organizer placed them by hand; or something else made it a commitment, or the changes log has no entry.
+KEPT_PUBLISHED, KEPT_ROSTER_SENT, KEPT_PLACED, KEPT_OTHERWISE = "published", "roster sent", "placed", "otherwise"
 
 
 @dataclass(frozen=True)
@@ -130,15 +143,18 @@ def _held_seat(allocation: CurrentAllocation, registrant_id: str, history: list[
                seats: int) -> HeldSeat:
     commitment = allocation.commitments.get((registrant_id, tour_id))
     if commitment is None:
-        return HeldSeat(tour_id, seats, "")
+        return HeldSeat(tour_id, seats)
     made = next((c for c in history if c.change_id == commitment.change_id), None)
     if made is None:
-        because = "kept"
-    elif made.kind == SEAT:
-        because = f"placed by an organizer on {made.at[:10]}: {made.reason}"
-    elif made.detail.get("by") == "publication":
-        because = f"announced on {made.at[:10]}"
+        return HeldSeat(tour_id, seats, KEPT_OTHERWISE, exception=commitment.override)
+    by = str(made.detail.get("by", ""))
+    if made.kind == SEAT:
+        kept, detail = KEPT_PLACED, made.reason
+    elif by == COMMITTED_BY_PUBLICATION:
+        kept, detail = KEPT_PUBLISHED, ""
+    elif by.startswith(COMMITTED_BY_ROSTER):
+        kept, detail = KEPT_ROSTER_SENT, by.removeprefix(COMMITTED_BY_ROSTER)
     else:
-        because = f"{made.detail.get('by', 'announced')} on {made.at[:10]}"
-    return HeldSeat(tour_id, seats, because, commitment.override)
+        kept, detail = KEPT_OTHERWISE, by
+    return HeldSeat(tour_id, seats, kept, made.at, detail, commitment.override)
 

@@ -32,7 +32,7 @@ from openmosprom_cli.i18n import _, language, ngettext, render, weekday
 
 if TYPE_CHECKING:
     from openmosprom_cli.allocation.audit import AuditCertificate
-    from openmosprom_cli.allocation.explain import Explanation
+    from openmosprom_cli.allocation.explain import Explanation, HeldSeat
     from openmosprom_cli.allocation.runs import AssignmentReport, SeatCount
 
 
@@ -221,9 +221,9 @@ def render_explanation(e: Explanation) -> None:
     if e.seats:
         for seat in e.seats:
             seats = ngettext("{count} seat", "{count} seats", seat.seats).format(count=seat.seats)
-            if seat.kept_because:
+            if seat.kept:
                 line = _("Tour: {tour} ({seats}): kept, {why}").format(
-                    tour=escape(seat.tour_id), seats=seats, why=escape(str(seat.kept_because)))
+                    tour=escape(seat.tour_id), seats=seats, why=escape(_kept_because(seat)))
             else:
                 line = _("Tour: {tour} ({seats}): given by this run, not announced yet").format(
                     tour=escape(seat.tour_id), seats=seats)
@@ -261,6 +261,22 @@ def explain(
         print_json(explanation)
     else:
         render_explanation(explanation)
+
+
+def _kept_because(seat: HeldSeat) -> str:
+    """Why a held seat is kept, as the changes log says, in the interface's language."""
+    from openmosprom_cli.allocation.explain import KEPT_PLACED, KEPT_PUBLISHED, KEPT_ROSTER_SENT
+
+    when = day(seat.kept_on)
+    if seat.kept == KEPT_PUBLISHED:
+        return _("announced at the publication of {day}").format(day=when)
+    if seat.kept == KEPT_ROSTER_SENT:
+        return _("the roster was sent to {site} on {day}").format(site=seat.kept_detail, day=when)
+    if seat.kept == KEPT_PLACED:
+        return _("placed by an organizer on {day}: {reason}").format(day=when, reason=seat.kept_detail)
+    if seat.kept_on:
+        return _("since {day} ({how})").format(day=when, how=seat.kept_detail)
+    return _("why is not in the changes log")
 
 
 def render_certificate(c: AuditCertificate) -> None:

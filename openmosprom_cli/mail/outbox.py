@@ -49,7 +49,7 @@ from openmosprom_cli.progress import tracked
 from openmosprom_cli.rosters.files import ExportedFile, check_exported_files
 from openmosprom_cli.season.folder import Season, now_iso
 from openmosprom_cli.settings import SETTINGS_FILE, Settings
-from openmosprom_cli.store.changes import add_publication, last_change_id
+from openmosprom_cli.store.changes import COMMITTED_BY_ROSTER, add_publication, last_change_id
 from openmosprom_cli.store.outbox import (
     OutboxRow,
     delete_message,
@@ -471,7 +471,7 @@ def _mark_delivered(season: Season, plan: _Plan, error: str, seats: _SeatsToComm
             return
         listed = {(v.id, v.tour_id) for v in plan.letter.visitors}
         placed = [p for p in allocation.placements if (p.registrant_id, p.tour_id) in listed]
-        commit_placements(conn, allocation, placed, by=f"roster sent to {plan.site.site_id}")
+        commit_placements(conn, allocation, placed, by=COMMITTED_BY_ROSTER + plan.site.site_id)
         add_publication(conn, at=now_iso(), kind="email", run_id=allocation.run_id, change_id=last_change_id(conn),
                         site_id=plan.site.site_id, people=len(placed))
 

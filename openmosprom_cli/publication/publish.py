@@ -45,6 +45,7 @@ from openmosprom_cli.publication.outcomes import person_outcomes
 from openmosprom_cli.season.clock import now_iso
 from openmosprom_cli.season.folder import Season
 from openmosprom_cli.store.changes import (
+    COMMITTED_BY_PUBLICATION,
     add_change,
     add_commitment,
     add_publication,
@@ -102,7 +103,7 @@ def publish(season: Season) -> PublicationReport:
         people = load_contacts(conn)
 
         at = now_iso()
-        committed = commit_placements(conn, allocation, allocation.placements, by="publication", at=at)
+        committed = commit_placements(conn, allocation, allocation.placements, by=COMMITTED_BY_PUBLICATION, at=at)
         # Told now, every seat is a commitment, and its holder waits for no other tour: the places on the
         # waitlists the notices give are those that stand from this publication on (explain, «Резерв»).
         allocation = dataclasses.replace(allocation, commitments={(c.registrant_id, c.tour_id): c

@@ -76,6 +76,12 @@ def last_change_id(conn: sqlite3.Connection) -> int:
 
 # -- commitments -------------------------------------------------------------------------------
 
+# What made a seat a commitment, as its change's detail "by" says: the publication, or the roster sent to a
+# site ("roster sent to " and the site's ID). Stored text, read back by explain.
+COMMITTED_BY_PUBLICATION = "publication"
+COMMITTED_BY_ROSTER = "roster sent to "
+
+
 @dataclass(frozen=True)
 class CommitmentRow:
     holding: Holding

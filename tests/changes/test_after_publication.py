@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -224,3 +225,34 @@ def test_a_capacity_cut_after_publication_unseats_the_lowest_priority_parties_fi
     assert {rid for rid, tour_id in seats(published) if tour_id == E1.tour_id} == {"9001"}
     report = publish(published)
     assert ("9004", "место отменено", E1.tour_id) in changes_of(report)
+
+
+def test_explain_says_why_each_held_seat_is_kept(published, cli):
+    """Told at the publication, sent to the factory in its roster, or placed by an organizer: each in words of
+    the interface's language, with its day."""
+    from openmosprom_cli.publication.publish import commit_placements
+    from openmosprom_cli.store.changes import COMMITTED_BY_ROSTER
+
+    cancel_registrants(published, ["9001"], reason="заболела")
+    run_assignment(published)        # 9010 gets 9001's seat on E1; nobody is told yet
+    with published.transaction() as conn:
+        allocation = current_allocation(conn)
+        given = [p for p in allocation.placements if (p.registrant_id, p.tour_id) == ("9010", E1.tour_id)]
+        assert commit_placements(conn, allocation, given, by=COMMITTED_BY_ROSTER + "estet") == 1
+    move_registrant(published, "9009", K1.tour_id, reason="паспорт принесёт на проходную", override=True)
+    day = r"\d\d\.\d\d\.20\d\d"
+
+    def kept(rid: str, tour_id: str, language: str = "en") -> str:
+        shown = cli("--lang", language, "explain", rid, "-w", published.path, env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, shown.output
+        line = next(line for line in shown.output.splitlines() if tour_id in line and line.startswith(("Tour", "Экс")))
+        return re.sub(day, "DAY", line)
+
+    announced = next((rid, tour_id) for rid, tour_id in sorted(FIRST_SEATS) if rid not in ("9001", "9009"))
+    assert kept(*announced).endswith("kept, announced at the publication of DAY")
+    assert kept("9010", E1.tour_id).endswith("kept, the roster was sent to estet on DAY")
+    assert kept("9009", K1.tour_id).endswith("kept, placed by an organizer on DAY: паспорт принесёт на проходную")
+    assert kept(*announced, language="ru").endswith("закреплено, объявлено при публикации DAY")
+    assert kept("9010", E1.tour_id, language="ru").endswith("закреплено, список отправлен площадке estet DAY")
+    assert kept("9009", K1.tour_id, language="ru").endswith(
+        "закреплено, место дал организатор DAY: паспорт принесёт на проходную")

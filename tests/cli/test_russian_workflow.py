@@ -25,6 +25,7 @@ import pytest
 from openmosprom_cli.demo.sample_registrants import generate_registrant_rows, write_registrant_export
 from openmosprom_cli.demo.sample_schedules import write_sample_schedules
 from openmosprom_cli.season.folder import open_season
+from openmosprom_cli.store.changes import load_commitments
 from openmosprom_cli.store.registrants import load_registrants
 from openmosprom_cli.store.sites import load_sites
 from openmosprom_cli.store.tours import load_tours
@@ -74,6 +75,9 @@ def workflow(tmp_path_factory) -> tuple[str, Path]:
     for args in (["registrants", "list"], ["assign"], ["explain", someone], ["audit"], ["publish"],
                  ["rosters", "export"], ["rosters", "email"], ["outbox", "list"], ["rosters", "email", "--help"]):
         printed.append(_russian(args, season))
+    with opened.reader() as conn:
+        told = sorted(c.registrant_id for c in load_commitments(conn))[0]
+    printed.append(_russian(["explain", told], season))     # why the seat is kept, now that it was announced
     return "\n".join(printed), season
 
 
