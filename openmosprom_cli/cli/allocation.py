@@ -246,7 +246,7 @@ def render_explanation(e: Explanation) -> None:
 
 
 def explain(
-    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."))],
+    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."), metavar=_("ID"))],
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:

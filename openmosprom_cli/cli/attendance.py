@@ -58,7 +58,7 @@ def _tour_table(title: str, tours: tuple[TourAttendance, ...]) -> FittedTable:
 def import_(
     files: Annotated[list[Path], typer.Argument(help=_("Returned rosters (.xlsx, as sent, with «Отметка о посещении» "
                                                        "filled in) or check-in lists (.csv/.xlsx: «ID VK» and a mark)."),
-                                                metavar="FILES...")],
+                                                metavar=_("FILES..."))],
     unmarked_absent: Annotated[bool, typer.Option("--unmarked-absent", help=_("Read a tour with any mark as complete: "
                                                                               "its unmarked visitors did not come."))]
     = False,

@@ -43,9 +43,9 @@ def render_seat_changes(changes: Sequence[SeatChange]) -> None:
 
 
 def cancel(
-    ids: Annotated[list[str] | None, typer.Argument(help=_("VK IDs of the people who cancel."), metavar="ID...",
+    ids: Annotated[list[str] | None, typer.Argument(help=_("VK IDs of the people who cancel."), metavar=_("ID..."),
                                                      show_default=False)] = None,
-    file: Annotated[Path | None, typer.Option("--file", metavar="FILE", show_default=False,
+    file: Annotated[Path | None, typer.Option("--file", metavar=_("FILE"), show_default=False,
                                               help=_("The mini-app's export of declines (.csv or .xlsx): an «ID VK» "
                                                      "column, and an optional «Причина»."))] = None,
     reason: ReasonOption = None,
@@ -76,7 +76,7 @@ def cancel(
 
 
 def reinstate(
-    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of cancelled people."), metavar="ID...")],
+    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of cancelled people."), metavar=_("ID..."))],
     reason: ReasonOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -91,10 +91,10 @@ def reinstate(
 
 
 def move(
-    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."), metavar="ID")],
-    tour: Annotated[str, typer.Argument(help=_("The tour to put them on."), metavar="TOUR")],
+    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."), metavar=_("ID"))],
+    tour: Annotated[str, typer.Argument(help=_("The tour to put them on."), metavar=_("TOUR"))],
     reason: ReasonOption = None,
-    from_tour: Annotated[str | None, typer.Option("--from", metavar="TOUR", show_default=False,
+    from_tour: Annotated[str | None, typer.Option("--from", metavar=_("TOUR"), show_default=False,
                                                   help=_("Which of their seats to move, when they hold several."))] = None,
     override: Annotated[bool, typer.Option("--override", help=_("Move them even though a rule (eligibility, capacity, "
                                                                 "overlap, the limit of tours) forbids it; the reason "
@@ -128,9 +128,9 @@ def move(
 
 
 def unassign(
-    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."), metavar="ID")],
+    registrant_id: Annotated[str, typer.Argument(help=_("The person's VK ID."), metavar=_("ID"))],
     reason: ReasonOption = None,
-    tour: Annotated[str | None, typer.Option("--tour", metavar="TOUR", show_default=False,
+    tour: Annotated[str | None, typer.Option("--tour", metavar=_("TOUR"), show_default=False,
                                              help=_("Which seat, when they hold several."))] = None,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -265,7 +265,7 @@ def time_option(value: str) -> dt.time:
 
 ReasonOption = Annotated[
     str | None,
-    typer.Option("--reason", metavar="TEXT", show_default=False,
+    typer.Option("--reason", metavar=_("TEXT"), show_default=False,
                  help=_("Why: kept with the change, shown by explain and audit, and told where it concerns "
                         "someone.")),
 ]

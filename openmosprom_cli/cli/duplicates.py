@@ -64,8 +64,8 @@ def duplicates(json_: JsonOption = False, workspace: WorkspaceOption = None) -> 
 
 
 def merge(
-    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of the accounts of one person."), metavar="ID...")],
-    keep: Annotated[str, typer.Option("--keep", metavar="ID", help=_("The account that stays; the others are merged into it."), show_default=False)],
+    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of the accounts of one person."), metavar=_("ID..."))],
+    keep: Annotated[str, typer.Option("--keep", metavar=_("ID"), help=_("The account that stays; the others are merged into it."), show_default=False)],
     reason: ReasonOption = None,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,

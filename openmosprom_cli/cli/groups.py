@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 import typer
 
 from openmosprom_cli.i18n import _
 
 # Click's own placeholders in every usage line, in the interface's language.
 USAGE_WORDS: dict[str, Any] = {"options_metavar": _("[OPTIONS]"), "subcommand_metavar": _("COMMAND [ARGS]...")}
+
+# An option's value is shown by its type's name: click says a path's through gettext ("path", "file",
+# "directory", in the catalogue with its other words), but not these. Named here, as the help is made.
+click.types.STRING.name, click.types.INT.name, click.types.FLOAT.name = _("text"), _("integer"), _("float")
+click.types.IntRange.name, click.types.FloatRange.name = _("integer range"), _("float range")
 
 schedules_app = typer.Typer(**USAGE_WORDS, help=_("Factories' availability: templates, import, listing."), no_args_is_help=True, rich_markup_mode=None)
 slots_app = typer.Typer(**USAGE_WORDS, help=_("The season's tours: generate, list, export, import."), no_args_is_help=True, rich_markup_mode=None)

@@ -27,7 +27,7 @@ from openmosprom_cli.i18n import _, ngettext
 
 def import_(
     folders: Annotated[list[Path], typer.Argument(help=_("Earlier season folders (each holds season.toml and "
-                                                         "season.db); they are only read."), metavar="FOLDERS...")],
+                                                         "season.db); they are only read."), metavar=_("FOLDERS..."))],
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -87,7 +87,7 @@ def email(
     send: Annotated[bool, typer.Option("--send", help=_("Deliver over SMTP ([smtp] in season.toml; password in $OPENMOSPROM_SMTP_PASSWORD). Without it, only .eml files are written."))] = False,
     resend: Annotated[bool, typer.Option("--resend", help=_("Also send again messages already sent or left unknown by an interrupted run (asks first)."))] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Do not ask before sending again with --resend."))] = False,
-    test_to: Annotated[str | None, typer.Option("--test-to", metavar="ADDRESS", help=_("With --send: send every message to this one address instead of the factories, marked as a test."))] = None,
+    test_to: Annotated[str | None, typer.Option("--test-to", metavar=_("ADDRESS"), help=_("With --send: send every message to this one address instead of the factories, marked as a test."))] = None,
     include_empty: Annotated[bool, typer.Option("--include-empty", help=_("Also tell factories that never got a roster and have no visitors, with a short notice and no list."))] = False,
     template_copy: Annotated[bool, typer.Option("--template-copy", help=_("Only write the season's own copy of the email's text (roster_email.txt in the season folder) to edit; every later email of the season uses it. Never overwrites one."))] = False,
     workspace: WorkspaceOption = None,

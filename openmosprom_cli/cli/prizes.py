@@ -65,7 +65,7 @@ def _prize_check(name: str) -> str:
 
 
 def template(
-    file: Annotated[Path, typer.Argument(help=_("Where to write the blank catalogue (.xlsx)."), show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_("Where to write the blank catalogue (.xlsx)."), metavar=_("FILE"), show_default=False)],
 ) -> None:
     """Write a blank prize catalogue to fill in: one row per item, best first, with its stock and who qualifies.
 
@@ -79,7 +79,7 @@ def template(
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help=_("The filled-in catalogue: .xlsx or .csv."), show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_("The filled-in catalogue: .xlsx or .csv."), metavar=_("FILE"), show_default=False)],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import the prize catalogue, replacing the one before; all or nothing.
@@ -229,7 +229,7 @@ def draw(
 
 def redraw(
     unclaimed: Annotated[bool, typer.Option("--unclaimed", help=_("Give again the prizes nobody collected (the only kind of redraw)."))] = False,
-    after: Annotated[str | None, typer.Option("--after", metavar="DATE", help=_("The last day to collect (DD.MM.YYYY); not after today. A winner whose tour comes later keeps their prize."), show_default=False)] = None,
+    after: Annotated[str | None, typer.Option("--after", metavar=_("DATE"), help=_("The last day to collect (DD.MM.YYYY); not after today. A winner whose tour comes later keeps their prize."), show_default=False)] = None,
     json_: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -259,8 +259,8 @@ def redraw(
 
 
 def handed(
-    registrant_id: Annotated[str, typer.Argument(help=_("The winner's VK ID."), metavar="ID", show_default=False)],
-    item: Annotated[str | None, typer.Option("--item", metavar="PRIZE", help=_("Which prize, by its code or name, when they won several."), show_default=False)] = None,
+    registrant_id: Annotated[str, typer.Argument(help=_("The winner's VK ID."), metavar=_("ID"), show_default=False)],
+    item: Annotated[str | None, typer.Option("--item", metavar=_("PRIZE"), help=_("Which prize, by its code or name, when they won several."), show_default=False)] = None,
     undo: Annotated[bool, typer.Option("--undo", help=_("Take back a hand-out recorded by mistake."))] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -277,8 +277,8 @@ def handed(
 
 
 def exclude(
-    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of people never in the draw (staff, relatives)."), metavar="ID...")],
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help=_("Why, kept in the file."))] = "",
+    ids: Annotated[list[str], typer.Argument(help=_("VK IDs of people never in the draw (staff, relatives)."), metavar=_("ID..."))],
+    reason: Annotated[str, typer.Option("--reason", metavar=_("TEXT"), help=_("Why, kept in the file."))] = "",
     remove: Annotated[bool, typer.Option("--remove", help=_("Take these IDs out of the file instead."))] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -298,7 +298,7 @@ def exclude(
 
 
 def export(
-    file: Annotated[Path | None, typer.Argument(help=_("Where to write it (default: prizes.xlsx in the season folder)."), show_default=False)] = None,
+    file: Annotated[Path | None, typer.Argument(help=_("Where to write it (default: prizes.xlsx in the season folder)."), metavar=_("[FILE]"), show_default=False)] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write prizes.xlsx for the organizers: winners, where they collect, the packing list and the stock left.

@@ -55,7 +55,7 @@ def parse_mappings(items: list[str]) -> dict[str, str]:
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help=_("The mini-app's export: .csv or .xlsx."), show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_("The mini-app's export: .csv or .xlsx."), metavar=_("FILE"), show_default=False)],
     map_: Annotated[list[str] | None, typer.Option(
         "--map", help=_('Read a column under another name: "Source column=field" (e.g. "Очки=score"). Repeatable.'),
         show_default=False)] = None,
@@ -150,7 +150,7 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
 
 
 def show(
-    registrant_id: Annotated[str, typer.Argument(metavar="ID", help=_("The person's VK ID."), show_default=False)],
+    registrant_id: Annotated[str, typer.Argument(metavar=_("ID"), help=_("The person's VK ID."), show_default=False)],
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -80,7 +80,7 @@ def render_summary(f: SeasonFigures) -> None:
 
 
 def report(
-    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", show_default=False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar=_("FILE"), show_default=False,
                                              help=_("Where to write the workbook. Default: report.xlsx in the "
                                                     "season folder."))] = None,
     as_json: JsonOption = False,

@@ -28,7 +28,7 @@ MAX_DETAIL_LINES = 20
 
 
 def template(
-    out: Annotated[Path, typer.Argument(help=_("The workbook to write (.xlsx)."), show_default=False)],
+    out: Annotated[Path, typer.Argument(help=_("The workbook to write (.xlsx)."), metavar=_("OUT"), show_default=False)],
     site_id: Annotated[str | None, typer.Option("--site-id", help=_("Pre-fill the site's code, e.g. estet."))] = None,
     force: Annotated[bool, typer.Option("--force", help=_("Overwrite OUT if it exists."))] = False,
     workspace: WorkspaceOption = None,
@@ -55,7 +55,7 @@ def _site_status(site) -> str:
 
 
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help=_("Workbooks, or folders of .xlsx workbooks."), show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help=_("Workbooks, or folders of .xlsx workbooks."), metavar=_("PATHS..."), show_default=False)],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import factories' schedule workbooks: all are checked first, then imported all-or-nothing.

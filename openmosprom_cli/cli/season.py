@@ -12,7 +12,7 @@ from openmosprom_cli.i18n import _, ngettext
 
 
 def init(
-    directory: Annotated[Path, typer.Argument(help=_("Folder for the new season."), show_default=True)] = Path("."),
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the new season."), metavar=_("[FOLDER]"), show_default=True)] = Path("."),
     year: Annotated[int | None, typer.Option("--year", help=_("Season year (default: the coming December)."))] = None,
     force: Annotated[bool, typer.Option("--force", help=_("Replace an existing season's settings and state."))] = False,
 ) -> None:
@@ -33,7 +33,7 @@ def init(
 
 
 def demo(
-    directory: Annotated[Path, typer.Argument(help=_("Folder for the demo season."))] = Path("demo-season"),
+    directory: Annotated[Path, typer.Argument(help=_("Folder for the demo season."), metavar=_("[FOLDER]"))] = Path("demo-season"),
     force: Annotated[bool, typer.Option("--force", help=_("Replace an earlier demo season in that folder."))] = False,
     people: Annotated[int, typer.Option("--people", min=1, help=_("How many synthetic registrants to generate."))] = 3000,
     seed: Annotated[int, typer.Option("--seed", help=_("Seed of the synthetic registrants."))] = 20231205,

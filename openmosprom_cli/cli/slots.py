@@ -39,11 +39,11 @@ def _shares_text(measure: str) -> str:
 
 def generate(
     tours: Annotated[int | None, typer.Option("--tours", min=1, help=_("How many tours (default: season.toml)."))] = None,
-    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help=_("First day, DD.MM.YYYY or ISO (default: the window's start)."))] = None,
-    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help=_("Last day, DD.MM.YYYY or ISO (default: the window's end)."))] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar=_("DATE"), help=_("First day, DD.MM.YYYY or ISO (default: the window's start)."))] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar=_("DATE"), help=_("Last day, DD.MM.YYYY or ISO (default: the window's end)."))] = None,
     min_per_site: Annotated[int | None, typer.Option("--min-per-site", min=0, help=_("At least this many tours per site (default: season.toml)."))] = None,
     seed: Annotated[int | None, typer.Option("--seed", help=_("Tie-breaking seed (default: season.toml)."))] = None,
-    weights: Annotated[Path | None, typer.Option("--weights", metavar="FILE", help=_("A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand."))] = None,
+    weights: Annotated[Path | None, typer.Option("--weights", metavar=_("FILE"), help=_("A .csv or .xlsx of site_id/Код площадки and weight/Вес that replaces capacity as the measure of demand."))] = None,
     allow_fewer: Annotated[bool, typer.Option("--allow-fewer", help=_("Store fewer tours, with a warning, when not enough can be found."))] = False,
     force: Annotated[bool, typer.Option("--force", help=_("Regenerate even though an allocation exists (it must then be rerun)."))] = False,
     encoding: EncodingOption = None,
@@ -114,7 +114,7 @@ def list_command(json_output: JsonOption = False, workspace: WorkspaceOption = N
 
 
 def export(
-    out: Annotated[Path, typer.Argument(help=_("OUT.xlsx or OUT.csv (semicolon-separated, UTF-8)."), metavar="OUT")],
+    out: Annotated[Path, typer.Argument(help=_("OUT.xlsx or OUT.csv (semicolon-separated, UTF-8)."), metavar=_("OUT"))],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write the tours for publishing in the VK mini-app and for editing, with Russian column names.
@@ -129,7 +129,7 @@ def export(
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(help=_("An edited export (.xlsx or .csv)."), metavar="FILE")],
+    file: Annotated[Path, typer.Argument(help=_("An edited export (.xlsx or .csv)."), metavar=_("FILE"))],
     reason: ReasonOption = None,
     encoding: EncodingOption = None,
     workspace: WorkspaceOption = None,
@@ -172,7 +172,7 @@ def import_command(
 
 
 def cancel_command(
-    tour: Annotated[str, typer.Argument(help=_("The tour's ID, as `openmosprom slots list` shows it."), metavar="TOUR")],
+    tour: Annotated[str, typer.Argument(help=_("The tour's ID, as `openmosprom slots list` shows it."), metavar=_("TOUR"))],
     reason: ReasonOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -195,9 +195,9 @@ def cancel_command(
 
 
 def add_command(
-    site: Annotated[str, typer.Argument(help=_("The site's code, as `openmosprom schedules list` shows it."), metavar="SITE")],
-    date: Annotated[str, typer.Argument(help=_("The day: DD.MM.YYYY or ISO."), metavar="DATE")],
-    start: Annotated[str, typer.Argument(help=_("The start time: HH:MM."), metavar="START")],
+    site: Annotated[str, typer.Argument(help=_("The site's code, as `openmosprom schedules list` shows it."), metavar=_("SITE"))],
+    date: Annotated[str, typer.Argument(help=_("The day: DD.MM.YYYY or ISO."), metavar=_("DATE"))],
+    start: Annotated[str, typer.Argument(help=_("The start time: HH:MM."), metavar=_("START"))],
     capacity: Annotated[int, typer.Option("--capacity", min=1, help=_("How many visitors the tour takes."))],
     duration: Annotated[int | None, typer.Option("--duration", min=1, help=_("Minutes (default: the site's usual duration)."))] = None,
     reason: ReasonOption = None,

@@ -38,8 +38,7 @@ COMMANDS = {"openmosprom", "init", "demo", "schedules", "template", "import", "l
             "move", "unassign", "publish", "rosters", "email", "outbox", "attendance", "report", "history", "prizes",
             "draw", "redraw", "handed", "exclude", "privacy", "purge", "cd", "auto_merge", "keep_seasons",
             "standby_share", "lock_timeout_s", "exclude_cancelled", "pickup", "seed", "max_tours_per_person"}
-NAMES = {"ID", "VK", "SMTP", "TLS", "JSON", "CSV", "ISO", "UTF", "DIR", "FILE", "FOLDER", "TOUR", "SITE", "DATE",
-         "START", "OUT", "TEXT", "ADDRESS", "PRIZE", "FILES", "FOLDERS", "NNNN", "en",
+NAMES = {"ID", "VK", "SMTP", "TLS", "JSON", "CSV", "ISO", "UTF", "NNNN", "en",
          "ru", "LANG", "OPENMOSPROM_LANG", "OPENMOSPROM_WORKSPACE", "OPENMOSPROM_SMTP_PASSWORD", "Excel", "Windows",
          "none", "starttls", "ssl", "true", "false", "points", "last", "eml", "xlsx", "csv",
          "python", "openmosprom_cli",      # the tests run it as python -m openmosprom_cli
@@ -145,3 +144,33 @@ def test_click_s_usage_words_are_russian_too(tmp_path, cli):
     assert "rosters [ПАРАМЕТРЫ] КОМАНДА" in shown and "[АРГУМЕНТЫ]..." in shown and "[OPTIONS]" not in shown
     assert "[ПАРАМЕТРЫ]" in _russian(["rosters", "email", "--help"], tmp_path)
     assert "[OPTIONS]" in cli("rosters", "email", "--help").output
+
+
+_EVERY_HELP = """
+import typer
+from typer.testing import CliRunner
+from openmosprom_cli.cli.main import app
+
+def paths(command, path):
+    yield path
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from paths(sub, [*path, name])
+
+for path in paths(typer.main.get_command(app), []):
+    print(CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output)
+"""
+# Placeholders that are names in Russian too.
+_NAMES_IN_CAPITALS = {"ID", "ID...", "VK", "CSV", "ISO", "JSON", "SMTP", "TLS", "UTF", "LANG"}
+
+
+def test_every_command_s_help_names_its_values_in_russian(tmp_path):
+    """What an argument or an option takes (a file, a tour, a date, a number) is named in Russian in the help of
+    every command, not as click names it from the parameter or its type (FILE, TOUR, TEXT, INTEGER)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENMOSPROM_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    env.update(LANG="ru_RU.UTF-8")
+    shown = subprocess.run([sys.executable, "-c", _EVERY_HELP], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=300, check=True).stdout
+    assert shown.count("Использование:") > 50
+    assert "--site ТЕКСТ" in shown and "--year ЧИСЛО" in shown and "slots add [ПАРАМЕТРЫ] ПЛОЩАДКА ДАТА НАЧАЛО" in shown
+    in_capitals = set(re.findall(r"(?<![\w$-])[A-Z][A-Z_]{1,}(?:\.\.\.)?(?![\w.])", shown))
+    assert in_capitals <= _NAMES_IN_CAPITALS, sorted(in_capitals - _NAMES_IN_CAPITALS)
