@@ -92,7 +92,7 @@ class Tour:
         return cls(c.tour_id, c.site_id, c.date, c.start, c.duration_min, c.capacity, c.note)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # slots: a step holds 200,000 of them at once
 class Contact:
     """Who a person is and how to reach them: all that the participants list and the notices show of them."""
 

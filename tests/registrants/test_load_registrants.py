@@ -69,7 +69,12 @@ def assert_same_contacts_and_records_on_demand(conn: sqlite3.Connection, expecte
         on_demand = RegistrantsOnDemand(conn, contacts.keys())
         on_demand.read_ahead([r.id for r in expected[::2]] + ["nobody"])
     assert len(on_demand) == len(expected) and set(on_demand) == set(contacts)
-    assert [repr(on_demand[r.id]) for r in reversed(expected)] == [repr(r) for r in reversed(expected)]
+    assert all(r.id in on_demand for r in expected[1::2]), "known before their records are read"
+    with mock.patch.object(registrants, "load_registrant", wraps=load_registrant) as one_by_one:
+        assert [repr(on_demand[r.id]) for r in reversed(expected)] == [repr(r) for r in reversed(expected)]
+        assert [repr(on_demand[r.id]) for r in expected] == [repr(r) for r in expected]
+    # Those read ahead are not read again, and the others are read once each.
+    assert sorted(c.args[1] for c in one_by_one.call_args_list) == sorted(r.id for r in expected[1::2])
     assert "nobody" not in on_demand
     with pytest.raises(KeyError):
         on_demand["nobody"]
