@@ -253,3 +253,34 @@ def email_sends_only_recorded_files(tmp_path: Path, season_dir: Path, point: str
         conn.close()
     for path, sha256 in recorded:
         assert hashlib.sha256((probe / path).read_bytes()).hexdigest() == sha256, (point, path)
+
+
+def test_a_roster_retired_by_an_export_killed_after_its_commit_is_gone_with_its_record(planned_season, tmp_path):
+    """A site no longer in the season loses its roster file and its record together: an export killed just after
+    its COMMIT leaves no file that no record names (such a file would stay, read as current, until removed by hand)."""
+    season_dir = _working_copy(planned_season, tmp_path)
+    omp("registrants", "import", planned_season / "small.csv", "-w", season_dir)
+    omp("assign", "-w", season_dir)
+    omp("rosters", "export", "-w", season_dir)
+    conn = sqlite3.connect(season_dir / "season.db")
+    try:
+        (site_id, path) = conn.execute("SELECT site_id, path FROM roster_exports ORDER BY site_id LIMIT 1").fetchone()
+        with conn:
+            conn.execute("DELETE FROM tours WHERE site_id = ?", (site_id,))
+            conn.execute("DELETE FROM sites WHERE site_id = ?", (site_id,))
+    finally:
+        conn.close()
+    retired = season_dir / path
+    assert retired.is_file()
+    omp("assign", "-w", season_dir)
+    proc = run_to(["rosters", "export", "-w", season_dir], "transaction.committed", tmp_path / "paused")
+    assert proc is not None, "the export finished without passing transaction.committed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    conn = sqlite3.connect(season_dir / "season.db")
+    try:
+        recorded = {row[0] for row in conn.execute("SELECT site_id FROM roster_exports")}
+    finally:
+        conn.close()
+    assert site_id not in recorded and recorded, "the export's records are committed"
+    assert not retired.exists()

@@ -17,7 +17,7 @@ can never become a formula. The files are byte-for-byte reproducible (the
 same season state gives the same files) and become visible as one set: they
 are staged and moved into place just before the export's records commit, each
 site's workbook recorded with its sha256, and the previous export's files that
-this one did not write again are removed once it has committed.
+this one did not write again are removed with them, before the COMMIT.
 
 Each site's roster is built in ``build.py``, the workbooks' sheets are laid out
 in ``workbooks.py``, the set of files is handled in ``files.py``, everyone's
@@ -157,7 +157,9 @@ def export_rosters(season: Season, out_dir: Path | None = None) -> RosterExportR
                 participants_path = staging.final_path(PARTICIPANTS_FILE)
                 # The last step before COMMIT: the files and their records become visible together.
                 written = staging.swap_in()
-        retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
+                # Before the COMMIT too: killed after it, the export would leave them recorded nowhere, for good.
+                # Killed before it, the records still name them, and `rosters email` refuses the missing files.
+                retired = remove_retired_files((_recorded_path(season, r.path) for r in earlier), written, out_dir)
         # Freed before the collector runs again: its first pass would look at every record made while it was paused.
         people_count = len(contacts)
         del contacts, people, rosters

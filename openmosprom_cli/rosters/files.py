@@ -7,8 +7,11 @@ previous files untouched. Each site's workbook is recorded with the sha256 of
 its bytes; ``rosters email`` attaches a workbook only when its bytes are still
 the ones recorded (:func:`check_exported_files`), so a file left by an export
 interrupted mid-swap, or edited by hand, is never mailed under another
-export's fingerprint. After the export commits, the files of the previous
-export that it did not write again are removed (:func:`remove_retired_files`).
+export's fingerprint. Once the new files are in place, still before the
+COMMIT, the files of the previous export that it did not write again are
+removed (:func:`remove_retired_files`): an export killed after its COMMIT
+leaves no file that no record names, and one killed before it leaves records
+naming missing files, which ``rosters email`` refuses.
 """
 
 from __future__ import annotations
