@@ -158,7 +158,7 @@ def move_registrant(season: Season, registrant_id: str, tour_id: str, *, reason:
         allocation, person, tours = _context(conn, registrant_id)
         target = tours.get(tour_id)
         if target is None:
-            raise BadDataError.at(Location("TOUR", column=tour_id), Msg("is not a tour of this season"))
+            raise BadDataError.at(Location(_("TOUR"), column=tour_id), Msg("is not a tour of this season"))
         sites = load_sites(conn)
         site = sites[target.site_id]
         now = clock.now()

@@ -111,14 +111,14 @@ def add_season_tour(season: Season, site_id: str, date: dt.date, start: dt.time,
         sites = load_sites(conn)
         site = sites.get(site_id)
         if site is None:
-            raise BadDataError.at(Location("SITE", column=site_id), Msg("is not a site of this season"),
+            raise BadDataError.at(Location(_("SITE"), column=site_id), Msg("is not a site of this season"),
                                   hint=_("`openmosprom schedules list` shows the sites."))
         if not settings.window_start <= date <= settings.window_end:
-            raise BadDataError.at(Location("DATE", column=f"{date:%d.%m.%Y}"),
+            raise BadDataError.at(Location(_("DATE"), column=f"{date:%d.%m.%Y}"),
                                   Msg("is outside the season window {start}–{end}",
                                       start=f"{settings.window_start:%d.%m.%Y}", end=f"{settings.window_end:%d.%m.%Y}"))
         if date in settings.blackout_dates:
-            raise BadDataError.at(Location("DATE", column=f"{date:%d.%m.%Y}"), Msg("is a blackout date"))
+            raise BadDataError.at(Location(_("DATE"), column=f"{date:%d.%m.%Y}"), Msg("is a blackout date"))
         if capacity < 1:
             raise BadDataError.at(Location("--capacity"), Msg("must be at least 1"))
         tour = Tour("", site_id, date, start, duration_min or site.duration_min, capacity)
@@ -160,7 +160,7 @@ def _not_started(tour: Tour) -> None:
 def _tour(conn: sqlite3.Connection, tour_id: str) -> Tour:
     tour = next((t for t in load_tours(conn) if t.tour_id == tour_id), None)
     if tour is None:
-        raise BadDataError.at(Location("TOUR", column=tour_id), Msg("is not a tour of this season"))
+        raise BadDataError.at(Location(_("TOUR"), column=tour_id), Msg("is not a tour of this season"))
     return tour
 
 

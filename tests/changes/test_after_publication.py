@@ -256,3 +256,27 @@ def test_explain_says_why_each_held_seat_is_kept(published, cli):
     assert kept("9010", E1.tour_id, language="ru").endswith("закреплено, список отправлен площадке estet DAY")
     assert kept("9009", K1.tour_id, language="ru").endswith(
         "закреплено, место дал организатор DAY: паспорт принесёт на проходную")
+
+
+def test_a_late_tour_is_filled_by_the_next_assign_and_a_wrong_site_is_named_in_the_interface_s_language(published,
+                                                                                                          cli):
+    """``slots add`` after publication: the next ``assign`` seats whoever chose the site and found no room; a site
+    the season does not have is refused, named as the help names it, and nothing changes."""
+    from openmosprom_cli.store.registrants import upsert_registrants
+    from tests.changes.scenario import person
+
+    with published.transaction() as conn:
+        upsert_registrants(conn, [person("9011", 5, "estet")], now="2026-11-30T11:00:00")   # E1 and E2 are full
+    added = cli("slots", "add", "estet", "18.12.2026", "15:00", "--capacity", "2", "--reason", "вторая группа",
+                "-w", published.path)
+    assert added.exit_code == 0, added.output
+    assert cli("assign", "-w", published.path).exit_code == 0
+    assert ("9011", "estet-1218-1500") in seats(published)
+    assert seats(published) >= FIRST_SEATS, "every seat that was told is kept"
+
+    before = season_digest(published.path)
+    for language, site in (("en", "SITE › nosuch"), ("ru", "ПЛОЩАДКА › nosuch")):
+        refused = cli("--lang", language, "slots", "add", "nosuch", "18.12.2026", "17:00", "--capacity", "2",
+                      "--reason", "x", "-w", published.path)
+        assert refused.exit_code == 65 and site in refused.output, refused.output
+    assert season_digest(published.path) == before
