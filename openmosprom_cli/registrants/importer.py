@@ -81,7 +81,8 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
     People are updated by ID and added; nobody is ever deleted. Without
     ``skip_invalid`` any invalid row raises :class:`BadDataError` and the
     season stays unchanged. With it, the valid rows are imported and the
-    rejected ones are written to ``rejected-<file>.xlsx`` in the season folder.
+    rejected ones are written to ``rejected-<file>.xlsx`` in the season folder;
+    a file without one valid row raises all the same.
     """
     from openmosprom_cli.store.registrants import (
         registrant_value_rows,
@@ -98,7 +99,8 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
         with stage(_("Reading and checking {file}").format(file=path.name)):
             parsed = read_registrant_file(path, settings=season.settings, tours=tours, sites=sites,
                                           mapping=mapping, encoding=encoding)
-        if parsed.rejected and not skip_invalid:
+        # Not one valid row: --skip-invalid would import nothing and say "Next: assign", as if all went well.
+        if parsed.rejected and (not skip_invalid or not parsed.records):
             problems = parsed.problems
             count = len(parsed.rejected)
             summary = str(problems[0]) if len(problems) == 1 else (
@@ -110,7 +112,10 @@ def import_registrants(season: Season, path: Path, *, mapping: Mapping[str, str]
                 f"{summary}; {_('nothing was imported')}",
                 problems,
                 hint=(_("The season has no published tours yet: generate them (openmosprom slots generate) first.")
-                      if not tours else _("Fix them and import again, or import the valid rows with --skip-invalid.")),
+                      if not tours else
+                      _("Not one row is valid, so --skip-invalid has nothing to import. Is it this season's export? "
+                        "`openmosprom slots list` shows the season's tours.") if skip_invalid else
+                      _("Fix them and import again, or import the valid rows with --skip-invalid.")),
             )
         with stage(_("Saving the registrants")):
             stored = stored_registrant_rows(conn)

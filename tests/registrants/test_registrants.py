@@ -388,7 +388,7 @@ def test_skip_invalid_imports_the_rest_and_writes_a_private_rejected_workbook(tm
 
 def test_rejected_file_name_is_made_safe(tmp_path, published):
     odd = tmp_path / "..CON:[x].csv"
-    write_csv(odd, [HEADER, "1;;;;;;;;;;;"])
+    write_csv(odd, [HEADER, GOOD_ROWS[0], "1;;;;;;;;;;;"])
     report = import_registrants(published, odd, skip_invalid=True)
     assert report.rejected_path.parent == published.path.resolve()
     assert report.rejected_path.name.startswith("rejected-") and ":" not in report.rejected_path.name

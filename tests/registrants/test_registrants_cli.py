@@ -189,3 +189,18 @@ def test_an_unknown_encoding_is_a_usage_error_naming_the_known_ones(cli, tmp_pat
     assert "'win-1251x' is not a known encoding; use one of utf-8, utf-8-sig, utf-16, cp1251, koi8-r" in \
         " ".join(result.output.split())
     assert list_registrants(published) == []
+
+
+def test_skip_invalid_with_not_one_valid_row_is_an_error_not_an_empty_import(cli, tmp_path, published):
+    """The export of another season (its choices name tours this one does not have): every row is rejected, so
+    --skip-invalid would import nothing and point on to `assign` as if all went well. It exits 65 instead, naming
+    the rows, and writes nothing."""
+    rows = [HEADER, *(row.replace(";estet;ilyushin-1214-1100;", ";nowhere;nowhere-1214-1100;")
+                      .replace(";ESTET-1211-1000;", ";nowhere-1211-1000;").replace(";molniya;", ";elsewhere;")
+                      for row in GOOD_ROWS)]
+    result = cli("registrants", "import", write_csv(tmp_path / "export.csv", rows), "--skip-invalid",
+                 "-w", published.path)
+    assert result.exit_code == 65, result.output
+    assert "nothing was imported" in result.output and "is not a tour or site of this season" in result.output
+    assert "Is it this season's export?" in result.output and "Next:" not in result.output
+    assert list_registrants(published) == [] and not (published.path / "rejected-export.xlsx").exists()
