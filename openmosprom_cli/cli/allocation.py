@@ -24,6 +24,7 @@ from openmosprom_cli.cli.common import (
     load_season,
     moment,
     new_table,
+    percent,
     print_json,
 )
 from openmosprom_cli.cli.history import adjustment_text, render_policy
@@ -78,9 +79,6 @@ def ordinal_choice(rank: int) -> str:
         rank, _("  got their {rank}th choice: {people} ({share})"))
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "–"
-
 
 def _seat_table(title: str, first: str, rows: tuple[SeatCount, ...], *, days: bool = False) -> FittedTable:
     table = new_table(title=title, title_justify="left")
@@ -92,7 +90,7 @@ def _seat_table(title: str, first: str, rows: tuple[SeatCount, ...], *, days: bo
     for row in rows:
         label = f"{row.label} {weekday(dt.date.fromisoformat(row.key))}" if days else row.label
         table.add_row(escape(label), str(row.tours), str(row.offered), str(row.filled),
-                      _percent(row.filled, row.offered))
+                      percent(row.filled, row.offered))
     return table
 
 
@@ -110,16 +108,16 @@ def render_assignment(report: AssignmentReport) -> None:
     console.print(_seat_table(_("Seats per day"), _("day"), report.by_day, days=True))
     console.print(_("Seats: {filled} of {offered} filled ({share}).").format(
         filled=report.seats_filled, offered=report.seats_offered,
-        share=_percent(report.seats_filled, report.seats_offered)))
+        share=percent(report.seats_filled, report.seats_offered)))
     console.print(_("People: {placed} of {registrants} placed.").format(placed=report.placed,
                                                                        registrants=report.registrants))
     for rank, people in report.by_choice:
         console.print(ordinal_choice(rank).format(rank=rank, people=people,
-                                                  share=_percent(people, report.registrants)))
+                                                  share=percent(people, report.registrants)))
     console.print(ngettext("Unplaced: {unplaced} ({share}); {waitlisted} person is on a waitlist.",
                            "Unplaced: {unplaced} ({share}); {waitlisted} people are on a waitlist.",
                            report.waitlisted).format(unplaced=report.unplaced,
-                                                     share=_percent(report.unplaced, report.registrants),
+                                                     share=percent(report.unplaced, report.registrants),
                                                      waitlisted=report.waitlisted))
     for code, people in report.unplaced_by_reason:
         console.print(f"  {people}: {escape(reason_text(code))}")  # not a message

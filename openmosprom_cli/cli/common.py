@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from openmosprom_cli.errors import BadDataError, OpenMospromError
-from openmosprom_cli.i18n import _, language, render
+from openmosprom_cli.i18n import RUSSIAN, _, language, render
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -231,6 +231,19 @@ def moment(iso: str) -> str:
         return f"{dt.datetime.fromisoformat(iso):%d.%m.%Y %H:%M}"
     except ValueError:
         return iso
+
+
+def decimal(value: float, digits: int = 1) -> str:
+    """A number with ``digits`` decimals, as the interface's language writes it: "8.2", or in Russian "8,2"."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if language() == RUSSIAN else text
+
+
+def percent(part: float, whole: float) -> str:
+    """``part`` of ``whole`` in per cent with one decimal ("8.2%", in Russian "8,2 %"); a dash of nothing."""
+    if not whole:
+        return "–"
+    return decimal(100 * part / whole) + ("\u00a0%" if language() == RUSSIAN else "%")
 
 
 def day(iso: str) -> str:

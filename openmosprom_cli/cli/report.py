@@ -7,15 +7,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from openmosprom_cli.cli.common import JsonOption, WorkspaceOption, attach, console, escape, load_season, print_json
+from openmosprom_cli.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    attach,
+    console,
+    decimal,
+    escape,
+    load_season,
+    percent,
+    print_json,
+)
 from openmosprom_cli.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from openmosprom_cli.report.figures import SeasonFigures
 
-
-def _percent(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
 def _choice_text(key: str) -> str:
@@ -43,29 +50,29 @@ def render_summary(f: SeasonFigures) -> None:
         tours = _("{tours} ({cancelled} cancelled)").format(tours=tours, cancelled=f.cancelled_tours)
     console.print(_("[bold]Season {start}–{end}[/]: {tours}, {filled} of {offered} seats filled ({share}).").format(
         start=f"{f.window_start:%d.%m}", end=f"{f.window_end:%d.%m.%Y}", tours=tours, filled=f.seats_filled,
-        offered=f.seats_offered, share=_percent(f.seats_filled, f.seats_offered)))
+        offered=f.seats_offered, share=percent(f.seats_filled, f.seats_offered)))
     console.print(_("People: {registered} registered, {placed} hold a seat ({share}), {cancelled} cancelled.").format(
-        registered=f.registrants, placed=f.placed, share=_percent(f.placed, f.registrants),
+        registered=f.registrants, placed=f.placed, share=percent(f.placed, f.registrants),
         cancelled=f.cancelled_people))
     choices = ", ".join(f"{_choice_text(c.key)} {c.people}" for c in f.choices if c.people)
     console.print(_("Choices: {choices}.").format(choices=escape(choices)))
     if f.demand:
         top = sorted(f.demand, key=lambda d: -d.per_seat)[:3]
         console.print(_("Most wanted: {sites}.").format(sites=", ".join(
-            _("{site} {ratio} first choices per seat").format(site=escape(d.label), ratio=f"{d.per_seat:.1f}")
+            _("{site} {ratio} first choices per seat").format(site=escape(d.label), ratio=decimal(d.per_seat))
             for d in top)))
     if f.deciles:
         first, last = f.deciles[0], f.deciles[-1]
         console.print(_("Activity: {top} of the top tenth by score hold a seat, {bottom} of the bottom tenth.").format(
-            top=_percent(first.placed, first.people), bottom=_percent(last.placed, last.people)))
+            top=percent(first.placed, first.people), bottom=percent(last.placed, last.people)))
     singles, parties = f.parties
     console.print(_("Singles: {singles} placed; parties with guests: {parties}.").format(
-        singles=_percent(singles.placed, singles.people), parties=_percent(parties.placed, parties.people)))
+        singles=percent(singles.placed, singles.people), parties=percent(parties.placed, parties.people)))
     a = f.attendance_totals
     if f.has_attendance:
         console.print(_("Attendance: {came} came, {no_shows} no-shows ({share} of the marked), {unknown} unknown; "
                         "{guests} guests came.").format(came=a.present, no_shows=a.no_shows,
-                                                        share=_percent(a.no_shows, a.marked), unknown=a.unknown,
+                                                        share=percent(a.no_shows, a.marked), unknown=a.unknown,
                                                         guests=a.guests_came))
     else:
         console.print(_("Attendance: not imported yet ([bold]openmosprom attendance import[/])."))

@@ -163,6 +163,9 @@ def test_a_season_without_attendance_says_so(season, cli):
     assert result.exit_code == 0, result.output
     assert "Attendance: not imported yet" in result.output and "Prizes: not drawn yet." in result.output
     assert "People: 10 registered, 7 hold a seat (70.0%), 0 cancelled." in result.output
+    # In Russian, as Russian writes numbers: a decimal comma, a space before the per cent sign.
+    russian = cli("--lang", "ru", "report", "--out", season.path / "ru.xlsx", "-w", season.path)
+    assert russian.exit_code == 0 and "(70,0\u00a0%)" in russian.output and "70.0" not in russian.output
     path = season.path / "report.xlsx"
     book = openpyxl.load_workbook(path)
     texts = [v for r in book["Посещаемость"].iter_rows(values_only=True) for v in r if v]
