@@ -1,5 +1,7 @@
 import datetime as dt
+import os
 import sqlite3
+import stat
 import threading
 
 import pytest
@@ -32,6 +34,23 @@ def test_init_refuses_existing_season_without_force(tmp_path):
         init_season(tmp_path / "s", year=2027)
     assert load_settings(tmp_path / "s" / "season.toml").year == 2026
     assert init_season(tmp_path / "s", year=2027, force=True).settings.year == 2027
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="symbolic links")
+def test_a_season_db_that_is_a_dangling_link_is_refused_and_force_never_writes_where_it_points(tmp_path):
+    """A link named season.db, pointing at nothing: init takes it for a season and refuses; --force puts a real
+    database in its place, owner-only, and writes nothing where the link pointed (no path leaves the folder)."""
+    folder, target = tmp_path / "s", tmp_path / "elsewhere" / "season.db"
+    folder.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (folder / "season.db").symlink_to(target)
+    with pytest.raises(CannotCreateError, match="already holds a season"):
+        init_season(folder, year=2026)
+    assert (folder / "season.db").is_symlink() and not target.exists()
+    season = init_season(folder, year=2026, force=True)
+    assert not season.db_path.is_symlink() and not target.exists()
+    assert stat.S_IMODE(os.stat(season.db_path).st_mode) == 0o600
+    assert open_season(folder).settings.year == 2026
 
 
 def test_default_year_is_the_coming_december():
