@@ -4,9 +4,12 @@ and with another thread running workers.py never forks."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 _COUNTING_FORKS = """
 import os, sys, pathlib
@@ -33,3 +36,12 @@ def run_counting_forks(code: str, season_path: Path) -> tuple[int, str]:
     assert result.returncode == 0, result.stderr
     *printed, forks = result.stdout.splitlines()
     return int(forks), "\n".join(printed)
+
+
+def copy_to_fork_in(season_path: Path, tmp_path: Path) -> Path:
+    """A copy of the season, for the step to run again in a process that may fork (skipped where none can)."""
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    copy = tmp_path / "copy"
+    shutil.copytree(season_path, copy)
+    return copy

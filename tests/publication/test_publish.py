@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import stat
 from pathlib import Path
 
-import pytest
-
 from openmosprom_cli.publication.publish import publish
 from openmosprom_cli.store.changes import load_commitments, load_publications
-from tests.fork_fixtures import run_counting_forks
+from tests.fork_fixtures import copy_to_fork_in, run_counting_forks
 from tests.rosters_fixtures import EVIL_NAME, PLACEMENTS
 
 
@@ -91,10 +87,7 @@ def test_publishing_before_any_allocation_exits_66(season, cli):
 
 def test_a_large_publication_writes_the_notices_in_a_second_process_with_the_same_bytes(allocated, tmp_path):
     """From PEOPLE_WORTH_A_PROCESS people on, notifications.csv is written by a forked child (workers.py)."""
-    if not hasattr(os, "fork"):
-        pytest.skip("no fork on this platform")
-    copy = tmp_path / "copy"
-    shutil.copytree(allocated.path, copy)
+    copy = copy_to_fork_in(allocated.path, tmp_path)
     publish(allocated)    # the fixture's nine people: one process
     forks, _ = run_counting_forks("from openmosprom_cli.publication import publish\n"
                                   "workers.PEOPLE_WORTH_A_PROCESS = 1\n"

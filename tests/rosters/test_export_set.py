@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
 
 import pytest
@@ -15,7 +14,7 @@ from openmosprom_cli.models import Site
 from openmosprom_cli.rosters import export, files
 from openmosprom_cli.rosters.export import export_rosters
 from openmosprom_cli.season.folder import open_season
-from tests.fork_fixtures import run_counting_forks
+from tests.fork_fixtures import copy_to_fork_in, run_counting_forks
 from tests.rosters.test_rosters import roster_rows
 from tests.rosters_fixtures import seed, tour
 
@@ -126,10 +125,7 @@ def test_a_recorded_file_replaced_by_a_link_is_not_followed(season, tmp_path):
 def test_a_large_export_writes_the_participants_list_in_a_second_process_with_the_same_bytes(allocated, tmp_path):
     """From PEOPLE_WORTH_A_PROCESS people on, participants.xlsx is written by a forked child (workers.py);
     the files and records are those of an export in one process."""
-    if not hasattr(os, "fork"):
-        pytest.skip("no fork on this platform")
-    copy = tmp_path / "copy"
-    shutil.copytree(allocated.path, copy)
+    copy = copy_to_fork_in(allocated.path, tmp_path)
     export_rosters(allocated)    # the fixture's nine people: one process
     forks, printed = run_counting_forks("from openmosprom_cli.rosters import export\n"
                                         "workers.PEOPLE_WORTH_A_PROCESS = 1\n"
